@@ -1,0 +1,102 @@
+import { readFileSync } from "node:fs";
+import type { Health, Mode, ServiceInfo } from "@brook/shared";
+import type { FastifyBaseLogger } from "fastify";
+import { type Config, isDemoMode } from "./config/config.js";
+import { executeRun } from "./engine/agent-loop.js";
+import { RunEngine } from "./engine/run-engine.js";
+import type { ChatModel } from "./models/chat-model.js";
+import { DemoChatModel } from "./models/demo-chat-model.js";
+import { OpenAIChatModel } from "./models/openai-chat-model.js";
+import { loadPriceOverrides, PriceTable } from "./pricing/price-table.js";
+import { StatsCollector } from "./stats/stats-collector.js";
+
+/** Everything the HTTP and tRPC surfaces share: one engine, one stats collector, one config. */
+export interface BrookServices {
+  readonly config: Config;
+  readonly mode: Mode;
+  readonly defaultModel: string;
+  readonly version: string;
+  readonly engine: RunEngine;
+  readonly stats: StatsCollector;
+  health(): Health;
+  info(): ServiceInfo;
+}
+
+export const demoModelName = "brook-demo";
+
+const version = (JSON.parse(readFileSync(new URL("../package.json", import.meta.url), "utf8")) as { version: string })
+  .version;
+
+export function createServices(config: Config, log: FastifyBaseLogger): BrookServices {
+  const demo = isDemoMode(config);
+  const model: ChatModel = demo
+    ? new DemoChatModel(config.DEMO_TOKEN_DELAY_MS)
+    : new OpenAIChatModel({
+        apiKey: config.OPENAI_API_KEY,
+        baseURL: config.OPENAI_BASE_URL,
+        maxRetries: config.OPENAI_MAX_RETRIES,
+      });
+  const defaultModel = demo ? demoModelName : config.OPENAI_MODEL;
+  const prices = new PriceTable({
+    ...(config.MODEL_PRICES === undefined ? {} : { overrides: loadPriceOverrides(config.MODEL_PRICES) }),
+    onUnpriced: (name) => {
+      if (name !== demoModelName)
+        log.warn(
+          { model: name },
+          `No price known for model "${name}": its cost is reported as 0 (add it to MODEL_PRICES).`,
+        );
+    },
+  });
+  const startedAt = Date.now();
+  const onInternalError = (error: unknown, run: { id: string }) =>
+    log.error({ err: error, run_id: run.id }, "run failed with an internal error");
+  const engine: RunEngine = new RunEngine(
+    {
+      graceMs: config.RUN_GRACE_MS,
+      retentionMs: config.RUN_RETENTION_MS,
+      retainMax: config.RUN_RETAIN_MAX,
+      bufferEvents: config.RUN_BUFFER_EVENTS,
+      defaultModel,
+    },
+    (run, request) =>
+      executeRun(run, request, { model, prices, stats, defaultSystemPrompt: config.SYSTEM_PROMPT, onInternalError }),
+    onInternalError,
+  );
+  const stats = new StatsCollector(() => engine.activeCount);
+  const mode: Mode = demo ? "demo" : "openai";
+
+  return {
+    config,
+    mode,
+    defaultModel,
+    version,
+    engine,
+    stats,
+    health: () => ({
+      status: "ok",
+      streaming: true,
+      mode,
+      model: defaultModel,
+      version,
+      uptime_s: Math.round((Date.now() - startedAt) / 1000),
+      active_runs: engine.activeCount,
+    }),
+    info: () => ({
+      name: "Brook",
+      status: "running",
+      version,
+      mode,
+      model: defaultModel,
+      endpoints: {
+        "POST /chat/stream": "stream a reply as Server-Sent Events",
+        "GET /chat/stream?message=…": "the same stream for EventSource",
+        "POST /chat": "the whole reply as one JSON answer",
+        "GET /health": "health and mode",
+        "GET /stats": "usage statistics",
+        "POST /reset-stats": "reset usage statistics",
+        "GET /metrics": "Prometheus metrics",
+        "/trpc": "typed tRPC API (see @brook/client)",
+      },
+    }),
+  };
+}

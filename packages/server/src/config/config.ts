@@ -1,0 +1,56 @@
+import { z } from "zod";
+
+const milliseconds = (fallback: number) => z.coerce.number().int().nonnegative().default(fallback);
+const optionalText = z
+  .string()
+  .trim()
+  .transform((value) => (value === "" ? undefined : value))
+  .optional();
+
+/** Every setting Brook reads from the environment, validated once at start-up. */
+export const ConfigSchema = z.object({
+  OPENAI_API_KEY: optionalText,
+  OPENAI_BASE_URL: optionalText.pipe(z.url({ protocol: /^https?$/ }).optional()),
+  OPENAI_MODEL: z.string().trim().min(1).default("gpt-4o-mini"),
+  /** How often the openai SDK retries 429/5xx/connection failures before the first token. */
+  OPENAI_MAX_RETRIES: z.coerce.number().int().min(0).max(10).default(2),
+  MCP_URL: optionalText.pipe(z.url({ protocol: /^https?$/ }).optional()),
+  PORT: z.coerce.number().int().min(0).max(65535).default(8081),
+  HOST: z.string().trim().min(1).default("127.0.0.1"),
+  SYSTEM_PROMPT: z.string().default("You are Brook, a helpful assistant. Answer clearly and concisely."),
+  /** A JSON file of model prices that extends or overrides the built-in table. */
+  MODEL_PRICES: optionalText,
+  /** How long a run whose readers all left waits for one to come back before it is aborted. */
+  RUN_GRACE_MS: milliseconds(30_000),
+  /** How long a finished run stays readable (for late readers and resumes). */
+  RUN_RETENTION_MS: milliseconds(60_000),
+  /** At most this many finished runs are kept for late readers; older ones go first. */
+  RUN_RETAIN_MAX: z.coerce.number().int().min(0).default(1_000),
+  /** Events a run buffers ahead of its slowest reader before generation waits. */
+  RUN_BUFFER_EVENTS: z.coerce.number().int().min(16).default(4_096),
+  /** A `: ping` comment is sent on SSE streams after this much silence. */
+  SSE_PING_MS: z.coerce.number().int().min(100).default(15_000),
+  /** Demo mode's pause between tokens, for a human reading pace. */
+  DEMO_TOKEN_DELAY_MS: milliseconds(30),
+  LOG_LEVEL: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"),
+});
+
+export type Config = z.output<typeof ConfigSchema>;
+export type ConfigInput = z.input<typeof ConfigSchema>;
+
+export class ConfigError extends Error {
+  override name = "ConfigError";
+}
+
+/** Parses settings; the error names each bad variable in one line. */
+export function parseConfig(env: Record<string, string | undefined>): Config {
+  const result = ConfigSchema.safeParse(env);
+  if (result.success) return result.data;
+  const problems = result.error.issues.map((issue) => `${issue.path.join(".")}: ${issue.message}`);
+  throw new ConfigError(`Invalid configuration: ${problems.join("; ")}`);
+}
+
+/** Demo mode runs when no model server is configured at all. */
+export function isDemoMode(config: Config): boolean {
+  return config.OPENAI_API_KEY === undefined && config.OPENAI_BASE_URL === undefined;
+}

@@ -1,0 +1,259 @@
+import type { ChatEvent, TerminalEvent } from "@brook/shared";
+import { BrookError } from "../errors/brook-error.js";
+
+export type RunKind = "streaming" | "non_streaming";
+
+export interface RunOptions {
+  id: string;
+  kind: RunKind;
+  model: string;
+  /** Events buffered ahead of the slowest reader before `append` asks the producer to wait. */
+  bufferEvents: number;
+  /** How long the run waits for a reader to return once all left; 0 aborts at once. */
+  graceMs: number;
+}
+
+/**
+ * One chat request: an AbortController and an ordered event log (seq 0, 1, 2, …).
+ * Generation appends; readers attach at any seq and read without calling the model again.
+ * The log keeps a window of `bufferEvents` behind the head; generation waits (backpressure)
+ * rather than drop events a reader has not had yet.
+ */
+export class Run {
+  readonly id: string;
+  readonly kind: RunKind;
+  readonly model: string;
+  readonly startedAt = performance.now();
+  readonly controller = new AbortController();
+  readonly finished: Promise<TerminalEvent>;
+
+  #events: ChatEvent[] = [];
+  /** seq of `#events[0]`. */
+  #offset = 0;
+  #terminal: TerminalEvent | undefined;
+  #resolveFinished!: (event: TerminalEvent) => void;
+  #readers = new Set<RunReader>();
+  /** Where the last reader was when it left, so generation does not outrun a reader that may return. */
+  #parkedPosition = 0;
+  #graceTimer: NodeJS.Timeout | undefined;
+  #everAttached = false;
+  #roomWaiter: (() => void) | undefined;
+  readonly #bufferEvents: number;
+  readonly #graceMs: number;
+
+  constructor(options: RunOptions) {
+    this.id = options.id;
+    this.kind = options.kind;
+    this.model = options.model;
+    this.#bufferEvents = options.bufferEvents;
+    this.#graceMs = options.graceMs;
+    this.finished = new Promise((resolve) => {
+      this.#resolveFinished = resolve;
+    });
+    // Nobody may ever come to read a run started ahead of its reader (chat.start).
+    this.#startGrace();
+  }
+
+  get signal(): AbortSignal {
+    return this.controller.signal;
+  }
+
+  /** The next seq to be written. */
+  get head(): number {
+    return this.#offset + this.#events.length;
+  }
+
+  get terminal(): TerminalEvent | undefined {
+    return this.#terminal;
+  }
+
+  get readerCount(): number {
+    return this.#readers.size;
+  }
+
+  abort(reason: BrookError): void {
+    if (!this.controller.signal.aborted) this.controller.abort(reason);
+  }
+
+  /**
+   * Appends an event. Returns false when readers lag `bufferEvents` behind: the producer should
+   * then `await waitForRoom(signal)` before the next append. The terminal event is always accepted.
+   */
+  append(event: ChatEvent): boolean {
+    if (this.#terminal !== undefined) throw new Error(`run ${this.id} already ended`);
+    this.#events.push(event);
+    if (event.type === "complete" || event.type === "error") {
+      this.#terminal = event;
+      this.#clearGrace();
+      this.#resolveFinished(event);
+    }
+    this.#trim();
+    for (const reader of this.#readers) reader.wake();
+    return this.head - this.#floor() < this.#bufferEvents;
+  }
+
+  async waitForRoom(signal: AbortSignal): Promise<void> {
+    while (this.head - this.#floor() >= this.#bufferEvents) {
+      signal.throwIfAborted();
+      await new Promise<void>((resolve, reject) => {
+        const onAbort = () => reject(signal.reason);
+        this.#roomWaiter = () => {
+          signal.removeEventListener("abort", onAbort);
+          resolve();
+        };
+        signal.addEventListener("abort", onAbort, { once: true });
+      });
+    }
+  }
+
+  /**
+   * Attaches a reader that starts at `fromSeq`. Throws `not_found` when those events have
+   * already left the window.
+   */
+  attach(fromSeq: number): RunReader {
+    if (fromSeq < this.#offset) {
+      throw new BrookError("not_found", `Events before ${this.id}:${this.#offset} are no longer kept.`);
+    }
+    const reader = new RunReader(this, Math.min(fromSeq, this.head));
+    this.#readers.add(reader);
+    this.#everAttached = true;
+    this.#clearGrace();
+    return reader;
+  }
+
+  /** Events from `seq` to the head (a copy), or none when the reader is caught up. */
+  eventsFrom(seq: number): ChatEvent[] {
+    return seq >= this.head ? [] : this.#events.slice(seq - this.#offset);
+  }
+
+  /** @internal called by RunReader */
+  detach(reader: RunReader): void {
+    if (!this.#readers.delete(reader)) return;
+    this.#parkedPosition = Math.max(this.#parkedPosition, reader.position);
+    this.#notifyRoom();
+    if (this.#readers.size === 0 && this.#terminal === undefined) this.#startGrace();
+  }
+
+  /** @internal called by RunReader when it advanced */
+  advanced(): void {
+    this.#notifyRoom();
+  }
+
+  /** All events of the run, in order, until its terminal event: for folding and for tests. */
+  async *events(fromSeq: number, signal: AbortSignal): AsyncGenerator<[seq: number, event: ChatEvent]> {
+    const reader = this.attach(fromSeq);
+    try {
+      for (;;) {
+        let seq = reader.position;
+        const batch = reader.take();
+        for (const event of batch) yield [seq++, event];
+        if (reader.done) return;
+        if (batch.length === 0) await reader.wait(signal);
+      }
+    } finally {
+      reader.close();
+    }
+  }
+
+  #floor(): number {
+    if (this.#readers.size === 0) return this.#parkedPosition;
+    let floor = Number.POSITIVE_INFINITY;
+    for (const reader of this.#readers) floor = Math.min(floor, reader.position);
+    return floor;
+  }
+
+  /** Drops events older than the window, in chunks so that trimming stays cheap per event. */
+  #trim(): void {
+    const excess = this.#events.length - this.#bufferEvents;
+    if (excess < Math.max(64, this.#bufferEvents >> 2)) return;
+    const keepFrom = Math.min(excess, this.#floor() - this.#offset);
+    if (keepFrom <= 0) return;
+    this.#events.splice(0, keepFrom);
+    this.#offset += keepFrom;
+  }
+
+  #notifyRoom(): void {
+    const waiter = this.#roomWaiter;
+    if (waiter !== undefined && this.head - this.#floor() < this.#bufferEvents) {
+      this.#roomWaiter = undefined;
+      waiter();
+    }
+  }
+
+  #startGrace(): void {
+    if (this.#graceTimer !== undefined || this.#terminal !== undefined) return;
+    const abandon = () =>
+      this.abort(new BrookError("cancelled", "The run was cancelled: its reader went away and did not come back."));
+    if (this.#graceMs === 0 && this.#everAttached) {
+      abandon();
+      return;
+    }
+    this.#graceTimer = setTimeout(abandon, this.#graceMs);
+    this.#graceTimer.unref();
+  }
+
+  #clearGrace(): void {
+    if (this.#graceTimer === undefined) return;
+    clearTimeout(this.#graceTimer);
+    this.#graceTimer = undefined;
+  }
+}
+
+/** A reader's position in a run's log. */
+export class RunReader {
+  position: number;
+  #wake: (() => void) | undefined;
+  #closed = false;
+
+  constructor(
+    private readonly run: Run,
+    position: number,
+  ) {
+    this.position = position;
+  }
+
+  /** True once the reader has taken the terminal event. */
+  get done(): boolean {
+    return this.run.terminal !== undefined && this.position >= this.run.head;
+  }
+
+  /** Takes every event available now (possibly none) and advances past them. */
+  take(): ChatEvent[] {
+    const events = this.run.eventsFrom(this.position);
+    if (events.length > 0) {
+      this.position += events.length;
+      this.run.advanced();
+    }
+    return events;
+  }
+
+  /** Resolves when events are available or the run ended; rejects when `signal` aborts. */
+  wait(signal: AbortSignal): Promise<void> {
+    if (this.position < this.run.head || this.run.terminal !== undefined) return Promise.resolve();
+    signal.throwIfAborted();
+    return new Promise<void>((resolve, reject) => {
+      const onAbort = () => {
+        this.#wake = undefined;
+        reject(signal.reason);
+      };
+      signal.addEventListener("abort", onAbort, { once: true });
+      this.#wake = () => {
+        signal.removeEventListener("abort", onAbort);
+        resolve();
+      };
+    });
+  }
+
+  /** @internal */
+  wake(): void {
+    const wake = this.#wake;
+    this.#wake = undefined;
+    wake?.();
+  }
+
+  close(): void {
+    if (this.#closed) return;
+    this.#closed = true;
+    this.run.detach(this);
+  }
+}

@@ -1,0 +1,42 @@
+import { type ErrorBody, type ErrorCode, errorCatalogue, type TrpcErrorCode, type Usage } from "@brook/shared";
+
+/**
+ * A failure with a stable code from the catalogue. `message` is safe to show to callers:
+ * internal details go to `cause` (logged, never sent).
+ */
+export class BrookError extends Error {
+  override name = "BrookError";
+  readonly code: ErrorCode;
+  /** What a failed run had used, for callers that are billed for it. */
+  readonly usage: Usage | undefined;
+
+  constructor(code: ErrorCode, message?: string, options?: { cause?: unknown; usage?: Usage }) {
+    super(message ?? errorCatalogue[code].message, options);
+    this.code = code;
+    this.usage = options?.usage;
+  }
+
+  get status(): number {
+    return errorCatalogue[this.code].status;
+  }
+
+  get retryable(): boolean {
+    return errorCatalogue[this.code].retryable;
+  }
+
+  get trpcCode(): TrpcErrorCode {
+    return errorCatalogue[this.code].trpc;
+  }
+
+  toBody(fields?: ErrorBody["fields"]): ErrorBody {
+    const body: ErrorBody = { error: this.message, code: this.code, retryable: this.retryable };
+    if (this.usage !== undefined) body.usage = this.usage;
+    if (fields !== undefined) body.fields = fields;
+    return body;
+  }
+}
+
+/** The abort reason of a run's signal, as a BrookError (a plain `abort()` means cancelled). */
+export function abortReason(signal: AbortSignal): BrookError {
+  return signal.reason instanceof BrookError ? signal.reason : new BrookError("cancelled");
+}

@@ -1,0 +1,65 @@
+import { type FastifyTRPCPluginOptions, fastifyTRPCPlugin } from "@trpc/server/adapters/fastify";
+import Fastify, { type FastifyError, type FastifyInstance } from "fastify";
+import { type BrookServices, createServices } from "../brook-services.js";
+import type { Config } from "../config/config.js";
+import { BrookError } from "../errors/brook-error.js";
+import { type AppRouter, appRouter } from "../trpc/router.js";
+import { registerRestRoutes } from "./rest-routes.js";
+
+/** The Fastify app: the seed's REST routes, tRPC at `/trpc`, and `/metrics`. */
+export async function createApp(config: Config): Promise<{ app: FastifyInstance; services: BrookServices }> {
+  const app = Fastify({
+    logger: { level: config.LOG_LEVEL },
+    // tRPC batch paths and subscription inputs live in the URL.
+    routerOptions: { maxParamLength: 5000 },
+  });
+  const services = createServices(config, app.log);
+
+  // Any body that parses as JSON is accepted: browsers send `fetch` string bodies as text/plain.
+  app.addContentTypeParser("*", { parseAs: "string" }, (_request, body, done) => {
+    try {
+      done(null, body === "" ? undefined : JSON.parse(body as string));
+    } catch {
+      done(new BrookError("bad_request", "The request body is not valid JSON."), undefined);
+    }
+  });
+
+  app.setErrorHandler((error: FastifyError | BrookError, request, reply) => {
+    if (error instanceof BrookError) return reply.code(error.status).send(error.toBody());
+    const status = error.statusCode ?? 500;
+    if (status === 413) return reply.code(413).send(new BrookError("payload_too_large").toBody());
+    if (status >= 400 && status < 500) {
+      // Fastify's own 4xx texts (bad JSON, bad headers) are safe to pass on.
+      return reply.code(400).send(new BrookError("bad_request", error.message).toBody({ body: [error.message] }));
+    }
+    request.log.error({ err: error }, "request failed");
+    return reply.code(500).send(new BrookError("internal").toBody());
+  });
+
+  app.setNotFoundHandler((request, reply) =>
+    reply
+      .code(404)
+      .send(new BrookError("not_found", `No route ${request.method} ${request.url.split("?")[0]}.`).toBody()),
+  );
+
+  registerRestRoutes(app, services);
+
+  app.get("/metrics", async (_request, reply) =>
+    reply.type(services.stats.registry.contentType).send(await services.stats.registry.metrics()),
+  );
+
+  // Registered plainly, not through fastify-plugin: it swaps the JSON parser in its own scope only.
+  await app.register(fastifyTRPCPlugin, {
+    prefix: "/trpc",
+    trpcOptions: {
+      router: appRouter,
+      createContext: () => ({ services }),
+      onError({ error, path }) {
+        if (error.code === "INTERNAL_SERVER_ERROR")
+          app.log.error({ err: error.cause ?? error, path }, "tRPC call failed");
+      },
+    } satisfies FastifyTRPCPluginOptions<AppRouter>["trpcOptions"],
+  });
+
+  return { app, services };
+}

@@ -1,0 +1,40 @@
+import { existsSync } from "node:fs";
+import { createBrook } from "./brook.js";
+import { ConfigError, parseConfig } from "./config/config.js";
+
+if (existsSync(".env")) process.loadEnvFile(".env");
+
+let config: ReturnType<typeof parseConfig>;
+try {
+  config = parseConfig(process.env);
+} catch (error) {
+  if (!(error instanceof ConfigError)) throw error;
+  console.error(`brook: ${error.message}`);
+  process.exit(1);
+}
+
+const brook = await createBrook(config).catch((error: unknown) => {
+  console.error(`brook: ${error instanceof Error ? error.message : String(error)}`);
+  process.exit(1);
+});
+const url = await brook.listen();
+const { mode, defaultModel } = brook.services;
+if (mode === "demo") {
+  brook.app.log.warn(
+    `Brook is in DEMO MODE at ${url}: no OPENAI_API_KEY or OPENAI_BASE_URL is set, so replies come from an offline demo model. Set one of them to use a real model.`,
+  );
+} else {
+  brook.app.log.info(
+    `Brook is streaming at ${url} with model ${defaultModel} via ${config.OPENAI_BASE_URL ?? "https://api.openai.com/v1"}`,
+  );
+}
+
+for (const signal of ["SIGINT", "SIGTERM"] as const) {
+  process.once(signal, () => {
+    brook.app.log.info(`${signal}: shutting down`);
+    brook.close().then(
+      () => process.exit(0),
+      () => process.exit(1),
+    );
+  });
+}

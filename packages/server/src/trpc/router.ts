@@ -1,0 +1,103 @@
+import { ChatRequest, formatEventId, parseEventId } from "@brook/shared";
+import { tracked } from "@trpc/server";
+import { z } from "zod";
+import { foldRun } from "../engine/fold-run.js";
+import type { Run } from "../engine/run.js";
+import { BrookError } from "../errors/brook-error.js";
+import { t, toTrpcError } from "./trpc.js";
+
+const RunId = z.object({ run_id: z.string().min(1).max(100) });
+/** tRPC merges the reconnect position into the input; the schema must declare it or Zod strips it. */
+const LastEventId = { lastEventId: z.string().nullish() };
+
+/** Reads a run from `fromSeq` as tracked events; returns normally after the terminal event. */
+async function* readRun(run: Run, fromSeq: number, signal: AbortSignal | undefined) {
+  const stop = signal ?? new AbortController().signal;
+  try {
+    for await (const [seq, event] of run.events(fromSeq, stop)) yield tracked(formatEventId(run.id, seq), event);
+  } catch (error) {
+    // The reader left; the run's grace period decides what happens to it.
+    if (!stop.aborted) throw error;
+  }
+}
+
+function findRun(runs: { get(id: string): Run | undefined }, runId: string): Run {
+  const run = runs.get(runId);
+  if (run === undefined)
+    throw toTrpcError(new BrookError("not_found", `No run ${runId} (finished runs are kept for a while only).`));
+  return run;
+}
+
+/** Where a reader resumes: after the event it saw last, in the run that event belongs to. */
+function resumePoint(lastEventId: string | null | undefined, expectedRunId?: string) {
+  if (lastEventId == null) return undefined;
+  const id = parseEventId(lastEventId);
+  if (id === undefined || (expectedRunId !== undefined && id.runId !== expectedRunId)) {
+    throw toTrpcError(new BrookError("bad_request", `lastEventId "${lastEventId}" is not an event of this run.`));
+  }
+  return { runId: id.runId, fromSeq: id.seq + 1 };
+}
+
+function guard<T>(work: () => T): T {
+  try {
+    return work();
+  } catch (error) {
+    throw error instanceof BrookError ? toTrpcError(error) : error;
+  }
+}
+
+export const appRouter = t.router({
+  health: t.procedure.query(({ ctx }) => ctx.services.health()),
+
+  stats: t.router({
+    get: t.procedure.query(({ ctx }) => ctx.services.stats.snapshot()),
+    reset: t.procedure.mutation(({ ctx }) => {
+      ctx.services.stats.reset();
+      return ctx.services.stats.snapshot();
+    }),
+  }),
+
+  chat: t.router({
+    /** The whole answer at once. A mutation: it bills. */
+    complete: t.procedure.input(ChatRequest).mutation(async ({ ctx, input, signal }) => {
+      const run = ctx.services.engine.start(input, { kind: "non_streaming", graceMs: 0 });
+      try {
+        return await foldRun(run, signal ?? run.signal);
+      } catch (error) {
+        throw error instanceof BrookError ? toTrpcError(error) : error;
+      }
+    }),
+
+    /** Starts a run and streams it; for short inputs (the input travels in the URL). */
+    stream: t.procedure.input(ChatRequest.extend(LastEventId)).subscription(async function* ({ ctx, input, signal }) {
+      const resume = resumePoint(input.lastEventId);
+      const run =
+        resume === undefined
+          ? ctx.services.engine.start(input, { kind: "streaming" })
+          : findRun(ctx.services.engine, resume.runId);
+      yield* readRun(run, resume?.fromSeq ?? 0, signal);
+    }),
+
+    /** Starts a run of any size (the input travels in the POST body); read it with `chat.events`. */
+    start: t.procedure.input(ChatRequest).mutation(({ ctx, input }) => {
+      const run = ctx.services.engine.start(input, { kind: "streaming" });
+      return { run_id: run.id };
+    }),
+
+    /** A run's events from the start, or after `lastEventId` when resuming. */
+    events: t.procedure.input(RunId.extend(LastEventId)).subscription(async function* ({ ctx, input, signal }) {
+      const resume = resumePoint(input.lastEventId, input.run_id);
+      const run = findRun(ctx.services.engine, input.run_id);
+      yield* readRun(run, resume?.fromSeq ?? 0, signal);
+    }),
+
+    /** Aborts a run: its stream ends with an `error` event of code `cancelled`. */
+    cancel: t.procedure.input(RunId).mutation(({ ctx, input }) => {
+      const outcome = ctx.services.engine.cancel(input.run_id);
+      if (outcome === "not_found") guard(() => findRun(ctx.services.engine, input.run_id));
+      return { run_id: input.run_id, cancelled: outcome === "cancelled" };
+    }),
+  }),
+});
+
+export type AppRouter = typeof appRouter;

@@ -1,0 +1,86 @@
+import { z } from "zod";
+import { ErrorCode } from "./error-catalogue.js";
+import { Timing, Usage } from "./usage.js";
+
+/** The seed's start text, kept verbatim. */
+export const START_MESSAGE = "开始生成响应...";
+
+export const StartEvent = z.object({
+  type: z.literal("start"),
+  message: z.string(),
+  run_id: z.string(),
+  model: z.string(),
+});
+
+export const ContentEvent = z.object({
+  type: z.literal("content"),
+  chunk: z.string(),
+});
+
+export const ToolCallEvent = z.object({
+  type: z.literal("tool_call"),
+  id: z.string(),
+  name: z.string(),
+  /** JSON text, as the model produced it. */
+  arguments: z.string(),
+});
+
+export const ToolResultEvent = z.object({
+  type: z.literal("tool_result"),
+  id: z.string(),
+  name: z.string(),
+  result: z.string(),
+  is_error: z.boolean(),
+});
+
+export const CompleteEvent = z.object({
+  type: z.literal("complete"),
+  full_content: z.string(),
+  usage: Usage,
+  finish_reason: z.string(),
+  timing: Timing,
+});
+
+export const ErrorEvent = z.object({
+  type: z.literal("error"),
+  /** Human-readable description. */
+  error: z.string(),
+  code: ErrorCode,
+  retryable: z.boolean(),
+  usage: Usage,
+});
+
+export const ChatEvent = z.discriminatedUnion("type", [
+  StartEvent,
+  ContentEvent,
+  ToolCallEvent,
+  ToolResultEvent,
+  CompleteEvent,
+  ErrorEvent,
+]);
+
+export type StartEvent = z.infer<typeof StartEvent>;
+export type ContentEvent = z.infer<typeof ContentEvent>;
+export type ToolCallEvent = z.infer<typeof ToolCallEvent>;
+export type ToolResultEvent = z.infer<typeof ToolResultEvent>;
+export type CompleteEvent = z.infer<typeof CompleteEvent>;
+export type ErrorEvent = z.infer<typeof ErrorEvent>;
+export type ChatEvent = z.infer<typeof ChatEvent>;
+export type TerminalEvent = CompleteEvent | ErrorEvent;
+
+export function isTerminal(event: ChatEvent): event is TerminalEvent {
+  return event.type === "complete" || event.type === "error";
+}
+
+/** Event ids on the wire are `<run_id>:<seq>`. */
+export function formatEventId(runId: string, seq: number): string {
+  return `${runId}:${seq}`;
+}
+
+export function parseEventId(id: string): { runId: string; seq: number } | undefined {
+  const colon = id.lastIndexOf(":");
+  if (colon <= 0) return undefined;
+  const seq = Number(id.slice(colon + 1));
+  if (!Number.isSafeInteger(seq) || seq < 0) return undefined;
+  return { runId: id.slice(0, colon), seq };
+}

@@ -1,0 +1,22 @@
+import { z } from "zod";
+
+export const HistoryMessage = z.object({
+  role: z.enum(["user", "assistant", "system"]),
+  content: z.string(),
+});
+export type HistoryMessage = z.infer<typeof HistoryMessage>;
+
+/**
+ * A chat request. `message` and `system_prompt` are the seed's; the server is stateless,
+ * so multi-turn context travels in `history`. Optional fields accept null (Python clients send it).
+ */
+export const ChatRequest = z.object({
+  message: z.string().trim().min(1, "message must be a non-empty string"),
+  system_prompt: z.string().nullish(),
+  history: z.array(HistoryMessage).nullish(),
+  model: z.string().trim().min(1).max(200).nullish(),
+  temperature: z.number().min(0).max(2).nullish(),
+  max_tokens: z.number().int().positive().nullish(),
+});
+export type ChatRequest = z.input<typeof ChatRequest>;
+export type ParsedChatRequest = z.output<typeof ChatRequest>;

@@ -1,0 +1,74 @@
+import { z } from "zod";
+
+/**
+ * The one error catalogue: every failure Brook reports carries one of these stable codes.
+ * Each code fixes its HTTP status, its tRPC code and whether retrying the same request may help.
+ */
+export const errorCatalogue = {
+  bad_request: { status: 400, trpc: "BAD_REQUEST", retryable: false, message: "The request is invalid." },
+  unauthorized: { status: 401, trpc: "UNAUTHORIZED", retryable: false, message: "A valid API key is required." },
+  not_found: { status: 404, trpc: "NOT_FOUND", retryable: false, message: "Not found." },
+  payload_too_large: {
+    status: 413,
+    trpc: "PAYLOAD_TOO_LARGE",
+    retryable: false,
+    message: "The request body is too large.",
+  },
+  overloaded: {
+    status: 429,
+    trpc: "TOO_MANY_REQUESTS",
+    retryable: true,
+    message: "Brook is at capacity; retry shortly.",
+  },
+  rate_limited: {
+    status: 429,
+    trpc: "TOO_MANY_REQUESTS",
+    retryable: true,
+    message: "The model server is rate limiting requests; retry shortly.",
+  },
+  upstream_auth: {
+    status: 502,
+    trpc: "BAD_GATEWAY",
+    retryable: false,
+    message: "The model server rejected the API key (check OPENAI_API_KEY).",
+  },
+  upstream_bad_request: {
+    status: 400,
+    trpc: "BAD_REQUEST",
+    retryable: false,
+    message: "The model server rejected the request.",
+  },
+  upstream_error: { status: 502, trpc: "BAD_GATEWAY", retryable: true, message: "The model server failed." },
+  upstream_unreachable: {
+    status: 502,
+    trpc: "BAD_GATEWAY",
+    retryable: true,
+    message: "The model server cannot be reached (check OPENAI_BASE_URL).",
+  },
+  upstream_incomplete: {
+    status: 502,
+    trpc: "BAD_GATEWAY",
+    retryable: true,
+    message: "The model server ended the answer before it was finished.",
+  },
+  timeout: { status: 504, trpc: "TIMEOUT", retryable: true, message: "The model took too long to answer." },
+  cancelled: { status: 499, trpc: "CLIENT_CLOSED_REQUEST", retryable: false, message: "The run was cancelled." },
+  shutdown: {
+    status: 503,
+    trpc: "SERVICE_UNAVAILABLE",
+    retryable: true,
+    message: "Brook is shutting down; retry shortly.",
+  },
+  internal: { status: 500, trpc: "INTERNAL_SERVER_ERROR", retryable: false, message: "Internal error." },
+} as const satisfies Record<string, ErrorSpec>;
+
+interface ErrorSpec {
+  status: number;
+  trpc: string;
+  retryable: boolean;
+  message: string;
+}
+
+export type ErrorCode = keyof typeof errorCatalogue;
+export const ErrorCode = z.enum(Object.keys(errorCatalogue) as [ErrorCode, ...ErrorCode[]]);
+export type TrpcErrorCode = (typeof errorCatalogue)[ErrorCode]["trpc"];

@@ -1,0 +1,28 @@
+import { z } from "zod";
+
+export const Mode = z.enum(["openai", "demo"]);
+export type Mode = z.infer<typeof Mode>;
+
+export const Health = z.object({
+  status: z.enum(["ok", "draining"]),
+  /** The seed's promise: this service streams. */
+  streaming: z.literal(true),
+  mode: Mode,
+  /** Default model of requests that name none. */
+  model: z.string(),
+  version: z.string(),
+  uptime_s: z.number().nonnegative(),
+  active_runs: z.number().int().nonnegative(),
+});
+export type Health = z.infer<typeof Health>;
+
+/** `GET /`: what this service is and where its endpoints are. */
+export const ServiceInfo = z.object({
+  name: z.literal("Brook"),
+  status: z.literal("running"),
+  version: z.string(),
+  mode: Mode,
+  model: z.string(),
+  endpoints: z.record(z.string(), z.string()),
+});
+export type ServiceInfo = z.infer<typeof ServiceInfo>;

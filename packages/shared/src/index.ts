@@ -1,0 +1,21 @@
+export {
+  ChatEvent,
+  CompleteEvent,
+  ContentEvent,
+  ErrorEvent,
+  formatEventId,
+  isTerminal,
+  parseEventId,
+  START_MESSAGE,
+  StartEvent,
+  type TerminalEvent,
+  ToolCallEvent,
+  ToolResultEvent,
+} from "./chat-event.js";
+export { ChatRequest, HistoryMessage, type ParsedChatRequest } from "./chat-request.js";
+export { ChatResult, ErrorBody } from "./chat-result.js";
+export { ErrorCode, errorCatalogue, type TrpcErrorCode } from "./error-catalogue.js";
+export { Health, Mode, ServiceInfo } from "./health.js";
+export { ChatEventParseError, type ReceivedChatEvent, readChatEvents } from "./sse-events.js";
+export { ModelStats, Percentiles, Stats } from "./stats.js";
+export { emptyUsage, Timing, Usage } from "./usage.js";

@@ -1,0 +1,33 @@
+import { z } from "zod";
+
+/** Token usage and cost of a run. The first four fields are the seed's; the rest are Brook's. */
+export const Usage = z.object({
+  input_tokens: z.number().int().nonnegative(),
+  output_tokens: z.number().int().nonnegative(),
+  total_tokens: z.number().int().nonnegative(),
+  /** US dollars. */
+  total_cost: z.number().nonnegative(),
+  /** True when tokens were counted locally because the upstream reported none. */
+  estimated: z.boolean(),
+  /** False when the model has no known price (then `total_cost` is 0). */
+  priced: z.boolean(),
+});
+export type Usage = z.infer<typeof Usage>;
+
+export const Timing = z.object({
+  /** Milliseconds from the request to the first content token; null when none arrived. */
+  ttft_ms: z.number().nonnegative().nullable(),
+  duration_ms: z.number().nonnegative(),
+  /** Output tokens per second after the first token. */
+  tokens_per_s: z.number().nonnegative(),
+});
+export type Timing = z.infer<typeof Timing>;
+
+export const emptyUsage: Usage = {
+  input_tokens: 0,
+  output_tokens: 0,
+  total_tokens: 0,
+  total_cost: 0,
+  estimated: false,
+  priced: true,
+};

@@ -1,0 +1,145 @@
+import type { AppRouter } from "@brook/server";
+import type { ChatEvent, ChatRequest } from "@brook/shared";
+import {
+  createTRPCClient,
+  httpBatchLink,
+  httpSubscriptionLink,
+  splitLink,
+  type TRPCClient,
+  type TRPCLink,
+} from "@trpc/client";
+import { EventSource as NodeEventSource } from "eventsource";
+
+export interface BrookClientOptions {
+  /** Brook's base URL, e.g. `http://127.0.0.1:8081`. */
+  url: string;
+  /** Extra headers on every request (e.g. `Authorization`); a function is asked each time. */
+  headers?: Record<string, string> | (() => Record<string, string>);
+  /** Defaults to the global `EventSource` (browsers), else the `eventsource` package (Node). */
+  EventSource?: typeof globalThis.EventSource;
+}
+
+export interface StreamChatOptions {
+  /** Aborting it stops the stream and cancels the run on the server (the model call is aborted). */
+  signal?: AbortSignal;
+}
+
+export interface BrookClient {
+  /** The typed tRPC client: every procedure of Brook's router. */
+  readonly trpc: TRPCClient<AppRouter>;
+  /**
+   * Starts a run and yields its events until the terminal one. A dropped connection is resumed
+   * where it broke (no second model call); aborting `signal` cancels the run.
+   */
+  streamChat(request: ChatRequest, options?: StreamChatOptions): AsyncGenerator<ChatEvent, void, undefined>;
+}
+
+export function createBrookClient(options: BrookClientOptions): BrookClient {
+  const base = `${options.url.replace(/\/+$/, "")}/trpc`;
+  const headers = () => (typeof options.headers === "function" ? options.headers() : (options.headers ?? {}));
+  const browserEventSource = options.EventSource ?? globalThis.EventSource;
+  const subscriptions =
+    browserEventSource === undefined
+      ? httpSubscriptionLink<AppRouter, typeof NodeEventSource>({
+          url: base,
+          EventSource: NodeEventSource,
+          // Node's EventSource sends headers through its fetch; browsers' cannot send any.
+          eventSourceOptions: () => ({
+            fetch: (input, init) => fetch(input, { ...init, headers: { ...init?.headers, ...headers() } }),
+          }),
+        })
+      : httpSubscriptionLink<AppRouter, typeof globalThis.EventSource>({ url: base, EventSource: browserEventSource });
+  const links: TRPCLink<AppRouter>[] = [
+    splitLink({
+      condition: (operation) => operation.type === "subscription",
+      true: subscriptions,
+      false: httpBatchLink({ url: base, headers }),
+    }),
+  ];
+  const trpc = createTRPCClient<AppRouter>({ links });
+
+  return {
+    trpc,
+    streamChat: (request, streamOptions) => streamChat(trpc, request, streamOptions?.signal),
+  };
+}
+
+async function* streamChat(
+  trpc: TRPCClient<AppRouter>,
+  request: ChatRequest,
+  signal: AbortSignal | undefined,
+): AsyncGenerator<ChatEvent, void, undefined> {
+  signal?.throwIfAborted();
+  // Starting through a mutation keeps long inputs (history) out of the subscription URL.
+  const { run_id } = await trpc.chat.start.mutate(request, { signal });
+  const queue = new EventQueue();
+  const subscription = trpc.chat.events.subscribe(
+    { run_id },
+    {
+      onData: (tracked) => queue.push(tracked.data),
+      onError: (error) => queue.fail(error),
+      onComplete: () => queue.end(),
+    },
+  );
+  const cancel = () => {
+    subscription.unsubscribe();
+    queue.fail(signal?.reason ?? new Error("aborted"));
+    // Fire and forget: the caller has stopped listening already.
+    trpc.chat.cancel.mutate({ run_id }).catch(() => {});
+  };
+  signal?.addEventListener("abort", cancel, { once: true });
+  try {
+    for (;;) {
+      const event = await queue.next();
+      if (event === undefined) return;
+      yield event;
+      if (event.type === "complete" || event.type === "error") return;
+    }
+  } finally {
+    signal?.removeEventListener("abort", cancel);
+    subscription.unsubscribe();
+  }
+}
+
+/** Buffers pushed events for one pulling consumer. */
+class EventQueue {
+  #items: ChatEvent[] = [];
+  #waiter: { resolve: (event: ChatEvent | undefined) => void; reject: (error: unknown) => void } | undefined;
+  #ended = false;
+  #error: unknown;
+  #failed = false;
+
+  push(event: ChatEvent): void {
+    if (this.#waiter !== undefined) {
+      const waiter = this.#waiter;
+      this.#waiter = undefined;
+      waiter.resolve(event);
+    } else {
+      this.#items.push(event);
+    }
+  }
+
+  end(): void {
+    this.#ended = true;
+    this.#waiter?.resolve(undefined);
+    this.#waiter = undefined;
+  }
+
+  fail(error: unknown): void {
+    if (this.#failed) return;
+    this.#failed = true;
+    this.#error = error;
+    this.#waiter?.reject(error);
+    this.#waiter = undefined;
+  }
+
+  next(): Promise<ChatEvent | undefined> {
+    const item = this.#items.shift();
+    if (item !== undefined) return Promise.resolve(item);
+    if (this.#failed) return Promise.reject(this.#error);
+    if (this.#ended) return Promise.resolve(undefined);
+    return new Promise((resolve, reject) => {
+      this.#waiter = { resolve, reject };
+    });
+  }
+}

@@ -1,0 +1,18 @@
+export type { AppRouter } from "@brook/server";
+export {
+  type ChatEvent,
+  ChatEventParseError,
+  type ChatRequest,
+  type ChatResult,
+  type Health,
+  type ReceivedChatEvent,
+  readChatEvents,
+  type Stats,
+  type Usage,
+} from "@brook/shared";
+export {
+  type BrookClient,
+  type BrookClientOptions,
+  createBrookClient,
+  type StreamChatOptions,
+} from "./brook-client.js";

@@ -1,0 +1,77 @@
+import { type Brook, type ConfigInput, createBrook, parseConfig } from "@brook/server";
+import { type ChatEvent, readChatEvents } from "@brook/shared";
+import { type FakeBehavior, type FakeUpstream, startFakeUpstream } from "./fake-upstream.js";
+
+export interface Harness {
+  brook: Brook;
+  /** Brook's base URL, e.g. http://127.0.0.1:PORT */
+  url: string;
+  upstream: FakeUpstream;
+  close(): Promise<void>;
+}
+
+type Env = { [K in keyof ConfigInput]?: string };
+
+/** Starts a fake OpenAI-compatible upstream and a Brook in front of it, both on loopback. */
+export async function startHarness(env: Env = {}, behavior: FakeBehavior = {}): Promise<Harness> {
+  const upstream = await startFakeUpstream(behavior);
+  const brook = await createBrook(
+    parseConfig({
+      LOG_LEVEL: "silent",
+      OPENAI_API_KEY: "test-key",
+      OPENAI_BASE_URL: upstream.url,
+      OPENAI_MAX_RETRIES: "0",
+      HOST: "127.0.0.1",
+      ...env,
+    }),
+  );
+  const url = await brook.listen(0);
+  return {
+    brook,
+    url,
+    upstream,
+    async close() {
+      await brook.close();
+      await upstream.close();
+    },
+  };
+}
+
+/** Starts a Brook in demo mode (no upstream at all). */
+export async function startDemoBrook(env: Env = {}): Promise<{ brook: Brook; url: string; close(): Promise<void> }> {
+  const brook = await createBrook(
+    parseConfig({ LOG_LEVEL: "silent", HOST: "127.0.0.1", DEMO_TOKEN_DELAY_MS: "0", ...env }),
+  );
+  const url = await brook.listen(0);
+  return { brook, url, close: () => brook.close() };
+}
+
+/** POSTs to `/chat/stream` and collects every event (through the shared SSE reader). */
+export async function streamEvents(url: string, body: unknown, init: RequestInit = {}): Promise<ChatEvent[]> {
+  const response = await fetch(`${url}/chat/stream`, {
+    method: "POST",
+    headers: { "content-type": "application/json" },
+    body: JSON.stringify(body),
+    ...init,
+  });
+  if (response.status !== 200 || response.body === null) {
+    throw new Error(`unexpected ${response.status}: ${await response.text()}`);
+  }
+  const events: ChatEvent[] = [];
+  for await (const { event } of readChatEvents(response.body)) events.push(event);
+  return events;
+}
+
+/** The text of all content events. */
+export function contentOf(events: readonly ChatEvent[]): string {
+  return events.map((event) => (event.type === "content" ? event.chunk : "")).join("");
+}
+
+/** Polls `check` until it returns true (every 10 ms, up to `timeoutMs`). */
+export async function until(check: () => boolean | Promise<boolean>, timeoutMs = 5_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await check())) {
+    if (Date.now() > deadline) throw new Error(`condition not met within ${timeoutMs} ms`);
+    await new Promise((resolve) => setTimeout(resolve, 10));
+  }
+}

@@ -1,5 +1,5 @@
 import { readFileSync } from "node:fs";
-import type { Health, Mode, ServiceInfo } from "@brook/shared";
+import type { Health, Mode, ServiceInfo, TerminalEvent } from "@brook/shared";
 import type { FastifyBaseLogger } from "fastify";
 import { type Config, isDemoMode } from "./config/config.js";
 import { executeRun } from "./engine/agent-loop.js";
@@ -58,8 +58,10 @@ export function createServices(config: Config, log: FastifyBaseLogger): BrookSer
       bufferEvents: config.RUN_BUFFER_EVENTS,
       defaultModel,
     },
-    (run, request) =>
-      executeRun(run, request, { model, prices, stats, defaultSystemPrompt: config.SYSTEM_PROMPT, onInternalError }),
+    async (run, request) => {
+      await executeRun(run, request, { model, prices, stats, defaultSystemPrompt: config.SYSTEM_PROMPT, onInternalError });
+      logRun(log, run.id, run.model, run.terminal);
+    },
     onInternalError,
   );
   const stats = new StatsCollector(() => engine.activeCount);
@@ -99,4 +101,13 @@ export function createServices(config: Config, log: FastifyBaseLogger): BrookSer
       },
     }),
   };
+}
+
+/** One line per finished run: what operators need, never the conversation itself. */
+function logRun(log: FastifyBaseLogger, runId: string, model: string, terminal: TerminalEvent | undefined): void {
+  if (terminal === undefined) return;
+  const { usage } = terminal;
+  const fields = { run_id: runId, model, input_tokens: usage.input_tokens, output_tokens: usage.output_tokens, cost: usage.total_cost };
+  if (terminal.type === "complete") log.info({ ...fields, duration_ms: terminal.timing.duration_ms }, "run complete");
+  else log.info({ ...fields, code: terminal.code }, "run failed");
 }

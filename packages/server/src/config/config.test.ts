@@ -1,0 +1,29 @@
+import { describe, expect, it } from "vitest";
+import { ConfigError, isDemoMode, parseConfig } from "./config.js";
+
+describe("parseConfig", () => {
+  it("applies the documented defaults", () => {
+    const config = parseConfig({});
+    expect(config).toMatchObject({ PORT: 8081, HOST: "127.0.0.1", OPENAI_MODEL: "gpt-4o-mini", SSE_PING_MS: 15_000 });
+    expect(isDemoMode(config)).toBe(true);
+  });
+
+  it("leaves demo mode as soon as a key or a base URL is set", () => {
+    expect(isDemoMode(parseConfig({ OPENAI_API_KEY: "sk-test" }))).toBe(false);
+    expect(isDemoMode(parseConfig({ OPENAI_BASE_URL: "http://127.0.0.1:11434/v1" }))).toBe(false);
+    expect(isDemoMode(parseConfig({ OPENAI_API_KEY: "", OPENAI_BASE_URL: "" }))).toBe(true);
+  });
+
+  it("names every bad variable in one line", () => {
+    let error: unknown;
+    try {
+      parseConfig({ PORT: "eighty", OPENAI_BASE_URL: "not a url" });
+    } catch (caught) {
+      error = caught;
+    }
+    expect(error).toBeInstanceOf(ConfigError);
+    expect((error as Error).message).toMatch(/PORT/);
+    expect((error as Error).message).toMatch(/OPENAI_BASE_URL/);
+    expect((error as Error).message).not.toContain("\n");
+  });
+});

@@ -1,0 +1,130 @@
+import type { ChatEvent } from "@brook/shared";
+import { describe, expect, it } from "vitest";
+import { BrookError } from "../errors/brook-error.js";
+import { Run } from "./run.js";
+
+const usage = { input_tokens: 1, output_tokens: 1, total_tokens: 2, total_cost: 0, estimated: false, priced: true };
+const content = (chunk: string): ChatEvent => ({ type: "content", chunk });
+const complete: ChatEvent = {
+  type: "complete",
+  full_content: "",
+  usage,
+  finish_reason: "stop",
+  timing: { ttft_ms: 1, duration_ms: 1, tokens_per_s: 1 },
+};
+
+function newRun(options: { bufferEvents?: number; graceMs?: number } = {}): Run {
+  return new Run({ id: "r", kind: "streaming", model: "m", bufferEvents: 16, graceMs: 60_000, ...options });
+}
+
+async function collect(run: Run, fromSeq: number): Promise<Array<[number, ChatEvent]>> {
+  const events: Array<[number, ChatEvent]> = [];
+  for await (const entry of run.events(fromSeq, new AbortController().signal)) events.push(entry);
+  return events;
+}
+
+describe("Run", () => {
+  it("numbers events from 0 and lets readers attach at any seq", async () => {
+    const run = newRun();
+    run.append(content("a"));
+    run.append(content("b"));
+    run.append(complete);
+    expect((await collect(run, 0)).map(([seq]) => seq)).toEqual([0, 1, 2]);
+    expect(await collect(run, 2)).toEqual([[2, complete]]);
+  });
+
+  it("delivers events appended while a reader waits, and ends after the terminal event", async () => {
+    const run = newRun();
+    const reading = collect(run, 0);
+    run.append(content("a"));
+    await Promise.resolve();
+    run.append(content("b"));
+    run.append(complete);
+    expect((await reading).map(([, event]) => event.type)).toEqual(["content", "content", "complete"]);
+  });
+
+  it("accepts exactly one terminal event", () => {
+    const run = newRun();
+    run.append(complete);
+    expect(() => run.append(content("late"))).toThrow(/already ended/);
+  });
+
+  it("asks the producer to wait once a reader lags a whole buffer behind, and resumes it as the reader reads", async () => {
+    const run = newRun({ bufferEvents: 16 });
+    const reader = run.attach(0);
+    let accepted = 0;
+    while (run.append(content("x"))) accepted += 1;
+    expect(accepted).toBe(15);
+    let roomMade = false;
+    const waiting = run.waitForRoom(new AbortController().signal).then(() => {
+      roomMade = true;
+    });
+    await Promise.resolve();
+    expect(roomMade).toBe(false);
+    expect(reader.take()).toHaveLength(16);
+    await waiting;
+    expect(roomMade).toBe(true);
+    reader.close();
+  });
+
+  it("keeps memory bounded: old events leave the window once every reader has them", () => {
+    const run = newRun({ bufferEvents: 16 });
+    const reader = run.attach(0);
+    for (let index = 0; index < 1_000; index += 1) {
+      run.append(content("x"));
+      reader.take();
+    }
+    expect(() => run.attach(0)).toThrow(BrookError);
+    expect(run.attach(run.head - 16).position).toBe(run.head - 16);
+  });
+
+  it("waiting for room stops when the run is aborted", async () => {
+    const run = newRun({ bufferEvents: 16 });
+    run.attach(0);
+    while (run.append(content("x"))) {}
+    const waiting = run.waitForRoom(run.signal);
+    run.abort(new BrookError("timeout"));
+    await expect(waiting).rejects.toMatchObject({ code: "timeout" });
+  });
+
+  it("aborts at once when its last reader leaves and the grace period is 0", () => {
+    const run = newRun({ graceMs: 0 });
+    const reader = run.attach(0);
+    run.append(content("a"));
+    reader.close();
+    expect(run.signal.aborted).toBe(true);
+    expect(run.signal.reason).toMatchObject({ code: "cancelled" });
+  });
+
+  it("waits for a reader to come back during the grace period, then gives up", async () => {
+    const run = newRun({ graceMs: 30 });
+    run.attach(0).close();
+    await new Promise((resolve) => setTimeout(resolve, 5));
+    const returning = run.attach(0);
+    await new Promise((resolve) => setTimeout(resolve, 60));
+    expect(run.signal.aborted).toBe(false);
+    returning.close();
+    await new Promise((resolve) => setTimeout(resolve, 60));
+    expect(run.signal.aborted).toBe(true);
+  });
+
+  it("a run nobody ever reads is abandoned after the grace period", async () => {
+    const run = newRun({ graceMs: 20 });
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    expect(run.signal.aborted).toBe(true);
+  });
+
+  it("a reader's wait rejects when its own signal aborts, and it leaves the run", async () => {
+    const run = newRun();
+    const controller = new AbortController();
+    const reading = collect(run, 0).catch((error: unknown) => error);
+    const events = run.events(0, controller.signal);
+    const next = events.next();
+    controller.abort(new Error("gone"));
+    await expect(next).rejects.toThrow("gone");
+    expect(run.readerCount).toBe(1);
+    run.append(complete);
+    await reading;
+    expect(run.readerCount).toBe(0);
+  });
+});

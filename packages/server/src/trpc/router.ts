@@ -17,7 +17,9 @@ async function* readRun(run: Run, fromSeq: number, signal: AbortSignal | undefin
     for await (const [seq, event] of run.events(fromSeq, stop)) yield tracked(formatEventId(run.id, seq), event);
   } catch (error) {
     // The reader left; the run's grace period decides what happens to it.
-    if (!stop.aborted) throw error;
+    if (stop.aborted) return;
+    // A BrookError must not surface as INTERNAL_SERVER_ERROR: the client would re-run the procedure.
+    throw error instanceof BrookError ? toTrpcError(error) : error;
   }
 }
 

@@ -59,7 +59,13 @@ export function createServices(config: Config, log: FastifyBaseLogger): BrookSer
       defaultModel,
     },
     async (run, request) => {
-      await executeRun(run, request, { model, prices, stats, defaultSystemPrompt: config.SYSTEM_PROMPT, onInternalError });
+      await executeRun(run, request, {
+        model,
+        prices,
+        stats,
+        defaultSystemPrompt: config.SYSTEM_PROMPT,
+        onInternalError,
+      });
       logRun(log, run.id, run.model, run.terminal);
     },
     onInternalError,
@@ -107,7 +113,13 @@ export function createServices(config: Config, log: FastifyBaseLogger): BrookSer
 function logRun(log: FastifyBaseLogger, runId: string, model: string, terminal: TerminalEvent | undefined): void {
   if (terminal === undefined) return;
   const { usage } = terminal;
-  const fields = { run_id: runId, model, input_tokens: usage.input_tokens, output_tokens: usage.output_tokens, cost: usage.total_cost };
+  const fields = {
+    run_id: runId,
+    model,
+    input_tokens: usage.input_tokens,
+    output_tokens: usage.output_tokens,
+    cost: usage.total_cost,
+  };
   if (terminal.type === "complete") log.info({ ...fields, duration_ms: terminal.timing.duration_ms }, "run complete");
   else log.info({ ...fields, code: terminal.code }, "run failed");
 }

@@ -3,6 +3,7 @@ import Fastify, { type FastifyError, type FastifyInstance } from "fastify";
 import { type BrookServices, createServices } from "../brook-services.js";
 import type { Config } from "../config/config.js";
 import { BrookError } from "../errors/brook-error.js";
+import { InputError } from "../errors/input-error.js";
 import { type AppRouter, appRouter } from "../trpc/router.js";
 import { registerRestRoutes } from "./rest-routes.js";
 
@@ -17,12 +18,14 @@ export async function createApp(config: Config): Promise<{ app: FastifyInstance;
   });
   const services = createServices(config, app.log);
 
-  // Any body that parses as JSON is accepted: browsers send `fetch` string bodies as text/plain.
-  app.addContentTypeParser("*", { parseAs: "string" }, (_request, body, done) => {
+  // Any body that parses as JSON is accepted: browsers send `fetch` string bodies as text/plain
+  // (Fastify's own text/plain parser would win over "*" and hand the schema a string).
+  app.removeContentTypeParser("text/plain");
+  app.addContentTypeParser(["text/plain", "*"], { parseAs: "string" }, (_request, body, done) => {
     try {
       done(null, body === "" ? undefined : JSON.parse(body as string));
     } catch {
-      done(new BrookError("bad_request", "The request body is not valid JSON."), undefined);
+      done(new InputError({ body: ["The request body is not valid JSON."] }), undefined);
     }
   });
 

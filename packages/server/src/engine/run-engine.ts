@@ -1,5 +1,5 @@
 import { randomUUID } from "node:crypto";
-import type { ParsedChatRequest } from "@brook/shared";
+import { emptyUsage, type ParsedChatRequest } from "@brook/shared";
 import { BrookError } from "../errors/brook-error.js";
 import { Run, type RunKind } from "./run.js";
 
@@ -85,6 +85,14 @@ export class RunEngine {
     if (run.terminal === undefined) {
       // The executor broke its contract; no reader may hang on this run.
       this.onUnexpected(new Error("run ended without a terminal event"), run);
+      const error = new BrookError("internal");
+      run.append({
+        type: "error",
+        error: error.message,
+        code: error.code,
+        retryable: error.retryable,
+        usage: emptyUsage,
+      });
     }
     if (this.options.retentionMs === 0 || this.options.retainMax === 0) {
       this.#runs.delete(run.id);

@@ -52,16 +52,17 @@ export class OpenAIChatModel implements ChatModel {
           yield { type: "finish", reason };
         }
         const usage = chunk.usage;
-        if (usage != null && typeof usage.prompt_tokens === "number") {
-          yield {
-            type: "usage",
-            inputTokens: usage.prompt_tokens,
-            outputTokens: typeof usage.completion_tokens === "number" ? usage.completion_tokens : 0,
-          };
+        // Usage a server got wrong (missing, negative, fractional) is ignored: Brook counts instead.
+        if (usage != null && isTokenCount(usage.prompt_tokens) && isTokenCount(usage.completion_tokens)) {
+          yield { type: "usage", inputTokens: usage.prompt_tokens, outputTokens: usage.completion_tokens };
         }
       }
     } catch (error) {
       throw toBrookError(error, signal);
     }
   }
+}
+
+function isTokenCount(value: unknown): value is number {
+  return Number.isSafeInteger(value) && (value as number) >= 0;
 }

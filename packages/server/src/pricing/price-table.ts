@@ -57,12 +57,17 @@ export class PriceTable {
 
   #lookup(model: string, inputTokens: number, outputTokens: number): number | undefined {
     const usage = { input_tokens: inputTokens, output_tokens: outputTokens };
-    const direct = calcPrice(usage, model);
-    if (direct !== null) return direct.total_price;
-    // Routers name models "vendor/model" (OpenRouter, LiteLLM): price the model itself.
-    const slash = model.lastIndexOf("/");
-    if (slash <= 0) return undefined;
-    return calcPrice(usage, model.slice(slash + 1))?.total_price;
+    try {
+      const direct = calcPrice(usage, model);
+      if (direct !== null) return direct.total_price;
+      // Routers name models "vendor/model" (OpenRouter, LiteLLM): price the model itself.
+      const slash = model.lastIndexOf("/");
+      if (slash <= 0) return undefined;
+      return calcPrice(usage, model.slice(slash + 1))?.total_price;
+    } catch {
+      // The price data rejects usage it finds inconsistent; an answer must not fail over its price.
+      return undefined;
+    }
   }
 }
 

@@ -2,25 +2,11 @@ import type { IncomingHttpHeaders, IncomingMessage } from "node:http";
 import { type BrookClientOptions, createBrookClient } from "@brook/client";
 import { type ChatEvent, type ChatRequest, ErrorEvent, START_MESSAGE, Usage } from "@brook/shared";
 import { TRPCClientError } from "@trpc/client";
-import { afterEach, describe, expect, it } from "vitest";
-import { contentOf, type Harness, startHarness, until } from "./support/brook-harness.js";
-import type { FakeBehavior } from "./support/fake-upstream.js";
+import { describe, expect, it } from "vitest";
+import { contentOf, type Harness, until } from "./support/brook-harness.js";
+import { afterThisTest, harness } from "./support/per-test.js";
 import { startTcpProxy } from "./support/tcp-proxy.js";
 import { fakeTokens } from "./support/trpc-reader.js";
-
-type Env = Parameters<typeof startHarness>[0];
-
-const cleanups: (() => unknown)[] = [];
-
-afterEach(async () => {
-  for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
-});
-
-async function harness(env: Env = {}, behavior: FakeBehavior = {}): Promise<Harness> {
-  const started = await startHarness(env, behavior);
-  cleanups.push(() => started.close());
-  return started;
-}
 
 /** Every HTTP request Brook receives, as its own server saw it. */
 function recordRequests(brook: Harness["brook"]): { method: string; url: string; headers: IncomingHttpHeaders }[] {
@@ -28,7 +14,7 @@ function recordRequests(brook: Harness["brook"]): { method: string; url: string;
   const record = (request: IncomingMessage) =>
     seen.push({ method: request.method ?? "", url: request.url ?? "", headers: request.headers });
   brook.app.server.on("request", record);
-  cleanups.push(() => brook.app.server.off("request", record));
+  afterThisTest(() => brook.app.server.off("request", record));
   return seen;
 }
 
@@ -122,7 +108,7 @@ describe("streamChat", () => {
   }, async () => {
     const { url, upstream } = await harness({}, { tokens: 40, delayMs: 20 });
     const proxy = await startTcpProxy(Number(new URL(url).port));
-    cleanups.push(() => proxy.close());
+    afterThisTest(() => proxy.close());
     let cut = false;
     const events = await collect({ url: proxy.url() }, { message: "a long answer" }, (event, index) => {
       if (!cut && event.type === "content" && index === 5) {
@@ -185,7 +171,7 @@ describe("streamChat", () => {
     const { url, brook } = await harness({}, { tokens: 40, delayMs: 20 });
     const seen = recordRequests(brook);
     const proxy = await startTcpProxy(Number(new URL(url).port));
-    cleanups.push(() => proxy.close());
+    afterThisTest(() => proxy.close());
     let asked = 0;
     const headers = () => {
       asked += 1;

@@ -1,25 +1,11 @@
 import { type AppRouter, createBrookClient } from "@brook/client";
 import { ChatResult, type ErrorEvent, Health, Stats, Usage } from "@brook/shared";
 import { TRPCClientError } from "@trpc/client";
-import { afterEach, describe, expect, it } from "vitest";
-import { type Harness, startHarness, until } from "./support/brook-harness.js";
-import type { FakeBehavior } from "./support/fake-upstream.js";
+import { describe, expect, it } from "vitest";
+import { until } from "./support/brook-harness.js";
+import { afterThisTest, harness } from "./support/per-test.js";
 import { startTcpProxy } from "./support/tcp-proxy.js";
 import { fakeTokens, type Reading, readTracked, type TrackedEvent, trackedContent } from "./support/trpc-reader.js";
-
-type Env = Parameters<typeof startHarness>[0];
-
-const cleanups: (() => unknown)[] = [];
-
-afterEach(async () => {
-  for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
-});
-
-async function harness(env: Env = {}, behavior: FakeBehavior = {}): Promise<Harness> {
-  const started = await startHarness(env, behavior);
-  cleanups.push(() => started.close());
-  return started;
-}
 
 function client(url: string) {
   return createBrookClient({ url }).trpc;
@@ -27,7 +13,7 @@ function client(url: string) {
 
 /** Unsubscribes the reading after the test, before its server closes. */
 function later(reading: Reading): Reading {
-  cleanups.push(() => reading.unsubscribe());
+  afterThisTest(() => reading.unsubscribe());
   return reading;
 }
 
@@ -171,7 +157,7 @@ describe("tRPC chat.stream", () => {
   }, async () => {
     const { url, upstream } = await harness({}, { tokens: 40, delayMs: 20 });
     const proxy = await startTcpProxy(Number(new URL(url).port));
-    cleanups.push(() => proxy.close());
+    afterThisTest(() => proxy.close());
     let cut = false;
     const reading = later(
       readTracked(

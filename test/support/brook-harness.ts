@@ -2,6 +2,8 @@ import { type Brook, type ConfigInput, createBrook, parseConfig } from "@brook/s
 import { type ChatEvent, readChatEvents } from "@brook/shared";
 import { type FakeBehavior, type FakeUpstream, startFakeUpstream } from "./fake-upstream.js";
 
+export type { FakeBehavior };
+
 export interface Harness {
   brook: Brook;
   /** Brook's base URL, e.g. http://127.0.0.1:PORT */

@@ -1,5 +1,5 @@
 import { type FastifyTRPCPluginOptions, fastifyTRPCPlugin } from "@trpc/server/adapters/fastify";
-import Fastify, { type FastifyError, type FastifyInstance } from "fastify";
+import Fastify, { type FastifyError, type FastifyInstance, LogController } from "fastify";
 import { type BrookServices, createServices } from "../brook-services.js";
 import type { Config } from "../config/config.js";
 import { BrookError } from "../errors/brook-error.js";
@@ -12,7 +12,7 @@ export async function createApp(config: Config): Promise<{ app: FastifyInstance;
   const app = Fastify({
     logger: { level: config.LOG_LEVEL },
     // One line per run (see brook-services) says more than two per request, and costs less.
-    disableRequestLogging: true,
+    logController: new LogController({ disableRequestLogging: true }),
     // tRPC batch paths and subscription inputs live in the URL.
     routerOptions: { maxParamLength: 5000 },
   });

@@ -2,8 +2,8 @@ import { type ChildProcess, spawn } from "node:child_process";
 import { createRequire } from "node:module";
 import { fileURLToPath, pathToFileURL } from "node:url";
 
-const serverRequire = createRequire(fileURLToPath(new URL("../../packages/server/package.json", import.meta.url)));
-const tsxLoader = pathToFileURL(serverRequire.resolve("tsx")).href;
+const rootRequire = createRequire(fileURLToPath(new URL("../../package.json", import.meta.url)));
+const tsxLoader = pathToFileURL(rootRequire.resolve("tsx")).href;
 const mainSource = fileURLToPath(new URL("../../packages/server/src/main.ts", import.meta.url));
 
 export interface ServerProcess {

@@ -280,14 +280,23 @@ describe("tRPC chat.cancel", () => {
   });
 
   it("answers NOT_FOUND for an unknown run and cancelled: false for a finished one", async () => {
-    const { url } = await harness({}, { tokens: 2 });
+    const { url, brook } = await harness({}, { tokens: 2 });
     const trpc = client(url);
     const unknown = await trpcError(trpc.chat.cancel.mutate({ run_id: "no-such-run" }));
     expect(unknown.data?.code).toBe("NOT_FOUND");
     expect(unknown.data?.brook_code).toBe("not_found");
 
-    const { run_id } = await trpc.chat.complete.mutate({ message: "done already" });
+    const { run_id } = await trpc.chat.start.mutate({ message: "done already" });
+    await until(() => brook.services.engine.get(run_id)?.terminal !== undefined);
     expect(await trpc.chat.cancel.mutate({ run_id })).toEqual({ run_id, cancelled: false });
+  });
+
+  it("forgets non-streaming runs once answered: they belong to their request", async () => {
+    const { url } = await harness({}, { tokens: 2 });
+    const trpc = client(url);
+    const { run_id } = await trpc.chat.complete.mutate({ message: "one shot" });
+    const gone = await trpcError(trpc.chat.cancel.mutate({ run_id }));
+    expect(gone.data?.code).toBe("NOT_FOUND");
   });
 });
 

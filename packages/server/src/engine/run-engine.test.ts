@@ -41,7 +41,7 @@ function engine(options: Partial<RunEngineOptions>, hold = false): RunEngine {
 describe("RunEngine", () => {
   it("counts active runs and keeps finished runs readable for late readers", async () => {
     const runs = engine({});
-    const run = runs.start(request, { kind: "streaming" });
+    const run = runs.start(request, { kind: "streaming", resumable: true });
     expect(runs.activeCount).toBe(1);
     await run.finished;
     await new Promise((resolve) => setImmediate(resolve));
@@ -51,7 +51,7 @@ describe("RunEngine", () => {
 
   it("forgets finished runs after the retention time", async () => {
     const runs = engine({ retentionMs: 20 });
-    const run = runs.start(request, { kind: "streaming" });
+    const run = runs.start(request, { kind: "streaming", resumable: true });
     await run.finished;
     await new Promise((resolve) => setTimeout(resolve, 60));
     expect(runs.get(run.id)).toBeUndefined();
@@ -60,7 +60,7 @@ describe("RunEngine", () => {
 
   it("keeps at most retainMax finished runs, dropping the oldest first", async () => {
     const runs = engine({ retainMax: 3 });
-    const started = Array.from({ length: 5 }, () => runs.start(request, { kind: "non_streaming" }));
+    const started = Array.from({ length: 5 }, () => runs.start(request, { kind: "non_streaming", resumable: true }));
     await Promise.all(started.map((run) => run.finished));
     await new Promise((resolve) => setImmediate(resolve));
     expect(runs.size).toBe(3);
@@ -68,9 +68,17 @@ describe("RunEngine", () => {
     expect(runs.get(started[4]?.id ?? "")).toBeDefined();
   });
 
+  it("forgets a run that belongs to its connection as soon as it ends", async () => {
+    const runs = engine({});
+    const run = runs.start(request, { kind: "non_streaming", resumable: false });
+    await run.finished;
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(runs.get(run.id)).toBeUndefined();
+  });
+
   it("cancels running runs, and says when a run is finished or unknown", async () => {
     const runs = engine({}, true);
-    const run = runs.start(request, { kind: "streaming" });
+    const run = runs.start(request, { kind: "streaming", resumable: true });
     expect(runs.cancel(run.id)).toBe("cancelled");
     expect(await run.finished).toMatchObject({ type: "error", code: "cancelled" });
     expect(runs.cancel(run.id)).toBe("finished");
@@ -79,7 +87,10 @@ describe("RunEngine", () => {
 
   it("abortAll ends every running run with the given reason", async () => {
     const runs = engine({}, true);
-    const started = [runs.start(request, { kind: "streaming" }), runs.start(request, { kind: "streaming" })];
+    const started = [
+      runs.start(request, { kind: "streaming", resumable: true }),
+      runs.start(request, { kind: "streaming", resumable: true }),
+    ];
     await runs.abortAll(new BrookError("shutdown"));
     for (const run of started) expect(run.terminal).toMatchObject({ type: "error", code: "shutdown" });
   });

@@ -13,8 +13,12 @@ export interface RunEngineOptions {
 
 export interface StartOptions {
   kind: RunKind;
-  /** Overrides the engine's grace period: 0 aborts the run as soon as its reader leaves. */
-  graceMs?: number;
+  /**
+   * A resumable run outlives its connection: it waits the grace period for a reader to return,
+   * and stays readable for a while after it ends. Any other run belongs to the connection that
+   * started it: it is aborted when that connection closes and forgotten once it ends.
+   */
+  resumable: boolean;
 }
 
 /** Generates a run's events; it must end the run with exactly one terminal event. */
@@ -50,13 +54,13 @@ export class RunEngine {
       kind: options.kind,
       model: request.model ?? this.options.defaultModel,
       bufferEvents: this.options.bufferEvents,
-      graceMs: options.graceMs ?? this.options.graceMs,
+      graceMs: options.resumable ? this.options.graceMs : 0,
     });
     this.#runs.set(run.id, run);
     this.#active += 1;
     this.execute(run, request)
       .catch((error: unknown) => this.onUnexpected(error, run))
-      .finally(() => this.#finish(run));
+      .finally(() => this.#finish(run, options.resumable));
     return run;
   }
 
@@ -80,7 +84,7 @@ export class RunEngine {
     await Promise.all(running.map((run) => run.finished));
   }
 
-  #finish(run: Run): void {
+  #finish(run: Run, resumable: boolean): void {
     this.#active -= 1;
     if (run.terminal === undefined) {
       // The executor broke its contract; no reader may hang on this run.
@@ -94,7 +98,7 @@ export class RunEngine {
         usage: emptyUsage,
       });
     }
-    if (this.options.retentionMs === 0 || this.options.retainMax === 0) {
+    if (!resumable || this.options.retentionMs === 0 || this.options.retainMax === 0) {
       this.#runs.delete(run.id);
       return;
     }

@@ -11,16 +11,16 @@ export function registerRestRoutes(app: FastifyInstance, services: BrookServices
   const { engine, stats, config } = services;
 
   // The seed's route: closing the connection aborts the run at once ("可中断").
-  app.post("/chat/stream", (request, reply) => streamChat(request, reply, () => request.body, 0));
+  app.post("/chat/stream", (request, reply) => streamChat(request, reply, () => request.body, false));
 
   // EventSource can only GET; its automatic reconnects resume through Last-Event-ID.
   app.get("/chat/stream", (request, reply) =>
-    streamChat(request, reply, () => queryToChatRequest(request.query), undefined),
+    streamChat(request, reply, () => queryToChatRequest(request.query), true),
   );
 
   app.post("/chat", async (request, reply) => {
     const chatRequest = InputError.parse(ChatRequest, request.body);
-    const run = engine.start(chatRequest, { kind: "non_streaming", graceMs: 0 });
+    const run = engine.start(chatRequest, { kind: "non_streaming", resumable: false });
     return reply.send(await foldRun(run, closeSignal(reply.raw)));
   });
 
@@ -36,7 +36,7 @@ export function registerRestRoutes(app: FastifyInstance, services: BrookServices
     request: FastifyRequest,
     reply: FastifyReply,
     body: () => unknown,
-    graceMs: number | undefined,
+    resumable: boolean,
   ): Promise<void> {
     const resumed = resumeTarget(request.headers["last-event-id"]);
     if (resumed === "nothing-left") {
@@ -47,10 +47,7 @@ export function registerRestRoutes(app: FastifyInstance, services: BrookServices
     let run: Run;
     let fromSeq = 0;
     if (resumed === undefined) {
-      run = engine.start(InputError.parse(ChatRequest, body()), {
-        kind: "streaming",
-        ...(graceMs === undefined ? {} : { graceMs }),
-      });
+      run = engine.start(InputError.parse(ChatRequest, body()), { kind: "streaming", resumable });
     } else {
       ({ run, fromSeq } = resumed);
     }

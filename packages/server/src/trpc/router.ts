@@ -62,7 +62,7 @@ export const appRouter = t.router({
   chat: t.router({
     /** The whole answer at once. A mutation: it bills. */
     complete: t.procedure.input(ChatRequest).mutation(async ({ ctx, input, signal }) => {
-      const run = ctx.services.engine.start(input, { kind: "non_streaming", graceMs: 0 });
+      const run = ctx.services.engine.start(input, { kind: "non_streaming", resumable: false });
       try {
         return await foldRun(run, signal ?? run.signal);
       } catch (error) {
@@ -75,14 +75,14 @@ export const appRouter = t.router({
       const resume = resumePoint(input.lastEventId);
       const run =
         resume === undefined
-          ? ctx.services.engine.start(input, { kind: "streaming" })
+          ? ctx.services.engine.start(input, { kind: "streaming", resumable: true })
           : findRun(ctx.services.engine, resume.runId);
       yield* readRun(run, resume?.fromSeq ?? 0, signal);
     }),
 
     /** Starts a run of any size (the input travels in the POST body); read it with `chat.events`. */
     start: t.procedure.input(ChatRequest).mutation(({ ctx, input }) => {
-      const run = ctx.services.engine.start(input, { kind: "streaming" });
+      const run = ctx.services.engine.start(input, { kind: "streaming", resumable: true });
       return { run_id: run.id };
     }),
 

@@ -1,5 +1,6 @@
-import { type ChatEvent, ChatEventParseError, type ReceivedChatEvent, readChatEvents } from "@brook/shared";
 import { describe, expect, it } from "vitest";
+import type { ChatEvent } from "./chat-event.js";
+import { ChatEventParseError, type ReceivedChatEvent, readChatEvents } from "./sse-events.js";
 
 const usage = {
   input_tokens: 12,

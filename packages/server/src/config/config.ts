@@ -33,6 +33,8 @@ export const ConfigSchema = z.object({
   /** Demo mode's pause between tokens, for a human reading pace. */
   DEMO_TOKEN_DELAY_MS: milliseconds(30),
   LOG_LEVEL: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"),
+  /** `pretty` for people, `json` for log collectors; by default pretty on a terminal only. */
+  LOG_FORMAT: z.enum(["json", "pretty"]).optional(),
 });
 
 export type Config = z.output<typeof ConfigSchema>;

@@ -1,5 +1,6 @@
 import { type FastifyTRPCPluginOptions, fastifyTRPCPlugin } from "@trpc/server/adapters/fastify";
 import Fastify, { type FastifyError, type FastifyInstance, LogController } from "fastify";
+import pretty from "pino-pretty";
 import { type BrookServices, createServices } from "../brook-services.js";
 import type { Config } from "../config/config.js";
 import { BrookError } from "../errors/brook-error.js";
@@ -10,7 +11,12 @@ import { registerRestRoutes } from "./rest-routes.js";
 /** The Fastify app: the seed's REST routes, tRPC at `/trpc`, and `/metrics`. */
 export async function createApp(config: Config): Promise<{ app: FastifyInstance; services: BrookServices }> {
   const app = Fastify({
-    logger: { level: config.LOG_LEVEL },
+    logger: {
+      level: config.LOG_LEVEL,
+      ...((config.LOG_FORMAT ?? (process.stdout.isTTY ? "pretty" : "json")) === "pretty"
+        ? { stream: pretty({ translateTime: "SYS:HH:MM:ss", ignore: "pid,hostname" }) }
+        : {}),
+    },
     // One line per run (see brook-services) says more than two per request, and costs less.
     logController: new LogController({ disableRequestLogging: true }),
     // tRPC batch paths and subscription inputs live in the URL.

@@ -52,6 +52,17 @@ describe("REST API: the seed's endpoints", () => {
     );
   });
 
+  it("GET /metrics exposes the run counters in Prometheus format", async () => {
+    await streamEvents(harness.url, { message: "count me" });
+    const response = await fetch(`${harness.url}/metrics`);
+    expect(response.status).toBe(200);
+    expect(response.headers.get("content-type")).toMatch(/^text\/plain/);
+    const text = await response.text();
+    expect(text).toMatch(/^brook_requests_total\{kind="streaming",outcome="succeeded"\} [1-9]\d*$/m);
+    expect(text).toMatch(/^brook_tokens_total\{model="gpt-4o-mini",direction="output"\} [1-9]\d*$/m);
+    expect(text).toContain("# TYPE brook_ttft_ms summary");
+  });
+
   it("GET /health reports streaming support, the mode and the model", async () => {
     const { status, body } = await getJson(`${harness.url}/health`);
     expect(status).toBe(200);

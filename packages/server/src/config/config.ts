@@ -20,8 +20,8 @@ export const ConfigSchema = z.object({
   SYSTEM_PROMPT: z.string().default("You are Brook, a helpful assistant. Answer clearly and concisely."),
   /** A JSON file of model prices that extends or overrides the built-in table. */
   MODEL_PRICES: optionalText,
-  /** How long a run whose readers all left waits for one to come back before it is aborted. */
-  RUN_GRACE_MS: milliseconds(30_000),
+  /** How long a resumable run whose readers all left (or that none claimed yet) waits for one. */
+  RUN_GRACE_MS: z.coerce.number().int().min(100).default(30_000),
   /** How long a finished run stays readable (for late readers and resumes). */
   RUN_RETENTION_MS: milliseconds(60_000),
   /** At most this many finished runs are kept for late readers; older ones go first. */

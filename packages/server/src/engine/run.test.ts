@@ -78,6 +78,35 @@ describe("Run", () => {
     expect(run.attach(run.head - 16).position).toBe(run.head - 16);
   });
 
+  it("lets waiting generation go on when a reader joins at the head", async () => {
+    const run = newRun({ bufferEvents: 16 });
+    while (run.append(content("x"))) {}
+    const waiting = run.waitForRoom(new AbortController().signal);
+    run.attach(run.head);
+    await waiting;
+    expect(run.append(content("y"))).toBe(true);
+  });
+
+  it("refuses a reader that asks for events the run has not reached", () => {
+    const run = newRun();
+    run.append(content("a"));
+    expect(() => run.attach(5)).toThrow(/no event 4 yet/);
+  });
+
+  it("keeps what a departed reader took but may not have delivered, so that it can resume", async () => {
+    const run = newRun({ bufferEvents: 64 });
+    const reader = run.attach(0);
+    for (let index = 0; index < 200; index += 1) {
+      run.append(content("x"));
+      reader.take();
+    }
+    reader.close();
+    // Generation goes on until the parked reader is a whole buffer behind.
+    while (run.append(content("x"))) {}
+    // The client had received only some of what its reader took when the connection dropped.
+    expect(run.attach(190).take()).toHaveLength(run.head - 190);
+  });
+
   it("waiting for room stops when the run is aborted", async () => {
     const run = newRun({ bufferEvents: 16 });
     run.attach(0);

@@ -36,7 +36,6 @@ export class Run {
   /** Where the last reader was when it left, so generation does not outrun a reader that may return. */
   #parkedPosition = 0;
   #graceTimer: NodeJS.Timeout | undefined;
-  #everAttached = false;
   #roomWaiter: (() => void) | undefined;
   readonly #bufferEvents: number;
   readonly #graceMs: number;
@@ -50,8 +49,9 @@ export class Run {
     this.finished = new Promise((resolve) => {
       this.#resolveFinished = resolve;
     });
-    // Nobody may ever come to read a run started ahead of its reader (chat.start).
-    this.#startGrace();
+    // A resumable run may never be claimed (chat.start without chat.events). A run that belongs
+    // to a request (grace 0) gets its reader in the same tick.
+    if (this.#graceMs > 0) this.#startGrace();
   }
 
   get signal(): AbortSignal {
@@ -108,16 +108,20 @@ export class Run {
 
   /**
    * Attaches a reader that starts at `fromSeq`. Throws `not_found` when those events have
-   * already left the window.
+   * already left the window, `bad_request` for a seq the run has not reached.
    */
   attach(fromSeq: number): RunReader {
     if (fromSeq < this.#offset) {
       throw new BrookError("not_found", `Events before ${this.id}:${this.#offset} are no longer kept.`);
     }
-    const reader = new RunReader(this, Math.min(fromSeq, this.head));
+    if (fromSeq > this.head) {
+      throw new BrookError("bad_request", `Run ${this.id} has no event ${fromSeq - 1} yet.`);
+    }
+    const reader = new RunReader(this, fromSeq);
     this.#readers.add(reader);
-    this.#everAttached = true;
     this.#clearGrace();
+    // A reader that joins ahead of a parked position may let waiting generation go on.
+    this.#notifyRoom();
     return reader;
   }
 
@@ -162,11 +166,15 @@ export class Run {
     return floor;
   }
 
-  /** Drops events older than the window, in chunks so that trimming stays cheap per event. */
+  /**
+   * Drops events older than the window, in chunks so that trimming stays cheap per event.
+   * A margin behind the slowest reader stays: what a reader took may not have reached its
+   * client yet (socket buffers), and a resume asks for it again.
+   */
   #trim(): void {
     const excess = this.#events.length - this.#bufferEvents;
     if (excess < Math.max(64, this.#bufferEvents >> 2)) return;
-    const keepFrom = Math.min(excess, this.#floor() - this.#offset);
+    const keepFrom = Math.min(excess, this.#floor() - (this.#bufferEvents >> 2) - this.#offset);
     if (keepFrom <= 0) return;
     this.#events.splice(0, keepFrom);
     this.#offset += keepFrom;
@@ -184,7 +192,7 @@ export class Run {
     if (this.#graceTimer !== undefined || this.#terminal !== undefined) return;
     const abandon = () =>
       this.abort(new BrookError("cancelled", "The run was cancelled: its reader went away and did not come back."));
-    if (this.#graceMs === 0 && this.#everAttached) {
+    if (this.#graceMs === 0) {
       abandon();
       return;
     }

@@ -171,6 +171,12 @@ describe("REST API: what reaches the model", () => {
     ]);
   });
 
+  it("sends the message as written, leading indentation included", async () => {
+    const message = "    def indented():\n        return 1\n";
+    await streamEvents(harness.url, { message });
+    expect(harness.upstream.requests.at(-1)?.body.messages.at(-1)).toEqual({ role: "user", content: message });
+  });
+
   it("sends no system message for an explicitly empty system_prompt", async () => {
     await streamEvents(harness.url, { message: "hi", system_prompt: "" });
     expect(lastBody().messages).toEqual([{ role: "user", content: "hi" }]);

@@ -196,6 +196,24 @@ describe("REST SSE: GET /chat/stream for EventSource", () => {
     expect(harness.upstream.requests).toHaveLength(0);
   });
 
+  it("does not start a model call for HEAD /chat/stream (link checkers, prefetchers)", async () => {
+    harness = await startHarness();
+    const response = await fetch(streamUrl({ message: "hi" }), { method: "HEAD" });
+    expect(response.status).toBe(404);
+    expect(harness.upstream.requests).toHaveLength(0);
+  });
+
+  it("ignores Last-Event-ID on POST /chat/stream: the body's request always runs", async () => {
+    harness = await startHarness({}, { text: "fresh answer" });
+    const events = await streamEvents(
+      harness.url,
+      { message: "hi" },
+      { headers: { "content-type": "application/json", "last-event-id": "no-such-run:4" } },
+    );
+    expect(contentOf(events)).toBe("fresh answer");
+    expect(harness.upstream.requests).toHaveLength(1);
+  });
+
   it("steers each GET stream by its own message (no cross-talk)", async () => {
     harness = await startHarness();
     const texts = ["GET one says this.", "GET two says that.", "GET three says more."];

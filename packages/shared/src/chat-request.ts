@@ -11,7 +11,8 @@ export type HistoryMessage = z.infer<typeof HistoryMessage>;
  * so multi-turn context travels in `history`. Optional fields accept null (Python clients send it).
  */
 export const ChatRequest = z.object({
-  message: z.string().trim().min(1, "message must be a non-empty string"),
+  // Checked, not trimmed: leading whitespace can matter (indented code).
+  message: z.string().refine((text) => text.trim() !== "", "message must be a non-empty string"),
   system_prompt: z.string().nullish(),
   history: z.array(HistoryMessage).nullish(),
   model: z.string().trim().min(1).max(200).nullish(),

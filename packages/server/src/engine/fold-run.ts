@@ -8,6 +8,15 @@ import type { Run } from "./run.js";
  */
 export async function foldRun(run: Run, signal: AbortSignal): Promise<ChatResult> {
   const calls: NonNullable<ChatResult["tool_calls"]> = [];
+  try {
+    return await fold(run, signal, calls);
+  } catch (error) {
+    // The caller left: that is a cancelled request, not a server failure.
+    throw signal.aborted && !(error instanceof BrookError) ? new BrookError("cancelled") : error;
+  }
+}
+
+async function fold(run: Run, signal: AbortSignal, calls: NonNullable<ChatResult["tool_calls"]>): Promise<ChatResult> {
   for await (const [, event] of run.events(0, signal)) {
     switch (event.type) {
       case "tool_call":

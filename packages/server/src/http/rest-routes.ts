@@ -14,7 +14,8 @@ export function registerRestRoutes(app: FastifyInstance, services: BrookServices
   app.post("/chat/stream", (request, reply) => streamChat(request, reply, () => request.body, false));
 
   // EventSource can only GET; its automatic reconnects resume through Last-Event-ID.
-  app.get("/chat/stream", (request, reply) =>
+  // No HEAD twin: a link checker must not start a billed model call.
+  app.get("/chat/stream", { exposeHeadRoute: false }, (request, reply) =>
     streamChat(request, reply, () => queryToChatRequest(request.query), true),
   );
 
@@ -38,7 +39,8 @@ export function registerRestRoutes(app: FastifyInstance, services: BrookServices
     body: () => unknown,
     resumable: boolean,
   ): Promise<void> {
-    const resumed = resumeTarget(request.headers["last-event-id"]);
+    // Only EventSource reconnects (GET) resume; a POST always starts the run its body asks for.
+    const resumed = resumable ? resumeTarget(request.headers["last-event-id"]) : undefined;
     if (resumed === "nothing-left") {
       // 204 tells an EventSource to stop reconnecting: the run already ended for this reader.
       await reply.code(204).send();

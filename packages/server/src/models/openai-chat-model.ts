@@ -23,6 +23,8 @@ export class OpenAIChatModel implements ChatModel {
       apiKey: options.apiKey ?? "no-key",
       baseURL: options.baseURL,
       maxRetries: options.maxRetries,
+      // The SDK would print malformed upstream chunks (conversation text) to the console.
+      logLevel: "off",
     });
   }
 

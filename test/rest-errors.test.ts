@@ -66,7 +66,18 @@ describe("REST errors: upstream failures", () => {
     const { events, error } = await streamFailure(harness.url, `hi ${fake({ text: "one two three", cutAfter: 2 })}`);
     expect(contentOf(events)).toBe("one two");
     expect(error.retryable).toBe(true);
-    expect(error.usage.output_tokens).toBeGreaterThan(0);
+    // The server took the prompt and generated part of an answer: both count, estimated.
+    expect(error.usage).toMatchObject({ estimated: true, output_tokens: 2 });
+    expect(error.usage.input_tokens).toBeGreaterThan(0);
+  });
+
+  it("bills nothing for a request the model server refused", async () => {
+    await fetch(`${harness.url}/reset-stats`, { method: "POST" });
+    const { error } = await streamFailure(harness.url, `hi ${fake({ status: 401 })}`);
+    expect(error.usage).toMatchObject({ input_tokens: 0, output_tokens: 0, total_tokens: 0, total_cost: 0 });
+    const stats = Stats.parse(await (await fetch(`${harness.url}/stats`)).json());
+    expect(stats.tokens.total).toBe(0);
+    expect(stats.total_cost).toBe(0);
   });
 
   it("a stream that ends without a finish_reason is upstream_incomplete", async () => {

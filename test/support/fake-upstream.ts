@@ -28,6 +28,8 @@ export interface FakeBehavior {
   status?: number;
   /** error message for `status` */
   errorMessage?: string;
+  /** with `status`: send `retry-after: <seconds>` (instead of the default fast `retry-after-ms: 10` on 429) */
+  retryAfterSeconds?: number;
   /** after this many content chunks, destroy the socket (cut stream, no finish_reason, no [DONE]) */
   cutAfter?: number;
   /** after this many content chunks, end the response cleanly but without a finish_reason chunk and without [DONE] */
@@ -201,7 +203,7 @@ async function respond(call: Call): Promise<void> {
   if (b.hang) await hangUntilAbort(call.signal);
   if (b.status !== undefined) {
     await pause(call, b.firstChunkDelayMs);
-    sendError(call.res, b.status, b.errorMessage);
+    sendError(call.res, b.status, b.errorMessage, b.retryAfterSeconds);
     return;
   }
   await (call.body.stream ? streamCompletion(call) : jsonCompletion(call));
@@ -399,10 +401,15 @@ function sendJson(res: ServerResponse, status: number, payload: unknown, headers
   res.end(text);
 }
 
-function sendError(res: ServerResponse, status: number, message?: string) {
+function sendError(res: ServerResponse, status: number, message?: string, retryAfterSeconds?: number) {
   const type = status === 429 ? "rate_limit_error" : status >= 500 ? "server_error" : "invalid_request_error";
-  // retry-after-ms keeps SDK retries fast when a test allows them.
-  const headers: Record<string, string> = status === 429 ? { "retry-after-ms": "10" } : {};
+  // retry-after-ms keeps retries fast when a test allows them.
+  const headers: Record<string, string> =
+    retryAfterSeconds !== undefined
+      ? { "retry-after": String(retryAfterSeconds) }
+      : status === 429
+        ? { "retry-after-ms": "10" }
+        : {};
   const error = { message: message ?? `Fake upstream error ${status}`, type, param: null, code: null };
   sendJson(res, status, { error }, headers);
 }

@@ -1,4 +1,11 @@
-import { type ParsedChatRequest, START_MESSAGE, type TerminalEvent, type Timing, type Usage } from "@brook/shared";
+import {
+  emptyUsage,
+  type ParsedChatRequest,
+  START_MESSAGE,
+  type TerminalEvent,
+  type Timing,
+  type Usage,
+} from "@brook/shared";
 import { abortReason, BrookError } from "../errors/brook-error.js";
 import type { ChatModel, ModelMessage } from "../models/chat-model.js";
 import { tokenCounter } from "../models/token-counter.js";
@@ -16,6 +23,8 @@ export interface AgentDependencies {
 }
 
 interface Progress {
+  /** The model server took the request: from then on its prompt counts, even if the run fails. */
+  accepted: boolean;
   text: string;
   firstTokenAt: number | undefined;
   finishReason: string | undefined;
@@ -29,7 +38,13 @@ interface Progress {
 export async function executeRun(run: Run, request: ParsedChatRequest, deps: AgentDependencies): Promise<void> {
   const { signal } = run;
   const messages = buildMessages(request, deps.defaultSystemPrompt);
-  const progress: Progress = { text: "", firstTokenAt: undefined, finishReason: undefined, reported: undefined };
+  const progress: Progress = {
+    accepted: false,
+    text: "",
+    firstTokenAt: undefined,
+    finishReason: undefined,
+    reported: undefined,
+  };
   run.append({ type: "start", message: START_MESSAGE, run_id: run.id, model: run.model });
   try {
     const parts = deps.model.stream({
@@ -40,7 +55,9 @@ export async function executeRun(run: Run, request: ParsedChatRequest, deps: Age
       signal,
     });
     for await (const part of parts) {
-      if (part.type === "text") {
+      if (part.type === "accepted") {
+        progress.accepted = true;
+      } else if (part.type === "text") {
         progress.firstTokenAt ??= performance.now();
         progress.text += part.text;
         if (!run.append({ type: "content", chunk: part.text })) await run.waitForRoom(signal);
@@ -94,6 +111,9 @@ async function measureUsage(
   prices: PriceTable,
 ): Promise<Usage> {
   const reported = progress.reported;
+  // A request the model server refused (401, 429, unreachable…) used nothing and costs nothing.
+  if (!progress.accepted && reported === undefined)
+    return { ...emptyUsage, priced: prices.price(run.model, 0, 0).priced };
   const estimated = reported === undefined;
   const inputTokens = reported?.inputTokens ?? (await tokenCounter.messages(messages));
   const outputTokens = reported?.outputTokens ?? (await tokenCounter.text(progress.text));

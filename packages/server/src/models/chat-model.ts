@@ -14,8 +14,12 @@ export interface ModelCall {
   signal: AbortSignal;
 }
 
-/** What a model stream yields, in order: text pieces, then one finish, then usage if known. */
+/**
+ * What a model stream yields, in order: `accepted` once the server took the request (from then
+ * on the prompt is billed), text pieces, one finish, then usage if the server reports it.
+ */
 export type ModelPart =
+  | { type: "accepted" }
   | { type: "text"; text: string }
   | { type: "finish"; reason: string }
   | { type: "usage"; inputTokens: number; outputTokens: number };

@@ -14,6 +14,7 @@ export class DemoChatModel implements ChatModel {
   async *stream(call: ModelCall): AsyncGenerator<ModelPart> {
     const question = [...call.messages].reverse().find((message) => message.role === "user")?.content ?? "";
     const reply = demoReply(question);
+    yield { type: "accepted" };
     for (const piece of reply.match(pieces) ?? []) {
       if (this.tokenDelayMs > 0) await sleep(this.tokenDelayMs, undefined, { signal: call.signal });
       else call.signal.throwIfAborted();

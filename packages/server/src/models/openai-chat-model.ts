@@ -1,5 +1,6 @@
 import OpenAI from "openai";
 import type { ChatModel, ModelCall, ModelPart } from "./chat-model.js";
+import { retryDelayMs, waitBeforeRetry } from "./retry.js";
 import { toBrookError } from "./upstream-errors.js";
 
 export interface OpenAIChatModelOptions {
@@ -16,13 +17,15 @@ export interface OpenAIChatModelOptions {
 export class OpenAIChatModel implements ChatModel {
   readonly mode = "openai" as const;
   readonly #client: OpenAI;
+  readonly #maxRetries: number;
 
   constructor(options: OpenAIChatModelOptions) {
+    this.#maxRetries = options.maxRetries;
     this.#client = new OpenAI({
       // Local servers (vLLM, Ollama, llama.cpp) need no key, but the SDK insists on one.
       apiKey: options.apiKey ?? "no-key",
       baseURL: options.baseURL,
-      maxRetries: options.maxRetries,
+      maxRetries: 0,
       // The SDK would print malformed upstream chunks (conversation text) to the console.
       logLevel: "off",
     });
@@ -32,17 +35,8 @@ export class OpenAIChatModel implements ChatModel {
     const { signal } = call;
     let finished = false;
     try {
-      const stream = await this.#client.chat.completions.create(
-        {
-          model: call.model,
-          messages: call.messages,
-          stream: true,
-          stream_options: { include_usage: true },
-          ...(call.temperature === undefined ? {} : { temperature: call.temperature }),
-          ...(call.maxTokens === undefined ? {} : { max_tokens: call.maxTokens }),
-        },
-        { signal },
-      );
+      const stream = await this.#open(call);
+      yield { type: "accepted" };
       for await (const chunk of stream) {
         // Cheap shape checks stand in for a schema parse on this per-token path.
         const choice = Array.isArray(chunk.choices) ? chunk.choices[0] : undefined;
@@ -61,6 +55,32 @@ export class OpenAIChatModel implements ChatModel {
       }
     } catch (error) {
       throw toBrookError(error, signal);
+    }
+  }
+
+  /**
+   * Opens the stream, retrying failures that may pass (429, 5xx, connection) before any token:
+   * once an answer has started, it is never asked for again. Brook retries itself because the
+   * SDK's wait between attempts ignores the AbortSignal.
+   */
+  async #open(call: ModelCall) {
+    const body = {
+      model: call.model,
+      messages: call.messages,
+      stream: true as const,
+      stream_options: { include_usage: true },
+      ...(call.temperature === undefined ? {} : { temperature: call.temperature }),
+      ...(call.maxTokens === undefined ? {} : { max_tokens: call.maxTokens }),
+    };
+    for (let attempt = 0; ; attempt += 1) {
+      try {
+        return await this.#client.chat.completions.create(body, { signal: call.signal, maxRetries: 0 });
+      } catch (error) {
+        const retry = attempt < this.#maxRetries && toBrookError(error, call.signal).retryable;
+        const delayMs = retry ? retryDelayMs(error, attempt) : undefined;
+        if (delayMs === undefined) throw error;
+        await waitBeforeRetry(delayMs, call.signal);
+      }
     }
   }
 }

@@ -155,6 +155,28 @@ describe("streamChat", () => {
     expect((await brook.services.stats.snapshot()).requests.cancelled).toBe(1);
   });
 
+  it("cancels the run when the caller breaks out of the loop", async () => {
+    const { url, upstream, brook } = await harness({}, { tokens: 10, hangAfter: 2 });
+    for await (const event of createBrookClient({ url }).streamChat({ message: "enough" })) {
+      if (event.type === "content") break;
+    }
+    await until(() => upstream.abortedCount() === 1);
+    await until(() => brook.services.engine.activeCount === 0);
+    expect((await brook.services.stats.snapshot()).requests.cancelled).toBe(1);
+  });
+
+  it("cancels a run whose start was still in flight when the signal aborted", async () => {
+    const { url, brook } = await harness({}, { tokens: 10, hangAfter: 2 });
+    const controller = new AbortController();
+    const stream = createBrookClient({ url }).streamChat({ message: "too late" }, { signal: controller.signal });
+    const first = stream.next();
+    controller.abort();
+    await expect(first).rejects.toBe(controller.signal.reason);
+    // Far sooner than the grace period (30 s): the client cancelled the run it never saw.
+    await until(() => brook.services.engine.size > 0 && brook.services.engine.activeCount === 0);
+    expect((await brook.services.stats.snapshot()).requests.cancelled).toBe(1);
+  });
+
   it("does not start a run when the signal is already aborted", async () => {
     const { url, upstream, brook } = await harness();
     const controller = new AbortController();

@@ -145,7 +145,9 @@ export function startFakeUpstream(initial: FakeBehavior = {}): Promise<FakeUpstr
       await respond(call);
     } catch (err) {
       // Aborts are expected (client went away, or close()); anything else is a bug in a test setup.
-      if (!signal.aborted) {
+      const code = (err as NodeJS.ErrnoException).code;
+      const clientLeft = code === "EPIPE" || code === "ECONNRESET" || code === "ERR_STREAM_DESTROYED";
+      if (!signal.aborted && !clientLeft) {
         console.error("fake-upstream: handler failed", err);
         res.destroy();
       }

@@ -70,35 +70,57 @@ async function* streamChat(
   signal: AbortSignal | undefined,
 ): AsyncGenerator<ChatEvent, void, undefined> {
   signal?.throwIfAborted();
+  const cancel = (runId: string) => {
+    // Fire and forget: the caller has stopped listening already.
+    trpc.chat.cancel.mutate({ run_id: runId }).catch(() => {});
+  };
   // Starting through a mutation keeps long inputs (history) out of the subscription URL.
-  const { run_id } = await trpc.chat.start.mutate(request, { signal });
+  const starting = trpc.chat.start.mutate(request);
+  let runId: string;
+  try {
+    ({ run_id: runId } = await untilAborted(starting, signal));
+  } catch (error) {
+    // The server may have started the run before the abort: cancel it once its id arrives.
+    if (signal?.aborted) starting.then(({ run_id }) => cancel(run_id)).catch(() => {});
+    throw error;
+  }
+
   const queue = new EventQueue();
   const subscription = trpc.chat.events.subscribe(
-    { run_id },
+    { run_id: runId },
     {
       onData: (tracked) => queue.push(tracked.data),
       onError: (error) => queue.fail(error),
       onComplete: () => queue.end(),
     },
   );
-  const cancel = () => {
-    subscription.unsubscribe();
-    queue.fail(signal?.reason ?? new Error("aborted"));
-    // Fire and forget: the caller has stopped listening already.
-    trpc.chat.cancel.mutate({ run_id }).catch(() => {});
-  };
-  signal?.addEventListener("abort", cancel, { once: true });
+  const onAbort = () => queue.fail(signal?.reason);
+  signal?.addEventListener("abort", onAbort, { once: true });
+  let ended = false;
   try {
     for (;;) {
       const event = await queue.next();
       if (event === undefined) return;
+      ended = event.type === "complete" || event.type === "error";
       yield event;
-      if (event.type === "complete" || event.type === "error") return;
+      if (ended) return;
     }
   } finally {
-    signal?.removeEventListener("abort", cancel);
+    signal?.removeEventListener("abort", onAbort);
     subscription.unsubscribe();
+    // Aborted, broken out of, or failed before the end: the run must not go on without a reader.
+    if (!ended) cancel(runId);
   }
+}
+
+/** Settles like `promise`, or rejects with the signal's reason as soon as it aborts. */
+function untilAborted<T>(promise: Promise<T>, signal: AbortSignal | undefined): Promise<T> {
+  if (signal === undefined) return promise;
+  return new Promise<T>((resolve, reject) => {
+    const onAbort = () => reject(signal.reason);
+    signal.addEventListener("abort", onAbort, { once: true });
+    promise.then(resolve, reject).finally(() => signal.removeEventListener("abort", onAbort));
+  });
 }
 
 /** Buffers pushed events for one pulling consumer. */

@@ -4,6 +4,7 @@ export {
   ChatEventParseError,
   type ChatRequest,
   type ChatResult,
+  ChatStreamEndedError,
   type Health,
   type ReceivedChatEvent,
   readChatEvents,

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import type { ChatEvent } from "./chat-event.js";
-import { ChatEventParseError, type ReceivedChatEvent, readChatEvents } from "./sse-events.js";
+import { ChatEventParseError, ChatStreamEndedError, type ReceivedChatEvent, readChatEvents } from "./sse-events.js";
 
 const usage = {
   input_tokens: 12,
@@ -101,8 +101,8 @@ describe("readChatEvents", () => {
   });
 
   it("skips events of other SSE event types", async () => {
-    const text = `event: keepalive\ndata: {"not":"brook"}\n\nid: r:0\ndata: ${JSON.stringify(events[1])}\n\n`;
-    expect(await collect(sliced(new TextEncoder().encode(text), []))).toEqual([{ id: "r:0", event: events[1] }]);
+    const text = `event: keepalive\ndata: {"not":"brook"}\n\nid: r:0\ndata: ${JSON.stringify(events[4])}\n\n`;
+    expect(await collect(sliced(new TextEncoder().encode(text), []))).toEqual([{ id: "r:0", event: events[4] }]);
   });
 
   it("stops after the terminal event", async () => {
@@ -117,10 +117,29 @@ describe("readChatEvents", () => {
     expect(await collect(sliced(new TextEncoder().encode(text), []))).toEqual([{ id: undefined, event: error }]);
   });
 
-  it("ends quietly when the stream ends without a terminal event", async () => {
+  it("yields what arrived, then throws ChatStreamEndedError when the stream ends without a terminal event", async () => {
     const text = `data: ${JSON.stringify(events[1])}\n\ndata: ${JSON.stringify(events[2])}\n\ndata: {"type":"con`;
-    const received = await collect(sliced(new TextEncoder().encode(text), []));
+    const received: ReceivedChatEvent[] = [];
+    const reading = (async () => {
+      for await (const item of readChatEvents(sliced(new TextEncoder().encode(text), []))) received.push(item);
+    })();
+    await expect(reading).rejects.toBeInstanceOf(ChatStreamEndedError);
     expect(received.map((item) => item.event)).toEqual([events[1], events[2]]);
+  });
+
+  it("cancels a ReadableStream body when the reader stops early", async () => {
+    let cancelled = false;
+    const body = new ReadableStream<Uint8Array>({
+      start: (controller) => controller.enqueue(new TextEncoder().encode(`data: ${JSON.stringify(events[0])}\n\n`)),
+      cancel: () => {
+        cancelled = true;
+      },
+    });
+    for await (const item of readChatEvents(body)) {
+      expect(item.event.type).toBe("start");
+      break;
+    }
+    expect(cancelled).toBe(true);
   });
 
   it("throws ChatEventParseError, with the data, for a payload that is not JSON", async () => {

@@ -17,10 +17,19 @@ export class ChatEventParseError extends Error {
   }
 }
 
+/** The stream ended before its terminal event: the answer is incomplete. */
+export class ChatStreamEndedError extends Error {
+  override name = "ChatStreamEndedError";
+  constructor() {
+    super("The stream ended before its terminal event (complete or error): the answer is incomplete.");
+  }
+}
+
 /**
  * Reads an SSE byte stream of Brook events (e.g. the body of `POST /chat/stream`) and yields
  * validated `ChatEvent`s. Comments and pings are skipped; a payload that is not a valid
- * `ChatEvent` throws `ChatEventParseError`. Ends after the terminal event or when the stream ends.
+ * `ChatEvent` throws `ChatEventParseError`. Ends after the terminal event; a stream that ends
+ * before it throws `ChatStreamEndedError`. Stopping early cancels the body (and so the run).
  */
 export async function* readChatEvents(
   body: AsyncIterable<Uint8Array> | ReadableStream<Uint8Array>,
@@ -37,7 +46,7 @@ export async function* readChatEvents(
       if (received.event.type === "complete" || received.event.type === "error") return;
     }
   }
-  parser.feed(decoder.decode());
+  throw new ChatStreamEndedError();
 }
 
 function toChatEvent(message: EventSourceMessage): ReceivedChatEvent | undefined {
@@ -59,13 +68,17 @@ async function* iterate(body: AsyncIterable<Uint8Array> | ReadableStream<Uint8Ar
     return;
   }
   const reader = (body as ReadableStream<Uint8Array>).getReader();
+  let done = false;
   try {
     for (;;) {
-      const { done, value } = await reader.read();
+      const result = await reader.read();
+      done = result.done;
       if (done) return;
-      yield value;
+      yield result.value;
     }
   } finally {
+    // Closing the body early is how a reader tells the server it has stopped listening.
+    if (!done) await reader.cancel().catch(() => {});
     reader.releaseLock();
   }
 }

@@ -72,8 +72,10 @@ async function* iterate(body: AsyncIterable<Uint8Array> | ReadableStream<Uint8Ar
   try {
     for (;;) {
       const result = await reader.read();
-      done = result.done;
-      if (done) return;
+      if (result.done) {
+        done = true;
+        return;
+      }
       yield result.value;
     }
   } finally {

@@ -16,6 +16,14 @@ export { ChatRequest, HistoryMessage, type ParsedChatRequest } from "./chat-requ
 export { ChatResult, ErrorBody } from "./chat-result.js";
 export { ErrorCode, errorCatalogue, type TrpcErrorCode } from "./error-catalogue.js";
 export { Health, Mode, ServiceInfo } from "./health.js";
+export {
+  CancelResult,
+  ChatStreamInput,
+  RunEventsInput,
+  RunRef,
+  StartResult,
+  TrpcErrorData,
+} from "./run-control.js";
 export { ChatEventParseError, ChatStreamEndedError, type ReceivedChatEvent, readChatEvents } from "./sse-events.js";
 export { ModelStats, Percentiles, Stats } from "./stats.js";
 export { emptyUsage, Timing, Usage } from "./usage.js";

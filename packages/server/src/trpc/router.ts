@@ -1,14 +1,18 @@
-import { ChatRequest, formatEventId, parseEventId } from "@brook/shared";
+import {
+  CancelResult,
+  ChatRequest,
+  ChatStreamInput,
+  formatEventId,
+  parseEventId,
+  RunEventsInput,
+  RunRef,
+  StartResult,
+} from "@brook/shared";
 import { tracked } from "@trpc/server";
-import { z } from "zod";
 import { foldRun } from "../engine/fold-run.js";
 import type { Run } from "../engine/run.js";
 import { BrookError } from "../errors/brook-error.js";
 import { t, toTrpcError } from "./trpc.js";
-
-const RunId = z.object({ run_id: z.string().min(1).max(100) });
-/** tRPC merges the reconnect position into the input; the schema must declare it or Zod strips it. */
-const LastEventId = { lastEventId: z.string().nullish() };
 
 /** Reads a run from `fromSeq` as tracked events; returns normally after the terminal event. */
 async function* readRun(run: Run, fromSeq: number, signal: AbortSignal | undefined) {
@@ -71,7 +75,7 @@ export const appRouter = t.router({
     }),
 
     /** Starts a run and streams it; for short inputs (the input travels in the URL). */
-    stream: t.procedure.input(ChatRequest.extend(LastEventId)).subscription(async function* ({ ctx, input, signal }) {
+    stream: t.procedure.input(ChatStreamInput).subscription(async function* ({ ctx, input, signal }) {
       const resume = resumePoint(input.lastEventId);
       const run =
         resume === undefined
@@ -81,24 +85,30 @@ export const appRouter = t.router({
     }),
 
     /** Starts a run of any size (the input travels in the POST body); read it with `chat.events`. */
-    start: t.procedure.input(ChatRequest).mutation(({ ctx, input }) => {
-      const run = ctx.services.engine.start(input, { kind: "streaming", resumable: true });
-      return { run_id: run.id };
-    }),
+    start: t.procedure
+      .input(ChatRequest)
+      .output(StartResult)
+      .mutation(({ ctx, input }) => {
+        const run = ctx.services.engine.start(input, { kind: "streaming", resumable: true });
+        return { run_id: run.id };
+      }),
 
     /** A run's events from the start, or after `lastEventId` when resuming. */
-    events: t.procedure.input(RunId.extend(LastEventId)).subscription(async function* ({ ctx, input, signal }) {
+    events: t.procedure.input(RunEventsInput).subscription(async function* ({ ctx, input, signal }) {
       const resume = resumePoint(input.lastEventId, input.run_id);
       const run = findRun(ctx.services.engine, input.run_id);
       yield* readRun(run, resume?.fromSeq ?? 0, signal);
     }),
 
     /** Aborts a run: its stream ends with an `error` event of code `cancelled`. */
-    cancel: t.procedure.input(RunId).mutation(({ ctx, input }) => {
-      const outcome = ctx.services.engine.cancel(input.run_id);
-      if (outcome === "not_found") guard(() => findRun(ctx.services.engine, input.run_id));
-      return { run_id: input.run_id, cancelled: outcome === "cancelled" };
-    }),
+    cancel: t.procedure
+      .input(RunRef)
+      .output(CancelResult)
+      .mutation(({ ctx, input }) => {
+        const outcome = ctx.services.engine.cancel(input.run_id);
+        if (outcome === "not_found") guard(() => findRun(ctx.services.engine, input.run_id));
+        return { run_id: input.run_id, cancelled: outcome === "cancelled" };
+      }),
   }),
 });
 

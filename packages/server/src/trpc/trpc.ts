@@ -1,3 +1,4 @@
+import type { TrpcErrorData } from "@brook/shared";
 import { initTRPC, TRPCError } from "@trpc/server";
 import { z } from "zod";
 import type { BrookServices } from "../brook-services.js";
@@ -22,19 +23,16 @@ export const t = initTRPC.context<TrpcContext>().create({
     const brook = input ?? (cause instanceof BrookError ? cause : undefined);
     // Unexpected errors keep their details in the server log, never on the wire.
     const hidden = brook === undefined && error.code === "INTERNAL_SERVER_ERROR";
-    return {
-      message: hidden ? "Internal error." : (brook?.message ?? shape.message),
-      code: shape.code,
-      data: {
-        code: shape.data.code,
-        httpStatus: shape.data.httpStatus,
-        path: shape.data.path,
-        brook_code: brook?.code ?? (hidden ? "internal" : undefined),
-        retryable: brook?.retryable ?? false,
-        fields: input?.fields,
-        usage: brook?.usage,
-      },
+    const data: TrpcErrorData = {
+      code: shape.data.code,
+      httpStatus: shape.data.httpStatus,
+      path: shape.data.path,
+      brook_code: brook?.code ?? (hidden ? "internal" : undefined),
+      retryable: brook?.retryable ?? false,
+      fields: input?.fields,
+      usage: brook?.usage,
     };
+    return { message: hidden ? "Internal error." : (brook?.message ?? shape.message), code: shape.code, data };
   },
 });
 

@@ -10,6 +10,8 @@ const PriceOverride = z.object({
 export const PriceOverrides = z.record(z.string().min(1), PriceOverride);
 export type PriceOverrides = z.infer<typeof PriceOverrides>;
 
+const maxRemembered = 1_000;
+
 export interface Price {
   /** US dollars. */
   cost: number;
@@ -48,7 +50,8 @@ export class PriceTable {
     }
     const known = this.#lookup(model, inputTokens, outputTokens);
     if (known !== undefined) return { cost: round(known), priced: true };
-    if (!this.#unpriced.has(model)) {
+    // Callers choose model names: remember (and warn about) a bounded number of them.
+    if (!this.#unpriced.has(model) && this.#unpriced.size < maxRemembered) {
       this.#unpriced.add(model);
       this.#onUnpriced(model);
     }

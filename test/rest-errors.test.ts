@@ -231,6 +231,18 @@ describe("REST errors: bad input", () => {
     expect(ErrorBody.parse(await response.json()).fields).toHaveProperty("temperature");
   });
 
+  it("a body over 1 MiB → 413 JSON, and no run starts", async () => {
+    const requestsBefore = harness.upstream.requests.length;
+    const response = await fetch(`${harness.url}/chat/stream`, {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify({ message: "x".repeat(1_100_000) }),
+    });
+    expect(response.status).toBe(413);
+    expect(ErrorBody.parse(await response.json())).toMatchObject({ code: "payload_too_large", retryable: false });
+    expect(harness.upstream.requests).toHaveLength(requestsBefore);
+  });
+
   it("an unknown route → 404 JSON", async () => {
     const response = await fetch(`${harness.url}/no/such/route?x=1`);
     expect(response.status).toBe(404);

@@ -155,6 +155,19 @@ describe("streamChat", () => {
     expect((await brook.services.stats.snapshot()).requests.cancelled).toBe(1);
   });
 
+  it("stops at once on abort even when more events are already waiting", async () => {
+    const { url, brook } = await harness({}, { tokens: 50 });
+    const controller = new AbortController();
+    const stream = createBrookClient({ url }).streamChat({ message: "fast" }, { signal: controller.signal });
+    const first = await stream.next();
+    expect(first.value).toMatchObject({ type: "start" });
+    // The whole answer arrives (and queues in the client) before the caller reads on.
+    await until(() => brook.services.engine.activeCount === 0);
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    controller.abort();
+    await expect(stream.next()).rejects.toBe(controller.signal.reason);
+  });
+
   it("cancels the run when the caller breaks out of the loop", async () => {
     const { url, upstream, brook } = await harness({}, { tokens: 10, hangAfter: 2 });
     for await (const event of createBrookClient({ url }).streamChat({ message: "enough" })) {

@@ -278,6 +278,18 @@ describe("tRPC chat.cancel", () => {
     expect(upstream.requests).toHaveLength(1);
   });
 
+  it("estimates the prompt of a run cancelled while the model server was still reading it", async () => {
+    const { url, upstream, brook } = await harness({}, { hang: true });
+    const trpc = client(url);
+    const { run_id } = await trpc.chat.start.mutate({ message: "a long prompt the server is still reading" });
+    await until(() => upstream.requests.length === 1);
+    await trpc.chat.cancel.mutate({ run_id });
+    const terminal = await brook.services.engine.get(run_id)?.finished;
+    expect(terminal).toMatchObject({ type: "error", code: "cancelled" });
+    expect(terminal?.usage).toMatchObject({ estimated: true, output_tokens: 0 });
+    expect(terminal?.usage.input_tokens).toBeGreaterThan(0);
+  });
+
   it("answers NOT_FOUND for an unknown run and cancelled: false for a finished one", async () => {
     const { url, brook } = await harness({}, { tokens: 2 });
     const trpc = client(url);

@@ -26,6 +26,31 @@ describe("retrying the model server before the answer starts", () => {
     expect(upstream.requests).toHaveLength(1);
   });
 
+  it("does not retry an exhausted quota, though it answers 429", async () => {
+    const { url, upstream } = await harness(
+      { OPENAI_MAX_RETRIES: "2" },
+      { status: 429, errorCode: "insufficient_quota" },
+    );
+    const events = await streamEvents(url, { message: "hi" });
+    expect(events.at(-1)).toMatchObject({ type: "error", code: "rate_limited" });
+    expect(upstream.requests).toHaveLength(1);
+  });
+
+  it("never asks again once the answer has started: a cut stream is reported, not retried", async () => {
+    const { url, upstream } = await harness({ OPENAI_MAX_RETRIES: "2" }, { text: "one two three", cutAfter: 2 });
+    const events = await streamEvents(url, { message: "hi" });
+    expect(contentOf(events)).toBe("one two");
+    expect(events.at(-1)).toMatchObject({ type: "error", code: "upstream_incomplete" });
+    expect(upstream.requests).toHaveLength(1);
+  });
+
+  it("never asks again after an error inside the stream", async () => {
+    const { url, upstream } = await harness({ OPENAI_MAX_RETRIES: "2" }, { text: "partial", rawData: "{not json" });
+    const events = await streamEvents(url, { message: "hi" });
+    expect(events.at(-1)).toMatchObject({ type: "error", code: "upstream_error" });
+    expect(upstream.requests).toHaveLength(1);
+  });
+
   it("does not wait out an unreasonable Retry-After: the caller hears at once", async () => {
     const { url, upstream } = await harness({ OPENAI_MAX_RETRIES: "2" }, { status: 429, retryAfterSeconds: 3600 });
     const events = await streamEvents(url, { message: "hi" });

@@ -28,6 +28,8 @@ export interface FakeBehavior {
   status?: number;
   /** error message for `status` */
   errorMessage?: string;
+  /** with `status`: the OpenAI error `code` (e.g. "insufficient_quota") */
+  errorCode?: string;
   /** with `status`: send `retry-after: <seconds>` (instead of the default fast `retry-after-ms: 10` on 429) */
   retryAfterSeconds?: number;
   /** after this many content chunks, destroy the socket (cut stream, no finish_reason, no [DONE]) */
@@ -205,7 +207,7 @@ async function respond(call: Call): Promise<void> {
   if (b.hang) await hangUntilAbort(call.signal);
   if (b.status !== undefined) {
     await pause(call, b.firstChunkDelayMs);
-    sendError(call.res, b.status, b.errorMessage, b.retryAfterSeconds);
+    sendError(call.res, b.status, b.errorMessage, b.retryAfterSeconds, b.errorCode);
     return;
   }
   await (call.body.stream ? streamCompletion(call) : jsonCompletion(call));
@@ -403,7 +405,7 @@ function sendJson(res: ServerResponse, status: number, payload: unknown, headers
   res.end(text);
 }
 
-function sendError(res: ServerResponse, status: number, message?: string, retryAfterSeconds?: number) {
+function sendError(res: ServerResponse, status: number, message?: string, retryAfterSeconds?: number, code?: string) {
   const type = status === 429 ? "rate_limit_error" : status >= 500 ? "server_error" : "invalid_request_error";
   // retry-after-ms keeps retries fast when a test allows them.
   const headers: Record<string, string> =
@@ -412,7 +414,7 @@ function sendError(res: ServerResponse, status: number, message?: string, retryA
       : status === 429
         ? { "retry-after-ms": "10" }
         : {};
-  const error = { message: message ?? `Fake upstream error ${status}`, type, param: null, code: null };
+  const error = { message: message ?? `Fake upstream error ${status}`, type, param: null, code: code ?? null };
   sendJson(res, status, { error }, headers);
 }
 

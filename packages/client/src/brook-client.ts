@@ -94,10 +94,12 @@ async function* streamChat(
       onComplete: () => queue.end(),
     },
   );
-  const onAbort = () => queue.fail(signal?.reason);
+  // An abort stops the stream at once, whatever is still queued.
+  const onAbort = () => queue.fail(signal?.reason, { discardQueued: true });
   signal?.addEventListener("abort", onAbort, { once: true });
   let ended = false;
   try {
+    signal?.throwIfAborted();
     for (;;) {
       const event = await queue.next();
       if (event === undefined) return;
@@ -147,7 +149,8 @@ class EventQueue {
     this.#waiter = undefined;
   }
 
-  fail(error: unknown): void {
+  fail(error: unknown, options: { discardQueued?: boolean } = {}): void {
+    if (options.discardQueued) this.#items.length = 0;
     if (this.#failed) return;
     this.#failed = true;
     this.#error = error;

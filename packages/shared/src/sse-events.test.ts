@@ -135,7 +135,9 @@ describe("readChatEvents", () => {
         cancelled = true;
       },
     });
-    for await (const item of readChatEvents(body)) {
+    // Only getReader(), as in browsers whose streams are not async iterable.
+    const readerOnly = { getReader: () => body.getReader() } as unknown as ReadableStream<Uint8Array>;
+    for await (const item of readChatEvents(readerOnly)) {
       expect(item.event.type).toBe("start");
       break;
     }

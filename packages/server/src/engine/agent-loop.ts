@@ -112,8 +112,10 @@ async function measureUsage(
 ): Promise<Usage> {
   const reported = progress.reported;
   // A request the model server refused (401, 429, unreachable…) used nothing and costs nothing.
-  if (!progress.accepted && reported === undefined)
+  // One cancelled while the server was still reading the prompt may be billed: it is estimated.
+  if (!progress.accepted && reported === undefined && !run.signal.aborted) {
     return { ...emptyUsage, priced: prices.price(run.model, 0, 0).priced };
+  }
   const estimated = reported === undefined;
   const inputTokens = reported?.inputTokens ?? (await tokenCounter.messages(messages));
   const outputTokens = reported?.outputTokens ?? (await tokenCounter.text(progress.text));

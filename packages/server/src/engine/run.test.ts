@@ -107,6 +107,17 @@ describe("Run", () => {
     expect(run.attach(190).take()).toHaveLength(run.head - 190);
   });
 
+  it("a reader that leaves in the middle of what was available can resume from where it stopped", async () => {
+    const run = newRun({ bufferEvents: 256 });
+    for (let index = 0; index < 250; index += 1) run.append(content("x"));
+    const events = run.events(0, new AbortController().signal);
+    await events.next();
+    await events.next();
+    await events.return(undefined);
+    while (run.append(content("x"))) {}
+    expect(run.attach(2).take()).toHaveLength(run.head - 2);
+  });
+
   it("waiting for room stops when the run is aborted", async () => {
     const run = newRun({ bufferEvents: 16 });
     run.attach(0);

@@ -125,9 +125,16 @@ export class Run {
     return reader;
   }
 
-  /** Events from `seq` to the head (a copy), or none when the reader is caught up. */
-  eventsFrom(seq: number): ChatEvent[] {
-    return seq >= this.head ? [] : this.#events.slice(seq - this.#offset);
+  /** Up to `max` events from `seq` on (a copy), or none when the reader is caught up. */
+  eventsFrom(seq: number, max: number): ChatEvent[] {
+    if (seq >= this.head) return [];
+    const start = seq - this.#offset;
+    return this.#events.slice(start, start + max);
+  }
+
+  /** The event at `seq`, if written and still kept. */
+  eventAt(seq: number): ChatEvent | undefined {
+    return this.#events[seq - this.#offset];
   }
 
   /** @internal called by RunReader */
@@ -148,11 +155,13 @@ export class Run {
     const reader = this.attach(fromSeq);
     try {
       for (;;) {
-        let seq = reader.position;
-        const batch = reader.take();
-        for (const event of batch) yield [seq++, event];
-        if (reader.done) return;
-        if (batch.length === 0) await reader.wait(signal);
+        // One at a time: a reader's position is what it handed on, so a resume after a drop
+        // finds everything the client may have missed.
+        const seq = reader.position;
+        const event = reader.takeOne();
+        if (event !== undefined) yield [seq, event];
+        else if (reader.done) return;
+        else await reader.wait(signal);
       }
     } finally {
       reader.close();
@@ -225,14 +234,23 @@ export class RunReader {
     return this.run.terminal !== undefined && this.position >= this.run.head;
   }
 
-  /** Takes every event available now (possibly none) and advances past them. */
-  take(): ChatEvent[] {
-    const events = this.run.eventsFrom(this.position);
+  /** Takes up to `max` events available now (possibly none) and advances past them. */
+  take(max = Number.POSITIVE_INFINITY): ChatEvent[] {
+    const events = this.run.eventsFrom(this.position, max);
     if (events.length > 0) {
       this.position += events.length;
       this.run.advanced();
     }
     return events;
+  }
+
+  /** Takes the next event if one is available, without allocating a batch. */
+  takeOne(): ChatEvent | undefined {
+    if (this.position >= this.run.head) return undefined;
+    const event = this.run.eventAt(this.position);
+    this.position += 1;
+    this.run.advanced();
+    return event;
   }
 
   /** Resolves when events are available or the run ended; rejects when `signal` aborts. */

@@ -10,6 +10,9 @@ export const sseHeaders = {
   "x-accel-buffering": "no",
 } as const;
 
+/** Events per write at most: a bounded write keeps what a dropped client missed within the resume margin. */
+const maxBatch = 256;
+
 export interface SseOptions {
   /** A `: ping` comment goes out after this much silence, so idle proxies keep the stream. */
   pingMs: number;
@@ -39,7 +42,7 @@ export async function writeRunAsSse(res: ServerResponse, run: Run, reader: RunRe
     res.flushHeaders();
     for (;;) {
       let seq = reader.position;
-      const batch = reader.take();
+      const batch = reader.take(maxBatch);
       if (batch.length > 0) {
         let text = "";
         for (const event of batch) text += `id: ${run.id}:${seq++}\ndata: ${JSON.stringify(event)}\n\n`;

@@ -76,13 +76,25 @@ export class OpenAIChatModel implements ChatModel {
       try {
         return await this.#client.chat.completions.create(body, { signal: call.signal, maxRetries: 0 });
       } catch (error) {
-        const retry = attempt < this.#maxRetries && toBrookError(error, call.signal).retryable;
+        const retry = attempt < this.#maxRetries && !call.signal.aborted && worthRetrying(error, call.signal);
         const delayMs = retry ? retryDelayMs(error, attempt) : undefined;
         if (delayMs === undefined) throw error;
         await waitBeforeRetry(delayMs, call.signal);
       }
     }
   }
+}
+
+/** Failures that may pass: the catalogue's retryable ones, unless the server says otherwise. */
+function worthRetrying(error: unknown, signal: AbortSignal): boolean {
+  if (error instanceof OpenAI.APIError) {
+    const advice = error.headers?.get("x-should-retry");
+    if (advice === "true") return true;
+    if (advice === "false") return false;
+    // An exhausted quota answers 429 too, and no retry will refill it.
+    if (error.code === "insufficient_quota") return false;
+  }
+  return toBrookError(error, signal).retryable;
 }
 
 function isTokenCount(value: unknown): value is number {

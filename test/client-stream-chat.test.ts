@@ -4,8 +4,7 @@ import { type ChatEvent, type ChatRequest, ErrorEvent, START_MESSAGE, Usage } fr
 import { TRPCClientError } from "@trpc/client";
 import { describe, expect, it } from "vitest";
 import { contentOf, type Harness, until } from "./support/brook-harness.js";
-import { afterThisTest, harness } from "./support/per-test.js";
-import { startTcpProxy } from "./support/tcp-proxy.js";
+import { afterThisTest, harness, harnessBehindProxy } from "./support/per-test.js";
 import { fakeTokens } from "./support/trpc-reader.js";
 
 /** Every HTTP request Brook receives, as its own server saw it. */
@@ -107,9 +106,7 @@ describe("streamChat", () => {
   it("resumes through a dropped connection with no missing or repeated events and one model call", {
     timeout: 20_000,
   }, async () => {
-    const { url, upstream } = await harness({}, { tokens: 40, delayMs: 20 });
-    const proxy = await startTcpProxy(Number(new URL(url).port));
-    afterThisTest(() => proxy.close());
+    const { upstream, proxy } = await harnessBehindProxy({}, { tokens: 40, delayMs: 20 });
     let cut = false;
     const events = await collect({ url: proxy.url() }, { message: "a long answer" }, (event, index) => {
       if (!cut && event.type === "content" && index === 5) {
@@ -204,10 +201,8 @@ describe("streamChat", () => {
   it("sends custom headers on the start mutation and on every subscription request, reconnects included", {
     timeout: 20_000,
   }, async () => {
-    const { url, brook } = await harness({}, { tokens: 40, delayMs: 20 });
+    const { brook, proxy } = await harnessBehindProxy({}, { tokens: 40, delayMs: 20 });
     const seen = recordRequests(brook);
-    const proxy = await startTcpProxy(Number(new URL(url).port));
-    afterThisTest(() => proxy.close());
     let asked = 0;
     const headers = () => {
       asked += 1;

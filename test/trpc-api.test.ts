@@ -3,8 +3,7 @@ import { ChatResult, type ErrorEvent, Health, Stats, Usage } from "@brook/shared
 import { TRPCClientError } from "@trpc/client";
 import { describe, expect, it } from "vitest";
 import { until } from "./support/brook-harness.js";
-import { afterThisTest, harness } from "./support/per-test.js";
-import { startTcpProxy } from "./support/tcp-proxy.js";
+import { afterThisTest, harness, harnessBehindProxy } from "./support/per-test.js";
 import { fakeTokens, type Reading, readTracked, type TrackedEvent, trackedContent } from "./support/trpc-reader.js";
 
 function client(url: string) {
@@ -154,9 +153,7 @@ describe("tRPC chat.stream", () => {
   it("reconnects by itself after a dropped connection and resumes without gaps or a second model call", {
     timeout: 20_000,
   }, async () => {
-    const { url, upstream } = await harness({}, { tokens: 40, delayMs: 20 });
-    const proxy = await startTcpProxy(Number(new URL(url).port));
-    afterThisTest(() => proxy.close());
+    const { upstream, proxy } = await harnessBehindProxy({}, { tokens: 40, delayMs: 20 });
     let cut = false;
     const reading = later(
       readTracked(

@@ -1,5 +1,6 @@
 import { afterEach } from "vitest";
 import { type FakeBehavior, type Harness, startHarness } from "./brook-harness.js";
+import { startTcpProxy, type TcpProxy } from "./tcp-proxy.js";
 
 const cleanups: (() => unknown)[] = [];
 
@@ -21,4 +22,15 @@ export async function harness(
   const started = await startHarness(env, behavior);
   afterThisTest(() => started.close());
   return started;
+}
+
+/** A harness reached through a TCP proxy whose connections a test can cut; both closed after the test. */
+export async function harnessBehindProxy(
+  env: Parameters<typeof startHarness>[0] = {},
+  behavior: FakeBehavior = {},
+): Promise<Harness & { proxy: TcpProxy }> {
+  const started = await harness(env, behavior);
+  const proxy = await startTcpProxy(Number(new URL(started.url).port));
+  afterThisTest(() => proxy.close());
+  return { ...started, proxy };
 }

@@ -73,9 +73,9 @@ export interface FakeUpstream {
   /** how many requests were aborted by the client before completion */
   abortedCount(): number;
   /** set the default behavior for all following requests */
-  setBehavior(b: FakeBehavior | ((body: Json, index: number) => FakeBehavior)): void;
+  setBehavior(behavior: FakeBehavior | ((body: Json, index: number) => FakeBehavior)): void;
   /** queue behaviors consumed one per request (FIFO) before falling back to the default */
-  enqueue(...b: FakeBehavior[]): void;
+  enqueue(...behavior: FakeBehavior[]): void;
   /** wait until openStreams() === 0 (polling every 10ms, max timeoutMs default 5000, rejects on timeout) */
   waitIdle(timeoutMs?: number): Promise<void>;
   close(): Promise<void>;
@@ -90,7 +90,7 @@ const DIRECTIVE = "[[fake:";
 interface Call {
   res: ServerResponse;
   body: Json;
-  b: FakeBehavior;
+  behavior: FakeBehavior;
   id: string;
   created: number;
   signal: AbortSignal;
@@ -99,20 +99,21 @@ interface Call {
 }
 
 export function startFakeUpstream(initial: FakeBehavior = {}): Promise<FakeUpstream> {
-  let behavior: BehaviorSource = initial;
+  let defaultBehavior: BehaviorSource = initial;
   const queue: FakeBehavior[] = [];
   const requests: RecordedRequest[] = [];
   const open = new Set<ServerResponse>();
   let aborted = 0;
 
   const pickBehavior = (body: Json, index: number): FakeBehavior => {
-    const base = queue.shift() ?? (typeof behavior === "function" ? behavior(body, index) : behavior);
+    const base =
+      queue.shift() ?? (typeof defaultBehavior === "function" ? defaultBehavior(body, index) : defaultBehavior);
     return { ...base, ...directiveFrom(body) };
   };
 
   /** Registers the response as open and settles bookkeeping once it closes. */
   const track = (res: ServerResponse, state: Call["state"]) => {
-    const ac = new AbortController();
+    const stop = new AbortController();
     open.add(res);
     const closed = new Promise<{ aborted: boolean }>((resolve) => {
       res.on("close", () => {
@@ -120,11 +121,11 @@ export function startFakeUpstream(initial: FakeBehavior = {}): Promise<FakeUpstr
         // writableFinished is only true once our own res.end() has flushed.
         const wasAborted = !res.writableFinished && !state.cut;
         if (wasAborted) aborted++;
-        ac.abort(); // stops timers and pending writes of this call
+        stop.abort(); // stops timers and pending writes of this call
         resolve({ aborted: wasAborted });
       });
     });
-    return { signal: ac.signal, closed };
+    return { signal: stop.signal, closed };
   };
 
   const handleChat = async (req: IncomingMessage, res: ServerResponse) => {
@@ -137,7 +138,7 @@ export function startFakeUpstream(initial: FakeBehavior = {}): Promise<FakeUpstr
     const call: Call = {
       res,
       body,
-      b: pickBehavior(body, index),
+      behavior: pickBehavior(body, index),
       id: `chatcmpl-fake-${index}`,
       created: Math.floor(Date.now() / 1000),
       signal,
@@ -179,11 +180,11 @@ export function startFakeUpstream(initial: FakeBehavior = {}): Promise<FakeUpstr
         requests,
         openStreams: () => open.size,
         abortedCount: () => aborted,
-        setBehavior: (b) => {
-          behavior = b;
+        setBehavior: (next) => {
+          defaultBehavior = next;
         },
-        enqueue: (...b) => {
-          queue.push(...b);
+        enqueue: (...behaviors) => {
+          queue.push(...behaviors);
         },
         waitIdle: (timeoutMs = 5000) => waitUntil(() => open.size === 0, timeoutMs),
         close: async () => {
@@ -203,40 +204,40 @@ export function startFakeUpstream(initial: FakeBehavior = {}): Promise<FakeUpstr
 // Responding
 
 async function respond(call: Call): Promise<void> {
-  const { b } = call;
-  if (b.hang) await hangUntilAbort(call.signal);
-  if (b.status !== undefined) {
-    await pause(call, b.firstChunkDelayMs);
-    sendError(call.res, b.status, b.errorMessage, b.retryAfterSeconds, b.errorCode);
+  const { behavior } = call;
+  if (behavior.hang) await hangUntilAbort(call.signal);
+  if (behavior.status !== undefined) {
+    await pause(call, behavior.firstChunkDelayMs);
+    sendError(call.res, behavior.status, behavior.errorMessage, behavior.retryAfterSeconds, behavior.errorCode);
     return;
   }
   await (call.body.stream ? streamCompletion(call) : jsonCompletion(call));
 }
 
 async function streamCompletion(call: Call): Promise<void> {
-  const { b, res } = call;
+  const { behavior, res } = call;
   res.writeHead(200, {
-    "content-type": b.contentType ?? "text/event-stream",
+    "content-type": behavior.contentType ?? "text/event-stream",
     "cache-control": "no-cache",
   });
   // Headers go out at once, like the real API; firstChunkDelayMs delays the first data event.
   res.flushHeaders();
-  await pause(call, b.firstChunkDelayMs);
+  await pause(call, behavior.firstChunkDelayMs);
   await sendEvent(call, chunk(call, { role: "assistant", content: "" }));
 
-  const deltas = deltasFor(b);
+  const deltas = deltasFor(behavior);
   for (let sent = 0; ; sent++) {
     if (await interrupted(call, sent)) return;
     const delta = deltas[sent];
     if (delta === undefined) break;
-    if (sent > 0) await pause(call, b.delayMs);
+    if (sent > 0) await pause(call, behavior.delayMs);
     await sendEvent(call, chunk(call, delta));
   }
 
-  if (b.rawData !== undefined) await sendEvent(call, b.rawData);
-  await sendEvent(call, chunk(call, {}, finishReasonFor(b)));
-  if (call.body.stream_options?.include_usage && !b.omitUsage) {
-    const usage = usageFor(b, call.body, deltas.length);
+  if (behavior.rawData !== undefined) await sendEvent(call, behavior.rawData);
+  await sendEvent(call, chunk(call, {}, finishReasonFor(behavior)));
+  if (call.body.stream_options?.include_usage && !behavior.omitUsage) {
+    const usage = usageFor(behavior, call.body, deltas.length);
     await sendEvent(call, JSON.stringify({ ...envelope(call), choices: [], usage }));
   }
   await sendEvent(call, "[DONE]");
@@ -245,59 +246,59 @@ async function streamCompletion(call: Call): Promise<void> {
 
 /** Applies cutAfter / endWithoutFinishAfter / hangAfter once `sent` content chunks are out. */
 async function interrupted(call: Call, sent: number): Promise<boolean> {
-  const { b } = call;
-  if (b.cutAfter === sent) {
+  const { behavior } = call;
+  if (behavior.cutAfter === sent) {
     call.state.cut = true;
     // Every write has already been handed to the OS, so the client still gets it before the FIN.
     call.res.socket?.destroy();
     return true;
   }
-  if (b.endWithoutFinishAfter === sent) {
+  if (behavior.endWithoutFinishAfter === sent) {
     call.res.end();
     return true;
   }
-  if (b.hangAfter === sent) await hangUntilAbort(call.signal);
+  if (behavior.hangAfter === sent) await hangUntilAbort(call.signal);
   return false;
 }
 
 async function jsonCompletion(call: Call): Promise<void> {
-  const { b } = call;
-  await pause(call, b.firstChunkDelayMs);
-  const toolCalls = b.toolCallDeltas ? mergeToolCalls(b.toolCallDeltas) : undefined;
-  const text = contentPieces(b).join("");
+  const { behavior } = call;
+  await pause(call, behavior.firstChunkDelayMs);
+  const toolCalls = behavior.toolCallDeltas ? mergeToolCalls(behavior.toolCallDeltas) : undefined;
+  const text = contentPieces(behavior).join("");
   const message: Json = { role: "assistant", content: text || (toolCalls ? null : ""), refusal: null };
   if (toolCalls) message.tool_calls = toolCalls;
   sendJson(call.res, 200, {
     ...envelope(call),
     object: "chat.completion",
-    choices: [{ index: 0, message, logprobs: null, finish_reason: finishReasonFor(b) }],
-    usage: usageFor(b, call.body, deltasFor(b).length),
+    choices: [{ index: 0, message, logprobs: null, finish_reason: finishReasonFor(behavior) }],
+    usage: usageFor(behavior, call.body, deltasFor(behavior).length),
   });
 }
 
 // ---------------------------------------------------------------------------
 // Content
 
-function contentPieces(b: FakeBehavior): string[] {
-  if (b.chunks) return b.chunks;
-  if (b.tokens !== undefined) {
-    return Array.from({ length: b.tokens }, (_, i) => (i === 0 ? "tok0" : ` tok${i}`));
+function contentPieces(behavior: FakeBehavior): string[] {
+  if (behavior.chunks) return behavior.chunks;
+  if (behavior.tokens !== undefined) {
+    return Array.from({ length: behavior.tokens }, (_, i) => (i === 0 ? "tok0" : ` tok${i}`));
   }
   // A tool-call-only answer has no text unless a test asks for some.
-  if (b.text === undefined && b.toolCallDeltas) return [];
+  if (behavior.text === undefined && behavior.toolCallDeltas) return [];
   // One chunk per word, each keeping its leading whitespace, so joining restores the text.
-  return (b.text ?? DEFAULT_TEXT).split(/(?=\s)/).filter((p) => p !== "");
+  return (behavior.text ?? DEFAULT_TEXT).split(/(?=\s)/).filter((p) => p !== "");
 }
 
 /** Content deltas first, then one delta per tool-call chunk. */
-function deltasFor(b: FakeBehavior): Json[] {
-  const content = contentPieces(b).map((piece) => ({ content: piece }));
-  const tools = (b.toolCallDeltas ?? []).map((calls) => ({ content: null, tool_calls: calls }));
+function deltasFor(behavior: FakeBehavior): Json[] {
+  const content = contentPieces(behavior).map((piece) => ({ content: piece }));
+  const tools = (behavior.toolCallDeltas ?? []).map((calls) => ({ content: null, tool_calls: calls }));
   return [...content, ...tools];
 }
 
-function finishReasonFor(b: FakeBehavior): string {
-  return b.finishReason ?? (b.toolCallDeltas ? "tool_calls" : "stop");
+function finishReasonFor(behavior: FakeBehavior): string {
+  return behavior.finishReason ?? (behavior.toolCallDeltas ? "tool_calls" : "stop");
 }
 
 /** Folds streaming tool-call deltas into complete tool calls, as the SDK would. */
@@ -315,8 +316,8 @@ function mergeToolCalls(chunks: unknown[][]): Json[] {
   return calls.filter(Boolean);
 }
 
-function usageFor(b: FakeBehavior, body: Json, chunkCount: number) {
-  const u = b.usage ?? {
+function usageFor(behavior: FakeBehavior, body: Json, chunkCount: number) {
+  const u = behavior.usage ?? {
     prompt_tokens: Math.ceil(promptChars(body) / 4),
     completion_tokens: chunkCount,
   };
@@ -373,7 +374,7 @@ function chunk(call: Call, delta: Json, finishReason: string | null = null): str
 /** Writes one SSE event, optionally in small slices to split multi-byte characters. */
 async function sendEvent(call: Call, data: string): Promise<void> {
   const bytes = Buffer.from(`data: ${data}\n\n`);
-  const size = call.b.splitWritesBytes;
+  const size = call.behavior.splitWritesBytes;
   if (!size || size <= 0) return write(call, bytes);
   for (let i = 0; i < bytes.length; i += size) {
     await write(call, bytes.subarray(i, i + size));

@@ -1,5 +1,5 @@
 import type { AppRouter } from "@brook/server";
-import type { ChatEvent, ChatRequest } from "@brook/shared";
+import { type ChatEvent, type ChatRequest, isTerminal } from "@brook/shared";
 import {
   createTRPCClient,
   httpBatchLink,
@@ -103,7 +103,7 @@ async function* streamChat(
     for (;;) {
       const event = await queue.next();
       if (event === undefined) return;
-      ended = event.type === "complete" || event.type === "error";
+      ended = isTerminal(event);
       yield event;
       if (ended) return;
     }

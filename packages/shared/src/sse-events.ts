@@ -1,5 +1,5 @@
 import { createParser, type EventSourceMessage } from "eventsource-parser";
-import { ChatEvent } from "./chat-event.js";
+import { ChatEvent, isTerminal } from "./chat-event.js";
 
 export interface ReceivedChatEvent {
   /** The SSE `id:` of the event (`<run_id>:<seq>`), when the server sent one. */
@@ -43,7 +43,7 @@ export async function* readChatEvents(
       const received = toChatEvent(pending.shift() as EventSourceMessage);
       if (received === undefined) continue;
       yield received;
-      if (received.event.type === "complete" || received.event.type === "error") return;
+      if (isTerminal(received.event)) return;
     }
   }
   throw new ChatStreamEndedError();

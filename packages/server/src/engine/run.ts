@@ -1,4 +1,4 @@
-import type { ChatEvent, TerminalEvent } from "@brook/shared";
+import { type ChatEvent, isTerminal, type TerminalEvent } from "@brook/shared";
 import { BrookError } from "../errors/brook-error.js";
 
 export type RunKind = "streaming" | "non_streaming";
@@ -82,7 +82,7 @@ export class Run {
   append(event: ChatEvent): boolean {
     if (this.#terminal !== undefined) throw new Error(`run ${this.id} already ended`);
     this.#events.push(event);
-    if (event.type === "complete" || event.type === "error") {
+    if (isTerminal(event)) {
       this.#terminal = event;
       this.#clearGrace();
       this.#resolveFinished(event);

@@ -2,7 +2,7 @@ import { once } from "node:events";
 import type { ServerResponse } from "node:http";
 import type { Run, RunReader } from "../engine/run.js";
 
-export const sseHeaders = {
+const sseHeaders = {
   "content-type": "text/event-stream; charset=utf-8",
   // no-transform keeps proxies from compressing or buffering the stream.
   "cache-control": "no-cache, no-transform",

@@ -13,7 +13,13 @@ import { EventSource as NodeEventSource } from "eventsource";
 export interface BrookClientOptions {
   /** Brook's base URL, e.g. `http://127.0.0.1:8081`. */
   url: string;
-  /** Extra headers on every request (e.g. `Authorization`); a function is asked each time. */
+  /**
+   * The API key when the server requires one (`BROOK_API_KEYS`); a function is asked each time.
+   * Sent as `Authorization: Bearer <key>`, and to subscriptions from a browser (which cannot set
+   * headers on an EventSource) as the tRPC connection parameter `authorization`.
+   */
+  apiKey?: string | (() => string | undefined);
+  /** Extra headers on every request; a function is asked each time. */
   headers?: Record<string, string> | (() => Record<string, string>);
   /** Defaults to the global `EventSource` (browsers), else the `eventsource` package (Node). */
   EventSource?: typeof globalThis.EventSource;
@@ -36,7 +42,15 @@ export interface BrookClient {
 
 export function createBrookClient(options: BrookClientOptions): BrookClient {
   const base = `${options.url.replace(/\/+$/, "")}/trpc`;
-  const headers = () => (typeof options.headers === "function" ? options.headers() : (options.headers ?? {}));
+  const authorization = () => {
+    const key = typeof options.apiKey === "function" ? options.apiKey() : options.apiKey;
+    return key ? `Bearer ${key}` : undefined;
+  };
+  const headers = () => {
+    const extra = typeof options.headers === "function" ? options.headers() : (options.headers ?? {});
+    const bearer = authorization();
+    return bearer === undefined ? extra : { ...extra, authorization: bearer };
+  };
   const browserEventSource = options.EventSource ?? globalThis.EventSource;
   const subscriptions =
     browserEventSource === undefined
@@ -48,7 +62,14 @@ export function createBrookClient(options: BrookClientOptions): BrookClient {
             fetch: (input, init) => fetch(input, { ...init, headers: { ...init?.headers, ...headers() } }),
           }),
         })
-      : httpSubscriptionLink<AppRouter, typeof globalThis.EventSource>({ url: base, EventSource: browserEventSource });
+      : httpSubscriptionLink<AppRouter, typeof globalThis.EventSource>({
+          url: base,
+          EventSource: browserEventSource,
+          connectionParams: () => {
+            const bearer = authorization();
+            return bearer === undefined ? null : { authorization: bearer };
+          },
+        });
   const links: TRPCLink<AppRouter>[] = [
     splitLink({
       condition: (operation) => operation.type === "subscription",

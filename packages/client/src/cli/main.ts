@@ -1,0 +1,8 @@
+#!/usr/bin/env node
+import { runCli } from "./run-cli.js";
+import { processTerminal } from "./terminal.js";
+
+const code = await runCli(process.argv.slice(2), processTerminal());
+process.exitCode = code;
+// Let pending writes and a run's cancellation reach the server, but never linger on an open handle.
+setTimeout(() => process.exit(code), 3000).unref();

@@ -1,19 +1,15 @@
 import { readFileSync } from "node:fs";
-import { createBrookClient } from "../brook-client.js";
 import { type CommandName, parseCommandLine } from "./command-line.js";
-import { chatCommand } from "./commands/chat.js";
 import type { Command } from "./commands/command-context.js";
-import { healthCommand } from "./commands/health.js";
-import { statsCommand } from "./commands/stats.js";
 import { type ExitCode, exitCodes, UsageError } from "./exit-codes.js";
-import { describeFailure } from "./failure.js";
 import { helpText, usageHint } from "./help.js";
 import type { Terminal } from "./terminal.js";
 
-const handlers: Record<Exclude<CommandName, "help">, Command> = {
-  chat: chatCommand,
-  health: healthCommand,
-  stats: statsCommand,
+// Loaded on demand: help, version and usage errors answer without loading the client.
+const handlers: Record<Exclude<CommandName, "help">, () => Promise<Command>> = {
+  chat: async () => (await import("./commands/chat.js")).chatCommand,
+  health: async () => (await import("./commands/health.js")).healthCommand,
+  stats: async () => (await import("./commands/stats.js")).statsCommand,
 };
 
 /** Runs `brook` with `argv` (the arguments after the program name) and returns the exit code. */
@@ -32,9 +28,14 @@ export async function runCli(argv: readonly string[], terminal: Terminal): Promi
     }
     const { command, options, words } = invocation;
     if (command === "help") throw new Error("unreachable: help is handled above");
+    const [run, { createBrookClient }, { describeFailure }] = await Promise.all([
+      handlers[command](),
+      import("../brook-client.js"),
+      import("./failure.js"),
+    ]);
     const client = createBrookClient({ url: options.url, apiKey: options.apiKey });
     try {
-      return await handlers[command]({ terminal, client, options, words });
+      return await run({ terminal, client, options, words });
     } catch (error) {
       if (error instanceof UsageError) throw error;
       const failure = describeFailure(error, options.url);

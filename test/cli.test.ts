@@ -123,6 +123,17 @@ describe("brook chat", { timeout: 60_000 }, () => {
     await until(() => upstream.abortedCount() === 1 && upstream.openStreams() === 0);
   });
 
+  it("cancels the run quietly when the reader of its output goes away (| head)", async () => {
+    const { url, upstream } = await harness({ RUN_GRACE_MS: "600000" }, { tokens: 1000, delayMs: 50 });
+    const cli = spawnBrookCli(["chat", "--url", url, "Go on and on"]);
+    await cli.waitForStdout("tok0");
+    cli.child.stdout?.destroy();
+
+    expect((await cli.exited).code).toBe(0);
+    expect(cli.stderr()).toBe("");
+    await until(() => upstream.abortedCount() === 1 && upstream.openStreams() === 0);
+  });
+
   it("reports an error event on stderr with its code and exits 1", async () => {
     const { url } = await harness({}, { status: 400, errorMessage: "The model `nope` does not exist" });
     const result = await runBrookCli(["chat", "--url", url, "--model", "nope", "hi"]);

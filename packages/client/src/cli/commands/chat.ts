@@ -41,7 +41,7 @@ export const chatCommand: Command = async ({ terminal, client, options, words })
       last = event;
     }
     if (last?.type === "complete") return exitCodes.ok;
-    if (last?.type === "error") return last.code === "bad_request" ? exitCodes.usage : exitCodes.error;
+    if (last?.type === "error") return exitCodes.error;
     throw new Error("the stream ended before the answer was complete");
   } catch (error) {
     if (controller.signal.reason === outputClosed) return exitCodes.ok;

@@ -42,10 +42,19 @@ export function describeFailure(error: unknown, url: string): Failure {
 /** The system error code (ECONNREFUSED, ENOTFOUND…) of a failed fetch, if that is what happened. */
 function networkProblem(error: Error): string | undefined {
   let fetchFailed = false;
-  for (let cause: unknown = error; cause instanceof Error; cause = cause.cause) {
+  for (const cause of causes(error)) {
     const code = (cause as { code?: unknown }).code;
     if (typeof code === "string" && /^(E[A-Z]+|UND_ERR_\w+)$/.test(code)) return code;
     if (cause.message === "fetch failed") fetchFailed = true;
   }
   return fetchFailed ? "connection failed" : undefined;
+}
+
+/** The error and its chain of causes. */
+function causes(error: Error): Error[] {
+  const chain: Error[] = [];
+  for (let cause: unknown = error; cause instanceof Error && !chain.includes(cause); cause = cause.cause) {
+    chain.push(cause);
+  }
+  return chain;
 }

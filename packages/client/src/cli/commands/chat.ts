@@ -3,7 +3,7 @@ import type { CommandOptions } from "../command-line.js";
 import { exitCodes, UsageError } from "../exit-codes.js";
 import { ChatRenderer } from "../render/chat-renderer.js";
 import type { Terminal } from "../terminal.js";
-import type { Command } from "./command-context.js";
+import type { Command, CommandContext } from "./command-context.js";
 
 /** Which option set each request field, to name it in errors. */
 const optionOfField: Record<string, string> = {
@@ -34,9 +34,11 @@ export const chatCommand: Command = async ({ terminal, client, options, words })
   });
   // Nobody reads the answer any more: cancel the run quietly.
   const stopOutputClosed = terminal.onOutputClosed(() => controller.abort(outputClosed));
+  let runId: string | undefined;
   try {
     let last: ChatEvent | undefined;
     for await (const event of client.streamChat(request, { signal: controller.signal })) {
+      if (event.type === "start") runId = event.run_id;
       renderer.render(event);
       last = event;
     }
@@ -44,17 +46,22 @@ export const chatCommand: Command = async ({ terminal, client, options, words })
     if (last?.type === "error") return exitCodes.error;
     throw new Error("the stream ended before the answer was complete");
   } catch (error) {
-    if (controller.signal.reason === outputClosed) return exitCodes.ok;
-    if (controller.signal.reason === interrupted) {
-      renderer.interrupted();
-      return exitCodes.interrupted;
-    }
-    throw error;
+    if (!controller.signal.aborted) throw error;
+    const quiet = controller.signal.reason === outputClosed;
+    if (!quiet) renderer.interrupted();
+    // The client cancels the run too, without waiting; this process is about to end, so wait here.
+    if (runId !== undefined) await cancelRun(client, runId);
+    return quiet ? exitCodes.ok : exitCodes.interrupted;
   } finally {
     stopInterrupts();
     stopOutputClosed();
   }
 };
+
+/** Asks the server to cancel the run, for at most a few seconds; a failure only means it ends on its own. */
+async function cancelRun(client: CommandContext["client"], runId: string): Promise<void> {
+  await client.trpc.chat.cancel.mutate({ run_id: runId }, { signal: AbortSignal.timeout(3000) }).catch(() => {});
+}
 
 /** The words joined by spaces; a '-' (or no words at all) stands for stdin. */
 async function readMessage(words: readonly string[], terminal: Terminal): Promise<string> {

@@ -1,5 +1,8 @@
+import { spawn } from "node:child_process";
+import { once } from "node:events";
 import { readFileSync } from "node:fs";
 import { createServer } from "node:net";
+import { fileURLToPath } from "node:url";
 import { ChatEvent, Health, Stats } from "@brook/shared";
 import { describe, expect, it } from "vitest";
 import { runBrookCli, spawnBrookCli } from "./support/brook-cli.js";
@@ -229,6 +232,22 @@ describe("brook usage", { timeout: 60_000 }, () => {
       version: string;
     };
     expect(version).toEqual({ code: 0, stdout: `${manifest.version}\n`, stderr: "" });
+  });
+
+  it("runs as `pnpm brook` from the workspace root, without a build", async () => {
+    const { url } = await harness({}, { text: "Through the workspace script." });
+    const root = fileURLToPath(new URL("..", import.meta.url));
+    const child = spawn("pnpm", ["--silent", "brook", "chat", "--url", url, "hi"], {
+      cwd: root,
+      env: { PATH: process.env.PATH ?? "", HOME: process.env.HOME ?? "" },
+    });
+    let stdout = "";
+    child.stdout.setEncoding("utf8").on("data", (chunk: string) => {
+      stdout += chunk;
+    });
+    const [code] = (await once(child, "close")) as [number | null];
+    expect(code).toBe(0);
+    expect(stdout).toBe("Through the workspace script.\n");
   });
 
   it("exits 2 with a usage hint for unknown commands, unknown or misplaced options and missing values", async () => {

@@ -205,6 +205,14 @@ describe("brook health and stats", { timeout: 60_000 }, () => {
     expect(Stats.parse(JSON.parse(json.stdout)).tokens).toEqual({ input: 1200, output: 34, total: 1234 });
   });
 
+  it("says so when the URL is not a Brook server", async () => {
+    const { upstream } = await harness();
+    const notBrook = upstream.url.replace(/\/v1$/, "");
+    const result = await runBrookCli(["health", "--url", notBrook]);
+    expect(result.code).toBe(1);
+    expect(result.stderr).toMatch(new RegExp(`^brook: ${notBrook} does not answer like a Brook server \\(.+\\)\\n$`));
+  });
+
   it("says clearly when the server cannot be reached, without a stack trace", async () => {
     const url = await closedUrl();
     const results = await Promise.all(

@@ -34,7 +34,7 @@ export function describeFailure(error: unknown, url: string): Failure {
     return { message: `cannot reach Brook at ${url} (${network})`, exitCode: exitCodes.error };
   }
   return {
-    message: `unexpected answer from ${url}: ${error.message} (is it a Brook server?)`,
+    message: `${url} does not answer like a Brook server (${error.message})`,
     exitCode: exitCodes.error,
   };
 }

@@ -23,8 +23,13 @@ export interface McpConnectionOptions {
   requestTimeoutMs?: number;
   /** Called whenever the tool list (or the state) changes. */
   onChange: () => void;
-  /** Told about failures worth an operator's attention. */
-  onProblem?: (message: string) => void;
+  /** Where connections, losses and failures are told (once per change, not per retry). */
+  log?: ConnectionLog;
+}
+
+export interface ConnectionLog {
+  info(message: string): void;
+  warn(message: string): void;
 }
 
 export interface CallOptions {
@@ -164,6 +169,9 @@ export class McpConnection {
       this.#tools = tools;
       this.#state = "connected";
       this.#lastError = null;
+      this.options.log?.info(
+        `MCP server "${this.name}" connected over ${this.#transport} with ${tools.length} tool(s).`,
+      );
       this.options.onChange();
     } catch (error) {
       await client.close().catch(() => {});
@@ -263,7 +271,7 @@ export class McpConnection {
           return;
         }
         this.#lastError = describe(error);
-        this.options.onProblem?.(`MCP server "${this.name}": listing tools failed: ${this.#lastError}`);
+        this.options.log?.warn(`MCP server "${this.name}": listing its tools failed: ${this.#lastError}`);
       },
     );
   }
@@ -275,7 +283,7 @@ export class McpConnection {
     this.#tools = [];
     this.#state = "unavailable";
     this.#lastError = this.#stderrTail.trim() || "The connection closed.";
-    this.options.onProblem?.(`MCP server "${this.name}" disconnected: ${this.#lastError}`);
+    this.options.log?.warn(`MCP server "${this.name}" disconnected (${this.#lastError}); reconnecting.`);
     this.options.onChange();
     this.#connectInBackground();
   }
@@ -312,10 +320,14 @@ export class McpConnection {
   }
 
   #fail(error: unknown): void {
+    const message = describe(error, this.#stderrTail);
+    // One line when a server becomes unavailable or fails differently; retries are quiet.
+    if (this.#state !== "unavailable" || this.#lastError !== message) {
+      this.options.log?.warn(`MCP server "${this.name}" is unavailable (${message}); retrying in the background.`);
+    }
     this.#state = "unavailable";
     this.#tools = [];
-    this.#lastError = describe(error, this.#stderrTail);
-    this.options.onProblem?.(`MCP server "${this.name}" is unavailable: ${this.#lastError}`);
+    this.#lastError = message;
     this.options.onChange();
   }
 }

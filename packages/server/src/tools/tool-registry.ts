@@ -1,7 +1,7 @@
 import type { McpServerStatus, ToolInfo } from "@brook/shared";
 import { ErrorCode, McpError } from "@modelcontextprotocol/sdk/types.js";
 import type { ModelTool, ModelToolCall } from "../models/chat-model.js";
-import { McpConnection, type McpTool } from "./mcp-connection.js";
+import { type ConnectionLog, McpConnection, type McpTool } from "./mcp-connection.js";
 import type { McpServerSpec } from "./mcp-servers-config.js";
 import { assignToolNames } from "./tool-names.js";
 import { toolResultText, truncateToolText } from "./tool-result-text.js";
@@ -16,7 +16,7 @@ export interface ToolRegistryOptions {
   timeoutMs: number;
   /** Longer results are cut, with a note. */
   resultMaxChars: number;
-  onProblem?: (message: string) => void;
+  log?: ConnectionLog;
 }
 
 /** What the model gets back from a tool call. */
@@ -48,7 +48,7 @@ export class ToolRegistry {
           retryMaxMs: options.retryMaxMs,
           ...(options.retryMinMs === undefined ? {} : { retryMinMs: options.retryMinMs }),
           onChange: () => this.#rebuild(),
-          ...(options.onProblem === undefined ? {} : { onProblem: options.onProblem }),
+          ...(options.log === undefined ? {} : { log: options.log }),
         }),
     );
   }
@@ -156,9 +156,12 @@ function parseArguments(text: string): Record<string, unknown> | string {
   return parsed as Record<string, unknown>;
 }
 
-/** OpenAI wants an object schema; MCP promises one, but not every server keeps the promise. */
+/**
+ * OpenAI wants an object schema; MCP promises one, but not every server keeps the promise.
+ * `$schema` is dropped: some OpenAI-compatible servers reject keywords they do not know.
+ */
 function objectSchema(tool: McpTool): Record<string, unknown> {
-  const schema = tool.inputSchema;
+  const { $schema: _dialect, ...schema } = tool.inputSchema;
   if (schema.type === "object") return schema;
   return { type: "object", properties: {} };
 }

@@ -22,7 +22,7 @@ let brook: Harness;
 
 beforeAll(async () => {
   mcp = await startMcpTestServer();
-  brook = await startHarness({ MCP_URL: mcp.url, TOOL_TIMEOUT_MS: "1500", TOOL_RESULT_MAX_CHARS: "1000" });
+  brook = await startHarness({ MCP_URL: mcp.url, TOOL_TIMEOUT_MS: "1500", TOOL_RESULT_CHARS: "1000" });
   await untilConnected(brook.url);
 });
 

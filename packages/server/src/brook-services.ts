@@ -59,7 +59,7 @@ export function createServices(config: Config, log: FastifyBaseLogger): BrookSer
     clientInfo: { name: "brook", version },
     retryMaxMs: config.MCP_RETRY_MAX_MS,
     timeoutMs: config.TOOL_TIMEOUT_MS,
-    resultMaxChars: config.TOOL_RESULT_MAX_CHARS,
+    resultMaxChars: config.TOOL_RESULT_CHARS,
     log: { info: (message) => log.info(message), warn: (message) => log.warn(message) },
   });
   // Brook starts without waiting: servers that are down are retried in the background.

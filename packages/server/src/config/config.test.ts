@@ -31,7 +31,7 @@ describe("parseConfig", () => {
     expect(parseConfig({})).toMatchObject({
       TOOL_TIMEOUT_MS: 60_000,
       MAX_TOOL_STEPS: 8,
-      TOOL_RESULT_MAX_CHARS: 20_000,
+      TOOL_RESULT_CHARS: 20_000,
     });
     expect(parseConfig({ MAX_TOOL_STEPS: "3", TOOL_TIMEOUT_MS: "500" })).toMatchObject({
       MAX_TOOL_STEPS: 3,

@@ -23,7 +23,7 @@ export const ConfigSchema = z.object({
   /** Rounds of tool calls a run may make; the model's next request for tools ends the run. */
   MAX_TOOL_STEPS: z.coerce.number().int().min(1).max(100).default(8),
   /** Tool results longer than this many characters are cut, with a note, before the model sees them. */
-  TOOL_RESULT_MAX_CHARS: z.coerce.number().int().min(100).default(20_000),
+  TOOL_RESULT_CHARS: z.coerce.number().int().min(100).default(20_000),
   /** Longest wait between attempts to reach an MCP server that is down. */
   MCP_RETRY_MAX_MS: z.coerce.number().int().min(10).default(30_000),
   PORT: z.coerce.number().int().min(0).max(65535).default(8081),

@@ -4,7 +4,7 @@ import { Client } from "@modelcontextprotocol/sdk/client/index.js";
 import { SSEClientTransport } from "@modelcontextprotocol/sdk/client/sse.js";
 import { getDefaultEnvironment, StdioClientTransport } from "@modelcontextprotocol/sdk/client/stdio.js";
 import { StreamableHTTPClientTransport, StreamableHTTPError } from "@modelcontextprotocol/sdk/client/streamableHttp.js";
-import type { CallToolResult, Tool } from "@modelcontextprotocol/sdk/types.js";
+import { type CallToolResult, ErrorCode, McpError, type Tool } from "@modelcontextprotocol/sdk/types.js";
 import type { McpServerSpec } from "./mcp-servers-config.js";
 
 /** A tool as the server lists it (tools that need task execution are left out). */
@@ -56,6 +56,8 @@ export class McpConnection {
   /** Aborted by close(): stops retries, connection attempts and refreshes. */
   readonly #lifetime = new AbortController();
   #connecting: Promise<void> | undefined;
+  /** A new session replacing an expired one: calls that arrive meanwhile wait for it. */
+  #renewing: Promise<void> | undefined;
   #stderrTail = "";
 
   constructor(
@@ -99,6 +101,7 @@ export class McpConnection {
    */
   async callTool(name: string, args: Record<string, unknown>, options: CallOptions): Promise<CallToolResult> {
     const deadline = performance.now() + options.timeoutMs;
+    if (this.#renewing !== undefined) await settledOrAborted(this.#renewing, options.signal);
     const client = this.#client;
     if (client === undefined || this.#state !== "connected") {
       throw new Error(
@@ -108,9 +111,12 @@ export class McpConnection {
     try {
       return await this.#call(client, name, args, options.signal, options.timeoutMs);
     } catch (error) {
-      if (!this.#isExpiredSession(error) || options.signal.aborted) throw error;
-      // The server forgot the session (restart, idle expiry): a new session, then one retry.
-      const renewed = await this.#reconnect(client);
+      // The server forgot the session (restart, idle expiry), or a parallel call found that out
+      // first and closed the old session under this one: a new session, then one retry.
+      const replaced =
+        client !== this.#client && error instanceof McpError && error.code === ErrorCode.ConnectionClosed;
+      if (!(this.#isExpiredSession(error) || replaced) || options.signal.aborted) throw error;
+      const renewed = await this.#reconnect(client, options.signal);
       const remaining = Math.max(1, Math.round(deadline - performance.now()));
       return await this.#call(renewed, name, args, options.signal, remaining);
     }
@@ -267,7 +273,7 @@ export class McpConnection {
       (error: unknown) => {
         if (client !== this.#client || this.#lifetime.signal.aborted) return;
         if (this.#isExpiredSession(error)) {
-          this.#reconnect(client).catch(() => {});
+          this.#reconnect(client, this.#lifetime.signal).catch(() => {});
           return;
         }
         this.#lastError = describe(error);
@@ -289,7 +295,7 @@ export class McpConnection {
   }
 
   /** Replaces an expired session with a new one; concurrent callers share one reconnection. */
-  async #reconnect(expired: Client): Promise<Client> {
+  async #reconnect(expired: Client, signal: AbortSignal): Promise<Client> {
     if (this.#client === expired) {
       this.#client = undefined;
       this.#state = "connecting";
@@ -297,15 +303,17 @@ export class McpConnection {
       void expired.close().catch(() => {});
       const connecting = this.#connect().finally(() => {
         this.#connecting = undefined;
+        this.#renewing = undefined;
       });
       this.#connecting = connecting;
+      this.#renewing = connecting;
       connecting.catch((error: unknown) => {
         if (this.#lifetime.signal.aborted) return;
         this.#fail(error);
         this.#connectInBackground();
       });
     }
-    await this.#connecting;
+    if (this.#connecting !== undefined) await settledOrAborted(this.#connecting, signal);
     if (this.#client === undefined) throw new Error(`The MCP server "${this.name}" could not be reconnected.`);
     return this.#client;
   }
@@ -338,6 +346,23 @@ function describe(error: unknown, stderr = ""): string {
   const detail = stderr.trim() === "" ? base : `${base} (stderr: ${stderr.trim()})`;
   return detail.length > lastErrorMax ? `${detail.slice(0, lastErrorMax)}…` : detail;
 }
+
+/** Waits for `work` to settle (either way), or throws when `signal` aborts first. */
+async function settledOrAborted(work: Promise<unknown>, signal: AbortSignal): Promise<void> {
+  signal.throwIfAborted();
+  let onAbort: (() => void) | undefined;
+  const aborted = new Promise<never>((_, reject) => {
+    onAbort = () => reject(signal.reason);
+    signal.addEventListener("abort", onAbort, { once: true });
+  });
+  try {
+    await Promise.race([work.then(noop, noop), aborted]);
+  } finally {
+    if (onAbort !== undefined) signal.removeEventListener("abort", onAbort);
+  }
+}
+
+function noop(): void {}
 
 /**
  * Runs `work` with a signal of its own that follows `parent`. The SDK never removes the abort

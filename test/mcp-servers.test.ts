@@ -72,7 +72,7 @@ describe("MCP servers", () => {
     const statuses = await untilConnected(url, 30_000);
     expect(statuses.map((server) => [server.name, server.transport, server.tool_count])).toEqual([
       ["alpha", "streamable_http", 11],
-      ["beta", "stdio", 11],
+      ["beta", "stdio", 12],
     ]);
     const names = await toolNames(url);
     expect(names).toEqual(expect.arrayContaining(["alpha__echo", "beta__echo", "beta__filler_1"]));
@@ -83,6 +83,15 @@ describe("MCP servers", () => {
     const viaAlpha = await streamEvents(url, { message: asking("alpha__add", '{"a":1,"b":2}') });
     expect(toolEvents(viaAlpha)[1]).toMatchObject({ name: "alpha__add", result: "A:3", is_error: false });
     expect(alpha.log.calls.map((call) => call.name)).toEqual(["add"]);
+
+    // The stdio server dies during a call: an error result, then Brook starts it again.
+    const crashed = await streamEvents(url, { message: asking("beta__crash", "{}") });
+    expect(toolEvents(crashed)[1]).toMatchObject({ name: "beta__crash", is_error: true });
+    expect(crashed.at(-1)?.type).toBe("complete");
+    await until(async () => (await health(url)).mcp_servers[1]?.status !== "connected");
+    await untilConnected(url, 30_000);
+    const again = await streamEvents(url, { message: asking("beta__echo", '{"text":"back"}') });
+    expect(toolEvents(again)[1]).toMatchObject({ result: "B:echo: back", is_error: false });
   });
 
   it("falls back to the legacy SSE transport when Streamable HTTP is refused", async () => {

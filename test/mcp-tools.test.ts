@@ -231,6 +231,28 @@ describe("MCP tools over Streamable HTTP", () => {
     await until(async () => (await health(brook.url)).active_runs === 0);
   });
 
+  it("cancels the MCP call when a tRPC client aborts its stream during a long tool call", async () => {
+    const cancelledBefore = mcp.log.cancelled.length;
+    const callsBefore = mcp.log.calls.length;
+    const controller = new AbortController();
+    const events: ChatEvent[] = [];
+    // Abort once the tool is running on the MCP server.
+    void until(() => mcp.log.calls.length > callsBefore).then(() => controller.abort());
+    const client = createBrookClient({ url: brook.url });
+    const reading = (async () => {
+      for await (const event of client.streamChat(
+        { message: asking([{ id: "call_trpc_long", name: "slow", arguments: '{"ms":60000}' }]) },
+        { signal: controller.signal },
+      )) {
+        events.push(event);
+      }
+    })();
+    await reading.catch(() => {});
+    expect(events.map((event) => event.type)).toContain("tool_call");
+    await until(() => mcp.log.cancelled.length > cancelledBefore);
+    await until(async () => (await health(brook.url)).active_runs === 0);
+  });
+
   it("runs two parallel calls and gives each its result (repeated index, whole arguments)", async () => {
     const events = await streamEvents(brook.url, {
       message: `parallel ${asking(

@@ -25,7 +25,7 @@ export interface ToolLog {
   cancelled: string[];
 }
 
-interface ToolSpec {
+export interface ToolSpec {
   name: string;
   description: string;
   shape: z.ZodRawShape;
@@ -113,7 +113,8 @@ export function createTestMcpServer(log: ToolLog, options: { prefix?: string } =
 
 const listed = new WeakMap<McpServer, Record<string, ToolSpec>>();
 
-function registerSpec(server: McpServer, spec: ToolSpec, log: ToolLog): void {
+/** Adds a tool to one server (it tells its client that the list changed). */
+export function registerSpec(server: McpServer, spec: ToolSpec, log: ToolLog): void {
   const specs = listed.get(server) ?? {};
   specs[spec.name] = spec;
   listed.set(server, specs);

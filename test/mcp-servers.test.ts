@@ -35,7 +35,7 @@ function asking(name: string, args: string, id = "call_1"): string {
 }
 
 describe("MCP servers", () => {
-  it("starts while a server is down, reports it, and picks it up when it comes back", async () => {
+  it("starts while a server is down, picks it up when it comes back, and again after it goes away", async () => {
     const port = await freePort();
     const { url } = await harness({ MCP_URL: `http://127.0.0.1:${port}/mcp`, MCP_RETRY_MAX_MS: "200" });
 
@@ -48,10 +48,24 @@ describe("MCP servers", () => {
     const events = await streamEvents(url, { message: "hello while the tools are down" });
     expect(events.at(-1)?.type).toBe("complete");
 
-    await testServer({ port });
+    const first = await startMcpTestServer({ port });
     const [up] = await untilConnected(url);
     expect(up).toMatchObject({ status: "connected", transport: "streamable_http", tool_count: 11, last_error: null });
     expect(await toolNames(url)).toContain("echo");
+
+    // It goes away again: the next call fails as an error result, and its tools are withdrawn.
+    await first.close();
+    const failed = await streamEvents(url, { message: asking("echo", '{"text":"anyone?"}') });
+    expect(toolEvents(failed)[1]).toMatchObject({ name: "echo", is_error: true });
+    expect(failed.at(-1)?.type).toBe("complete");
+    const [gone] = (await health(url)).mcp_servers;
+    expect(gone).toMatchObject({ status: "unavailable", tool_count: 0, last_error: expect.any(String) });
+
+    const second = await testServer({ port });
+    await untilConnected(url);
+    const answered = await streamEvents(url, { message: asking("echo", '{"text":"welcome back"}') });
+    expect(toolEvents(answered)[1]).toMatchObject({ result: "echo: welcome back", is_error: false });
+    expect(second.sessionsStarted()).toBe(1);
   });
 
   it("prefixes the names of several servers and routes each call to its own server (HTTP and stdio)", async () => {

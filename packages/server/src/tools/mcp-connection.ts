@@ -115,7 +115,13 @@ export class McpConnection {
       // first and closed the old session under this one: a new session, then one retry.
       const replaced =
         client !== this.#client && error instanceof McpError && error.code === ErrorCode.ConnectionClosed;
-      if (!(this.#isExpiredSession(error) || replaced) || options.signal.aborted) throw error;
+      if (options.signal.aborted) throw error;
+      if (!(this.#isExpiredSession(error) || replaced)) {
+        // The server cannot be reached any more (it stopped, the network dropped): its tools are
+        // withdrawn and Brook reconnects in the background.
+        if (isUnreachable(error)) this.#lost(client, describe(error));
+        throw error;
+      }
       const renewed = await this.#reconnect(client, options.signal);
       const remaining = Math.max(1, Math.round(deadline - performance.now()));
       return await this.#call(renewed, name, args, options.signal, remaining);
@@ -283,12 +289,14 @@ export class McpConnection {
   }
 
   /** The transport closed on its own (a stdio server exited, a stream ended): reconnect with backoff. */
-  #lost(client: Client): void {
+  #lost(client: Client, reason?: string): void {
     if (client !== this.#client || this.#lifetime.signal.aborted) return;
     this.#client = undefined;
     this.#tools = [];
     this.#state = "unavailable";
-    this.#lastError = this.#stderrTail.trim() || "The connection closed.";
+    this.#lastError = reason ?? (this.#stderrTail.trim() || "The connection closed.");
+    client.onclose = undefined;
+    void client.close().catch(() => {});
     this.options.log?.warn(`MCP server "${this.name}" disconnected (${this.#lastError}); reconnecting.`);
     this.options.onChange();
     this.#connectInBackground();
@@ -379,6 +387,12 @@ async function scoped<T>(parent: AbortSignal, work: (signal: AbortSignal) => Pro
   } finally {
     parent.removeEventListener("abort", follow);
   }
+}
+
+/** A failure to reach the server at all, as opposed to an answer (MCP or HTTP error) from it. */
+function isUnreachable(error: unknown): boolean {
+  // fetch reports refused, reset and unresolvable connections as TypeErrors.
+  return error instanceof TypeError;
 }
 
 function isClientError(code: number | undefined): boolean {

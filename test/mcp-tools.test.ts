@@ -134,6 +134,21 @@ describe("MCP tools over Streamable HTTP", () => {
     expect(complete.usage.output_tokens).toBeGreaterThan(3);
   });
 
+  it("counts a model call whose server reports no usage, and says the total is estimated", async () => {
+    const events = await streamEvents(brook.url, {
+      message: `half-reported ${asking([{ id: "call_u", name: "echo", arguments: '{"text":"count me"}' }], "openai", {
+        afterTools: { text: "Counted locally.", omitUsage: true },
+      })}`,
+    });
+    const complete = completeOf(events);
+    expect(complete.full_content).toBe("Counted locally.");
+    expect(complete.usage.estimated).toBe(true);
+    const [first] = requestsOf("half-reported");
+    // The first call's reported prompt, plus a local count of the second call's prompt.
+    expect(complete.usage.input_tokens).toBeGreaterThan(promptTokens(first));
+    expect(complete.usage.total_tokens).toBe(complete.usage.input_tokens + complete.usage.output_tokens);
+  });
+
   it("streams the same over the tRPC subscription", async () => {
     const events: ChatEvent[] = [];
     const client = createBrookClient({ url: brook.url });

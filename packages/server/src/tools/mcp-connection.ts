@@ -132,6 +132,8 @@ export class McpConnection {
     if (this.#lifetime.signal.aborted) return;
     this.#lifetime.abort();
     this.#state = "closed";
+    this.#tools = [];
+    this.options.onChange();
     const client = this.#client;
     this.#client = undefined;
     await client?.close().catch(() => {});

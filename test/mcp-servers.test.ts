@@ -50,7 +50,7 @@ describe("MCP servers", () => {
 
     const first = await startMcpTestServer({ port });
     const [up] = await untilConnected(url);
-    expect(up).toMatchObject({ status: "connected", transport: "streamable_http", tool_count: 11, last_error: null });
+    expect(up).toMatchObject({ status: "connected", transport: "streamable_http", tool_count: 12, last_error: null });
     expect(await toolNames(url)).toContain("echo");
 
     // It goes away again: the next call fails as an error result, and its tools are withdrawn.
@@ -85,8 +85,8 @@ describe("MCP servers", () => {
     const { url } = await harness({ MCP_SERVERS: file });
     const statuses = await untilConnected(url, 30_000);
     expect(statuses.map((server) => [server.name, server.transport, server.tool_count])).toEqual([
-      ["alpha", "streamable_http", 11],
-      ["beta", "stdio", 12],
+      ["alpha", "streamable_http", 12],
+      ["beta", "stdio", 13],
     ]);
     const names = await toolNames(url);
     expect(names).toEqual(expect.arrayContaining(["alpha__echo", "beta__echo", "beta__filler_1"]));
@@ -112,7 +112,7 @@ describe("MCP servers", () => {
     const legacy = await testServer({ legacySse: true });
     const { url } = await harness({ MCP_URL: legacy.url });
     const [status] = await untilConnected(url);
-    expect(status).toMatchObject({ transport: "sse", tool_count: 11 });
+    expect(status).toMatchObject({ transport: "sse", tool_count: 12 });
     const events = await streamEvents(url, { message: asking("echo", '{"text":"old school"}') });
     expect(toolEvents(events)[1]).toMatchObject({ result: "echo: old school", is_error: false });
   });

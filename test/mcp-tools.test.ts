@@ -61,7 +61,7 @@ describe("MCP tools over Streamable HTTP", () => {
   it("lists every page of tools under valid names, leaving out tools that need task execution", async () => {
     const names = await toolNames(brook.url);
     expect(names).toEqual(expect.arrayContaining(["add", "echo", "slow", "fail", "big", "filler_1", "filler_6"]));
-    expect(names).toHaveLength(11);
+    expect(names).toHaveLength(12);
     // More tools than one page holds: the list came from several pages.
     expect(names.length).toBeGreaterThan(pageSize * 2);
     expect(names).not.toContain("research");
@@ -82,7 +82,7 @@ describe("MCP tools over Streamable HTTP", () => {
       name: "mcp",
       status: "connected",
       transport: "streamable_http",
-      tool_count: 11,
+      tool_count: 12,
       last_error: null,
     };
     expect((await health(brook.url)).mcp_servers).toEqual([expected]);
@@ -296,6 +296,17 @@ describe("MCP tools over Streamable HTTP", () => {
     expect(completeOf(events).full_content).toBe("Tool said: 3 | echo: two");
   });
 
+  it("runs the calls of one turn at the same time", async () => {
+    // Each call answers only once both have arrived: one after the other, the first would time out.
+    const meet = (id: string) => ({ id, name: "meet", arguments: '{"group":"pair","count":2}' });
+    const events = await streamEvents(brook.url, { message: asking([meet("call_m1"), meet("call_m2")]) });
+    const results = toolEvents(events).filter((event) => event.type === "tool_result");
+    expect(results.map((event) => [event.id, event.result, event.is_error]).sort()).toEqual([
+      ["call_m1", "met pair", false],
+      ["call_m2", "met pair", false],
+    ]);
+  });
+
   it("assembles calls without index or without id, and gives id-less calls an id", async () => {
     for (const shape of ["no-index", "no-id"] as const) {
       const events = await streamEvents(brook.url, {
@@ -406,6 +417,6 @@ describe("MCP tools over Streamable HTTP", () => {
       ["call_exp2", "15", false],
     ]);
     expect(mcp.sessionsStarted()).toBe(sessions + 1);
-    expect((await health(brook.url)).mcp_servers[0]).toMatchObject({ status: "connected", tool_count: 12 });
+    expect((await health(brook.url)).mcp_servers[0]).toMatchObject({ status: "connected", tool_count: 13 });
   });
 });

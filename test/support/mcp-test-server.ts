@@ -71,6 +71,15 @@ function toolSpecs(prefix: string): ToolSpec[] {
       run: async ({ chars }) => "x".repeat(chars as number),
     },
   ];
+  specs.push({
+    name: "meet",
+    description: "Answers once `count` calls of the same `group` have arrived: proof that calls run at once.",
+    shape: { group: z.string(), count: z.number() },
+    run: async ({ group, count }, signal) => {
+      await meeting(group as string, count as number, signal);
+      return `${prefix}met ${group as string}`;
+    },
+  });
   for (let index = 1; index <= 6; index += 1) {
     specs.push({
       name: `filler.${index}`,
@@ -80,6 +89,28 @@ function toolSpecs(prefix: string): ToolSpec[] {
     });
   }
   return specs;
+}
+
+const meetings = new Map<string, { arrived: number; everyone: Promise<void>; all: () => void }>();
+
+/** Resolves when `count` callers of `group` are waiting; a caller that is cancelled stops waiting. */
+function meeting(group: string, count: number, signal: AbortSignal): Promise<void> {
+  let entry = meetings.get(group);
+  if (entry === undefined) {
+    let all!: () => void;
+    const everyone = new Promise<void>((resolve) => {
+      all = resolve;
+    });
+    entry = { arrived: 0, everyone, all };
+    meetings.set(group, entry);
+  }
+  entry.arrived += 1;
+  if (entry.arrived >= count) entry.all();
+  const { everyone } = entry;
+  return new Promise<void>((resolve, reject) => {
+    signal.addEventListener("abort", () => reject(signal.reason), { once: true });
+    everyone.then(resolve);
+  });
 }
 
 /** A tool only task-aware clients can call: listed, never callable through tools/call. */

@@ -27,6 +27,7 @@ export function registerRestRoutes(app: FastifyInstance, services: BrookServices
 
   app.get("/", async (_request, reply) => reply.send(services.info()));
   app.get("/health", async (_request, reply) => reply.send(services.health()));
+  app.get("/tools", async (_request, reply) => reply.send(services.toolList()));
   app.get("/stats", async (_request, reply) => reply.send(await stats.snapshot()));
   app.post("/reset-stats", async (_request, reply) => {
     stats.reset();

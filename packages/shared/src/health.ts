@@ -13,6 +13,8 @@ export const Health = z.object({
   version: z.string(),
   uptime_s: z.number().nonnegative(),
   active_runs: z.number().int().nonnegative(),
+  /** True when API routes need `Authorization: Bearer <key>` (BROOK_API_KEYS is set). */
+  auth_required: z.boolean(),
 });
 export type Health = z.infer<typeof Health>;
 

@@ -29,6 +29,8 @@ interface Progress {
   firstTokenAt: number | undefined;
   finishReason: string | undefined;
   reported: { inputTokens: number; outputTokens: number } | undefined;
+  /** Brook stopped waiting for the model (timeout): what it may have billed is estimated. */
+  abandoned?: boolean;
 }
 
 /**
@@ -77,6 +79,8 @@ export async function executeRun(run: Run, request: ParsedChatRequest, deps: Age
     finish(run, deps, { type: "complete", ...complete }, timing);
   } catch (thrown) {
     const error = asBrookError(thrown, run, deps);
+    // A call given up on (timeout) may still be billed, like a cancelled one.
+    if (error.code === "timeout") progress.abandoned = true;
     const usage = await measureUsage(run, messages, progress, deps.prices);
     finish(
       run,
@@ -113,7 +117,7 @@ async function measureUsage(
   const reported = progress.reported;
   // A request the model server refused (401, 429, unreachable…) used nothing and costs nothing.
   // One cancelled while the server was still reading the prompt may be billed: it is estimated.
-  if (!progress.accepted && reported === undefined && !run.signal.aborted) {
+  if (!progress.accepted && reported === undefined && !run.signal.aborted && !progress.abandoned) {
     return { ...emptyUsage, priced: prices.price(run.model, 0, 0).priced };
   }
   const estimated = reported === undefined;

@@ -42,7 +42,7 @@ export async function createApp(
         // Query strings carry messages (GET /chat/stream) and tRPC inputs and connection parameters.
         req: (request: { method: string; url: string; headers: Record<string, unknown>; ip?: string }) => ({
           method: request.method,
-          url: config.LOG_CONTENT ? request.url : request.url.split("?", 1)[0],
+          url: config.LOG_CONTENT ? withoutSecrets(request.url) : request.url.split("?", 1)[0],
           remote_address: request.ip,
           headers: request.headers,
         }),
@@ -185,4 +185,13 @@ export async function createApp(
   });
 
   return { app, services };
+}
+
+/** A URL without tRPC's `connectionParams` (browsers' subscriptions carry their key there). */
+function withoutSecrets(url: string): string {
+  const [path, query] = url.split("?", 2);
+  if (query === undefined) return url;
+  const params = new URLSearchParams(query);
+  if (params.has("connectionParams")) params.set("connectionParams", "[redacted]");
+  return `${path}?${params.toString()}`;
 }

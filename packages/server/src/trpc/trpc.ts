@@ -32,7 +32,7 @@ export const t = initTRPC.context<TrpcContext>().create({
       path: shape.data.path,
       brook_code: brook?.code ?? (hidden ? "internal" : undefined),
       retryable: brook?.retryable ?? false,
-      fields: input?.fields,
+      fields: brook instanceof InputError ? brook.fields : undefined,
       usage: brook?.usage,
     };
     return { message: hidden ? "Internal error." : (brook?.message ?? shape.message), code: shape.code, data };

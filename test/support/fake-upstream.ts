@@ -54,6 +54,8 @@ export interface FakeBehavior {
   rawData?: string;
   /** content-type override for the streaming response */
   contentType?: string;
+  /** answer 200 with this raw body (and `contentType`, default text/html) instead of a completion, e.g. a proxy's login page */
+  rawBody?: string;
 }
 
 export interface RecordedRequest {
@@ -206,6 +208,11 @@ export function startFakeUpstream(initial: FakeBehavior = {}): Promise<FakeUpstr
 async function respond(call: Call): Promise<void> {
   const { behavior } = call;
   if (behavior.hang) await hangUntilAbort(call.signal);
+  if (behavior.rawBody !== undefined) {
+    call.res.writeHead(200, { "content-type": behavior.contentType ?? "text/html" });
+    call.res.end(behavior.rawBody);
+    return;
+  }
   if (behavior.status !== undefined) {
     await pause(call, behavior.firstChunkDelayMs);
     sendError(call.res, behavior.status, behavior.errorMessage, behavior.retryAfterSeconds, behavior.errorCode);

@@ -38,11 +38,13 @@ export async function createBrook(config: Config, options: BrookOptions = {}): P
     // Whatever is still going ends now with `shutdown`, and its readers get that terminal event.
     await engine.abortAll(new BrookError("shutdown"));
     await services.close();
-    // Streams end once their readers wrote the terminal event; idle keep-alive sockets close at once.
+    // Streams end once their readers wrote the terminal event; keep-alive sockets close as soon as
+    // they are idle, and sockets that still hold a response (a reader that stopped reading) after 2 s.
     const closed = app.close();
+    const sweep = setInterval(() => app.server.closeIdleConnections(), 50);
     const stragglers = setTimeout(() => app.server.closeAllConnections(), 2_000);
-    stragglers.unref();
     await closed;
+    clearInterval(sweep);
     clearTimeout(stragglers);
   }
 

@@ -35,12 +35,13 @@ describe("API keys (BROOK_API_KEYS)", () => {
         headers: { "content-type": "application/json", ...headers },
         body: JSON.stringify({ message: "hi" }),
       });
-    for (const headers of [
+    const attempts: Record<string, string>[] = [
       {},
       { authorization: "Bearer wrong" },
       { authorization: key },
       { authorization: `Basic ${key}` },
-    ]) {
+    ];
+    for (const headers of attempts) {
       const { status, headers: responseHeaders, body } = await refusal(await post(headers));
       expect(status).toBe(401);
       expect(body).toMatchObject({ code: "unauthorized", retryable: false });

@@ -104,8 +104,10 @@ describe("clients that vanish", () => {
       await upstream.waitIdle(10_000);
     };
 
+    const timers = () => process.getActiveResourcesInfo().filter((resource) => resource === "Timeout").length;
     await wave(50);
     const before = await settledHeap();
+    const timersBefore = timers();
     await wave(300);
 
     expect(brook.services.engine.activeCount).toBe(0);
@@ -116,8 +118,10 @@ describe("clients that vanish", () => {
     expect(closed.length).toBeGreaterThan(50);
     const after = await settledHeap();
     console.info(
-      `heap after 300 abandoned requests: ${((after - before) / 1024 / 1024).toFixed(1)} MiB more than before`,
+      `after 300 abandoned requests: heap ${((after - before) / 1024 / 1024).toFixed(1)} MiB more, timers ${timersBefore} → ${timers()}`,
     );
+    // No timer is left behind that would keep the process alive.
+    expect(timers()).toBeLessThanOrEqual(timersBefore + 10);
     // Generous: the point is that 300 abandoned runs do not stay in memory (each would hold its log).
     expect(after - before).toBeLessThan(40 * 1024 * 1024);
     // And the server still answers normally.

@@ -151,13 +151,13 @@ describe("clients that stop reading", () => {
     await until(async () => {
       const previous = head;
       head = run?.head ?? 0;
-      await sleep(300);
+      await sleep(500);
       return run?.head === previous && previous === head;
     }, 15_000);
     expect(run?.terminal).toBeUndefined();
     expect(run?.head).toBeLessThan(chunkCount / 2);
     expect(upstream.openStreams()).toBe(1);
-    await sleep(500);
+    await sleep(1_000);
     expect(run?.head).toBe(head);
 
     // Reading on delivers the whole answer, in order, with one complete.

@@ -24,6 +24,8 @@ export async function startHarness(env: Env = {}, behavior: FakeBehavior = {}): 
       OPENAI_BASE_URL: upstream.url,
       OPENAI_MAX_RETRIES: "0",
       HOST: "127.0.0.1",
+      // Tests close at once; shutdown tests set their own drain time.
+      DRAIN_TIMEOUT_MS: "0",
       ...env,
     }),
   );
@@ -42,7 +44,7 @@ export async function startHarness(env: Env = {}, behavior: FakeBehavior = {}): 
 /** Starts a Brook in demo mode (no upstream at all). */
 export async function startDemoBrook(env: Env = {}): Promise<{ brook: Brook; url: string; close(): Promise<void> }> {
   const brook = await createBrook(
-    parseConfig({ LOG_LEVEL: "silent", HOST: "127.0.0.1", DEMO_TOKEN_DELAY_MS: "0", ...env }),
+    parseConfig({ LOG_LEVEL: "silent", HOST: "127.0.0.1", DEMO_TOKEN_DELAY_MS: "0", DRAIN_TIMEOUT_MS: "0", ...env }),
   );
   const url = await brook.listen(0);
   return { brook, url, close: () => brook.close() };

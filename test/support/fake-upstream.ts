@@ -59,6 +59,8 @@ export interface FakeBehavior {
    * By default such a turn answers "Tool said: " and the results, joined with " | ".
    */
   afterTools?: FakeBehavior;
+  /** answer 200 with this raw body (and `contentType`, default text/html) instead of a completion, e.g. a proxy's login page */
+  rawBody?: string;
 }
 
 export interface RecordedRequest {
@@ -217,6 +219,11 @@ export function startFakeUpstream(initial: FakeBehavior = {}): Promise<FakeUpstr
 async function respond(call: Call): Promise<void> {
   const { behavior } = call;
   if (behavior.hang) await hangUntilAbort(call.signal);
+  if (behavior.rawBody !== undefined) {
+    call.res.writeHead(200, { "content-type": behavior.contentType ?? "text/html" });
+    call.res.end(behavior.rawBody);
+    return;
+  }
   if (behavior.status !== undefined) {
     await pause(call, behavior.firstChunkDelayMs);
     sendError(call.res, behavior.status, behavior.errorMessage, behavior.retryAfterSeconds, behavior.errorCode);

@@ -1,12 +1,14 @@
 import { readFileSync } from "node:fs";
-import type { Health, Mode, ServiceInfo, TerminalEvent, ToolList } from "@brook/shared";
+import type { Health, Mode, ParsedChatRequest, ServiceInfo, TerminalEvent, ToolList } from "@brook/shared";
 import type { FastifyBaseLogger } from "fastify";
+import { ApiKeys } from "./access/api-keys.js";
 import { type Config, isDemoMode } from "./config/config.js";
 import { executeRun } from "./engine/agent-loop.js";
 import { RunEngine } from "./engine/run-engine.js";
 import type { ChatModel } from "./models/chat-model.js";
 import { DemoChatModel } from "./models/demo-chat-model.js";
 import { OpenAIChatModel } from "./models/openai-chat-model.js";
+import { TimedChatModel } from "./models/timed-model.js";
 import { loadPriceOverrides, PriceTable } from "./pricing/price-table.js";
 import { StatsCollector } from "./stats/stats-collector.js";
 import { loadMcpServers } from "./tools/mcp-servers-config.js";
@@ -22,10 +24,16 @@ export interface BrookServices {
   readonly stats: StatsCollector;
   /** The MCP tools; it has no servers when none is configured. */
   readonly tools: ToolRegistry;
+  readonly apiKeys: ApiKeys;
   health(): Health;
   info(): ServiceInfo;
   toolList(): ToolList;
-  /** Closes every MCP connection (stdio servers are stopped). */
+  /**
+   * Registers work to do at shutdown, after the last run ended (closing MCP connections and the
+   * like). Callbacks run in reverse order of registration; a failing one does not stop the others.
+   */
+  onClose(callback: () => Promise<void> | void): void;
+  /** Runs the close callbacks (once). */
   close(): Promise<void>;
 }
 
@@ -36,13 +44,17 @@ const version = (JSON.parse(readFileSync(new URL("../package.json", import.meta.
 
 export function createServices(config: Config, log: FastifyBaseLogger): BrookServices {
   const demo = isDemoMode(config);
-  const model: ChatModel = demo
+  const adapter: ChatModel = demo
     ? new DemoChatModel(config.DEMO_TOKEN_DELAY_MS)
     : new OpenAIChatModel({
         apiKey: config.OPENAI_API_KEY,
         baseURL: config.OPENAI_BASE_URL,
         maxRetries: config.OPENAI_MAX_RETRIES,
       });
+  const model: ChatModel = new TimedChatModel(adapter, {
+    firstTokenMs: config.FIRST_TOKEN_TIMEOUT_MS,
+    idleMs: config.IDLE_TIMEOUT_MS,
+  });
   const defaultModel = demo ? demoModelName : config.OPENAI_MODEL;
   const prices = new PriceTable({
     ...(config.MODEL_PRICES === undefined ? {} : { overrides: loadPriceOverrides(config.MODEL_PRICES) }),
@@ -74,6 +86,13 @@ export function createServices(config: Config, log: FastifyBaseLogger): BrookSer
       retainMax: config.RUN_RETAIN_MAX,
       bufferEvents: config.RUN_BUFFER_EVENTS,
       defaultModel,
+      maxConcurrent: config.MAX_CONCURRENT_RUNS,
+      maxRunMs: config.MAX_RUN_MS,
+      limits: {
+        maxMessageChars: config.MAX_MESSAGE_CHARS,
+        maxHistoryMessages: config.MAX_HISTORY_MESSAGES,
+        maxTokens: config.MAX_TOKENS_LIMIT,
+      },
     },
     async (run, request) => {
       await executeRun(run, request, {
@@ -85,12 +104,16 @@ export function createServices(config: Config, log: FastifyBaseLogger): BrookSer
         maxToolSteps: config.MAX_TOOL_STEPS,
         onInternalError,
       });
-      logRun(log, run.id, run.model, run.terminal);
+      logRun(log, run.id, run.model, run.terminal, config.LOG_CONTENT ? request : undefined);
     },
     onInternalError,
   );
   const stats = new StatsCollector(() => engine.activeCount);
   const mode: Mode = demo ? "demo" : "openai";
+  const apiKeys = new ApiKeys(config.BROOK_API_KEYS);
+  // MCP connections close last: the runs that used them have ended by then.
+  const closeCallbacks: (() => Promise<void> | void)[] = [() => tools.close()];
+  let closing: Promise<void> | undefined;
 
   return {
     config,
@@ -100,8 +123,24 @@ export function createServices(config: Config, log: FastifyBaseLogger): BrookSer
     engine,
     stats,
     tools,
+    apiKeys,
+    onClose: (callback) => {
+      closeCallbacks.push(callback);
+    },
+    close: () => {
+      closing ??= (async () => {
+        for (const callback of closeCallbacks.reverse()) {
+          try {
+            await callback();
+          } catch (error) {
+            log.error({ err: error }, "a shutdown step failed");
+          }
+        }
+      })();
+      return closing;
+    },
     health: () => ({
-      status: "ok",
+      status: engine.draining ? "draining" : "ok",
       streaming: true,
       mode,
       model: defaultModel,
@@ -109,9 +148,9 @@ export function createServices(config: Config, log: FastifyBaseLogger): BrookSer
       uptime_s: Math.round((Date.now() - startedAt) / 1000),
       active_runs: engine.activeCount,
       mcp_servers: tools.statuses(),
+      auth_required: apiKeys.required,
     }),
     toolList: () => ({ tools: tools.list() }),
-    close: () => tools.close(),
     info: () => ({
       name: "Brook",
       status: "running",
@@ -133,8 +172,17 @@ export function createServices(config: Config, log: FastifyBaseLogger): BrookSer
   };
 }
 
-/** One line per finished run: what operators need, never the conversation itself. */
-function logRun(log: FastifyBaseLogger, runId: string, model: string, terminal: TerminalEvent | undefined): void {
+/**
+ * One line per finished run: what operators need, and the conversation itself only when
+ * LOG_CONTENT asks for it (`content` is then the request).
+ */
+function logRun(
+  log: FastifyBaseLogger,
+  runId: string,
+  model: string,
+  terminal: TerminalEvent | undefined,
+  content: ParsedChatRequest | undefined,
+): void {
   if (terminal === undefined) return;
   const { usage } = terminal;
   const fields = {
@@ -143,6 +191,12 @@ function logRun(log: FastifyBaseLogger, runId: string, model: string, terminal: 
     input_tokens: usage.input_tokens,
     output_tokens: usage.output_tokens,
     cost: usage.total_cost,
+    ...(content === undefined
+      ? {}
+      : {
+          message: content.message,
+          ...(terminal.type === "complete" ? { response: terminal.full_content } : {}),
+        }),
   };
   if (terminal.type === "complete") log.info({ ...fields, duration_ms: terminal.timing.duration_ms }, "run complete");
   else log.info({ ...fields, code: terminal.code }, "run failed");

@@ -29,12 +29,26 @@ if (mode === "demo") {
   );
 }
 
+// SIGTERM/SIGINT: drain (DRAIN_TIMEOUT_MS), end what is left with `shutdown`, exit 0.
+// A second signal does not wait any more.
+let stopping = false;
 for (const signal of ["SIGINT", "SIGTERM"] as const) {
-  process.once(signal, () => {
+  process.on(signal, () => {
+    if (stopping) {
+      brook.app.log.warn(`${signal} again: stopping now`);
+      process.exit(1);
+    }
+    stopping = true;
     brook.app.log.info(`${signal}: shutting down`);
     brook.close().then(
-      () => process.exit(0),
-      () => process.exit(1),
+      () => {
+        brook.app.log.info("shut down");
+        process.exit(0);
+      },
+      (error: unknown) => {
+        brook.app.log.error({ err: error }, "shutdown failed");
+        process.exit(1);
+      },
     );
   });
 }

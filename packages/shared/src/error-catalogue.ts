@@ -6,7 +6,19 @@ import { z } from "zod";
  */
 export const errorCatalogue = {
   bad_request: { status: 400, trpc: "BAD_REQUEST", retryable: false, message: "The request is invalid." },
-  unauthorized: { status: 401, trpc: "UNAUTHORIZED", retryable: false, message: "A valid API key is required." },
+  unauthorized: {
+    status: 401,
+    trpc: "UNAUTHORIZED",
+    retryable: false,
+    message: "A valid API key is required: send Authorization: Bearer <key>.",
+    headers: { "www-authenticate": 'Bearer realm="Brook"' },
+  },
+  forbidden_origin: {
+    status: 403,
+    trpc: "FORBIDDEN",
+    retryable: false,
+    message: "Requests from this origin are not allowed (see CORS_ORIGINS).",
+  },
   not_found: { status: 404, trpc: "NOT_FOUND", retryable: false, message: "Not found." },
   payload_too_large: {
     status: 413,
@@ -19,6 +31,7 @@ export const errorCatalogue = {
     trpc: "TOO_MANY_REQUESTS",
     retryable: true,
     message: "Brook is at capacity; retry shortly.",
+    headers: { "retry-after": "1" },
   },
   rate_limited: {
     status: 429,
@@ -51,13 +64,14 @@ export const errorCatalogue = {
     retryable: true,
     message: "The model server ended the answer before it was finished.",
   },
-  timeout: { status: 504, trpc: "TIMEOUT", retryable: true, message: "The model took too long to answer." },
+  timeout: { status: 504, trpc: "TIMEOUT", retryable: true, message: "The run took too long." },
   cancelled: { status: 499, trpc: "CLIENT_CLOSED_REQUEST", retryable: false, message: "The run was cancelled." },
   shutdown: {
     status: 503,
     trpc: "SERVICE_UNAVAILABLE",
     retryable: true,
     message: "Brook is shutting down; retry shortly.",
+    headers: { "retry-after": "5" },
   },
   internal: { status: 500, trpc: "INTERNAL_SERVER_ERROR", retryable: false, message: "Internal error." },
 } as const satisfies Record<string, ErrorSpec>;
@@ -67,6 +81,8 @@ interface ErrorSpec {
   trpc: string;
   retryable: boolean;
   message: string;
+  /** HTTP headers sent with the refusal (`Retry-After`, `WWW-Authenticate`). */
+  headers?: Record<string, string>;
 }
 
 export type ErrorCode = keyof typeof errorCatalogue;

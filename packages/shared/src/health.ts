@@ -16,6 +16,8 @@ export const Health = z.object({
   active_runs: z.number().int().nonnegative(),
   /** Every configured MCP server (empty when none is configured). */
   mcp_servers: z.array(McpServerStatus),
+  /** True when API routes need `Authorization: Bearer <key>` (BROOK_API_KEYS is set). */
+  auth_required: z.boolean(),
 });
 export type Health = z.infer<typeof Health>;
 

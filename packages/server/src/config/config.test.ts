@@ -41,3 +41,22 @@ describe("parseConfig", () => {
     expect(() => parseConfig({ MCP_URL: "not a url" })).toThrow(/MCP_URL/);
   });
 });
+
+describe("parseConfig: access and limits", () => {
+  it("reads comma-separated keys and origins, dropping blanks", () => {
+    const config = parseConfig({
+      BROOK_API_KEYS: " one, two ,,",
+      CORS_ORIGINS: "https://a.example/, http://localhost:5173",
+    });
+    expect(config.BROOK_API_KEYS).toEqual(["one", "two"]);
+    expect(config.CORS_ORIGINS).toEqual(["https://a.example", "http://localhost:5173"]);
+    expect(parseConfig({}).BROOK_API_KEYS).toEqual([]);
+  });
+
+  it("refuses an origin with a path and a flag that is not a boolean", () => {
+    expect(() => parseConfig({ CORS_ORIGINS: "https://a.example/app" })).toThrow(/CORS_ORIGINS/);
+    expect(() => parseConfig({ LOG_CONTENT: "maybe" })).toThrow(/LOG_CONTENT/);
+    expect(parseConfig({ LOG_CONTENT: "true" }).LOG_CONTENT).toBe(true);
+    expect(parseConfig({}).LOG_CONTENT).toBe(false);
+  });
+});

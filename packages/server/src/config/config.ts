@@ -7,6 +7,40 @@ const optionalText = z
   .transform((value) => (value === "" ? undefined : value))
   .optional();
 
+const flag = (fallback: boolean) =>
+  z
+    .enum(["true", "false", "1", "0", "yes", "no"])
+    .default(fallback ? "true" : "false")
+    .transform((value) => value === "true" || value === "1" || value === "yes");
+
+/** A comma-separated list; blank entries are dropped. */
+const list = z
+  .string()
+  .default("")
+  .transform((value) =>
+    value
+      .split(",")
+      .map((entry) => entry.trim())
+      .filter((entry) => entry !== ""),
+  );
+
+/** `*`, or origins such as `https://chat.example.com` (scheme, host and port, no path). */
+const origins = list.pipe(
+  z.array(
+    z
+      .string()
+      .refine((entry) => {
+        if (entry === "*") return true;
+        try {
+          return new URL(entry).origin === entry.replace(/\/+$/, "");
+        } catch {
+          return false;
+        }
+      }, "each entry must be * or an origin such as https://chat.example.com")
+      .transform((entry) => (entry === "*" ? entry : new URL(entry).origin)),
+  ),
+);
+
 /** Every setting Brook reads from the environment, validated once at start-up. */
 export const ConfigSchema = z.object({
   OPENAI_API_KEY: optionalText,
@@ -43,9 +77,39 @@ export const ConfigSchema = z.object({
   SSE_PING_MS: z.coerce.number().int().min(100).default(15_000),
   /** Demo mode's pause between tokens, for a human reading pace. */
   DEMO_TOKEN_DELAY_MS: milliseconds(30),
+  /** API keys callers must present as `Authorization: Bearer <key>`; none means the API is open. */
+  BROOK_API_KEYS: list,
+  /** Browser origins allowed to call Brook besides its own; `*` allows any. */
+  CORS_ORIGINS: origins,
+  /** Runs generating at once; more are refused with 429 `overloaded`. 0: no cap. */
+  MAX_CONCURRENT_RUNS: z.coerce.number().int().min(0).default(256),
+  /** Requests per minute per API key (or per IP without one). 0: no limit. */
+  RATE_LIMIT_RPM: z.coerce.number().int().min(0).default(0),
+  /** Longest `message`, `system_prompt` or history entry, in characters. */
+  MAX_MESSAGE_CHARS: z.coerce.number().int().min(1).default(100_000),
+  /** Most entries in `history`. */
+  MAX_HISTORY_MESSAGES: z.coerce.number().int().min(0).default(200),
+  /** Largest `max_tokens` a request may ask for. */
+  MAX_TOKENS_LIMIT: z.coerce.number().int().min(1).default(128_000),
+  /** A model call that sends nothing for this long before its first token is ended (0: never). */
+  FIRST_TOKEN_TIMEOUT_MS: milliseconds(60_000),
+  /** A model call silent for this long after its first token is ended (0: never). */
+  IDLE_TIMEOUT_MS: milliseconds(30_000),
+  /** A run still going after this long is ended (0: never). */
+  MAX_RUN_MS: milliseconds(600_000),
+  /** On SIGTERM/SIGINT, how long running streams may go on before they are ended. */
+  DRAIN_TIMEOUT_MS: milliseconds(10_000),
+  /** A client must send its request headers within this time (slowloris). */
+  HEADERS_TIMEOUT_MS: z.coerce.number().int().min(100).default(10_000),
+  /** A client must send its whole request (headers and body) within this time. */
+  REQUEST_TIMEOUT_MS: z.coerce.number().int().min(100).default(30_000),
+  /** An idle keep-alive connection is closed after this long. */
+  KEEP_ALIVE_TIMEOUT_MS: z.coerce.number().int().min(100).default(5_000),
   LOG_LEVEL: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"),
   /** `pretty` for people, `json` for log collectors; by default pretty on a terminal only. */
   LOG_FORMAT: z.enum(["json", "pretty"]).optional(),
+  /** Log message texts and answers (for debugging). Keys are never logged. */
+  LOG_CONTENT: flag(false),
 });
 
 export type Config = z.output<typeof ConfigSchema>;

@@ -38,6 +38,8 @@ interface Step {
   /** What the model produced (text and tool calls), for a local count when the server reports none. */
   output: string;
   reported: { inputTokens: number; outputTokens: number } | undefined;
+  /** Brook stopped waiting for the model (timeout): what it may have billed is estimated. */
+  abandoned?: boolean;
 }
 
 interface Progress {
@@ -110,6 +112,11 @@ export async function executeRun(run: Run, request: ParsedChatRequest, deps: Age
     );
   } catch (thrown) {
     const error = asBrookError(thrown, run, deps);
+    // A call given up on (timeout) may still be billed, like a cancelled one.
+    if (error.code === "timeout") {
+      const waitedOn = progress.steps.at(-1);
+      if (waitedOn !== undefined) waitedOn.abandoned = true;
+    }
     const usage = await measureUsage(run, progress, deps.prices);
     finish(
       run,
@@ -210,7 +217,7 @@ async function measureUsage(run: Run, progress: Progress, prices: PriceTable): P
     const reported = step.reported;
     // A request the model server refused (401, 429, unreachable…) used nothing and costs nothing.
     // One cancelled while the server was still reading the prompt may be billed: it is estimated.
-    if (!step.accepted && reported === undefined && !run.signal.aborted) continue;
+    if (!step.accepted && reported === undefined && !run.signal.aborted && !step.abandoned) continue;
     estimated ||= reported === undefined;
     inputTokens += reported?.inputTokens ?? (await tokenCounter.messages(step.messages));
     outputTokens += reported?.outputTokens ?? (await tokenCounter.text(step.output));

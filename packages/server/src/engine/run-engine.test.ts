@@ -94,4 +94,44 @@ describe("RunEngine", () => {
     await runs.abortAll(new BrookError("shutdown"));
     for (const run of started) expect(run.terminal).toMatchObject({ type: "error", code: "shutdown" });
   });
+
+  it("refuses a run beyond the concurrency cap with overloaded, and takes one again once a slot frees", async () => {
+    const runs = engine({ maxConcurrent: 2 }, true);
+    const first = runs.start(request, { kind: "streaming", resumable: false });
+    runs.start(request, { kind: "streaming", resumable: false });
+    expect(() => runs.start(request, { kind: "streaming", resumable: false })).toThrow(
+      expect.objectContaining({ code: "overloaded" }),
+    );
+    expect(runs.activeCount).toBe(2);
+    runs.cancel(first.id);
+    await first.finished;
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(runs.activeCount).toBe(1);
+    expect(() => runs.start(request, { kind: "streaming", resumable: false })).not.toThrow();
+    await runs.abortAll(new BrookError("shutdown"));
+  });
+
+  it("ends a run that outlives MAX_RUN_MS with timeout", async () => {
+    const runs = engine({ maxRunMs: 30 }, true);
+    const run = runs.start(request, { kind: "streaming", resumable: false });
+    expect(await run.finished).toMatchObject({ type: "error", code: "timeout" });
+  });
+
+  it("refuses new runs while draining and tells when the last running one ended", async () => {
+    const runs = engine({}, true);
+    const run = runs.start(request, { kind: "streaming", resumable: false });
+    runs.drain();
+    expect(() => runs.start(request, { kind: "streaming", resumable: false })).toThrow(
+      expect.objectContaining({ code: "shutdown" }),
+    );
+    let idle = false;
+    const waiting = runs.idle().then(() => {
+      idle = true;
+    });
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    expect(idle).toBe(false);
+    runs.cancel(run.id);
+    await waiting;
+    expect(runs.activeCount).toBe(0);
+  });
 });

@@ -1,6 +1,7 @@
 import { randomUUID } from "node:crypto";
 import { emptyUsage, type ParsedChatRequest } from "@brook/shared";
 import { BrookError } from "../errors/brook-error.js";
+import { checkRequestLimits, type RequestLimits } from "./request-limits.js";
 import { Run, type RunKind } from "./run.js";
 
 export interface RunEngineOptions {
@@ -9,6 +10,12 @@ export interface RunEngineOptions {
   retainMax: number;
   bufferEvents: number;
   defaultModel: string;
+  /** Runs generating at once; more are refused with `overloaded`. 0: no cap. */
+  maxConcurrent?: number;
+  /** A run still going after this long is ended with `timeout`. 0: never. */
+  maxRunMs?: number;
+  /** Field limits checked before a run starts. */
+  limits?: RequestLimits;
 }
 
 export interface StartOptions {
@@ -33,6 +40,8 @@ export class RunEngine {
   /** Finished runs still readable, oldest first. */
   readonly #retained = new Map<string, NodeJS.Timeout>();
   #active = 0;
+  #draining = false;
+  readonly #idleWaiters = new Set<() => void>();
 
   constructor(
     private readonly options: RunEngineOptions,
@@ -48,7 +57,36 @@ export class RunEngine {
     return this.#runs.size;
   }
 
+  /** True once shutdown began: no new run starts. */
+  get draining(): boolean {
+    return this.#draining;
+  }
+
+  /** Refuses new runs from now on (code `shutdown`); running ones go on. */
+  drain(): void {
+    this.#draining = true;
+  }
+
+  /** Resolves when no run is generating. */
+  idle(): Promise<void> {
+    if (this.#active === 0) return Promise.resolve();
+    return new Promise((resolve) => this.#idleWaiters.add(resolve));
+  }
+
+  /**
+   * Starts a run. Throws (before anything is billed) `shutdown` while draining, `bad_request`
+   * beyond the field limits, `overloaded` at the concurrency cap.
+   */
   start(request: ParsedChatRequest, options: StartOptions): Run {
+    if (this.#draining) throw new BrookError("shutdown");
+    if (this.options.limits !== undefined) checkRequestLimits(request, this.options.limits);
+    const cap = this.options.maxConcurrent ?? 0;
+    if (cap > 0 && this.#active >= cap) {
+      throw new BrookError(
+        "overloaded",
+        `Brook is running ${cap} answers already (MAX_CONCURRENT_RUNS); retry shortly.`,
+      );
+    }
     const run = new Run({
       id: randomUUID(),
       kind: options.kind,
@@ -58,9 +96,21 @@ export class RunEngine {
     });
     this.#runs.set(run.id, run);
     this.#active += 1;
+    const maxRunMs = this.options.maxRunMs ?? 0;
+    const deadline =
+      maxRunMs > 0
+        ? setTimeout(
+            () => run.abort(new BrookError("timeout", `The run took longer than ${maxRunMs} ms (MAX_RUN_MS).`)),
+            maxRunMs,
+          )
+        : undefined;
+    deadline?.unref();
     this.execute(run, request)
       .catch((error: unknown) => this.onUnexpected(error, run))
-      .finally(() => this.#finish(run, options.resumable));
+      .finally(() => {
+        clearTimeout(deadline);
+        this.#finish(run, options.resumable);
+      });
     return run;
   }
 
@@ -86,6 +136,10 @@ export class RunEngine {
 
   #finish(run: Run, resumable: boolean): void {
     this.#active -= 1;
+    if (this.#active === 0) {
+      for (const resolve of this.#idleWaiters) resolve();
+      this.#idleWaiters.clear();
+    }
     if (run.terminal === undefined) {
       // The executor broke its contract; no reader may hang on this run.
       this.onUnexpected(new Error("run ended without a terminal event"), run);

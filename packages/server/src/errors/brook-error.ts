@@ -9,11 +9,22 @@ export class BrookError extends Error {
   readonly code: ErrorCode;
   /** What a failed run had used, for callers that are billed for it. */
   readonly usage: Usage | undefined;
+  /** Overrides the catalogue's `Retry-After` (seconds), e.g. when a rate limit knows its reset. */
+  readonly retryAfterS: number | undefined;
 
-  constructor(code: ErrorCode, message?: string, options?: { cause?: unknown; usage?: Usage }) {
+  constructor(code: ErrorCode, message?: string, options?: { cause?: unknown; usage?: Usage; retryAfterS?: number }) {
     super(message ?? errorCatalogue[code].message, options);
     this.code = code;
     this.usage = options?.usage;
+    this.retryAfterS = options?.retryAfterS;
+  }
+
+  /** HTTP headers that go with this refusal (`Retry-After`, `WWW-Authenticate`), from the catalogue. */
+  get headers(): Record<string, string> {
+    const spec = errorCatalogue[this.code];
+    const headers: Record<string, string> = { ...("headers" in spec ? spec.headers : {}) };
+    if (this.retryAfterS !== undefined) headers["retry-after"] = String(Math.max(1, Math.ceil(this.retryAfterS)));
+    return headers;
   }
 
   get status(): number {

@@ -1,28 +1,71 @@
+import cors from "@fastify/cors";
+import rateLimit from "@fastify/rate-limit";
 import { type FastifyTRPCPluginOptions, fastifyTRPCPlugin } from "@trpc/server/adapters/fastify";
 import Fastify, { type FastifyError, type FastifyInstance, LogController } from "fastify";
 import pretty from "pino-pretty";
+import { bearerKey, keyIdentity } from "../access/api-keys.js";
+import { isOpenRoute, isTrpcRoute } from "../access/open-routes.js";
+import { OriginPolicy } from "../access/origin-policy.js";
 import { type BrookServices, createServices } from "../brook-services.js";
 import type { Config } from "../config/config.js";
 import { BrookError } from "../errors/brook-error.js";
 import { InputError } from "../errors/input-error.js";
 import { type AppRouter, appRouter } from "../trpc/router.js";
+import { trpcErrorResponse } from "../trpc/trpc.js";
 import { registerRestRoutes } from "./rest-routes.js";
 
+export interface AppOptions {
+  /** Where log lines go instead of stdout (tests read them). */
+  logStream?: NodeJS.WritableStream;
+}
+
 /** The Fastify app: the seed's REST routes, tRPC at `/trpc`, and `/metrics`. */
-export async function createApp(config: Config): Promise<{ app: FastifyInstance; services: BrookServices }> {
+export async function createApp(
+  config: Config,
+  options: AppOptions = {},
+): Promise<{ app: FastifyInstance; services: BrookServices }> {
+  const prettyLogs = (config.LOG_FORMAT ?? (process.stdout.isTTY ? "pretty" : "json")) === "pretty";
   const app = Fastify({
     logger: {
       level: config.LOG_LEVEL,
-      ...((config.LOG_FORMAT ?? (process.stdout.isTTY ? "pretty" : "json")) === "pretty"
-        ? { stream: pretty({ translateTime: "SYS:HH:MM:ss", ignore: "pid,hostname" }) }
-        : {}),
+      ...(options.logStream !== undefined
+        ? { stream: options.logStream }
+        : prettyLogs
+          ? { stream: pretty({ translateTime: "SYS:HH:MM:ss", ignore: "pid,hostname" }) }
+          : {}),
+      // Keys never reach a log line, whatever logs a request or its headers.
+      redact: {
+        paths: ["req.headers.authorization", "req.headers.cookie", "headers.authorization", "authorization"],
+        censor: "[redacted]",
+      },
+      serializers: {
+        // Query strings carry messages (GET /chat/stream) and tRPC inputs and connection parameters.
+        req: (request: { method: string; url: string; headers: Record<string, unknown>; ip?: string }) => ({
+          method: request.method,
+          url: config.LOG_CONTENT ? withoutSecrets(request.url) : request.url.split("?", 1)[0],
+          remote_address: request.ip,
+          headers: request.headers,
+        }),
+      },
     },
     // One line per run (see brook-services) says more than two per request, and costs less.
     logController: new LogController({ disableRequestLogging: true }),
     // tRPC batch paths and subscription inputs live in the URL.
     routerOptions: { maxParamLength: 5000 },
+    // Slow clients: headers and the whole request must arrive in time (slowloris); idle
+    // keep-alive sockets close. Responses (long streams) have no time limit here: runs have theirs.
+    requestTimeout: config.REQUEST_TIMEOUT_MS,
+    keepAliveTimeout: config.KEEP_ALIVE_TIMEOUT_MS,
+    connectionTimeout: 0,
+    http: {
+      headersTimeout: Math.min(config.HEADERS_TIMEOUT_MS, config.REQUEST_TIMEOUT_MS),
+      requestTimeout: config.REQUEST_TIMEOUT_MS,
+      // Node checks those deadlines on this interval (30 s by default, too coarse for them).
+      connectionsCheckingInterval: Math.max(50, Math.min(1_000, config.HEADERS_TIMEOUT_MS / 4)),
+    },
   });
   const services = createServices(config, app.log);
+  const origins = new OriginPolicy(config.CORS_ORIGINS);
 
   // Any body that parses as JSON is accepted: browsers send `fetch` string bodies as text/plain
   // (Fastify's own text/plain parser would win over "*" and hand the schema a string).
@@ -35,16 +78,27 @@ export async function createApp(config: Config): Promise<{ app: FastifyInstance;
     }
   });
 
-  app.setErrorHandler((error: FastifyError | BrookError, request, reply) => {
-    if (error instanceof BrookError) return reply.code(error.status).send(error.toBody());
-    const status = error.statusCode ?? 500;
-    if (status === 413) return reply.code(413).send(new BrookError("payload_too_large").toBody());
-    if (status >= 400 && status < 500) {
-      // Fastify's own 4xx texts (bad JSON, bad headers) are safe to pass on.
-      return reply.code(400).send(new BrookError("bad_request", error.message).toBody({ body: [error.message] }));
+  app.setErrorHandler((thrown: FastifyError | BrookError, request, reply) => {
+    let error: BrookError;
+    let fields: Record<string, string[]> | undefined;
+    if (thrown instanceof BrookError) {
+      error = thrown;
+    } else {
+      const status = thrown.statusCode ?? 500;
+      if (status === 413) error = new BrookError("payload_too_large");
+      else if (status >= 400 && status < 500) {
+        // Fastify's own 4xx texts (bad JSON, bad headers) are safe to pass on.
+        error = new BrookError("bad_request", thrown.message);
+        fields = { body: [thrown.message] };
+      } else {
+        request.log.error({ err: thrown }, "request failed");
+        error = new BrookError("internal");
+      }
     }
-    request.log.error({ err: error }, "request failed");
-    return reply.code(500).send(new BrookError("internal").toBody());
+    reply.headers(error.headers).code(error.status);
+    // A refusal before tRPC ran (origin, rate limit) still answers in tRPC's shape on /trpc.
+    if (isTrpcRoute(request.url)) return reply.send(trpcErrorResponse(error, request.url));
+    return reply.send(error.toBody(fields));
   });
 
   app.setNotFoundHandler((request, reply) =>
@@ -52,6 +106,54 @@ export async function createApp(config: Config): Promise<{ app: FastifyInstance;
       .code(404)
       .send(new BrookError("not_found", `No route ${request.method} ${request.url.split("?")[0]}.`).toBody()),
   );
+
+  // Browsers' cross-site calls from origins not allowed are refused before anything runs
+  // (a page elsewhere must not spend this server's model budget); then the API key.
+  app.addHook("onRequest", async (request) => {
+    if (!origins.allows(request.headers)) throw new BrookError("forbidden_origin");
+    if (request.method === "OPTIONS" || isOpenRoute(request.method, request.url) || isTrpcRoute(request.url)) return;
+    if (!services.apiKeys.accepts(request.headers.authorization)) throw new BrookError("unauthorized");
+  });
+
+  if (config.LOG_LEVEL === "debug" || config.LOG_LEVEL === "trace") {
+    app.addHook("onResponse", async (request, reply) => {
+      request.log.debug(
+        { req: request, status: reply.statusCode, ms: Math.round(reply.elapsedTime) },
+        "request completed",
+      );
+    });
+  }
+
+  await app.register(cors, {
+    // Same-origin calls need no CORS headers; listed origins get them.
+    origin: (origin, callback) => callback(null, origin !== undefined && origins.listed(origin)),
+    methods: ["GET", "HEAD", "POST"],
+    allowedHeaders: ["authorization", "content-type", "last-event-id", "trpc-accept"],
+    exposedHeaders: ["retry-after", "x-ratelimit-limit", "x-ratelimit-remaining", "x-ratelimit-reset"],
+    maxAge: 600,
+  });
+
+  if (config.RATE_LIMIT_RPM > 0) {
+    await app.register(rateLimit, {
+      global: true,
+      max: config.RATE_LIMIT_RPM,
+      timeWindow: 60_000,
+      allowList: (request) => isOpenRoute(request.method, request.url),
+      // Per key when the caller has a valid one (a made-up key must not buy a fresh budget), else per address.
+      keyGenerator: (request) => {
+        const key = bearerKey(request.headers.authorization);
+        return key !== undefined && services.apiKeys.required && services.apiKeys.accepts(request.headers.authorization)
+          ? `key:${keyIdentity(key)}`
+          : `ip:${request.ip}`;
+      },
+      errorResponseBuilder: (_request, context) =>
+        new BrookError(
+          "rate_limited",
+          `Too many requests: at most ${context.max} a minute (RATE_LIMIT_RPM); retry in ${context.after}.`,
+          { retryAfterS: context.ttl / 1000 },
+        ),
+    });
+  }
 
   registerRestRoutes(app, services);
 
@@ -64,7 +166,17 @@ export async function createApp(config: Config): Promise<{ app: FastifyInstance;
     prefix: "/trpc",
     trpcOptions: {
       router: appRouter,
-      createContext: () => ({ services }),
+      // Browsers' EventSource cannot send headers: their subscriptions carry the key as a connection parameter.
+      createContext: ({ req, info }) => ({
+        services,
+        authorized:
+          services.apiKeys.accepts(req.headers.authorization) ||
+          services.apiKeys.accepts(info.connectionParams?.authorization),
+      }),
+      responseMeta({ errors }) {
+        const refusal = errors.map((error) => error.cause).find((cause) => cause instanceof BrookError);
+        return refusal === undefined ? {} : { headers: refusal.headers };
+      },
       onError({ error, path }) {
         if (error.code === "INTERNAL_SERVER_ERROR")
           app.log.error({ err: error.cause ?? error, path }, "tRPC call failed");
@@ -73,4 +185,13 @@ export async function createApp(config: Config): Promise<{ app: FastifyInstance;
   });
 
   return { app, services };
+}
+
+/** A URL without tRPC's `connectionParams` (browsers' subscriptions carry their key there). */
+function withoutSecrets(url: string): string {
+  const [path, query] = url.split("?", 2);
+  if (query === undefined) return url;
+  const params = new URLSearchParams(query);
+  if (params.has("connectionParams")) params.set("connectionParams", "[redacted]");
+  return `${path}?${params.toString()}`;
 }

@@ -26,7 +26,11 @@ export function registerRestRoutes(app: FastifyInstance, services: BrookServices
   });
 
   app.get("/", async (_request, reply) => reply.send(services.info()));
-  app.get("/health", async (_request, reply) => reply.send(services.health()));
+  // Draining answers 503 so that load balancers stop sending new work here.
+  app.get("/health", async (_request, reply) => {
+    const health = services.health();
+    return reply.code(health.status === "ok" ? 200 : 503).send(health);
+  });
   app.get("/tools", async (_request, reply) => reply.send(services.toolList()));
   app.get("/stats", async (_request, reply) => reply.send(await stats.snapshot()));
   app.post("/reset-stats", async (_request, reply) => {

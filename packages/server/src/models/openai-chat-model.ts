@@ -1,4 +1,6 @@
 import OpenAI from "openai";
+import type { ChatCompletionCreateParamsStreaming } from "openai/resources/chat/completions";
+import { BrookError } from "../errors/brook-error.js";
 import type { ChatModel, ModelCall, ModelMessage, ModelPart, ModelTool } from "./chat-model.js";
 import { retryDelayMs, waitBeforeRetry } from "./retry.js";
 import { ToolCallAssembler } from "./tool-call-assembler.js";
@@ -80,15 +82,23 @@ export class OpenAIChatModel implements ChatModel {
       ...(call.tools === undefined || call.tools.length === 0 ? {} : { tools: call.tools.map(toOpenAITool) }),
     };
     for (let attempt = 0; ; attempt += 1) {
+      let opened: Awaited<ReturnType<OpenAIChatModel["openOnce"]>>;
       try {
-        return await this.#client.chat.completions.create(body, { signal: call.signal, maxRetries: 0 });
+        opened = await this.openOnce(body, call.signal);
       } catch (error) {
         const retry = attempt < this.#maxRetries && !call.signal.aborted && worthRetrying(error, call.signal);
         const delayMs = retry ? retryDelayMs(error, attempt) : undefined;
         if (delayMs === undefined) throw error;
         await waitBeforeRetry(delayMs, call.signal);
+        continue;
       }
+      return eventStream(opened.data, opened.response);
     }
+  }
+
+  /** One attempt, with the HTTP response (for its content type). */
+  private openOnce(body: ChatCompletionCreateParamsStreaming, signal: AbortSignal) {
+    return this.#client.chat.completions.create(body, { signal, maxRetries: 0 }).withResponse();
   }
 }
 
@@ -126,6 +136,22 @@ function toOpenAITool(tool: ModelTool): OpenAI.ChatCompletionFunctionTool {
     type: "function",
     function: { name: tool.name, description: tool.description, parameters: tool.parameters, strict: false },
   };
+}
+
+/**
+ * A page or a JSON document is no answer (a login page of a proxy, a server that ignores
+ * `stream`): refused before anything is counted. Servers that label their stream loosely pass.
+ */
+function eventStream<T extends { controller: AbortController }>(stream: T, response: Response): T {
+  const type = response.headers.get("content-type") ?? "";
+  if (/^\s*(text\/html|application\/json)/i.test(type)) {
+    stream.controller.abort();
+    throw new BrookError(
+      "upstream_error",
+      `The model server answered with ${type.split(";")[0]} instead of an event stream (check OPENAI_BASE_URL).`,
+    );
+  }
+  return stream;
 }
 
 function isTokenCount(value: unknown): value is number {

@@ -13,7 +13,7 @@ import { tracked } from "@trpc/server";
 import { foldRun } from "../engine/fold-run.js";
 import type { Run } from "../engine/run.js";
 import { BrookError } from "../errors/brook-error.js";
-import { t, toTrpcError } from "./trpc.js";
+import { apiProcedure, publicProcedure, t, toTrpcError } from "./trpc.js";
 
 /** Reads a run from `fromSeq` as tracked events; returns normally after the terminal event. */
 async function* readRun(run: Run, fromSeq: number, signal: AbortSignal | undefined) {
@@ -54,7 +54,7 @@ function guard<T>(work: () => T): T {
 }
 
 export const appRouter = t.router({
-  health: t.procedure.query(({ ctx }) => ctx.services.health()),
+  health: publicProcedure.query(({ ctx }) => ctx.services.health()),
 
   tools: t.router({
     /** The MCP tools the model can use, by the names it calls them. */
@@ -62,8 +62,8 @@ export const appRouter = t.router({
   }),
 
   stats: t.router({
-    get: t.procedure.query(({ ctx }) => ctx.services.stats.snapshot()),
-    reset: t.procedure.mutation(({ ctx }) => {
+    get: apiProcedure.query(({ ctx }) => ctx.services.stats.snapshot()),
+    reset: apiProcedure.mutation(({ ctx }) => {
       ctx.services.stats.reset();
       return ctx.services.stats.snapshot();
     }),
@@ -71,8 +71,8 @@ export const appRouter = t.router({
 
   chat: t.router({
     /** The whole answer at once. A mutation: it bills. */
-    complete: t.procedure.input(ChatRequest).mutation(async ({ ctx, input, signal }) => {
-      const run = ctx.services.engine.start(input, { kind: "non_streaming", resumable: false });
+    complete: apiProcedure.input(ChatRequest).mutation(async ({ ctx, input, signal }) => {
+      const run = guard(() => ctx.services.engine.start(input, { kind: "non_streaming", resumable: false }));
       try {
         return await foldRun(run, signal ?? run.signal);
       } catch (error) {
@@ -81,11 +81,11 @@ export const appRouter = t.router({
     }),
 
     /** Starts a run and streams it; for short inputs (the input travels in the URL). */
-    stream: t.procedure.input(ChatStreamInput).subscription(async function* ({ ctx, input, signal }) {
+    stream: apiProcedure.input(ChatStreamInput).subscription(async function* ({ ctx, input, signal }) {
       const resume = resumePoint(input.lastEventId);
       const run =
         resume === undefined
-          ? ctx.services.engine.start(input, { kind: "streaming", resumable: true })
+          ? guard(() => ctx.services.engine.start(input, { kind: "streaming", resumable: true }))
           : findRun(ctx.services.engine, resume.runId);
       yield* readRun(run, resume?.fromSeq ?? 0, signal);
     }),
@@ -95,12 +95,12 @@ export const appRouter = t.router({
       .input(ChatRequest)
       .output(StartResult)
       .mutation(({ ctx, input }) => {
-        const run = ctx.services.engine.start(input, { kind: "streaming", resumable: true });
+        const run = guard(() => ctx.services.engine.start(input, { kind: "streaming", resumable: true }));
         return { run_id: run.id };
       }),
 
     /** A run's events from the start, or after `lastEventId` when resuming. */
-    events: t.procedure.input(RunEventsInput).subscription(async function* ({ ctx, input, signal }) {
+    events: apiProcedure.input(RunEventsInput).subscription(async function* ({ ctx, input, signal }) {
       const resume = resumePoint(input.lastEventId, input.run_id);
       const run = findRun(ctx.services.engine, input.run_id);
       yield* readRun(run, resume?.fromSeq ?? 0, signal);

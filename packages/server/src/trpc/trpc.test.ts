@@ -22,7 +22,7 @@ async function call(path: string, input?: unknown) {
     endpoint: "/trpc",
     req: new Request(`http://brook.test/trpc/${path}${query}`),
     router,
-    createContext: () => ({ services: {} as BrookServices }),
+    createContext: () => ({ services: {} as BrookServices, authorized: true }),
   });
   return { status: response.status, body: (await response.json()) as { error: { message: string; data: never } } };
 }

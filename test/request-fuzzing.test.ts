@@ -1,0 +1,166 @@
+import fc from "fast-check";
+import { describe, expect, it } from "vitest";
+import { startDemoBrook } from "./support/brook-harness.js";
+import { afterThisTest } from "./support/per-test.js";
+
+/** Values shaped like a chat request, with every field sometimes of the wrong kind. */
+const anyValue = fc.oneof(
+  fc.string(),
+  fc.integer(),
+  fc.double(),
+  fc.boolean(),
+  fc.constant(null),
+  fc.array(fc.string(), { maxLength: 3 }),
+  fc.dictionary(fc.string(), fc.string(), { maxKeys: 3 }),
+);
+const chatLike = fc.record(
+  {
+    message: fc.oneof(fc.string({ maxLength: 200 }), fc.string({ unit: "grapheme", maxLength: 50 }), anyValue),
+    system_prompt: fc.oneof(fc.string({ maxLength: 100 }), anyValue),
+    history: fc.oneof(
+      fc.array(
+        fc.record(
+          {
+            role: fc.oneof(fc.constantFrom("user", "assistant", "system", "tool"), fc.string()),
+            content: fc.oneof(fc.string({ maxLength: 100 }), anyValue),
+          },
+          { requiredKeys: [] },
+        ),
+        { maxLength: 5 },
+      ),
+      anyValue,
+    ),
+    model: fc.oneof(fc.string({ maxLength: 300 }), anyValue),
+    temperature: fc.oneof(fc.double(), fc.integer({ min: -5, max: 5 }), anyValue),
+    max_tokens: fc.oneof(fc.integer(), fc.double(), anyValue),
+    run_id: fc.oneof(fc.string(), fc.uuid(), anyValue),
+    lastEventId: fc.oneof(
+      fc.string(),
+      fc.uuid().map((id) => `${id}:3`),
+      anyValue,
+    ),
+  },
+  { requiredKeys: [] },
+);
+/** Raw bodies: structured, any JSON, or any text at all. */
+const body = fc.oneof(
+  chatLike.map((value) => JSON.stringify(value)),
+  fc.json({ maxDepth: 3 }),
+  fc.string({ maxLength: 300 }),
+  fc.constant(""),
+);
+const contentType = fc.constantFrom(
+  "application/json",
+  "text/plain",
+  "application/x-www-form-urlencoded",
+  "multipart/form-data; boundary=x",
+  "application/octet-stream",
+  undefined,
+);
+const query = fc.dictionary(
+  fc.constantFrom("message", "system_prompt", "model", "temperature", "max_tokens", "x"),
+  fc.string({ maxLength: 50 }),
+  {
+    maxKeys: 5,
+  },
+);
+
+const postRoutes = [
+  "/chat",
+  "/chat/stream",
+  "/reset-stats",
+  "/trpc/chat.start",
+  "/trpc/chat.complete",
+  "/trpc/chat.cancel",
+  "/trpc/stats.reset",
+  "/trpc/chat.start,chat.cancel?batch=1",
+];
+const getRoutes = [
+  "/",
+  "/health",
+  "/stats",
+  "/metrics",
+  "/chat/stream",
+  "/trpc/health",
+  "/trpc/stats.get",
+  "/trpc/chat.events",
+  "/trpc/chat.stream",
+  "/trpc/chat.complete",
+  "/nowhere",
+];
+
+/** Sends a request and reads the whole answer; a hang fails the test through the timeout. */
+async function send(url: string, init: RequestInit & { path: string }) {
+  const response = await fetch(`${url}${init.path}`, { ...init, signal: AbortSignal.timeout(15_000) });
+  const text = await response.text();
+  return { status: response.status, text };
+}
+
+describe("fuzzing request bodies on every route", () => {
+  it("never answers 5xx (nor hangs) on any POST body", async () => {
+    const { url, close } = await startDemoBrook();
+    afterThisTest(close);
+    await fc.assert(
+      fc.asyncProperty(fc.constantFrom(...postRoutes), body, contentType, async (path, payload, type) => {
+        const { status, text } = await send(url, {
+          path,
+          method: "POST",
+          body: payload,
+          headers: type === undefined ? {} : { "content-type": type },
+        });
+        expect(status, `${path} ${payload} → ${text.slice(0, 300)}`).toBeLessThan(500);
+      }),
+      { numRuns: 250 },
+    );
+  }, 120_000);
+
+  it("never answers 5xx (nor hangs) on any query string or tRPC input", async () => {
+    const { url, close } = await startDemoBrook();
+    afterThisTest(close);
+    await fc.assert(
+      fc.asyncProperty(
+        fc.constantFrom(...getRoutes),
+        query,
+        fc.oneof(
+          chatLike.map((value) => JSON.stringify(value)),
+          fc.string({ maxLength: 100 }),
+        ),
+        async (path, parameters, input) => {
+          const search = new URLSearchParams(path.startsWith("/trpc") ? { input } : parameters);
+          const { status, text } = await send(url, { path: `${path}?${search}`, method: "GET" });
+          expect(status, `${path}?${search} → ${text.slice(0, 300)}`).toBeLessThan(500);
+        },
+      ),
+      { numRuns: 250 },
+    );
+  }, 120_000);
+
+  it("never answers 5xx on any authorization, origin or Last-Event-ID header", async () => {
+    const { url, close } = await startDemoBrook({ BROOK_API_KEYS: "fuzz-key", CORS_ORIGINS: "https://app.example" });
+    afterThisTest(close);
+    const headerValue = fc.oneof(
+      fc.string({ maxLength: 100 }).filter((value) => /^[\t\x20-\x7e]*$/.test(value)),
+      fc.constantFrom("Bearer fuzz-key", "Bearer ", "bearer fuzz-key", "null", "https://app.example", "file://"),
+    );
+    await fc.assert(
+      fc.asyncProperty(
+        fc.constantFrom(...postRoutes, ...getRoutes),
+        fc.record(
+          { authorization: headerValue, origin: headerValue, "last-event-id": headerValue },
+          { requiredKeys: [] },
+        ),
+        async (route, headers) => {
+          const post = postRoutes.includes(route) && !getRoutes.includes(route);
+          const { status, text } = await send(url, {
+            path: route,
+            method: post ? "POST" : "GET",
+            headers: { ...headers, ...(post ? { "content-type": "application/json" } : {}) },
+            ...(post ? { body: '{"message":"hi"}' } : {}),
+          });
+          expect(status, `${route} ${JSON.stringify(headers)} → ${text.slice(0, 300)}`).toBeLessThan(500);
+        },
+      ),
+      { numRuns: 250 },
+    );
+  }, 120_000);
+});

@@ -32,6 +32,8 @@ export const ConfigSchema = z.object({
   SSE_PING_MS: z.coerce.number().int().min(100).default(15_000),
   /** Demo mode's pause between tokens, for a human reading pace. */
   DEMO_TOKEN_DELAY_MS: milliseconds(30),
+  /** The built web UI to serve at `/` (default: the workspace's packages/web/dist, when built). */
+  WEB_DIR: optionalText,
   LOG_LEVEL: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"),
   /** `pretty` for people, `json` for log collectors; by default pretty on a terminal only. */
   LOG_FORMAT: z.enum(["json", "pretty"]).optional(),

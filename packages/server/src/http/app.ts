@@ -7,6 +7,7 @@ import { BrookError } from "../errors/brook-error.js";
 import { InputError } from "../errors/input-error.js";
 import { type AppRouter, appRouter } from "../trpc/router.js";
 import { registerRestRoutes } from "./rest-routes.js";
+import { findWebDir, registerWebApp } from "./web-app.js";
 
 /** The Fastify app: the seed's REST routes, tRPC at `/trpc`, and `/metrics`. */
 export async function createApp(config: Config): Promise<{ app: FastifyInstance; services: BrookServices }> {
@@ -53,7 +54,8 @@ export async function createApp(config: Config): Promise<{ app: FastifyInstance;
       .send(new BrookError("not_found", `No route ${request.method} ${request.url.split("?")[0]}.`).toBody()),
   );
 
-  registerRestRoutes(app, services);
+  const webDir = findWebDir(config.WEB_DIR);
+  registerRestRoutes(app, services, webDir === undefined ? undefined : await registerWebApp(app, webDir));
 
   app.get("/metrics", async (_request, reply) =>
     reply.type(services.stats.registry.contentType).send(await services.stats.registry.metrics()),

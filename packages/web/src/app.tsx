@@ -33,6 +33,11 @@ export function App() {
   const [drawerOpen, setDrawerOpen] = useState(false);
   const [demoNoticeHidden, setDemoNoticeHidden] = useState(() => sessionStorage.getItem(DEMO_NOTICE) === "hidden");
   const composer = useRef<ComposerHandle>(null);
+  const drawer = useRef<HTMLElement>(null);
+  useEffect(() => {
+    // Keyboard users land in the drawer they opened.
+    if (drawerOpen) drawer.current?.querySelector("button")?.focus();
+  }, [drawerOpen]);
 
   const askForKey = useCallback((retry?: () => void) => {
     setKeyPrompt({ rejected: storedApiKey() !== undefined, ...(retry === undefined ? {} : { retry }) });
@@ -119,7 +124,10 @@ export function App() {
             className="absolute inset-0 bg-black/40"
             onClick={() => setDrawerOpen(false)}
           />
-          <aside className="absolute inset-y-0 left-0 w-72 max-w-[85%] border-r border-border bg-sidebar shadow-xl">
+          <aside
+            ref={drawer}
+            className="absolute inset-y-0 left-0 w-72 max-w-[85%] border-r border-border bg-sidebar shadow-xl"
+          >
             {sidebar}
           </aside>
         </div>

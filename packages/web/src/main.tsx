@@ -1,7 +1,6 @@
 import { StrictMode } from "react";
 import { createRoot } from "react-dom/client";
 import { App } from "./app.tsx";
-import { loadMarkdown } from "./components/message-view.tsx";
 import "./styles.css";
 
 const root = document.getElementById("root");
@@ -11,6 +10,3 @@ createRoot(root).render(
     <App />
   </StrictMode>,
 );
-
-// Fetch the Markdown renderer while the reader types the first message.
-void loadMarkdown();

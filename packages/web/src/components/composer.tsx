@@ -76,7 +76,7 @@ export const Composer = forwardRef<ComposerHandle, ComposerProps>(function Compo
         <button
           type="submit"
           disabled={!canSend}
-          className="inline-flex h-10 shrink-0 items-center gap-1.5 rounded-xl bg-primary px-3.5 text-sm font-medium text-primary-foreground hover:opacity-90 disabled:cursor-not-allowed disabled:opacity-40"
+          className="inline-flex h-10 shrink-0 items-center gap-1.5 rounded-xl bg-primary px-3.5 text-sm font-medium text-primary-foreground hover:opacity-90 disabled:cursor-not-allowed disabled:bg-muted disabled:text-muted-foreground disabled:hover:opacity-100"
         >
           <ArrowUp aria-hidden="true" className="size-4" />
           Send

@@ -4,7 +4,7 @@ import { Streamdown } from "streamdown";
 const plugins = { code };
 
 /** Streaming-safe Markdown (unfinished fences, lists and emphasis render as they will end up). */
-export default function Markdown({ text, streaming }: { text: string; streaming: boolean }) {
+export function Markdown({ text, streaming }: { text: string; streaming: boolean }) {
   return (
     <Streamdown
       plugins={plugins}

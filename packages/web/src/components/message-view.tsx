@@ -1,13 +1,10 @@
 import { Check, CircleAlert, Copy, RefreshCw, RotateCcw, Square } from "lucide-react";
-import { lazy, memo, Suspense, useState } from "react";
+import { memo, useState } from "react";
 import type { Message } from "../chat/conversation.ts";
 import { copyText } from "../lib/clipboard.ts";
+import { Markdown } from "./markdown.tsx";
 import { ToolCard } from "./tool-card.tsx";
 import { UsageLine } from "./usage-line.tsx";
-
-// The Markdown renderer (with its highlighter) loads after the first paint; see main.tsx.
-export const loadMarkdown = () => import("./markdown.tsx");
-const Markdown = lazy(loadMarkdown);
 
 interface MessageViewProps {
   message: Message;
@@ -43,16 +40,8 @@ export const MessageView = memo(function MessageView({ message, isLast, busy, on
       {waiting && <Thinking />}
       {message.content !== "" && (
         <div data-testid="answer" className="answer">
-          <Suspense fallback={<p className="whitespace-pre-wrap">{message.content}</p>}>
-            <Markdown text={message.content} streaming={streaming} />
-          </Suspense>
+          <Markdown text={message.content} streaming={streaming} />
         </div>
-      )}
-      {message.status === "stopped" && (
-        <p data-testid="stopped" className="flex items-center gap-1.5 text-xs text-muted-foreground">
-          <Square aria-hidden="true" className="size-3 fill-current" />
-          Stopped
-        </p>
       )}
       {message.status === "error" && message.error !== undefined && (
         <div
@@ -91,7 +80,16 @@ export const MessageView = memo(function MessageView({ message, isLast, busy, on
               </button>
             )}
           </div>
-          <UsageLine message={message} />
+          {message.status === "stopped" && (
+            <span
+              data-testid="stopped"
+              className="inline-flex items-center gap-1.5 rounded-md bg-muted px-2 py-0.5 text-xs text-muted-foreground"
+            >
+              <Square aria-hidden="true" className="size-2.5 fill-current" />
+              Stopped
+            </span>
+          )}
+          {(message.status !== "error" || (message.usage?.total_tokens ?? 0) > 0) && <UsageLine message={message} />}
         </footer>
       )}
     </article>

@@ -21,15 +21,10 @@ export function UsageLine({ message }: { message: Message }) {
   return (
     <dl
       data-testid="usage"
-      className="flex flex-wrap items-center gap-x-2 gap-y-1 text-xs text-muted-foreground tabular-nums"
+      className="flex flex-wrap items-center gap-x-3 gap-y-1 text-xs text-muted-foreground tabular-nums"
     >
-      {parts.map((part, index) => (
-        <div key={part.name} title={part.name} className="flex items-center gap-2">
-          {index > 0 && (
-            <span aria-hidden="true" className="opacity-50">
-              ·
-            </span>
-          )}
+      {parts.map((part) => (
+        <div key={part.name} title={part.name}>
           <dt className="sr-only">{part.name}</dt>
           <dd className={part.name === "Model" ? "font-mono" : undefined}>{part.text}</dd>
         </div>

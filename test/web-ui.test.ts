@@ -16,6 +16,23 @@ const answerMarkdown = [
   "- second\n",
 ];
 
+/**
+ * Runs in the page: records the last answer's text every 20 ms while it streams, then returns the
+ * samples (sampling inside the page sees every repaint, whatever the test process is doing).
+ */
+const samplingScript = `new Promise((resolve) => {
+  const seen = [];
+  const timer = setInterval(() => {
+    const answer = [...document.querySelectorAll('[data-role="assistant"]')].at(-1);
+    if (answer?.getAttribute("data-status") !== "streaming") {
+      clearInterval(timer);
+      resolve(seen);
+    } else {
+      seen.push(answer.querySelector('[data-testid="answer"]')?.textContent ?? "");
+    }
+  }, 20);
+})`;
+
 function composer(page: Page) {
   return page.getByRole("textbox", { name: "Message" });
 }
@@ -68,10 +85,15 @@ describe("web UI in headless Chromium", () => {
     const page = await open();
     expect(await page.title()).toBe("Brook");
     await composer(page).waitFor();
-    const asset = await page.evaluate(() => document.querySelector<HTMLScriptElement>("script[src]")?.src ?? "");
-    expect(new URL(asset).pathname).toMatch(/^\/assets\/.+\.js$/);
+    const asset = (await page.locator("script[src]").getAttribute("src")) ?? "";
+    expect(asset).toMatch(/^\/assets\/.+\.js$/);
+    const script = await fetch(`${harness.url}${asset}`);
+    expect(script.status).toBe(200);
+    expect(script.headers.get("cache-control")).toContain("immutable");
+    await script.arrayBuffer();
     const missing = await fetch(`${harness.url}/assets/nothing-here.js`);
     expect(missing.status).toBe(404);
+    expect(await missing.json()).toMatchObject({ code: "not_found" });
   });
 
   it("streams the answer progressively as Markdown, then shows usage and timing", async () => {
@@ -87,21 +109,7 @@ describe("web UI in headless Chromium", () => {
 
     const answer = answers(page).last();
     // Sample the answer in the page while it streams: it must grow in several steps.
-    const samples = await page.evaluate(
-      () =>
-        new Promise<string[]>((resolve) => {
-          const seen: string[] = [];
-          const timer = setInterval(() => {
-            const answer = [...document.querySelectorAll('[data-role="assistant"]')].at(-1);
-            if (answer?.getAttribute("data-status") !== "streaming") {
-              clearInterval(timer);
-              resolve(seen);
-            } else {
-              seen.push(answer.querySelector('[data-testid="answer"]')?.textContent ?? "");
-            }
-          }, 20);
-        }),
-    );
+    const samples: string[] = await page.evaluate(samplingScript);
     const distinct = [...new Set(samples.filter((sample) => sample !== ""))];
     expect(distinct.length).toBeGreaterThanOrEqual(3);
     expect(distinct[0]?.length).toBeLessThan(distinct.at(-1)?.length ?? 0);
@@ -126,7 +134,7 @@ describe("web UI in headless Chromium", () => {
     // The Send button is back, and Copy puts the Markdown on the clipboard.
     await page.getByRole("button", { name: "Send" }).waitFor();
     await answer.getByRole("button", { name: "Copy", exact: true }).click();
-    expect(await page.evaluate(() => navigator.clipboard.readText())).toBe(answerMarkdown.join(""));
+    expect(await page.evaluate("navigator.clipboard.readText()")).toBe(answerMarkdown.join(""));
   });
 
   it("Stop aborts the model call and keeps the partial answer, marked as stopped", async () => {

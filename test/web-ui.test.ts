@@ -290,6 +290,59 @@ describe("web UI in headless Chromium", () => {
     await list.waitFor({ state: "hidden" });
   });
 
+  it("shows each tool call as a collapsible card with its arguments and result or error", async () => {
+    // A conversation as the UI stores it after a run that used tools (tool_call / tool_result events).
+    const conversation = {
+      id: "tools",
+      title: "What is 2 + 3?",
+      createdAt: Date.now(),
+      updatedAt: Date.now(),
+      messages: [
+        { id: "q", role: "user", content: "What is 2 + 3, and echo hi?", createdAt: Date.now() },
+        {
+          id: "a",
+          role: "assistant",
+          content: "2 + 3 = **5**. The echo tool failed.",
+          createdAt: Date.now(),
+          status: "done",
+          tools: [
+            {
+              id: "c1",
+              name: "get-sum",
+              arguments: '{"a":2,"b":3}',
+              result: "The sum of 2 and 3 is 5.",
+              isError: false,
+            },
+            { id: "c2", name: "echo", arguments: '{"message":"hi"}', result: "echo is unavailable", isError: true },
+          ],
+        },
+      ],
+    };
+    const page = await open({
+      colorScheme: "dark",
+      storage: {
+        "brook.conversations": JSON.stringify([conversation]),
+        "brook.active-conversation": JSON.stringify("tools"),
+      },
+    });
+    const cards = page.locator('[data-testid="tool-card"]');
+    await cards.first().waitFor();
+    expect(await cards.count()).toBe(2);
+    const sum = cards.filter({ hasText: "get-sum" });
+    const echo = cards.filter({ hasText: "echo" });
+    expect(await sum.getAttribute("data-state")).toBe("done");
+    expect(await echo.getAttribute("data-state")).toBe("error");
+    // Collapsed until opened.
+    expect(await sum.getByText("The sum of 2 and 3 is 5.").isVisible()).toBe(false);
+    await sum.locator("summary").click();
+    await echo.locator("summary").press("Enter");
+    expect(await sum.getByText("The sum of 2 and 3 is 5.").isVisible()).toBe(true);
+    expect(await sum.locator("pre").first().innerText()).toBe('{\n  "a": 2,\n  "b": 3\n}');
+    expect(await echo.innerText()).toContain("Error");
+    expect(await echo.innerText()).toContain("echo is unavailable");
+    await opened?.screenshot("tool-cards-dark-wide");
+  });
+
   it("resumes a dropped connection without calling the model again", async () => {
     const proxy = await startTcpProxy(Number(new URL(harness.url).port));
     try {

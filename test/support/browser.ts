@@ -39,13 +39,20 @@ export interface OpenedPage {
   close(): Promise<void>;
 }
 
-/** A page in a fresh browser context (its own localStorage), watching for console errors. */
+/** A page in a fresh browser context (its own localStorage, optionally seeded), watching for console errors. */
 export async function openPage(
   browser: Browser,
   url: string,
-  options: BrowserContextOptions = {},
+  { storage, ...options }: BrowserContextOptions & { storage?: Record<string, string> } = {},
 ): Promise<OpenedPage> {
   const context = await browser.newContext({ viewport: { width: 1280, height: 800 }, ...options });
+  if (storage !== undefined) {
+    // Seeds localStorage before the app's scripts run, on the first load only (the app writes there too).
+    await context.addInitScript(`if (sessionStorage.getItem("test:seeded") === null) {
+      sessionStorage.setItem("test:seeded", "yes");
+      for (const [key, value] of Object.entries(${JSON.stringify(storage)})) localStorage.setItem(key, value);
+    }`);
+  }
   await context.grantPermissions(["clipboard-read", "clipboard-write"], { origin: url });
   const page = await context.newPage();
   const errors: string[] = [];

@@ -1,6 +1,7 @@
-import type { ChatEvent, ChatRequest } from "@brook/client";
+import type { ChatRequest } from "@brook/client";
 import { useCallback, useRef, useState } from "react";
 import { brook, describeError, isUnauthorized } from "../lib/brook.ts";
+import { applyEvent } from "./apply-event.ts";
 import { type Conversation, type Message, newId, titleFrom } from "./conversation.ts";
 import type { Settings } from "./settings.ts";
 import type { Conversations } from "./use-conversations.ts";
@@ -154,44 +155,4 @@ export function useChatRunner({ conversations, settings, onUnauthorized }: Optio
   const stop = useCallback((conversationId: string) => controllers.current.get(conversationId)?.abort(), []);
 
   return { streaming, send, rerun, stop };
-}
-
-function applyEvent(message: Message, event: ChatEvent): Message {
-  switch (event.type) {
-    case "start":
-      return { ...message, model: event.model };
-    case "content":
-      return { ...message, content: message.content + event.chunk };
-    case "tool_call":
-      return {
-        ...message,
-        tools: [...(message.tools ?? []), { id: event.id, name: event.name, arguments: event.arguments }],
-      };
-    case "tool_result": {
-      const tools = message.tools ?? [];
-      const known = tools.some((tool) => tool.id === event.id);
-      const result = { result: event.result, isError: event.is_error };
-      return {
-        ...message,
-        tools: known
-          ? tools.map((tool) => (tool.id === event.id ? { ...tool, ...result } : tool))
-          : [...tools, { id: event.id, name: event.name, arguments: "", ...result }],
-      };
-    }
-    case "complete":
-      return {
-        ...message,
-        content: event.full_content || message.content,
-        status: "done",
-        usage: event.usage,
-        timing: event.timing,
-      };
-    case "error":
-      return {
-        ...message,
-        status: event.code === "cancelled" ? "stopped" : "error",
-        usage: event.usage,
-        error: { message: event.error, code: event.code, retryable: event.retryable },
-      };
-  }
 }

@@ -5,10 +5,22 @@ import type { Conversation, Message } from "./conversation.ts";
 const CONVERSATIONS = "brook.conversations";
 const ACTIVE = "brook.active-conversation";
 
+/** Storage may hold anything (older versions, hand edits): keep what looks like a conversation. */
+function isConversation(value: unknown): value is Conversation {
+  const candidate = value as Partial<Conversation> | null;
+  return (
+    typeof candidate === "object" &&
+    candidate !== null &&
+    typeof candidate.id === "string" &&
+    Array.isArray(candidate.messages) &&
+    candidate.messages.every((message) => typeof message?.id === "string" && typeof message.content === "string")
+  );
+}
+
 /** A reply that was streaming when the page went away cannot be picked up again: it was stopped. */
-function restore(conversations: Conversation[]): Conversation[] {
-  if (!Array.isArray(conversations)) return [];
-  return conversations.map((conversation) => ({
+function restore(stored: unknown): Conversation[] {
+  if (!Array.isArray(stored)) return [];
+  return stored.filter(isConversation).map((conversation) => ({
     ...conversation,
     messages: conversation.messages.map((message) =>
       message.status === "streaming" ? { ...message, status: "stopped" } : message,
@@ -32,7 +44,7 @@ export interface Conversations {
 
 /** Conversations kept in localStorage, written at most a few times a second while text streams. */
 export function useConversations(): Conversations {
-  const [list, setList] = useState<Conversation[]>(() => restore(readStored(CONVERSATIONS, [])));
+  const [list, setList] = useState<Conversation[]>(() => restore(readStored<unknown>(CONVERSATIONS, [])));
   const [activeId, setActiveId] = useState<string | undefined>(() => readStored(ACTIVE, undefined));
   const latest = useRef(list);
   latest.current = list;

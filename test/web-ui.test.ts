@@ -85,6 +85,8 @@ describe("web UI in headless Chromium", () => {
     const page = await open();
     expect(await page.title()).toBe("Brook");
     await composer(page).waitFor();
+    // Ready to type at once.
+    expect(await page.evaluate("document.activeElement?.getAttribute('aria-label')")).toBe("Message");
     const asset = (await page.locator("script[src]").getAttribute("src")) ?? "";
     expect(asset).toMatch(/^\/assets\/.+\.js$/);
     const script = await fetch(`${harness.url}${asset}`);
@@ -145,6 +147,7 @@ describe("web UI in headless Chromium", () => {
     const answer = answers(page).last();
     await until(async () => (await answer.innerText()).includes("tok5"), 10_000);
     expect(harness.upstream.openStreams()).toBe(1);
+    await opened?.screenshot("streaming-light-wide");
 
     await page.getByRole("button", { name: "Stop" }).click();
     await until(() => harness.upstream.abortedCount() === abortedBefore + 1, 5_000);

@@ -54,6 +54,11 @@ export interface FakeBehavior {
   rawData?: string;
   /** content-type override for the streaming response */
   contentType?: string;
+  /**
+   * How to answer a turn that carries tool results (its last message is a `tool` message).
+   * By default such a turn answers "Tool said: " and the results, joined with " | ".
+   */
+  afterTools?: FakeBehavior;
 }
 
 export interface RecordedRequest {
@@ -108,7 +113,13 @@ export function startFakeUpstream(initial: FakeBehavior = {}): Promise<FakeUpstr
   const pickBehavior = (body: Json, index: number): FakeBehavior => {
     const base =
       queue.shift() ?? (typeof defaultBehavior === "function" ? defaultBehavior(body, index) : defaultBehavior);
-    return { ...base, ...directiveFrom(body) };
+    const behavior = { ...base, ...directiveFrom(body) };
+    const results = toolResultsOf(body);
+    if (results === undefined) return behavior;
+    // A second turn: the directive of the user message asked for the tool calls, not for this answer.
+    const after = behavior.afterTools ?? {};
+    const answers = after.text !== undefined || after.tokens !== undefined || after.chunks !== undefined;
+    return answers || after.toolCallDeltas ? after : { ...after, text: `Tool said: ${results.join(" | ")}` };
   };
 
   /** Registers the response as open and settles bookkeeping once it closes. */
@@ -334,6 +345,17 @@ function textOf(content: unknown): string {
   if (typeof content === "string") return content;
   if (!Array.isArray(content)) return "";
   return content.map((p: Json) => (p?.type === "text" && typeof p.text === "string" ? p.text : "")).join("");
+}
+
+/** The contents of the tool messages that end the conversation, or undefined when it does not end with one. */
+function toolResultsOf(body: Json): string[] | undefined {
+  const messages: Json[] = Array.isArray(body?.messages) ? body.messages : [];
+  if (messages.at(-1)?.role !== "tool") return undefined;
+  const results: string[] = [];
+  for (let at = messages.length - 1; at >= 0 && messages[at]?.role === "tool"; at -= 1) {
+    results.unshift(textOf(messages[at].content));
+  }
+  return results;
 }
 
 /** The `[[fake:{...}]]` directive in the last user message, or {} if there is none. */

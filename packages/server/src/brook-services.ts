@@ -1,5 +1,5 @@
 import { readFileSync } from "node:fs";
-import type { Health, Mode, ServiceInfo, TerminalEvent } from "@brook/shared";
+import type { Health, Mode, ServiceInfo, TerminalEvent, ToolList } from "@brook/shared";
 import type { FastifyBaseLogger } from "fastify";
 import { type Config, isDemoMode } from "./config/config.js";
 import { executeRun } from "./engine/agent-loop.js";
@@ -9,6 +9,8 @@ import { DemoChatModel } from "./models/demo-chat-model.js";
 import { OpenAIChatModel } from "./models/openai-chat-model.js";
 import { loadPriceOverrides, PriceTable } from "./pricing/price-table.js";
 import { StatsCollector } from "./stats/stats-collector.js";
+import { loadMcpServers } from "./tools/mcp-servers-config.js";
+import { ToolRegistry } from "./tools/tool-registry.js";
 
 /** Everything the HTTP and tRPC surfaces share: one engine, one stats collector, one config. */
 export interface BrookServices {
@@ -18,8 +20,13 @@ export interface BrookServices {
   readonly version: string;
   readonly engine: RunEngine;
   readonly stats: StatsCollector;
+  /** The MCP tools; it has no servers when none is configured. */
+  readonly tools: ToolRegistry;
   health(): Health;
   info(): ServiceInfo;
+  toolList(): ToolList;
+  /** Closes every MCP connection (stdio servers are stopped). */
+  close(): Promise<void>;
 }
 
 export const demoModelName = "brook-demo";
@@ -47,6 +54,16 @@ export function createServices(config: Config, log: FastifyBaseLogger): BrookSer
         );
     },
   });
+  const tools = new ToolRegistry({
+    servers: loadMcpServers(config),
+    clientInfo: { name: "brook", version },
+    retryMaxMs: config.MCP_RETRY_MAX_MS,
+    timeoutMs: config.TOOL_TIMEOUT_MS,
+    resultMaxChars: config.TOOL_RESULT_CHARS,
+    log: { info: (message) => log.info(message), warn: (message) => log.warn(message) },
+  });
+  // Brook starts without waiting: servers that are down are retried in the background.
+  tools.start();
   const startedAt = Date.now();
   const onInternalError = (error: unknown, run: { id: string }) =>
     log.error({ err: error, run_id: run.id }, "run failed with an internal error");
@@ -64,6 +81,8 @@ export function createServices(config: Config, log: FastifyBaseLogger): BrookSer
         prices,
         stats,
         defaultSystemPrompt: config.SYSTEM_PROMPT,
+        tools: tools.configured ? tools : undefined,
+        maxToolSteps: config.MAX_TOOL_STEPS,
         onInternalError,
       });
       logRun(log, run.id, run.model, run.terminal);
@@ -80,6 +99,7 @@ export function createServices(config: Config, log: FastifyBaseLogger): BrookSer
     version,
     engine,
     stats,
+    tools,
     health: () => ({
       status: "ok",
       streaming: true,
@@ -88,7 +108,10 @@ export function createServices(config: Config, log: FastifyBaseLogger): BrookSer
       version,
       uptime_s: Math.round((Date.now() - startedAt) / 1000),
       active_runs: engine.activeCount,
+      mcp_servers: tools.statuses(),
     }),
+    toolList: () => ({ tools: tools.list() }),
+    close: () => tools.close(),
     info: () => ({
       name: "Brook",
       status: "running",
@@ -103,6 +126,7 @@ export function createServices(config: Config, log: FastifyBaseLogger): BrookSer
         "GET /stats": "usage statistics",
         "POST /reset-stats": "reset usage statistics",
         "GET /metrics": "Prometheus metrics",
+        "GET /tools": "the MCP tools the model can use",
         "/trpc": "typed tRPC API (see @brook/client)",
       },
     }),

@@ -30,6 +30,7 @@ export async function createBrook(config: Config): Promise<Brook> {
       const closing = app.close();
       await services.engine.abortAll(new BrookError("shutdown"));
       await closing;
+      await services.close();
     },
   };
 }

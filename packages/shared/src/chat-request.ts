@@ -18,6 +18,8 @@ export const ChatRequest = z.object({
   model: z.string().trim().min(1).max(200).nullish(),
   temperature: z.number().min(0).max(2).nullish(),
   max_tokens: z.number().int().positive().nullish(),
+  /** Tools the model may use: absent or null for all, `false` for none, or a list of tool names. */
+  tools: z.union([z.literal(false), z.array(z.string().trim().min(1).max(128)).max(256)]).nullish(),
 });
 export type ChatRequest = z.input<typeof ChatRequest>;
 export type ParsedChatRequest = z.output<typeof ChatRequest>;

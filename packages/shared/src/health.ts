@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { McpServerStatus } from "./tools.js";
 
 export const Mode = z.enum(["openai", "demo"]);
 export type Mode = z.infer<typeof Mode>;
@@ -13,6 +14,8 @@ export const Health = z.object({
   version: z.string(),
   uptime_s: z.number().nonnegative(),
   active_runs: z.number().int().nonnegative(),
+  /** Every configured MCP server (empty when none is configured). */
+  mcp_servers: z.array(McpServerStatus),
 });
 export type Health = z.infer<typeof Health>;
 

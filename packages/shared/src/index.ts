@@ -26,4 +26,11 @@ export {
 } from "./run-control.js";
 export { ChatEventParseError, ChatStreamEndedError, type ReceivedChatEvent, readChatEvents } from "./sse-events.js";
 export { ModelStats, Percentiles, Stats } from "./stats.js";
+export {
+  McpServerState,
+  McpServerStatus,
+  McpTransport,
+  ToolInfo,
+  ToolList,
+} from "./tools.js";
 export { emptyUsage, Timing, Usage } from "./usage.js";

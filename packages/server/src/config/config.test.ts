@@ -26,4 +26,18 @@ describe("parseConfig", () => {
     expect((error as Error).message).toMatch(/OPENAI_BASE_URL/);
     expect((error as Error).message).not.toContain("\n");
   });
+
+  it("reads the tool settings, and names a bad one", () => {
+    expect(parseConfig({})).toMatchObject({
+      TOOL_TIMEOUT_MS: 60_000,
+      MAX_TOOL_STEPS: 8,
+      TOOL_RESULT_CHARS: 20_000,
+    });
+    expect(parseConfig({ MAX_TOOL_STEPS: "3", TOOL_TIMEOUT_MS: "500" })).toMatchObject({
+      MAX_TOOL_STEPS: 3,
+      TOOL_TIMEOUT_MS: 500,
+    });
+    expect(() => parseConfig({ MAX_TOOL_STEPS: "0" })).toThrow(/MAX_TOOL_STEPS/);
+    expect(() => parseConfig({ MCP_URL: "not a url" })).toThrow(/MCP_URL/);
+  });
 });

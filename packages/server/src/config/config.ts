@@ -14,7 +14,18 @@ export const ConfigSchema = z.object({
   OPENAI_MODEL: z.string().trim().min(1).default("gpt-4o-mini"),
   /** How often the openai SDK retries 429/5xx/connection failures before the first token. */
   OPENAI_MAX_RETRIES: z.coerce.number().int().min(0).max(10).default(2),
+  /** One MCP server (Streamable HTTP, or legacy SSE), named `mcp`. */
   MCP_URL: optionalText.pipe(z.url({ protocol: /^https?$/ }).optional()),
+  /** A JSON file of MCP servers in the `{ "mcpServers": { name: … } }` shape. */
+  MCP_SERVERS: optionalText,
+  /** A tool call that takes longer fails with an error result the model sees. */
+  TOOL_TIMEOUT_MS: z.coerce.number().int().min(1).default(60_000),
+  /** Rounds of tool calls a run may make; the model's next request for tools ends the run. */
+  MAX_TOOL_STEPS: z.coerce.number().int().min(1).max(100).default(8),
+  /** Tool results longer than this many characters are cut, with a note, before the model sees them. */
+  TOOL_RESULT_CHARS: z.coerce.number().int().min(100).default(20_000),
+  /** Longest wait between attempts to reach an MCP server that is down. */
+  MCP_RETRY_MAX_MS: z.coerce.number().int().min(10).default(30_000),
   PORT: z.coerce.number().int().min(0).max(65535).default(8081),
   HOST: z.string().trim().min(1).default("127.0.0.1"),
   SYSTEM_PROMPT: z.string().default("You are Brook, a helpful assistant. Answer clearly and concisely."),

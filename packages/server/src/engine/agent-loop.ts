@@ -1,83 +1,116 @@
-import {
-  emptyUsage,
-  type ParsedChatRequest,
-  START_MESSAGE,
-  type TerminalEvent,
-  type Timing,
-  type Usage,
-} from "@brook/shared";
+import { type ParsedChatRequest, START_MESSAGE, type TerminalEvent, type Timing, type Usage } from "@brook/shared";
 import { abortReason, BrookError } from "../errors/brook-error.js";
-import type { ChatModel, ModelMessage } from "../models/chat-model.js";
+import type { ChatModel, ModelCall, ModelMessage, ModelTool, ModelToolCall } from "../models/chat-model.js";
 import { tokenCounter } from "../models/token-counter.js";
 import type { PriceTable } from "../pricing/price-table.js";
 import type { StatsCollector } from "../stats/stats-collector.js";
+import type { ToolOutcome } from "../tools/tool-registry.js";
 import type { Run } from "./run.js";
+
+/** The tools a run can use: what a request is offered, and how a call is made. */
+export interface AgentTools {
+  offered(selection: false | readonly string[] | null | undefined): ModelTool[];
+  /** Tool failures come back as error outcomes; only the run's abort throws. */
+  call(call: ModelToolCall, signal: AbortSignal): Promise<ToolOutcome>;
+}
 
 export interface AgentDependencies {
   model: ChatModel;
   prices: PriceTable;
   stats: StatsCollector;
   defaultSystemPrompt: string;
+  /** MCP tools; none when no server is configured. */
+  tools?: AgentTools | undefined;
+  /** Rounds of tool calls a run may make. */
+  maxToolSteps: number;
   /** Told about failures that are Brook's own bugs (the caller sees code `internal`). */
   onInternalError: (error: unknown, run: Run) => void;
 }
 
-interface Progress {
+/** The finish reason of a run stopped because the model kept asking for tools. */
+export const maxToolStepsReason = "max_tool_steps";
+
+/** One model call of a run, for its usage. */
+interface Step {
   /** The model server took the request: from then on its prompt counts, even if the run fails. */
   accepted: boolean;
-  text: string;
-  firstTokenAt: number | undefined;
-  finishReason: string | undefined;
+  messages: ModelMessage[];
+  /** What the model produced (text and tool calls), for a local count when the server reports none. */
+  output: string;
   reported: { inputTokens: number; outputTokens: number } | undefined;
 }
 
+interface Progress {
+  /** All content of the run, across model calls. */
+  text: string;
+  firstTokenAt: number | undefined;
+  steps: Step[];
+}
+
+/** What one model call ended with. */
+interface StepOutcome {
+  text: string;
+  calls: ModelToolCall[];
+  finishReason: string | undefined;
+}
+
 /**
- * Generates one run: the start event, the model's text as content events, and exactly one
- * terminal event (complete or error) that carries usage, also when the run failed midway.
+ * Generates one run: the start event, then model calls. The model's text streams as content
+ * events; when it asks for tools, they run concurrently (tool_call, then tool_result events),
+ * their results go back to the model, and it is asked again, up to `maxToolSteps` rounds.
+ * Exactly one terminal event (complete or error) ends the run, with the usage of all its
+ * model calls, also when the run failed midway.
  */
 export async function executeRun(run: Run, request: ParsedChatRequest, deps: AgentDependencies): Promise<void> {
   const { signal } = run;
   const messages = buildMessages(request, deps.defaultSystemPrompt);
-  const progress: Progress = {
-    accepted: false,
-    text: "",
-    firstTokenAt: undefined,
-    finishReason: undefined,
-    reported: undefined,
-  };
+  const progress: Progress = { text: "", firstTokenAt: undefined, steps: [] };
   run.append({ type: "start", message: START_MESSAGE, run_id: run.id, model: run.model });
   try {
-    const parts = deps.model.stream({
-      model: run.model,
-      messages,
-      temperature: request.temperature ?? undefined,
-      maxTokens: request.max_tokens ?? undefined,
-      signal,
-    });
-    for await (const part of parts) {
-      if (part.type === "accepted") {
-        progress.accepted = true;
-      } else if (part.type === "text") {
-        progress.firstTokenAt ??= performance.now();
-        progress.text += part.text;
-        if (!run.append({ type: "content", chunk: part.text })) await run.waitForRoom(signal);
-      } else if (part.type === "finish") {
-        progress.finishReason = part.reason;
-      } else {
-        progress.reported = { inputTokens: part.inputTokens, outputTokens: part.outputTokens };
+    const tools = deps.tools?.offered(request.tools) ?? [];
+    let finishReason: string;
+    for (let round = 0; ; round += 1) {
+      const step: Step = { accepted: false, messages: [...messages], output: "", reported: undefined };
+      progress.steps.push(step);
+      const call: ModelCall = {
+        model: run.model,
+        messages: step.messages,
+        temperature: request.temperature ?? undefined,
+        maxTokens: request.max_tokens ?? undefined,
+        tools: tools.length > 0 ? tools : undefined,
+        signal,
+      };
+      const outcome = await streamModelStep(run, deps.model, call, progress, step);
+      if (signal.aborted) throw abortReason(signal);
+      if (outcome.finishReason === undefined) {
+        throw new BrookError("upstream_incomplete", "The model server ended the stream without finishing the answer.");
       }
+      if (outcome.calls.length === 0) {
+        finishReason = outcome.finishReason;
+        break;
+      }
+      if (round >= deps.maxToolSteps) {
+        finishReason = maxToolStepsReason;
+        break;
+      }
+      const offered = new Set(tools.map((tool) => tool.name));
+      const results = await runToolCalls(run, outcome.calls, offered, deps.tools);
+      messages.push({ role: "assistant", content: outcome.text, toolCalls: outcome.calls });
+      outcome.calls.forEach((toolCall, index) => {
+        messages.push({ role: "tool", toolCallId: toolCall.id, content: results[index]?.text ?? "" });
+      });
     }
-    if (signal.aborted) throw abortReason(signal);
-    if (progress.finishReason === undefined) {
-      throw new BrookError("upstream_incomplete", "The model server ended the stream without finishing the answer.");
-    }
-    const usage = await measureUsage(run, messages, progress, deps.prices);
+    const usage = await measureUsage(run, progress, deps.prices);
     const timing = measureTiming(run, progress, usage);
-    const complete = { full_content: progress.text, usage, finish_reason: progress.finishReason, timing };
-    finish(run, deps, { type: "complete", ...complete }, timing);
+    finish(
+      run,
+      deps,
+      { type: "complete", full_content: progress.text, usage, finish_reason: finishReason, timing },
+      timing,
+    );
   } catch (thrown) {
     const error = asBrookError(thrown, run, deps);
-    const usage = await measureUsage(run, messages, progress, deps.prices);
+    const usage = await measureUsage(run, progress, deps.prices);
     finish(
       run,
       deps,
@@ -85,6 +118,70 @@ export async function executeRun(run: Run, request: ParsedChatRequest, deps: Age
       measureTiming(run, progress, usage),
     );
   }
+}
+
+/** One model call: its text streams out as content events; tool calls and usage are collected. */
+async function streamModelStep(
+  run: Run,
+  model: ChatModel,
+  call: ModelCall,
+  progress: Progress,
+  step: Step,
+): Promise<StepOutcome> {
+  const outcome: StepOutcome = { text: "", calls: [], finishReason: undefined };
+  for await (const part of model.stream(call)) {
+    if (part.type === "accepted") {
+      step.accepted = true;
+    } else if (part.type === "text") {
+      progress.firstTokenAt ??= performance.now();
+      progress.text += part.text;
+      outcome.text += part.text;
+      step.output += part.text;
+      if (!run.append({ type: "content", chunk: part.text })) await run.waitForRoom(call.signal);
+    } else if (part.type === "tool_call") {
+      outcome.calls.push(part.call);
+      step.output += part.call.name + part.call.arguments;
+    } else if (part.type === "finish") {
+      outcome.finishReason = part.reason;
+    } else {
+      step.reported = { inputTokens: part.inputTokens, outputTokens: part.outputTokens };
+    }
+  }
+  return outcome;
+}
+
+/**
+ * Runs one round of tool calls concurrently: every `tool_call` event first, then each
+ * `tool_result` as it arrives. The outcomes come back in the order of the calls.
+ */
+async function runToolCalls(
+  run: Run,
+  calls: readonly ModelToolCall[],
+  offered: ReadonlySet<string>,
+  tools: AgentTools | undefined,
+): Promise<ToolOutcome[]> {
+  const { signal } = run;
+  for (const call of calls) run.append({ type: "tool_call", id: call.id, name: call.name, arguments: call.arguments });
+  const outcomes = await Promise.all(
+    calls.map(async (call): Promise<ToolOutcome> => {
+      const outcome =
+        tools !== undefined && offered.has(call.name)
+          ? await tools.call(call, signal)
+          : { text: `There is no tool named "${call.name}" available to this request.`, isError: true };
+      signal.throwIfAborted();
+      run.append({
+        type: "tool_result",
+        id: call.id,
+        name: call.name,
+        result: outcome.text,
+        is_error: outcome.isError,
+      });
+      return outcome;
+    }),
+  );
+  // Tool events are few: they may overrun the buffer a little, then generation waits for readers.
+  await run.waitForRoom(signal);
+  return outcomes;
 }
 
 function buildMessages(request: ParsedChatRequest, defaultSystemPrompt: string): ModelMessage[] {
@@ -104,21 +201,20 @@ function asBrookError(thrown: unknown, run: Run, deps: AgentDependencies): Brook
   return new BrookError("internal");
 }
 
-async function measureUsage(
-  run: Run,
-  messages: ModelMessage[],
-  progress: Progress,
-  prices: PriceTable,
-): Promise<Usage> {
-  const reported = progress.reported;
-  // A request the model server refused (401, 429, unreachable…) used nothing and costs nothing.
-  // One cancelled while the server was still reading the prompt may be billed: it is estimated.
-  if (!progress.accepted && reported === undefined && !run.signal.aborted) {
-    return { ...emptyUsage, priced: prices.price(run.model, 0, 0).priced };
+/** The usage of every model call of the run, priced as one. */
+async function measureUsage(run: Run, progress: Progress, prices: PriceTable): Promise<Usage> {
+  let inputTokens = 0;
+  let outputTokens = 0;
+  let estimated = false;
+  for (const step of progress.steps) {
+    const reported = step.reported;
+    // A request the model server refused (401, 429, unreachable…) used nothing and costs nothing.
+    // One cancelled while the server was still reading the prompt may be billed: it is estimated.
+    if (!step.accepted && reported === undefined && !run.signal.aborted) continue;
+    estimated ||= reported === undefined;
+    inputTokens += reported?.inputTokens ?? (await tokenCounter.messages(step.messages));
+    outputTokens += reported?.outputTokens ?? (await tokenCounter.text(step.output));
   }
-  const estimated = reported === undefined;
-  const inputTokens = reported?.inputTokens ?? (await tokenCounter.messages(messages));
-  const outputTokens = reported?.outputTokens ?? (await tokenCounter.text(progress.text));
   const price = prices.price(run.model, inputTokens, outputTokens);
   return {
     input_tokens: inputTokens,

@@ -32,6 +32,7 @@ export function registerRestRoutes(app: FastifyInstance, services: BrookServices
     return web?.wantsPage(request) ? web.sendPage(reply) : reply.send(services.info());
   });
   app.get("/health", async (_request, reply) => reply.send(services.health()));
+  app.get("/tools", async (_request, reply) => reply.send(services.toolList()));
   app.get("/stats", async (_request, reply) => reply.send(await stats.snapshot()));
   app.post("/reset-stats", async (_request, reply) => {
     stats.reset();

@@ -1,26 +1,46 @@
 import type { Mode } from "@brook/shared";
 
-export interface ModelMessage {
-  role: "system" | "user" | "assistant";
-  content: string;
+/** A complete tool call the model asked for; `arguments` is JSON text as the model wrote it. */
+export interface ModelToolCall {
+  id: string;
+  name: string;
+  arguments: string;
 }
+
+/** A tool offered to the model: `parameters` is the JSON Schema of its arguments. */
+export interface ModelTool {
+  name: string;
+  description: string;
+  parameters: Record<string, unknown>;
+}
+
+export type ModelMessage =
+  | { role: "system" | "user"; content: string }
+  /** An assistant turn; `toolCalls` when it asked for tools. */
+  | { role: "assistant"; content: string; toolCalls?: ModelToolCall[] | undefined }
+  /** The result of one tool call, answering `toolCallId`. */
+  | { role: "tool"; toolCallId: string; content: string };
 
 export interface ModelCall {
   model: string;
   messages: ModelMessage[];
   temperature?: number | undefined;
   maxTokens?: number | undefined;
+  /** Tools the model may call; none when empty or absent. */
+  tools?: ModelTool[] | undefined;
   /** The run's signal: aborting it aborts the upstream request. */
   signal: AbortSignal;
 }
 
 /**
  * What a model stream yields, in order: `accepted` once the server took the request (from then
- * on the prompt is billed), text pieces, one finish, then usage if the server reports it.
+ * on the prompt is billed), text pieces, complete tool calls, one finish, then usage if the
+ * server reports it.
  */
 export type ModelPart =
   | { type: "accepted" }
   | { type: "text"; text: string }
+  | { type: "tool_call"; call: ModelToolCall }
   | { type: "finish"; reason: string }
   | { type: "usage"; inputTokens: number; outputTokens: number };
 

@@ -1,10 +1,13 @@
+import { randomUUID } from "node:crypto";
 import { setTimeout as sleep } from "node:timers/promises";
-import type { ChatModel, ModelCall, ModelPart } from "./chat-model.js";
+import type { ChatModel, ModelCall, ModelMessage, ModelPart, ModelTool, ModelToolCall } from "./chat-model.js";
 import { tokenCounter } from "./token-counter.js";
 
 /**
  * The offline model of demo mode (no OPENAI_API_KEY and no OPENAI_BASE_URL): it streams a
  * reply that says what Brook is and how to connect a real model, at a human reading pace.
+ * When MCP tools are offered and the message names one, it calls that tool first, then
+ * answers with what the tool returned: the whole agent loop, offline.
  */
 export class DemoChatModel implements ChatModel {
   readonly mode = "demo" as const;
@@ -13,7 +16,25 @@ export class DemoChatModel implements ChatModel {
 
   async *stream(call: ModelCall): AsyncGenerator<ModelPart> {
     const question = [...call.messages].reverse().find((message) => message.role === "user")?.content ?? "";
-    const reply = demoReply(question);
+    const results = toolResultsOfThisTurn(call.messages);
+    const tool = results.length === 0 ? namedTool(question, call.tools ?? []) : undefined;
+    if (tool !== undefined) {
+      yield { type: "accepted" };
+      const toolCall: ModelToolCall = {
+        id: `call_${randomUUID().replaceAll("-", "").slice(0, 24)}`,
+        name: tool.name,
+        arguments: JSON.stringify(demoArguments(tool, question)),
+      };
+      yield { type: "tool_call", call: toolCall };
+      yield { type: "finish", reason: "tool_calls" };
+      const [inputTokens, outputTokens] = await Promise.all([
+        tokenCounter.messages(call.messages),
+        tokenCounter.text(toolCall.arguments),
+      ]);
+      yield { type: "usage", inputTokens, outputTokens };
+      return;
+    }
+    const reply = results.length > 0 ? toolReply(question, results) : demoReply(question);
     yield { type: "accepted" };
     for (const piece of reply.match(pieces) ?? []) {
       if (this.tokenDelayMs > 0) await sleep(this.tokenDelayMs, undefined, { signal: call.signal });
@@ -32,6 +53,64 @@ export class DemoChatModel implements ChatModel {
 /** Word-sized pieces, and single characters of CJK text, like a tokenizer's stream. */
 const pieces = /[\u3000-\u9fff\uac00-\ud7af\uff00-\uffef]|\s*[^\s\u3000-\u9fff\uac00-\ud7af\uff00-\uffef]+|\s+/gu;
 const cjk = /[\u3400-\u9fff]/u;
+
+/** The tool calls and results since the user's message, paired. */
+function toolResultsOfThisTurn(messages: readonly ModelMessage[]): { name: string; result: string }[] {
+  const results: { name: string; result: string }[] = [];
+  const names = new Map<string, string>();
+  for (const message of messages) {
+    if (message.role === "user") {
+      results.length = 0;
+      names.clear();
+    } else if (message.role === "assistant") {
+      for (const toolCall of message.toolCalls ?? []) names.set(toolCall.id, toolCall.name);
+    } else if (message.role === "tool") {
+      results.push({ name: names.get(message.toolCallId) ?? "tool", result: message.content });
+    }
+  }
+  return results;
+}
+
+/** The offered tool the question names (the longest name wins; `echo` also finds `server__echo`). */
+function namedTool(question: string, tools: readonly ModelTool[]): ModelTool | undefined {
+  const text = question.toLowerCase();
+  let best: { tool: ModelTool; length: number } | undefined;
+  for (const tool of tools) {
+    const short = tool.name.includes("__") ? tool.name.slice(tool.name.lastIndexOf("__") + 2) : tool.name;
+    for (const name of new Set([tool.name, short])) {
+      const pattern = new RegExp(`(^|[^a-z0-9_-])${escapeRegExp(name.toLowerCase())}($|[^a-z0-9_-])`, "u");
+      if (pattern.test(text) && (best === undefined || name.length > best.length)) best = { tool, length: name.length };
+    }
+  }
+  return best?.tool;
+}
+
+/** Arguments from the question: its numbers for number fields, the question itself for text fields. */
+function demoArguments(tool: ModelTool, question: string): Record<string, unknown> {
+  const properties = (tool.parameters.properties ?? {}) as Record<string, { type?: unknown }>;
+  const required = Array.isArray(tool.parameters.required) ? (tool.parameters.required as string[]) : [];
+  const numbers = (question.match(/-?\d+(?:\.\d+)?/g) ?? []).map(Number);
+  const args: Record<string, unknown> = {};
+  for (const name of required) {
+    const type = properties[name]?.type;
+    if (type === "number" || type === "integer") args[name] = numbers.shift() ?? 1;
+    else if (type === "boolean") args[name] = true;
+    else if (type === "string" || type === undefined) args[name] = question;
+  }
+  return args;
+}
+
+function escapeRegExp(text: string): string {
+  return text.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
+}
+
+function toolReply(question: string, results: readonly { name: string; result: string }[]): string {
+  const lines = results.map(
+    ({ name, result }) => `- \`${name}\`: ${result.length > 500 ? `${result.slice(0, 500)}…` : result}`,
+  );
+  if (cjk.test(question)) return ["演示模式：我调用了工具，它返回了：", "", ...lines].join("\n");
+  return ["Demo mode: I called the tool, and it answered:", "", ...lines].join("\n");
+}
 
 function demoReply(question: string): string {
   const quoted = question.length > 200 ? `${question.slice(0, 200)}…` : question;

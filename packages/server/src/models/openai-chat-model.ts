@@ -1,6 +1,7 @@
 import OpenAI from "openai";
-import type { ChatModel, ModelCall, ModelPart } from "./chat-model.js";
+import type { ChatModel, ModelCall, ModelMessage, ModelPart, ModelTool } from "./chat-model.js";
 import { retryDelayMs, waitBeforeRetry } from "./retry.js";
+import { ToolCallAssembler } from "./tool-call-assembler.js";
 import { toBrookError } from "./upstream-errors.js";
 
 export interface OpenAIChatModelOptions {
@@ -34,6 +35,7 @@ export class OpenAIChatModel implements ChatModel {
   async *stream(call: ModelCall): AsyncGenerator<ModelPart> {
     const { signal } = call;
     let finished = false;
+    const toolCalls = new ToolCallAssembler();
     try {
       const stream = await this.#open(call);
       yield { type: "accepted" };
@@ -42,9 +44,13 @@ export class OpenAIChatModel implements ChatModel {
         const choice = Array.isArray(chunk.choices) ? chunk.choices[0] : undefined;
         const text = choice?.delta?.content;
         if (typeof text === "string" && text !== "") yield { type: "text", text };
+        const deltas = choice?.delta?.tool_calls;
+        if (deltas != null) toolCalls.add(deltas);
         const reason = choice?.finish_reason;
         if (typeof reason === "string" && !finished) {
           finished = true;
+          // Calls are complete once the choice finishes; the loop sees them before the finish.
+          for (const complete of toolCalls.finish()) yield { type: "tool_call", call: complete };
           yield { type: "finish", reason };
         }
         const usage = chunk.usage;
@@ -66,11 +72,12 @@ export class OpenAIChatModel implements ChatModel {
   async #open(call: ModelCall) {
     const body = {
       model: call.model,
-      messages: call.messages,
+      messages: call.messages.map(toOpenAIMessage),
       stream: true as const,
       stream_options: { include_usage: true },
       ...(call.temperature === undefined ? {} : { temperature: call.temperature }),
       ...(call.maxTokens === undefined ? {} : { max_tokens: call.maxTokens }),
+      ...(call.tools === undefined || call.tools.length === 0 ? {} : { tools: call.tools.map(toOpenAITool) }),
     };
     for (let attempt = 0; ; attempt += 1) {
       try {
@@ -95,6 +102,30 @@ function worthRetrying(error: unknown, signal: AbortSignal): boolean {
     if (error.code === "insufficient_quota") return false;
   }
   return toBrookError(error, signal).retryable;
+}
+
+function toOpenAIMessage(message: ModelMessage): OpenAI.ChatCompletionMessageParam {
+  if (message.role === "tool") return { role: "tool", tool_call_id: message.toolCallId, content: message.content };
+  if (message.role === "assistant" && message.toolCalls !== undefined && message.toolCalls.length > 0) {
+    return {
+      role: "assistant",
+      content: message.content === "" ? null : message.content,
+      tool_calls: message.toolCalls.map((toolCall) => ({
+        id: toolCall.id,
+        type: "function",
+        function: { name: toolCall.name, arguments: toolCall.arguments },
+      })),
+    };
+  }
+  return { role: message.role, content: message.content };
+}
+
+/** MCP schemas are not written for strict mode (optional fields, open objects): strict is off. */
+function toOpenAITool(tool: ModelTool): OpenAI.ChatCompletionFunctionTool {
+  return {
+    type: "function",
+    function: { name: tool.name, description: tool.description, parameters: tool.parameters, strict: false },
+  };
 }
 
 function isTokenCount(value: unknown): value is number {

@@ -26,7 +26,12 @@ export const tokenCounter = {
   async messages(messages: readonly ModelMessage[]): Promise<number> {
     const count = await loadCounter();
     let total = 3;
-    for (const message of messages) total += 4 + count(message.content);
+    for (const message of messages) {
+      total += 4 + count(message.content);
+      if (message.role === "assistant") {
+        for (const call of message.toolCalls ?? []) total += 4 + count(call.name) + count(call.arguments);
+      }
+    }
     return total;
   },
 };

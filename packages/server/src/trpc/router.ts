@@ -7,6 +7,7 @@ import {
   RunEventsInput,
   RunRef,
   StartResult,
+  ToolList,
 } from "@brook/shared";
 import { tracked } from "@trpc/server";
 import { foldRun } from "../engine/fold-run.js";
@@ -54,6 +55,11 @@ function guard<T>(work: () => T): T {
 
 export const appRouter = t.router({
   health: t.procedure.query(({ ctx }) => ctx.services.health()),
+
+  tools: t.router({
+    /** The MCP tools the model can use, by the names it calls them. */
+    list: t.procedure.output(ToolList).query(({ ctx }) => ctx.services.toolList()),
+  }),
 
   stats: t.router({
     get: t.procedure.query(({ ctx }) => ctx.services.stats.snapshot()),

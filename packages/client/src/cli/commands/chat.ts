@@ -1,0 +1,106 @@
+import { type ChatEvent, ChatRequest } from "@brook/shared";
+import type { CommandOptions } from "../command-line.js";
+import { exitCodes, UsageError } from "../exit-codes.js";
+import { ChatRenderer } from "../render/chat-renderer.js";
+import type { Terminal } from "../terminal.js";
+import type { Command, CommandContext } from "./command-context.js";
+
+/** Which option set each request field, to name it in errors. */
+const optionOfField: Record<string, string> = {
+  message: "message",
+  system_prompt: "--system",
+  model: "--model",
+  temperature: "--temperature",
+  max_tokens: "--max-tokens",
+};
+
+/** Why a run's stream was stopped from this side. */
+const interrupted = "interrupted";
+const outputClosed = "output closed";
+
+/**
+ * `brook chat`: streams one answer. Ctrl-C aborts the stream, which cancels the run on the server
+ * (and its model call); a second Ctrl-C exits at once.
+ */
+export const chatCommand: Command = async ({ terminal, client, options, words }) => {
+  const request = chatRequest(await readMessage(words, terminal), options);
+  const renderer = new ChatRenderer(terminal, { json: options.json });
+  const controller = new AbortController();
+  let interrupts = 0;
+  const stopInterrupts = terminal.onInterrupt(() => {
+    interrupts += 1;
+    if (interrupts > 1) terminal.exit(exitCodes.interrupted);
+    controller.abort(interrupted);
+  });
+  // Nobody reads the answer any more: cancel the run quietly.
+  const stopOutputClosed = terminal.onOutputClosed(() => controller.abort(outputClosed));
+  let runId: string | undefined;
+  try {
+    let last: ChatEvent | undefined;
+    for await (const event of client.streamChat(request, { signal: controller.signal })) {
+      if (event.type === "start") runId = event.run_id;
+      renderer.render(event);
+      last = event;
+    }
+    if (last?.type === "complete") return exitCodes.ok;
+    if (last?.type === "error") return exitCodes.error;
+    throw new Error("the stream ended before the answer was complete");
+  } catch (error) {
+    if (!controller.signal.aborted) throw error;
+    const quiet = controller.signal.reason === outputClosed;
+    if (!quiet) renderer.interrupted();
+    // The client cancels the run too, without waiting; this process is about to end, so wait here.
+    if (runId !== undefined) await cancelRun(client, runId);
+    return quiet ? exitCodes.ok : exitCodes.interrupted;
+  } finally {
+    stopInterrupts();
+    stopOutputClosed();
+  }
+};
+
+/** Asks the server to cancel the run, for at most a few seconds; a failure only means it ends on its own. */
+async function cancelRun(client: CommandContext["client"], runId: string): Promise<void> {
+  await client.trpc.chat.cancel.mutate({ run_id: runId }, { signal: AbortSignal.timeout(3000) }).catch(() => {});
+}
+
+/** The words joined by spaces; a '-' (or no words at all) stands for stdin. */
+async function readMessage(words: readonly string[], terminal: Terminal): Promise<string> {
+  const wantsStdin = words.length === 0 || words.includes("-");
+  if (words.length === 0 && terminal.stdin.isTTY === true) {
+    throw new UsageError("no message: give it as an argument or pipe it to stdin", "chat");
+  }
+  const input = wantsStdin ? (await readAll(terminal.stdin)).replace(/\s+$/, "") : "";
+  const text = words.filter((word) => word !== "-").join(" ");
+  const message = [text, input].filter((part) => part !== "").join("\n\n");
+  if (message.trim() === "") {
+    throw new UsageError(wantsStdin ? "the message read from stdin is empty" : "the message is empty", "chat");
+  }
+  return message;
+}
+
+async function readAll(stream: AsyncIterable<string | Uint8Array>): Promise<string> {
+  const decoder = new TextDecoder();
+  let text = "";
+  for await (const chunk of stream) {
+    text += typeof chunk === "string" ? chunk : decoder.decode(chunk, { stream: true });
+  }
+  return text + decoder.decode();
+}
+
+/** Checked against the shared request schema here, so a bad flag is named before anything is sent. */
+function chatRequest(message: string, options: CommandOptions): ChatRequest {
+  const request: ChatRequest = {
+    message,
+    ...(options.system === undefined ? {} : { system_prompt: options.system }),
+    ...(options.model === undefined ? {} : { model: options.model }),
+    ...(options.temperature === undefined ? {} : { temperature: options.temperature }),
+    ...(options.maxTokens === undefined ? {} : { max_tokens: options.maxTokens }),
+  };
+  const parsed = ChatRequest.safeParse(request);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0];
+    const field = String(issue?.path[0] ?? "message");
+    throw new UsageError(`${optionOfField[field] ?? field}: ${issue?.message ?? "invalid"}`, "chat");
+  }
+  return request;
+}

@@ -1,0 +1,71 @@
+import { type CommandName, defaultUrl } from "./command-line.js";
+
+const connection = `  --url <url>            Brook's base URL (default: $BROOK_URL or ${defaultUrl})
+  --api-key <key>        API key, when the server requires one (default: $BROOK_API_KEY)`;
+
+const exitCodes = `Exit codes: 0 success, 1 error, 2 usage error, 130 interrupted (Ctrl-C).`;
+
+const general = `brook: chat with a Brook server from the terminal
+
+Usage:
+  brook chat [options] [message...]   Stream an answer (the message is read from stdin when absent or '-')
+  brook health [options]              Show whether the server is up, its mode and model
+  brook stats [options]               Show requests, tokens, cost and latency since the last reset
+  brook help [command]                Show help for a command
+
+Options:
+${connection}
+  --json                 Print raw JSON instead of text
+  -h, --help             Show help
+  -v, --version          Show the version
+
+${exitCodes}`;
+
+const perCommand: Record<CommandName, string> = {
+  chat: `Usage: brook chat [options] [message...]
+
+Streams the answer to stdout as it arrives; tool calls, usage (tokens, cost) and timing
+(time to first token, duration, tokens/s) go to stderr. The message is the arguments joined
+by spaces; without any, or for '-', it is read from stdin (e.g. git diff | brook chat "Review:" -).
+Ctrl-C cancels the run on the server; a second Ctrl-C quits at once.
+
+Options:
+  -s, --system <text>    System prompt (an empty string sends none)
+  -m, --model <name>     Model (default: the server's)
+  -t, --temperature <n>  Sampling temperature, 0 to 2
+  --max-tokens <n>       Longest answer, in tokens
+  --json                 Print every event as one JSON line (NDJSON) on stdout
+${connection}
+
+${exitCodes}`,
+  health: `Usage: brook health [options]
+
+Shows the server's status, mode (openai or demo), default model, version, uptime and active runs.
+Exits 1 when the server is unreachable or not ready (draining).
+
+Options:
+  --json                 Print the raw health object
+${connection}`,
+  stats: `Usage: brook stats [options]
+
+Shows requests (by kind and outcome), tokens, cost, time-to-first-token and duration percentiles,
+and per-model totals since the last reset.
+
+Options:
+  --json                 Print the raw statistics object
+${connection}`,
+  help: `Usage: brook help [command]
+
+Shows help for brook or for one command (chat, health, stats).`,
+};
+
+export function helpText(command: CommandName | undefined): string {
+  return command === undefined ? general : perCommand[command];
+}
+
+/** The one line printed under a usage error. */
+export function usageHint(command: CommandName | undefined): string {
+  return command === undefined || command === "help"
+    ? "Run 'brook --help' for usage."
+    : `Run 'brook ${command} --help' for usage.`;
+}

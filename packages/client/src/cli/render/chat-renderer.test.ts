@@ -1,0 +1,115 @@
+import type { ChatEvent, Usage } from "@brook/shared";
+import picocolors from "picocolors";
+import { describe, expect, it } from "vitest";
+import type { Terminal } from "../terminal.js";
+import { ChatRenderer } from "./chat-renderer.js";
+
+const usage: Usage = {
+  input_tokens: 10,
+  output_tokens: 3,
+  total_tokens: 13,
+  total_cost: 0,
+  estimated: false,
+  priced: true,
+};
+
+/** A terminal whose streams collect what is written; `tty` says whether both are a screen. */
+function memoryTerminal(tty: boolean) {
+  const written = { stdout: "", stderr: "", both: "" };
+  const stream = (name: "stdout" | "stderr") => ({
+    isTTY: tty,
+    write(text: string) {
+      written[name] += text;
+      written.both += text;
+      return true;
+    },
+  });
+  const plain = picocolors.createColors(false);
+  const terminal: Terminal = {
+    stdout: stream("stdout"),
+    stderr: stream("stderr"),
+    stdin: { async *[Symbol.asyncIterator]() {} },
+    env: {},
+    colors: { stdout: plain, stderr: plain },
+    onInterrupt: () => () => {},
+    onOutputClosed: () => () => {},
+    exit: () => {
+      throw new Error("exit");
+    },
+  };
+  return { terminal, written };
+}
+
+const run: ChatEvent[] = [
+  { type: "start", message: "开始生成响应...", run_id: "r", model: "m" },
+  { type: "content", chunk: "Let me add" },
+  { type: "tool_call", id: "c1", name: "get-sum", arguments: '{"a":1,"b":2}' },
+  { type: "tool_result", id: "c1", name: "get-sum", result: "3", is_error: false },
+  { type: "content", chunk: " it: 3." },
+  {
+    type: "complete",
+    full_content: "Let me add it: 3.",
+    usage,
+    finish_reason: "stop",
+    timing: { ttft_ms: 5, duration_ms: 9, tokens_per_s: 1 },
+  },
+];
+
+describe("ChatRenderer", () => {
+  it("keeps stdout to the answer, ending with a newline, and puts tool calls and usage on stderr", () => {
+    const { terminal, written } = memoryTerminal(false);
+    const renderer = new ChatRenderer(terminal, { json: false });
+    for (const event of run) renderer.render(event);
+
+    expect(written.stdout).toBe("Let me add it: 3.\n");
+    expect(written.stderr).toBe(
+      '⚙ get-sum {"a":1,"b":2}\n↳ get-sum 3\nm · tokens 10 in / 3 out · cost $0 · ttft 5 ms · duration 9 ms · 1.0 tokens/s\n',
+    );
+  });
+
+  it("on a screen, starts tool lines on a line of their own", () => {
+    const { terminal, written } = memoryTerminal(true);
+    const renderer = new ChatRenderer(terminal, { json: false });
+    for (const event of run) renderer.render(event);
+
+    expect(written.both.split("\n").slice(0, 4)).toEqual([
+      "Let me add",
+      '⚙ get-sum {"a":1,"b":2}',
+      "↳ get-sum 3",
+      " it: 3.",
+    ]);
+  });
+
+  it("reports an error with its code and what was used", () => {
+    const { terminal, written } = memoryTerminal(false);
+    const renderer = new ChatRenderer(terminal, { json: false });
+    renderer.render({ type: "content", chunk: "Half" });
+    renderer.render({
+      type: "error",
+      error: "The answer was cut off.",
+      code: "upstream_incomplete",
+      retryable: true,
+      usage,
+    });
+
+    expect(written.stdout).toBe("Half\n");
+    expect(written.stderr).toBe(
+      "error upstream_incomplete: The answer was cut off. (retryable: trying again may work)\ntokens 10 in / 3 out · cost $0\n",
+    );
+  });
+
+  it("writes one JSON line per event in JSON mode and nothing else on stdout", () => {
+    const { terminal, written } = memoryTerminal(false);
+    const renderer = new ChatRenderer(terminal, { json: true });
+    for (const event of run) renderer.render(event);
+    renderer.interrupted();
+
+    expect(
+      written.stdout
+        .trimEnd()
+        .split("\n")
+        .map((line) => JSON.parse(line)),
+    ).toEqual(run);
+    expect(written.stderr).toBe("Interrupted: the run was cancelled.\n");
+  });
+});

@@ -1,0 +1,83 @@
+import type { ChatEvent, ErrorEvent } from "@brook/shared";
+import type { Terminal } from "../terminal.js";
+import { formatRunSummary, formatToolCall, formatToolResult } from "./format.js";
+
+/**
+ * Prints a run's events: the answer alone on stdout (so it pipes cleanly), everything about it
+ * (tool calls, usage, timing, errors) on stderr. In JSON mode, every event is one line on stdout.
+ */
+export class ChatRenderer {
+  readonly #terminal: Terminal;
+  readonly #json: boolean;
+  #model: string | undefined;
+  /** Whether the answer written so far ends a line. */
+  #answerAtLineStart = true;
+  /** Whether the cursor of a terminal showing both streams is at the start of a line. */
+  #screenAtLineStart = true;
+
+  constructor(terminal: Terminal, options: { json: boolean }) {
+    this.#terminal = terminal;
+    this.#json = options.json;
+  }
+
+  render(event: ChatEvent): void {
+    if (this.#json) {
+      this.#terminal.stdout.write(`${JSON.stringify(event)}\n`);
+      return;
+    }
+    const colors = this.#terminal.colors.stderr;
+    switch (event.type) {
+      case "start":
+        this.#model = event.model;
+        break;
+      case "content":
+        if (event.chunk === "") break;
+        this.#terminal.stdout.write(event.chunk);
+        this.#answerAtLineStart = this.#screenAtLineStart = event.chunk.endsWith("\n");
+        break;
+      case "tool_call":
+        this.#note(formatToolCall(event, colors));
+        break;
+      case "tool_result":
+        this.#note(formatToolResult(event, colors));
+        break;
+      case "complete":
+        this.#endAnswer();
+        this.#note(colors.dim(formatRunSummary(this.#model, event.usage, event.timing)));
+        break;
+      case "error":
+        this.#endAnswer();
+        this.#note(this.#describeError(event));
+        this.#note(colors.dim(formatRunSummary(this.#model, event.usage)));
+        break;
+    }
+  }
+
+  /** After Ctrl-C: closes the partial answer and says what happened. */
+  interrupted(): void {
+    if (!this.#json) this.#endAnswer();
+    this.#note(this.#terminal.colors.stderr.yellow("Interrupted: the run was cancelled."));
+  }
+
+  #describeError(event: ErrorEvent): string {
+    const colors = this.#terminal.colors.stderr;
+    const hint = event.retryable ? " (retryable: trying again may work)" : "";
+    return `${colors.red(`error ${event.code}:`)} ${event.error}${hint}`;
+  }
+
+  /** An answer on stdout always ends with a newline, like any text a command prints. */
+  #endAnswer(): void {
+    if (this.#answerAtLineStart) return;
+    this.#terminal.stdout.write("\n");
+    this.#answerAtLineStart = this.#screenAtLineStart = true;
+  }
+
+  /** A line on stderr; starts a new line first when it would land in the middle of the answer on screen. */
+  #note(line: string): void {
+    const { stdout, stderr } = this.#terminal;
+    const sameScreen = stdout.isTTY === true && stderr.isTTY === true;
+    if (sameScreen && !this.#screenAtLineStart) stderr.write("\n");
+    stderr.write(`${line}\n`);
+    this.#screenAtLineStart = true;
+  }
+}

@@ -1,0 +1,71 @@
+import { mkdtempSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { describe, expect, it } from "vitest";
+import { ConfigError } from "../config/config.js";
+import { loadMcpServers, parseMcpServersFile } from "./mcp-servers-config.js";
+
+describe("MCP server configuration", () => {
+  it("reads remote and stdio servers in the mcpServers shape", () => {
+    const specs = parseMcpServersFile(
+      {
+        mcpServers: {
+          weather: { url: "https://mcp.example.com/mcp", headers: { Authorization: "Bearer x" } },
+          legacy: { url: "http://127.0.0.1:9000/sse", type: "sse" },
+          files: { command: "npx", args: ["-y", "some-server"], env: { ROOT: "/data" } },
+          off: { command: "never", disabled: true },
+        },
+      },
+      "test.json",
+    );
+    expect(specs).toEqual([
+      {
+        kind: "remote",
+        name: "weather",
+        url: "https://mcp.example.com/mcp",
+        headers: { Authorization: "Bearer x" },
+        preferSse: false,
+      },
+      { kind: "remote", name: "legacy", url: "http://127.0.0.1:9000/sse", headers: {}, preferSse: true },
+      {
+        kind: "stdio",
+        name: "files",
+        command: "npx",
+        args: ["-y", "some-server"],
+        env: { ROOT: "/data" },
+        cwd: undefined,
+      },
+    ]);
+  });
+
+  it("names every bad field in one error", () => {
+    const parse = () =>
+      parseMcpServersFile(
+        {
+          mcpServers: {
+            a: { url: "ftp://x" },
+            b: { command: "run", args: "not a list" },
+            "bad name": { url: "http://x" },
+          },
+        },
+        "test.json",
+      );
+    expect(parse).toThrow(ConfigError);
+    expect(parse).toThrow(/MCP_SERVERS \(test\.json\): .*mcpServers\.bad name/);
+    expect(() => parseMcpServersFile({ mcpServers: { a: { url: "ftp://x" } } }, "f")).toThrow(/mcpServers\.a\.url/);
+    expect(() => parseMcpServersFile({ mcpServers: { b: { command: "run", args: "x" } } }, "f")).toThrow(
+      /mcpServers\.b\.args/,
+    );
+  });
+
+  it("adds MCP_URL as the server named mcp, and refuses a file that reuses that name", () => {
+    expect(loadMcpServers({ MCP_URL: "http://127.0.0.1:3001/mcp", MCP_SERVERS: undefined })).toEqual([
+      { kind: "remote", name: "mcp", url: "http://127.0.0.1:3001/mcp", headers: {}, preferSse: false },
+    ]);
+    const file = join(mkdtempSync(join(tmpdir(), "brook-mcp-")), "mcp.json");
+    writeFileSync(file, JSON.stringify({ mcpServers: { mcp: { url: "http://127.0.0.1:1/mcp" } } }));
+    expect(() => loadMcpServers({ MCP_URL: "http://127.0.0.1:3001/mcp", MCP_SERVERS: file })).toThrow(
+      /mcpServers\.mcp: the name "mcp" is already used by MCP_URL/,
+    );
+  });
+});

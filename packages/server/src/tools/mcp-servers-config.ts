@@ -1,0 +1,123 @@
+import { readFileSync } from "node:fs";
+import { z } from "zod";
+import { type Config, ConfigError } from "../config/config.js";
+
+/** A remote MCP server: Streamable HTTP first, legacy SSE as the fallback (or first, with `type: "sse"`). */
+export interface RemoteServerSpec {
+  kind: "remote";
+  name: string;
+  url: string;
+  headers: Record<string, string>;
+  /** `sse` when the file says so: then Streamable HTTP is not tried. */
+  preferSse: boolean;
+}
+
+/** A local MCP server, started as a child process that speaks over stdin/stdout. */
+export interface StdioServerSpec {
+  kind: "stdio";
+  name: string;
+  command: string;
+  args: string[];
+  env: Record<string, string>;
+  cwd: string | undefined;
+}
+
+export type McpServerSpec = RemoteServerSpec | StdioServerSpec;
+
+/** The name of the server that `MCP_URL` configures. */
+export const mcpUrlServerName = "mcp";
+
+const RemoteEntry = z.object({
+  url: z.url({ protocol: /^https?$/, error: "must be an http(s) URL" }),
+  headers: z.record(z.string(), z.string()).optional(),
+  type: z.enum(["http", "streamable-http", "streamableHttp", "sse"]).optional(),
+});
+
+const StdioEntry = z.object({
+  command: z.string().trim().min(1, "must be a non-empty string"),
+  args: z.array(z.string()).optional(),
+  env: z.record(z.string(), z.string()).optional(),
+  cwd: z.string().optional(),
+  type: z.literal("stdio").optional(),
+});
+
+const ServerName = z.string().regex(/^[A-Za-z0-9_.-]{1,64}$/, "server names are 1-64 letters, digits, '_', '.' or '-'");
+
+/** The `mcpServers` file shape used by most MCP clients; other keys (and `disabled` servers) are skipped. */
+const ServersFile = z.object({
+  mcpServers: z.record(ServerName, z.record(z.string(), z.unknown())),
+});
+
+/** Reads `MCP_URL` and the `MCP_SERVERS` file into server specs; a bad file throws a ConfigError naming the field. */
+export function loadMcpServers(config: Pick<Config, "MCP_URL" | "MCP_SERVERS">): McpServerSpec[] {
+  const specs: McpServerSpec[] = [];
+  if (config.MCP_URL !== undefined) {
+    specs.push({ kind: "remote", name: mcpUrlServerName, url: config.MCP_URL, headers: {}, preferSse: false });
+  }
+  if (config.MCP_SERVERS !== undefined) {
+    for (const spec of parseMcpServersFile(readServersFile(config.MCP_SERVERS), config.MCP_SERVERS)) {
+      if (specs.some((known) => known.name === spec.name)) {
+        throw new ConfigError(
+          `Invalid configuration: MCP_SERVERS (${config.MCP_SERVERS}): mcpServers.${spec.name}: the name "${spec.name}" is already used by MCP_URL`,
+        );
+      }
+      specs.push(spec);
+    }
+  }
+  return specs;
+}
+
+function readServersFile(path: string): unknown {
+  let text: string;
+  try {
+    text = readFileSync(path, "utf8");
+  } catch (error) {
+    throw new ConfigError(`Invalid configuration: MCP_SERVERS: cannot read ${path} (${(error as Error).message})`);
+  }
+  try {
+    return JSON.parse(text);
+  } catch (error) {
+    throw new ConfigError(
+      `Invalid configuration: MCP_SERVERS (${path}) is not valid JSON: ${(error as Error).message}`,
+    );
+  }
+}
+
+/** Validates a parsed `mcpServers` document; `source` names it in errors. */
+export function parseMcpServersFile(json: unknown, source: string): McpServerSpec[] {
+  const fail = (problems: string[]) =>
+    new ConfigError(`Invalid configuration: MCP_SERVERS (${source}): ${problems.join("; ")}`);
+  const file = ServersFile.safeParse(json);
+  if (!file.success) throw fail(describe(file.error, []));
+  const specs: McpServerSpec[] = [];
+  const problems: string[] = [];
+  for (const [name, entry] of Object.entries(file.data.mcpServers)) {
+    if (entry.disabled === true) continue;
+    const path = ["mcpServers", name];
+    if ("command" in entry) {
+      const parsed = StdioEntry.safeParse(entry);
+      if (!parsed.success) problems.push(...describe(parsed.error, path));
+      else {
+        const { command, args, env, cwd } = parsed.data;
+        specs.push({ kind: "stdio", name, command, args: args ?? [], env: env ?? {}, cwd });
+      }
+    } else if ("url" in entry) {
+      const parsed = RemoteEntry.safeParse(entry);
+      if (!parsed.success) problems.push(...describe(parsed.error, path));
+      else {
+        const { url, headers, type } = parsed.data;
+        specs.push({ kind: "remote", name, url, headers: headers ?? {}, preferSse: type === "sse" });
+      }
+    } else {
+      problems.push(`${path.join(".")}: needs either "url" (a remote server) or "command" (a local one)`);
+    }
+  }
+  if (problems.length > 0) throw fail(problems);
+  return specs;
+}
+
+function describe(error: z.ZodError, prefix: string[]): string[] {
+  return error.issues.map(
+    (issue) => `${[...prefix, ...issue.path.map(String)].join(".") || "(file)"}: ${issue.message}`,
+  );
+}

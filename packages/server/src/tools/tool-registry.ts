@@ -1,0 +1,167 @@
+import type { McpServerStatus, ToolInfo } from "@brook/shared";
+import { ErrorCode, McpError } from "@modelcontextprotocol/sdk/types.js";
+import type { ModelTool, ModelToolCall } from "../models/chat-model.js";
+import { type ConnectionLog, McpConnection, type McpTool } from "./mcp-connection.js";
+import type { McpServerSpec } from "./mcp-servers-config.js";
+import { assignToolNames } from "./tool-names.js";
+import { toolResultText, truncateToolText } from "./tool-result-text.js";
+
+export interface ToolRegistryOptions {
+  servers: McpServerSpec[];
+  clientInfo: { name: string; version: string };
+  /** Longest wait between attempts to reach a server that is down. */
+  retryMaxMs: number;
+  retryMinMs?: number;
+  /** Per tool call. */
+  timeoutMs: number;
+  /** Longer results are cut, with a note. */
+  resultMaxChars: number;
+  log?: ConnectionLog;
+}
+
+/** What the model gets back from a tool call. */
+export interface ToolOutcome {
+  text: string;
+  isError: boolean;
+}
+
+interface Entry {
+  server: string;
+  tool: string;
+  connection: McpConnection;
+  definition: McpTool;
+}
+
+/**
+ * The tools of every configured MCP server under the names the model uses, and the way back
+ * from such a name to its server and tool.
+ */
+export class ToolRegistry {
+  readonly #connections: McpConnection[];
+  #byName = new Map<string, Entry>();
+
+  constructor(private readonly options: ToolRegistryOptions) {
+    this.#connections = options.servers.map(
+      (spec) =>
+        new McpConnection(spec, {
+          clientInfo: options.clientInfo,
+          retryMaxMs: options.retryMaxMs,
+          ...(options.retryMinMs === undefined ? {} : { retryMinMs: options.retryMinMs }),
+          onChange: () => this.#rebuild(),
+          ...(options.log === undefined ? {} : { log: options.log }),
+        }),
+    );
+  }
+
+  /** Connects to every server in the background. */
+  start(): void {
+    for (const connection of this.#connections) connection.start();
+  }
+
+  /** Resolves when every first connection attempt has settled (succeeded or failed once). */
+  async settled(): Promise<void> {
+    await Promise.all(this.#connections.map((connection) => connection.settled()));
+  }
+
+  get configured(): boolean {
+    return this.#connections.length > 0;
+  }
+
+  statuses(): McpServerStatus[] {
+    return this.#connections.map((connection) => connection.status());
+  }
+
+  list(): ToolInfo[] {
+    return [...this.#byName].map(([name, entry]) => ({
+      name,
+      server: entry.server,
+      server_tool: entry.tool,
+      description: entry.definition.description,
+      input_schema: entry.definition.inputSchema,
+    }));
+  }
+
+  /** The tools a request offers the model: all (`null`/absent), none (`false`), or those named. */
+  offered(selection: false | readonly string[] | null | undefined): ModelTool[] {
+    if (selection === false) return [];
+    const wanted = selection == null ? undefined : new Set(selection);
+    const tools: ModelTool[] = [];
+    for (const [name, entry] of this.#byName) {
+      if (wanted !== undefined && !wanted.has(name)) continue;
+      tools.push({ name, description: entry.definition.description, parameters: objectSchema(entry.definition) });
+    }
+    return tools;
+  }
+
+  /**
+   * Calls a tool by the name the model used. Every failure the model can act on (unknown tool,
+   * bad JSON, the tool's own error, a timeout, a server that is down) comes back as an error
+   * result; only the run's abort throws.
+   */
+  async call(call: ModelToolCall, signal: AbortSignal): Promise<ToolOutcome> {
+    const entry = this.#byName.get(call.name);
+    if (entry === undefined) return failure(`There is no tool named "${call.name}".`);
+    const args = parseArguments(call.arguments);
+    if (typeof args === "string") return failure(args);
+    const { timeoutMs, resultMaxChars } = this.options;
+    try {
+      const result = await entry.connection.callTool(entry.tool, args, { signal, timeoutMs });
+      return { text: truncateToolText(toolResultText(result), resultMaxChars), isError: result.isError === true };
+    } catch (error) {
+      if (signal.aborted) throw error;
+      if (error instanceof McpError && error.code === ErrorCode.RequestTimeout) {
+        return failure(`The tool "${call.name}" did not answer within ${timeoutMs} ms; the call was cancelled.`);
+      }
+      const message = error instanceof Error ? error.message : String(error);
+      return failure(truncateToolText(`The tool "${call.name}" could not be called: ${message}`, resultMaxChars));
+    }
+  }
+
+  async close(): Promise<void> {
+    await Promise.all(this.#connections.map((connection) => connection.close()));
+  }
+
+  #rebuild(): void {
+    const tools = this.#connections.flatMap((connection) =>
+      connection.state === "connected"
+        ? connection.tools.map((definition) => ({
+            server: connection.name,
+            tool: definition.name,
+            connection,
+            definition,
+          }))
+        : [],
+    );
+    // With several servers every name says its server: tools of the same name cannot collide.
+    this.#byName = assignToolNames(tools, this.#connections.length > 1);
+  }
+}
+
+function failure(text: string): ToolOutcome {
+  return { text, isError: true };
+}
+
+/** The arguments as an object, or a message for the model saying what is wrong with them. */
+function parseArguments(text: string): Record<string, unknown> | string {
+  if (text.trim() === "") return {};
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(text);
+  } catch (error) {
+    return `The arguments are not valid JSON (${(error as Error).message}); the tool was not called. Send them as one JSON object.`;
+  }
+  if (typeof parsed !== "object" || parsed === null || Array.isArray(parsed)) {
+    return "The arguments must be a JSON object; the tool was not called.";
+  }
+  return parsed as Record<string, unknown>;
+}
+
+/**
+ * OpenAI wants an object schema; MCP promises one, but not every server keeps the promise.
+ * `$schema` is dropped: some OpenAI-compatible servers reject keywords they do not know.
+ */
+function objectSchema(tool: McpTool): Record<string, unknown> {
+  const { $schema: _dialect, ...schema } = tool.inputSchema;
+  if (schema.type === "object") return schema;
+  return { type: "object", properties: {} };
+}

@@ -1,0 +1,42 @@
+import { z } from "zod";
+
+/** How Brook reaches an MCP server. */
+export const McpTransport = z.enum(["streamable_http", "sse", "stdio"]);
+export type McpTransport = z.infer<typeof McpTransport>;
+
+/**
+ * `connecting` (first attempt), `connected`, `unavailable` (down or lost; Brook retries with
+ * backoff), `closed` (Brook is shutting down).
+ */
+export const McpServerState = z.enum(["connecting", "connected", "unavailable", "closed"]);
+export type McpServerState = z.infer<typeof McpServerState>;
+
+/** One configured MCP server, as `GET /health` reports it. */
+export const McpServerStatus = z.object({
+  name: z.string(),
+  status: McpServerState,
+  /** The transport in use, or the one being tried; null before the first attempt. */
+  transport: McpTransport.nullable(),
+  /** Tools the model can use from this server. */
+  tool_count: z.number().int().nonnegative(),
+  /** The last failure (connecting, listing or calling), or null. */
+  last_error: z.string().nullable(),
+});
+export type McpServerStatus = z.infer<typeof McpServerStatus>;
+
+/** A tool the model can use (`GET /tools`, `tools.list`). */
+export const ToolInfo = z.object({
+  /** The name the model calls it by (and `tools` in a request selects by). */
+  name: z.string(),
+  /** The MCP server it belongs to. */
+  server: z.string(),
+  /** Its name on that server. */
+  server_tool: z.string(),
+  description: z.string(),
+  /** JSON Schema of its arguments. */
+  input_schema: z.record(z.string(), z.unknown()),
+});
+export type ToolInfo = z.infer<typeof ToolInfo>;
+
+export const ToolList = z.object({ tools: z.array(ToolInfo) });
+export type ToolList = z.infer<typeof ToolList>;

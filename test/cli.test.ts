@@ -1,0 +1,280 @@
+import { spawn } from "node:child_process";
+import { once } from "node:events";
+import { readFileSync } from "node:fs";
+import { createServer } from "node:net";
+import { fileURLToPath } from "node:url";
+import { ChatEvent, Health, Stats } from "@brook/shared";
+import { describe, expect, it } from "vitest";
+import { runBrookCli, spawnBrookCli } from "./support/brook-cli.js";
+import { streamEvents, until } from "./support/brook-harness.js";
+import { afterThisTest, harness } from "./support/per-test.js";
+
+const summaryLine =
+  /^gpt-4o-mini · tokens \d+ in \/ \d+ out · cost \$[\d.]+ · ttft \d+ ms · duration [\d.]+ m?s · [\d.]+ tokens\/s$/m;
+// biome-ignore lint/suspicious/noControlCharactersInRegex: looking for colour codes
+const ansi = /\u001b\[/;
+
+/** A loopback URL where nothing listens. */
+async function closedUrl(): Promise<string> {
+  const server = createServer();
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  const { port } = server.address() as { port: number };
+  await new Promise<void>((resolve) => server.close(() => resolve()));
+  return `http://127.0.0.1:${port}`;
+}
+
+/** The last user message the fake upstream received. */
+function lastUserMessage(body: { messages: { role: string; content: string }[] }): string | undefined {
+  return body.messages.findLast((message) => message.role === "user")?.content;
+}
+
+describe("brook chat", { timeout: 60_000 }, () => {
+  it("streams the answer to stdout as it arrives, then prints usage and timing to stderr", async () => {
+    const { url } = await harness({}, { tokens: 6, delayMs: 150 });
+    const cli = spawnBrookCli(["chat", "--url", url, "Count", "for", "me"]);
+    let finished = false;
+    void cli.exited.then(() => {
+      finished = true;
+    });
+
+    await cli.waitForStdout("tok1");
+    // The first tokens are on screen while the model is still producing the rest.
+    expect(finished).toBe(false);
+    expect(cli.stdout()).not.toContain("tok5");
+
+    expect((await cli.exited).code).toBe(0);
+    expect(cli.stdout()).toBe("tok0 tok1 tok2 tok3 tok4 tok5\n");
+    expect(cli.stdoutChunks.length).toBeGreaterThan(2);
+    expect(cli.stderr()).toMatch(summaryLine);
+    expect(cli.stderr()).toContain("/ 6 out");
+    // Not a terminal: no colour codes.
+    expect(cli.stderr()).not.toMatch(ansi);
+  });
+
+  it("prints every event as one JSON line with --json, ending with complete", async () => {
+    const { url } = await harness({}, { text: "Raw events for scripts." });
+    const result = await runBrookCli(["chat", "--json", "--url", url, "hello"]);
+
+    expect(result.code).toBe(0);
+    const events = result.stdout
+      .trimEnd()
+      .split("\n")
+      .map((line) => ChatEvent.parse(JSON.parse(line)));
+    expect(events[0]?.type).toBe("start");
+    expect(events.at(-1)?.type).toBe("complete");
+    expect(events.map((event) => (event.type === "content" ? event.chunk : "")).join("")).toBe(
+      "Raw events for scripts.",
+    );
+    expect(result.stderr).toBe("");
+  });
+
+  it("sends --system, --model, --temperature and --max-tokens to the model, and --api-key to Brook", async () => {
+    const { url, upstream, brook } = await harness();
+    const authorizations: (string | undefined)[] = [];
+    const record = (request: { headers: { authorization?: string } }) =>
+      authorizations.push(request.headers.authorization);
+    brook.app.server.on("request", record);
+    afterThisTest(() => brook.app.server.off("request", record));
+
+    const result = await runBrookCli(
+      ["chat", "-s", "You are terse.", "--model", "tiny-model", "--temperature", "0.3", "--max-tokens", "42", "hi"],
+      { env: { BROOK_URL: url, BROOK_API_KEY: "secret-key" } },
+    );
+
+    expect(result.code).toBe(0);
+    expect(upstream.requests).toHaveLength(1);
+    const body = upstream.requests[0]?.body;
+    expect(body.messages[0]).toEqual({ role: "system", content: "You are terse." });
+    expect(lastUserMessage(body)).toBe("hi");
+    expect(body).toMatchObject({ model: "tiny-model", temperature: 0.3, max_tokens: 42 });
+    expect(result.stderr).toMatch(/^tiny-model · tokens/m);
+    expect(authorizations.length).toBeGreaterThan(0);
+    expect(authorizations.every((value) => value === "Bearer secret-key")).toBe(true);
+  });
+
+  it("reads the message from stdin when none is given, or in place of '-'", async () => {
+    const { url, upstream } = await harness();
+    const piped = await runBrookCli(["chat", "--url", url], { stdin: "a question from a pipe\n" });
+    expect(piped.code).toBe(0);
+    expect(lastUserMessage(upstream.requests[0]?.body)).toBe("a question from a pipe");
+
+    const combined = await runBrookCli(["chat", "--url", url, "Review this:", "-"], { stdin: "diff --git a b\n" });
+    expect(combined.code).toBe(0);
+    expect(lastUserMessage(upstream.requests[1]?.body)).toBe("Review this:\n\ndiff --git a b");
+
+    const empty = await runBrookCli(["chat", "--url", url], { stdin: "  \n" });
+    expect(empty.code).toBe(2);
+    expect(empty.stderr).toContain("the message read from stdin is empty");
+    expect(upstream.requests).toHaveLength(2);
+  });
+
+  it("cancels the run on Ctrl-C: the model call is aborted, the partial answer kept, exit code 130", async () => {
+    // A long grace period: only the cancellation, not an abandoned reader, can end the model call.
+    const { url, upstream } = await harness(
+      { RUN_GRACE_MS: "600000" },
+      { chunks: ["Partial", " answer"], hangAfter: 2 },
+    );
+    const cli = spawnBrookCli(["chat", "--url", url, "Tell me a long story"]);
+    await cli.waitForStdout("Partial answer");
+    expect(upstream.openStreams()).toBe(1);
+
+    cli.child.kill("SIGINT");
+
+    expect((await cli.exited).code).toBe(130);
+    expect(cli.stdout()).toBe("Partial answer\n");
+    expect(cli.stderr()).toContain("Interrupted: the run was cancelled.");
+    await until(() => upstream.abortedCount() === 1 && upstream.openStreams() === 0);
+  });
+
+  it("cancels the run quietly when the reader of its output goes away (| head)", async () => {
+    const { url, upstream } = await harness({ RUN_GRACE_MS: "600000" }, { tokens: 1000, delayMs: 50 });
+    const cli = spawnBrookCli(["chat", "--url", url, "Go on and on"]);
+    await cli.waitForStdout("tok0");
+    cli.child.stdout?.destroy();
+
+    expect((await cli.exited).code).toBe(0);
+    expect(cli.stderr()).toBe("");
+    await until(() => upstream.abortedCount() === 1 && upstream.openStreams() === 0);
+  });
+
+  it("reports an error event on stderr with its code and exits 1", async () => {
+    const { url } = await harness({}, { status: 400, errorMessage: "The model `nope` does not exist" });
+    const result = await runBrookCli(["chat", "--url", url, "--model", "nope", "hi"]);
+
+    expect(result.code).toBe(1);
+    expect(result.stdout).toBe("");
+    expect(result.stderr).toMatch(/^error upstream_bad_request: .+/m);
+    expect(result.stderr).toMatch(/tokens 0 in \/ 0 out/);
+
+    const json = await runBrookCli(["chat", "--json", "--url", url, "hi"]);
+    expect(json.code).toBe(1);
+    const last = ChatEvent.parse(JSON.parse(json.stdout.trimEnd().split("\n").at(-1) ?? ""));
+    expect(last).toMatchObject({ type: "error", code: "upstream_bad_request" });
+  });
+
+  it("keeps a cut-off answer and reports it as incomplete, not complete", async () => {
+    const { url } = await harness({}, { chunks: ["Half", " an", " answer"], cutAfter: 2 });
+    const result = await runBrookCli(["chat", "--url", url, "hi"]);
+
+    expect(result.code).toBe(1);
+    expect(result.stdout).toBe("Half an\n");
+    expect(result.stderr).toMatch(/^error upstream_incomplete: .+\(retryable/m);
+  });
+
+  it("rejects invalid values before sending anything, naming the option", async () => {
+    const { url, upstream } = await harness();
+    const result = await runBrookCli(["chat", "--url", url, "--temperature", "9", "hi"]);
+    expect(result.code).toBe(2);
+    expect(result.stderr).toMatch(/^brook: --temperature: .*2/m);
+    expect(result.stderr).toContain("Run 'brook chat --help' for usage.");
+
+    const notNumber = await runBrookCli(["chat", "--url", url, "--max-tokens", "many", "hi"]);
+    expect(notNumber.code).toBe(2);
+    expect(notNumber.stderr).toContain("--max-tokens: 'many' is not a number");
+    expect(upstream.requests).toHaveLength(0);
+  });
+});
+
+describe("brook health and stats", { timeout: 60_000 }, () => {
+  it("shows the server's health, as text or as JSON", async () => {
+    const { url } = await harness();
+    const text = await runBrookCli(["health"], { env: { BROOK_URL: url } });
+    expect(text.code).toBe(0);
+    expect(text.stdout).toMatch(/^status\s+ok · Brook \d+\.\d+\.\d+ at http:\/\/127\.0\.0\.1:\d+$/m);
+    expect(text.stdout).toMatch(/^mode\s+openai$/m);
+    expect(text.stdout).toMatch(/^model\s+gpt-4o-mini$/m);
+    expect(text.stdout).toMatch(/^active runs\s+0$/m);
+
+    const json = await runBrookCli(["health", "--json", "--url", url]);
+    expect(json.code).toBe(0);
+    expect(Health.parse(JSON.parse(json.stdout))).toMatchObject({ status: "ok", mode: "openai" });
+  });
+
+  it("shows requests, tokens, cost and per-model totals", async () => {
+    const { url } = await harness({}, { usage: { prompt_tokens: 1200, completion_tokens: 34 } });
+    await streamEvents(url, { message: "count me" });
+
+    const text = await runBrookCli(["stats", "--url", url]);
+    expect(text.code).toBe(0);
+    expect(text.stdout).toMatch(/^requests\s+1 total · 1 streaming · 0 non-streaming$/m);
+    expect(text.stdout).toMatch(/^outcomes\s+1 succeeded · 0 failed · 0 cancelled · 0 active$/m);
+    expect(text.stdout).toMatch(/^tokens\s+1,200 in · 34 out · 1,234 total$/m);
+    expect(text.stdout).toMatch(/^gpt-4o-mini\s+1\s+1,200\s+34\s+\$0\.\d+$/m);
+
+    const json = await runBrookCli(["stats", "--json", "--url", url]);
+    expect(Stats.parse(JSON.parse(json.stdout)).tokens).toEqual({ input: 1200, output: 34, total: 1234 });
+  });
+
+  it("says so when the URL is not a Brook server", async () => {
+    const { upstream } = await harness();
+    const notBrook = upstream.url.replace(/\/v1$/, "");
+    const result = await runBrookCli(["health", "--url", notBrook]);
+    expect(result.code).toBe(1);
+    expect(result.stderr).toMatch(new RegExp(`^brook: ${notBrook} does not answer like a Brook server \\(.+\\)\\n$`));
+  });
+
+  it("says clearly when the server cannot be reached, without a stack trace", async () => {
+    const url = await closedUrl();
+    const results = await Promise.all(
+      [["health"], ["stats"], ["chat", "hi"]].map((args) => runBrookCli([...args, "--url", url])),
+    );
+    for (const result of results) {
+      expect(result.code).toBe(1);
+      expect(result.stderr).toBe(`brook: cannot reach Brook at ${url} (ECONNREFUSED)\n`);
+    }
+  });
+});
+
+describe("brook usage", { timeout: 60_000 }, () => {
+  it("answers --help and --version", async () => {
+    const help = await runBrookCli(["--help"]);
+    expect(help.code).toBe(0);
+    expect(help.stdout).toContain("brook chat [options] [message...]");
+    expect(help.stdout).toContain("130 interrupted");
+
+    const chatHelp = await runBrookCli(["chat", "--help"]);
+    expect(chatHelp.stdout).toContain("--system <text>");
+
+    const version = await runBrookCli(["--version"]);
+    const manifest = JSON.parse(readFileSync(new URL("../packages/client/package.json", import.meta.url), "utf8")) as {
+      version: string;
+    };
+    expect(version).toEqual({ code: 0, stdout: `${manifest.version}\n`, stderr: "" });
+  });
+
+  it("runs as `pnpm brook` from the workspace root, without a build", async () => {
+    const { url } = await harness({}, { text: "Through the workspace script." });
+    const root = fileURLToPath(new URL("..", import.meta.url));
+    const child = spawn("pnpm", ["--silent", "brook", "chat", "--url", url, "hi"], {
+      cwd: root,
+      env: { PATH: process.env.PATH ?? "", HOME: process.env.HOME ?? "" },
+    });
+    let stdout = "";
+    child.stdout.setEncoding("utf8").on("data", (chunk: string) => {
+      stdout += chunk;
+    });
+    const [code] = (await once(child, "close")) as [number | null];
+    expect(code).toBe(0);
+    expect(stdout).toBe("Through the workspace script.\n");
+  });
+
+  it("exits 2 with a usage hint for unknown commands, unknown or misplaced options and missing values", async () => {
+    const cases: [string[], string][] = [
+      [[], "brook: no command given"],
+      [["frobnicate"], "brook: unknown command 'frobnicate'"],
+      [["chat", "--bogus", "hi"], "brook: unknown option '--bogus'"],
+      [["health", "--system", "x"], "brook: option '--system' does not apply to 'health'"],
+      [["chat", "hi", "--model"], "brook: option '--model' needs a value"],
+      [["stats", "extra"], "brook: 'stats' takes no arguments"],
+      [["health", "--url", "localhost:8081"], "must be an http:// or https:// URL"],
+    ];
+    const results = await Promise.all(cases.map(([args]) => runBrookCli(args)));
+    for (const [index, [args, message]] of cases.entries()) {
+      const result = results[index]!;
+      expect(result.code, args.join(" ")).toBe(2);
+      expect(result.stderr).toContain(message);
+      expect(result.stderr).toMatch(/Run 'brook( \w+)? --help' for usage\.\n$/);
+      expect(result.stdout).toBe("");
+    }
+  });
+});

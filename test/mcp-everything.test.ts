@@ -1,0 +1,81 @@
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { contentOf, startDemoBrook, startHarness, streamEvents } from "./support/brook-harness.js";
+import { type EverythingServer, startEverythingServer } from "./support/mcp-everything.js";
+import { health, shapeOf, toolCallDeltas, toolEvents, toolNames, untilConnected } from "./support/mcp-harness.js";
+import { fake } from "./support/sse-text.js";
+
+// The reference server of the MCP project, as a user would point Brook at it with MCP_URL.
+let everything: EverythingServer;
+
+beforeAll(async () => {
+  everything = await startEverythingServer();
+}, 30_000);
+
+afterAll(() => everything?.close());
+
+describe("with @modelcontextprotocol/server-everything", () => {
+  it("lists its tools, calls them and streams the results", async () => {
+    const brook = await startHarness({ MCP_URL: everything.url, TOOL_TIMEOUT_MS: "1000" });
+    try {
+      const [status] = await untilConnected(brook.url);
+      expect(status).toMatchObject({ name: "mcp", transport: "streamable_http", last_error: null });
+      const names = await toolNames(brook.url);
+      expect(names).toEqual(expect.arrayContaining(["echo", "get-sum", "trigger-long-running-operation"]));
+      // It offers a tool that needs task execution; Brook cannot call it, so it is not offered.
+      expect(names).not.toContain("simulate-research-query");
+
+      const calls = [
+        { id: "call_echo", name: "echo", arguments: '{"message":"hello MCP"}' },
+        { id: "call_sum", name: "get-sum", arguments: '{"a":2,"b":3}' },
+      ];
+      const events = await streamEvents(brook.url, {
+        message: `two tools ${fake({ toolCallDeltas: toolCallDeltas(calls) })}`,
+      });
+      expect(shapeOf(events)).toEqual(
+        ["start", "tool_call", "tool_result", "content", "complete"].flatMap((type) =>
+          type === "tool_call" || type === "tool_result" ? [type, type] : [type],
+        ),
+      );
+      const results = new Map(
+        toolEvents(events).flatMap((event) => (event.type === "tool_result" ? [[event.id, event]] : [])),
+      );
+      expect(results.get("call_echo")).toMatchObject({ result: "Echo: hello MCP", is_error: false });
+      expect(results.get("call_sum")?.result).toContain("5");
+      expect(contentOf(events)).toContain("Echo: hello MCP");
+
+      // Its long-running operation outlasts the timeout: an error result, and the run goes on.
+      const slow = await streamEvents(brook.url, {
+        message: fake({
+          toolCallDeltas: toolCallDeltas([
+            { id: "call_long", name: "trigger-long-running-operation", arguments: '{"duration":30,"steps":3}' },
+          ]),
+        }),
+      });
+      expect(toolEvents(slow)[1]).toMatchObject({ id: "call_long", is_error: true });
+      expect(slow.at(-1)?.type).toBe("complete");
+    } finally {
+      await brook.close();
+    }
+  });
+
+  it("lets demo mode call a tool the message names, then answer with its result", async () => {
+    const demo = await startDemoBrook({ MCP_URL: everything.url });
+    try {
+      await untilConnected(demo.url);
+      expect((await health(demo.url)).mode).toBe("demo");
+      const events = await streamEvents(demo.url, { message: "Please use get-sum to add 20 and 22" });
+      const [call, result] = toolEvents(events);
+      expect(call).toMatchObject({ type: "tool_call", name: "get-sum" });
+      expect(JSON.parse(call?.type === "tool_call" ? call.arguments : "{}")).toEqual({ a: 20, b: 22 });
+      expect(result).toMatchObject({ type: "tool_result", name: "get-sum", is_error: false });
+      expect(contentOf(events)).toContain("42");
+      expect(events.at(-1)).toMatchObject({ type: "complete", finish_reason: "stop" });
+
+      // A message that names no tool gets the usual demo answer.
+      const plain = await streamEvents(demo.url, { message: "hello there" });
+      expect(toolEvents(plain)).toEqual([]);
+    } finally {
+      await demo.close();
+    }
+  });
+});

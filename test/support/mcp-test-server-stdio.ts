@@ -1,0 +1,23 @@
+/**
+ * The test MCP server over stdio: `node --import tsx test/support/mcp-test-server-stdio.ts`.
+ * Answers are prefixed with the MCP_TEST_PREFIX variable, so tests can tell servers apart
+ * (and see that a stdio server gets the environment it was configured with). Its `crash` tool
+ * ends the process, to test how clients cope with a server that dies.
+ */
+import { StdioServerTransport } from "@modelcontextprotocol/sdk/server/stdio.js";
+import { createTestMcpServer, registerSpec } from "./mcp-test-server.js";
+
+const log = { calls: [], cancelled: [] };
+const server = createTestMcpServer(log, { prefix: process.env.MCP_TEST_PREFIX ?? "" });
+// Only over stdio: the server process dies in the middle of the call.
+registerSpec(
+  server,
+  {
+    name: "crash",
+    description: "Exits the server process.",
+    shape: {},
+    run: async () => process.exit(3),
+  },
+  log,
+);
+await server.connect(new StdioServerTransport());

@@ -1,0 +1,326 @@
+/**
+ * A real MCP server for tests, built on the MCP SDK's McpServer: quick, slow, failing and huge
+ * tools, a tool list long enough to need several pages, a tool that requires task execution,
+ * tools added at run time (`notifications/tools/list_changed`), and sessions it can forget.
+ * Served over Streamable HTTP (or legacy SSE) on loopback, or over stdio by mcp-test-server-stdio.ts.
+ */
+import { randomUUID } from "node:crypto";
+import { readFileSync } from "node:fs";
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
+import type { AddressInfo } from "node:net";
+import { setTimeout as sleep } from "node:timers/promises";
+import { McpServer } from "@modelcontextprotocol/sdk/server/mcp.js";
+import { SSEServerTransport } from "@modelcontextprotocol/sdk/server/sse.js";
+import { StreamableHTTPServerTransport } from "@modelcontextprotocol/sdk/server/streamableHttp.js";
+import { type CallToolResult, isInitializeRequest, ListToolsRequestSchema } from "@modelcontextprotocol/sdk/types.js";
+import { z } from "zod";
+
+/** Tools per page of `tools/list`: low, so that every client has to follow `nextCursor`. */
+export const pageSize = 4;
+
+/** What the tools saw, for assertions. */
+export interface ToolLog {
+  /** Every call, in order of arrival. */
+  calls: { name: string; args: Record<string, unknown> }[];
+  /** Calls whose request was cancelled by the client (`notifications/cancelled`). */
+  cancelled: string[];
+}
+
+export interface ToolSpec {
+  name: string;
+  description: string;
+  shape: z.ZodRawShape;
+  run: (args: Record<string, unknown>, signal: AbortSignal) => Promise<string>;
+}
+
+function toolSpecs(prefix: string): ToolSpec[] {
+  const specs: ToolSpec[] = [
+    {
+      name: "add",
+      description: "Adds two numbers.",
+      shape: { a: z.number(), b: z.number() },
+      run: async ({ a, b }) => `${prefix}${(a as number) + (b as number)}`,
+    },
+    {
+      name: "echo",
+      description: "Echoes the text back.",
+      shape: { text: z.string() },
+      run: async ({ text }) => `${prefix}echo: ${text as string}`,
+    },
+    {
+      name: "slow",
+      description: "Waits `ms` milliseconds, then answers.",
+      shape: { ms: z.number() },
+      run: async ({ ms }, signal) => {
+        await sleep(ms as number, undefined, { signal });
+        return `${prefix}slept ${ms as number} ms`;
+      },
+    },
+    {
+      name: "fail",
+      description: "Always fails.",
+      shape: {},
+      run: async () => {
+        throw new Error("the disk is on fire");
+      },
+    },
+    {
+      name: "big",
+      description: "Answers `chars` characters.",
+      shape: { chars: z.number() },
+      run: async ({ chars }) => "x".repeat(chars as number),
+    },
+  ];
+  specs.push({
+    name: "meet",
+    description: "Answers once `count` calls of the same `group` have arrived: proof that calls run at once.",
+    shape: { group: z.string(), count: z.number() },
+    run: async ({ group, count }, signal) => {
+      await meeting(group as string, count as number, signal);
+      return `${prefix}met ${group as string}`;
+    },
+  });
+  for (let index = 1; index <= 6; index += 1) {
+    specs.push({
+      name: `filler.${index}`,
+      description: `Filler tool ${index} (its name has a dot).`,
+      shape: {},
+      run: async () => `${prefix}filler ${index}`,
+    });
+  }
+  return specs;
+}
+
+const meetings = new Map<string, { arrived: number; everyone: Promise<void>; all: () => void }>();
+
+/** Resolves when `count` callers of `group` are waiting; a caller that is cancelled stops waiting. */
+function meeting(group: string, count: number, signal: AbortSignal): Promise<void> {
+  let entry = meetings.get(group);
+  if (entry === undefined) {
+    let all!: () => void;
+    const everyone = new Promise<void>((resolve) => {
+      all = resolve;
+    });
+    entry = { arrived: 0, everyone, all };
+    meetings.set(group, entry);
+  }
+  entry.arrived += 1;
+  if (entry.arrived >= count) entry.all();
+  const { everyone } = entry;
+  return new Promise<void>((resolve, reject) => {
+    signal.addEventListener("abort", () => reject(signal.reason), { once: true });
+    everyone.then(resolve);
+  });
+}
+
+/** A tool only task-aware clients can call: listed, never callable through tools/call. */
+const taskOnlyTool = {
+  name: "research",
+  description: "Needs task execution.",
+  inputSchema: { type: "object" as const, properties: {} },
+  execution: { taskSupport: "required" as const },
+};
+
+/** One McpServer (one per session), with the paginated list installed over McpServer's own. */
+export function createTestMcpServer(log: ToolLog, options: { prefix?: string } = {}): McpServer {
+  const server = new McpServer({ name: "brook-test-server", version: "1.0.0" });
+  const specs = toolSpecs(options.prefix ?? "");
+  for (const spec of specs) registerSpec(server, spec, log);
+  server.server.setRequestHandler(ListToolsRequestSchema, (request) => {
+    const all = [
+      ...Object.values(listed.get(server) ?? {}).map((spec) => ({
+        name: spec.name,
+        description: spec.description,
+        inputSchema: z.toJSONSchema(z.object(spec.shape)) as { type: "object"; [key: string]: unknown },
+      })),
+      taskOnlyTool,
+    ];
+    const start = Number(request.params?.cursor ?? 0);
+    const page = all.slice(start, start + pageSize);
+    const next = start + pageSize < all.length ? String(start + pageSize) : undefined;
+    return { tools: page, ...(next === undefined ? {} : { nextCursor: next }) };
+  });
+  return server;
+}
+
+const listed = new WeakMap<McpServer, Record<string, ToolSpec>>();
+
+/** Adds a tool to one server (it tells its client that the list changed). */
+export function registerSpec(server: McpServer, spec: ToolSpec, log: ToolLog): void {
+  const specs = listed.get(server) ?? {};
+  specs[spec.name] = spec;
+  listed.set(server, specs);
+  server.registerTool(
+    spec.name,
+    { description: spec.description, inputSchema: spec.shape },
+    async (args: Record<string, unknown>, extra): Promise<CallToolResult> => {
+      log.calls.push({ name: spec.name, args });
+      extra.signal.addEventListener("abort", () => log.cancelled.push(spec.name), { once: true });
+      // A thrown error becomes an `isError` result (McpServer's own handling).
+      return { content: [{ type: "text", text: await spec.run(args, extra.signal) }] };
+    },
+  );
+}
+
+export interface McpTestServer {
+  /** e.g. http://127.0.0.1:PORT/mcp */
+  url: string;
+  port: number;
+  log: ToolLog;
+  /** Sessions started so far (each initialize is one). */
+  sessionsStarted(): number;
+  /** Forgets every session: the next request of a client answers 404, as after a server restart. */
+  forgetSessions(): void;
+  /** Adds a quick tool to every live session (clients get `notifications/tools/list_changed`). */
+  addTool(name: string, answer: string): void;
+  close(): Promise<void>;
+}
+
+export interface McpTestServerOptions {
+  /** Listen on this port (default: any free one). */
+  port?: number;
+  /** Speak the legacy HTTP+SSE transport only (Streamable HTTP POSTs answer 405). */
+  legacySse?: boolean;
+  /** Put this before every answer, to tell servers apart. */
+  prefix?: string;
+}
+
+/** Serves the test MCP server over HTTP on loopback. */
+export async function startMcpTestServer(options: McpTestServerOptions = {}): Promise<McpTestServer> {
+  const log: ToolLog = { calls: [], cancelled: [] };
+  const sessions = new Map<string, { transport: StreamableHTTPServerTransport | SSEServerTransport; mcp: McpServer }>();
+  const extraTools: { name: string; answer: string }[] = [];
+  let started = 0;
+
+  const newMcp = () => {
+    const mcp = createTestMcpServer(log, options.prefix === undefined ? {} : { prefix: options.prefix });
+    for (const tool of extraTools) addTo(mcp, tool);
+    return mcp;
+  };
+  const addTo = (mcp: McpServer, tool: { name: string; answer: string }) =>
+    registerSpec(mcp, { name: tool.name, description: "Added later.", shape: {}, run: async () => tool.answer }, log);
+
+  const handle = async (req: IncomingMessage, res: ServerResponse) => {
+    const url = new URL(req.url ?? "/", "http://test");
+    const sessionId = header(req, "mcp-session-id") ?? url.searchParams.get("sessionId") ?? undefined;
+    const body = req.method === "POST" ? await readJson(req) : undefined;
+    if (options.legacySse) {
+      if (req.method === "GET" && url.pathname === "/mcp") {
+        const transport = new SSEServerTransport("/messages", res);
+        const mcp = newMcp();
+        sessions.set(transport.sessionId, { transport, mcp });
+        started += 1;
+        await mcp.connect(transport);
+        return;
+      }
+      const session = sessionId === undefined ? undefined : sessions.get(sessionId);
+      if (req.method === "POST" && url.pathname === "/messages" && session?.transport instanceof SSEServerTransport) {
+        await session.transport.handlePostMessage(req, res, body);
+        return;
+      }
+      return sendError(res, 405, "Method not allowed");
+    }
+    if (url.pathname !== "/mcp") return sendError(res, 404, "Not found");
+    if (sessionId !== undefined) {
+      const session = sessions.get(sessionId);
+      if (session === undefined) return sendError(res, 404, "Session not found");
+      await (session.transport as StreamableHTTPServerTransport).handleRequest(req, res, body);
+      return;
+    }
+    if (req.method !== "POST" || !isInitializeRequest(body)) return sendError(res, 400, "No session");
+    const mcp = newMcp();
+    const transport: StreamableHTTPServerTransport = new StreamableHTTPServerTransport({
+      sessionIdGenerator: () => randomUUID(),
+      onsessioninitialized: (id) => {
+        sessions.set(id, { transport, mcp });
+      },
+    });
+    started += 1;
+    await mcp.connect(transport);
+    await transport.handleRequest(req, res, body);
+  };
+
+  const server: Server = createServer((req, res) => {
+    handle(req, res).catch((error: unknown) => {
+      if (!res.headersSent) sendError(res, 500, String(error));
+    });
+  });
+  await new Promise<void>((resolve, reject) => {
+    server.once("error", reject);
+    server.listen(options.port ?? 0, "127.0.0.1", () => resolve());
+  });
+  const { port } = server.address() as AddressInfo;
+  return {
+    url: `http://127.0.0.1:${port}/mcp`,
+    port,
+    log,
+    sessionsStarted: () => started,
+    forgetSessions: () => {
+      const forgotten = [...sessions.values()];
+      sessions.clear();
+      for (const { mcp } of forgotten) void mcp.close().catch(() => {});
+    },
+    addTool: (name, answer) => {
+      extraTools.push({ name, answer });
+      for (const { mcp } of sessions.values()) addTo(mcp, { name, answer });
+    },
+    close: async () => {
+      for (const { mcp } of sessions.values()) await mcp.close().catch(() => {});
+      sessions.clear();
+      server.closeAllConnections();
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+    },
+  };
+}
+
+/**
+ * A free loopback port for a server that starts later, chosen below the kernel's ephemeral range:
+ * a port from that range (what `listen(0)` gives) may meanwhile become the local end of some
+ * outgoing connection, or of a client's connection to itself while it retries that very port.
+ */
+export async function freePort(): Promise<number> {
+  const low = ephemeralLow();
+  for (let attempt = 0; ; attempt += 1) {
+    const candidate = 10_000 + Math.floor(Math.random() * (low - 10_000));
+    const probe = createServer();
+    const free = await new Promise<boolean>((resolve) => {
+      probe.once("error", () => resolve(false));
+      probe.listen(candidate, "127.0.0.1", () => resolve(true));
+    });
+    if (free) {
+      await new Promise<void>((resolve) => probe.close(() => resolve()));
+      return candidate;
+    }
+    if (attempt > 100) throw new Error("no free port below the ephemeral range");
+  }
+}
+
+function ephemeralLow(): number {
+  try {
+    const low = Number(readFileSync("/proc/sys/net/ipv4/ip_local_port_range", "utf8").trim().split(/\s+/)[0]);
+    return Number.isInteger(low) && low > 11_000 ? low : 32_768;
+  } catch {
+    return 32_768;
+  }
+}
+
+function header(req: IncomingMessage, name: string): string | undefined {
+  const value = req.headers[name];
+  return typeof value === "string" ? value : undefined;
+}
+
+async function readJson(req: IncomingMessage): Promise<unknown> {
+  const parts: Buffer[] = [];
+  for await (const part of req) parts.push(part as Buffer);
+  const text = Buffer.concat(parts).toString("utf8");
+  try {
+    return text === "" ? undefined : JSON.parse(text);
+  } catch {
+    return undefined;
+  }
+}
+
+function sendError(res: ServerResponse, status: number, message: string): void {
+  res.writeHead(status, { "content-type": "application/json" });
+  res.end(JSON.stringify({ jsonrpc: "2.0", error: { code: -32000, message }, id: null }));
+}

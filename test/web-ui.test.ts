@@ -3,6 +3,8 @@ import type { Browser, Page } from "playwright-core";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { type Harness, startDemoBrook, startHarness, until } from "./support/brook-harness.js";
 import { ensureWebBuild, launchChromium, type OpenedPage, openPage } from "./support/browser.js";
+import { toolCallDeltas, untilConnected } from "./support/mcp-harness.js";
+import { type McpTestServer, startMcpTestServer } from "./support/mcp-test-server.js";
 import { startTcpProxy } from "./support/tcp-proxy.js";
 
 const answerMarkdown = [
@@ -293,59 +295,6 @@ describe("web UI in headless Chromium", () => {
     await list.waitFor({ state: "hidden" });
   });
 
-  it("shows each tool call as a collapsible card with its arguments and result or error", async () => {
-    // A conversation as the UI stores it after a run that used tools (tool_call / tool_result events).
-    const conversation = {
-      id: "tools",
-      title: "What is 2 + 3?",
-      createdAt: Date.now(),
-      updatedAt: Date.now(),
-      messages: [
-        { id: "q", role: "user", content: "What is 2 + 3, and echo hi?", createdAt: Date.now() },
-        {
-          id: "a",
-          role: "assistant",
-          content: "2 + 3 = **5**. The echo tool failed.",
-          createdAt: Date.now(),
-          status: "done",
-          tools: [
-            {
-              id: "c1",
-              name: "get-sum",
-              arguments: '{"a":2,"b":3}',
-              result: "The sum of 2 and 3 is 5.",
-              isError: false,
-            },
-            { id: "c2", name: "echo", arguments: '{"message":"hi"}', result: "echo is unavailable", isError: true },
-          ],
-        },
-      ],
-    };
-    const page = await open({
-      colorScheme: "dark",
-      storage: {
-        "brook.conversations": JSON.stringify([conversation]),
-        "brook.active-conversation": JSON.stringify("tools"),
-      },
-    });
-    const cards = page.locator('[data-testid="tool-card"]');
-    await cards.first().waitFor();
-    expect(await cards.count()).toBe(2);
-    const sum = cards.filter({ hasText: "get-sum" });
-    const echo = cards.filter({ hasText: "echo" });
-    expect(await sum.getAttribute("data-state")).toBe("done");
-    expect(await echo.getAttribute("data-state")).toBe("error");
-    // Collapsed until opened.
-    expect(await sum.getByText("The sum of 2 and 3 is 5.").isVisible()).toBe(false);
-    await sum.locator("summary").click();
-    await echo.locator("summary").press("Enter");
-    expect(await sum.getByText("The sum of 2 and 3 is 5.").isVisible()).toBe(true);
-    expect(await sum.locator("pre").first().innerText()).toBe('{\n  "a": 2,\n  "b": 3\n}');
-    expect(await echo.innerText()).toContain("Error");
-    expect(await echo.innerText()).toContain("echo is unavailable");
-    await opened?.screenshot("tool-cards-dark-wide");
-  });
-
   it("resumes a dropped connection without calling the model again", async () => {
     const proxy = await startTcpProxy(Number(new URL(harness.url).port));
     try {
@@ -393,6 +342,68 @@ describe("web UI in demo mode", () => {
       await send(opened.page, "Hello demo");
       await waitForAnswer(opened.page);
       await opened.screenshot("demo-light-wide");
+      expect(opened.errors).toEqual([]);
+    } finally {
+      await opened.close();
+    }
+  });
+});
+
+describe("web UI with MCP tools", () => {
+  let browser: Browser;
+  let mcp: McpTestServer;
+  let harness: Harness;
+  beforeAll(async () => {
+    ensureWebBuild();
+    mcp = await startMcpTestServer();
+    [browser, harness] = await Promise.all([launchChromium(), startHarness({ MCP_URL: mcp.url })]);
+    await untilConnected(harness.url);
+  }, 180_000);
+  afterAll(async () => {
+    await browser?.close();
+    await harness?.close();
+    await mcp?.close();
+  });
+
+  it("shows each tool call as a collapsible card with its arguments and result or error", async () => {
+    harness.upstream.enqueue(
+      {
+        toolCallDeltas: toolCallDeltas([
+          { name: "add", arguments: '{"a":2,"b":3}' },
+          { name: "fail", arguments: "{}" },
+        ]),
+      },
+      // The model's second turn, once it has the tools' results.
+      { afterTools: { text: "2 + 3 = **5**. The other tool failed." } },
+    );
+    const opened = await openPage(browser, harness.url, { colorScheme: "dark" });
+    try {
+      const { page } = opened;
+      await send(page, "Add 2 and 3, then try the failing tool");
+      await waitForAnswer(page);
+      expect(mcp.log.calls.map((call) => call.name).sort()).toEqual(["add", "fail"]);
+
+      const cards = answers(page).last().locator('[data-testid="tool-card"]');
+      expect(await cards.count()).toBe(2);
+      const add = cards.filter({ hasText: "add" });
+      const fail = cards.filter({ hasText: "fail" });
+      expect(await add.getAttribute("data-state")).toBe("done");
+      expect(await fail.getAttribute("data-state")).toBe("error");
+      expect(await answers(page).last().locator('[data-testid="answer"]').innerText()).toContain("2 + 3 = 5.");
+
+      // Collapsed until opened, by mouse or keyboard.
+      expect(await add.getByText("Result").isVisible()).toBe(false);
+      await add.locator("summary").click();
+      await fail.locator("summary").press("Enter");
+      expect(await add.locator("pre").first().innerText()).toBe('{\n  "a": 2,\n  "b": 3\n}');
+      expect(await add.locator("pre").nth(1).innerText()).toBe("5");
+      expect(await fail.innerText()).toContain("Error");
+      expect(await fail.innerText()).toContain("the disk is on fire");
+      await opened.screenshot("tool-cards-dark-wide");
+
+      // The cards are part of the stored conversation.
+      await page.reload();
+      await answers(page).last().locator('[data-testid="tool-card"]').nth(1).waitFor();
       expect(opened.errors).toEqual([]);
     } finally {
       await opened.close();

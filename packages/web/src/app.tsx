@@ -61,11 +61,16 @@ export function App() {
 
   useEffect(() => {
     void loadHealth();
-    composer.current?.focus();
+    // Ready to type, except on touch screens, where focus would pop up the keyboard over the page.
+    if (window.matchMedia("(pointer: fine)").matches) composer.current?.focus();
   }, [loadHealth]);
 
   const active = conversations.active;
   const streaming = active !== undefined && runner.streaming.has(active.id);
+
+  useEffect(() => {
+    document.title = active === undefined ? "Brook" : `${active.title} · Brook`;
+  }, [active]);
 
   const newChat = useCallback(() => {
     conversations.select(undefined);

@@ -34,6 +34,9 @@ export function App() {
   const [demoNoticeHidden, setDemoNoticeHidden] = useState(() => sessionStorage.getItem(DEMO_NOTICE) === "hidden");
   const composer = useRef<ComposerHandle>(null);
   const drawer = useRef<HTMLElement>(null);
+  // The message list, and whether it follows the answer as it grows (unless the reader scrolled up).
+  const scroller = useRef<HTMLElement>(null);
+  const stick = useRef(true);
   useEffect(() => {
     // Keyboard users land in the drawer they opened.
     if (drawerOpen) drawer.current?.querySelector("button")?.focus();
@@ -68,6 +71,18 @@ export function App() {
   const active = conversations.active;
   const streaming = active !== undefined && runner.streaming.has(active.id);
 
+  // Stable, so that answers which did not change are not rendered again while another one streams.
+  const activeId = active?.id;
+  const { rerun: rerunAnswer } = runner;
+  const rerun = useCallback(
+    (messageId: string) => {
+      if (activeId === undefined) return;
+      stick.current = true;
+      rerunAnswer(activeId, messageId);
+    },
+    [activeId, rerunAnswer],
+  );
+
   useEffect(() => {
     document.title = active === undefined ? "Brook" : `${active.title} · Brook`;
   }, [active]);
@@ -90,9 +105,6 @@ export function App() {
     return () => window.removeEventListener("keydown", onKey);
   }, [newChat]);
 
-  // Follow the answer as it grows, unless the reader scrolled up to read something else.
-  const scroller = useRef<HTMLElement>(null);
-  const stick = useRef(true);
   const lastMessage = active?.messages.at(-1);
   // biome-ignore lint/correctness/useExhaustiveDependencies: runs whenever the visible answer changes
   useLayoutEffect(() => {
@@ -203,10 +215,7 @@ export function App() {
                   message={message}
                   isLast={index === active.messages.length - 1}
                   busy={streaming}
-                  onRerun={() => {
-                    stick.current = true;
-                    runner.rerun(active.id, message.id);
-                  }}
+                  onRerun={rerun}
                 />
               ))}
             </div>

@@ -11,7 +11,8 @@ interface MessageViewProps {
   /** The last answer can be regenerated (or retried after an error). */
   isLast: boolean;
   busy: boolean;
-  onRerun(): void;
+  /** Called with the message's id. */
+  onRerun(messageId: string): void;
 }
 
 export const MessageView = memo(function MessageView({ message, isLast, busy, onRerun }: MessageViewProps) {
@@ -53,7 +54,7 @@ export const MessageView = memo(function MessageView({ message, isLast, busy, on
           {isLast && (
             <button
               type="button"
-              onClick={onRerun}
+              onClick={() => onRerun(message.id)}
               disabled={busy}
               className="inline-flex items-center gap-1 rounded-lg border border-border bg-background px-2.5 py-1 text-xs font-medium hover:bg-muted disabled:opacity-50"
             >
@@ -70,7 +71,7 @@ export const MessageView = memo(function MessageView({ message, isLast, busy, on
             {isLast && message.status !== "error" && (
               <button
                 type="button"
-                onClick={onRerun}
+                onClick={() => onRerun(message.id)}
                 disabled={busy}
                 aria-label="Regenerate"
                 title="Regenerate"

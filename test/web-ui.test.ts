@@ -122,7 +122,7 @@ describe("web UI in headless Chromium", () => {
     await opened?.screenshot("answer-light-wide");
     // Markdown, not raw text: bold, a highlighted code block, a list.
     expect(await answer.locator('[data-streamdown="strong"]').first().innerText()).toBe("a short answer");
-    await answer.locator("pre code span[style*='--sdm-c']").first().waitFor();
+    await answer.locator("pre code span[style*='--shiki-dark']").first().waitFor();
     expect(await answer.locator("pre").innerText()).toContain("console.log(greeting);");
     expect(await answer.locator("li").allInnerTexts()).toEqual(["first", "second"]);
     expect(await answer.innerText()).not.toContain("```");
@@ -285,6 +285,7 @@ describe("web UI in headless Chromium", () => {
     const page = await open({ viewport: { width: 390, height: 844 }, colorScheme: "dark", isMobile: true });
     await send(page, "A phone-sized question");
     await waitForAnswer(page);
+    await answers(page).last().locator("pre code span[style*='--shiki-dark']").first().waitFor();
     await opened?.screenshot("answer-dark-narrow");
     const list = page.getByRole("navigation", { name: "Conversations" });
     expect(await list.isVisible()).toBe(false);

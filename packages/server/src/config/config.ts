@@ -105,6 +105,8 @@ export const ConfigSchema = z.object({
   REQUEST_TIMEOUT_MS: z.coerce.number().int().min(100).default(30_000),
   /** An idle keep-alive connection is closed after this long. */
   KEEP_ALIVE_TIMEOUT_MS: z.coerce.number().int().min(100).default(5_000),
+  /** The built web UI to serve at `/` (default: the workspace's packages/web/dist, when built). */
+  WEB_DIR: optionalText,
   LOG_LEVEL: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"),
   /** `pretty` for people, `json` for log collectors; by default pretty on a terminal only. */
   LOG_FORMAT: z.enum(["json", "pretty"]).optional(),

@@ -13,6 +13,7 @@ import { InputError } from "../errors/input-error.js";
 import { type AppRouter, appRouter } from "../trpc/router.js";
 import { trpcErrorResponse } from "../trpc/trpc.js";
 import { registerRestRoutes } from "./rest-routes.js";
+import { findWebDir, registerWebApp } from "./web-app.js";
 
 export interface AppOptions {
   /** Where log lines go instead of stdout (tests read them). */
@@ -155,7 +156,8 @@ export async function createApp(
     });
   }
 
-  registerRestRoutes(app, services);
+  const webDir = findWebDir(config.WEB_DIR);
+  registerRestRoutes(app, services, webDir === undefined ? undefined : await registerWebApp(app, webDir));
 
   app.get("/metrics", async (_request, reply) =>
     reply.type(services.stats.registry.contentType).send(await services.stats.registry.metrics()),

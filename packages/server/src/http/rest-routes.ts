@@ -5,9 +5,10 @@ import { foldRun } from "../engine/fold-run.js";
 import type { Run } from "../engine/run.js";
 import { InputError } from "../errors/input-error.js";
 import { closeSignal, writeRunAsSse } from "./sse-writer.js";
+import type { WebApp } from "./web-app.js";
 
 /** The seed's REST contract: `/chat/stream`, `/chat`, `/`, `/health`, `/stats`, `/reset-stats`. */
-export function registerRestRoutes(app: FastifyInstance, services: BrookServices): void {
+export function registerRestRoutes(app: FastifyInstance, services: BrookServices, web?: WebApp): void {
   const { engine, stats, config } = services;
 
   // The seed's route: closing the connection aborts the run at once ("可中断").
@@ -25,7 +26,11 @@ export function registerRestRoutes(app: FastifyInstance, services: BrookServices
     return reply.send(await foldRun(run, closeSignal(reply.raw)));
   });
 
-  app.get("/", async (_request, reply) => reply.send(services.info()));
+  // Browsers get the chat UI (when built); every other client the seed's JSON status.
+  app.get("/", async (request, reply) => {
+    reply.header("vary", "accept");
+    return web?.wantsPage(request) ? web.sendPage(reply) : reply.send(services.info());
+  });
   // Draining answers 503 so that load balancers stop sending new work here.
   app.get("/health", async (_request, reply) => {
     const health = services.health();

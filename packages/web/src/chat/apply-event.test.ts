@@ -1,0 +1,72 @@
+import { describe, expect, it } from "vitest";
+import { applyEvent } from "./apply-event.ts";
+import type { Message } from "./conversation.ts";
+
+const usage = {
+  input_tokens: 10,
+  output_tokens: 5,
+  total_tokens: 15,
+  total_cost: 0.0001,
+  estimated: false,
+  priced: true,
+};
+
+function answer(): Message {
+  return { id: "a", role: "assistant", content: "", createdAt: 0, status: "streaming" };
+}
+
+describe("applyEvent", () => {
+  it("builds one tool card per call, completed by its result", () => {
+    let message = answer();
+    message = applyEvent(message, { type: "tool_call", id: "c1", name: "echo", arguments: '{"message":"hi"}' });
+    message = applyEvent(message, { type: "tool_call", id: "c2", name: "get-sum", arguments: '{"a":1,"b":2}' });
+    expect(message.tools).toEqual([
+      { id: "c1", name: "echo", arguments: '{"message":"hi"}' },
+      { id: "c2", name: "get-sum", arguments: '{"a":1,"b":2}' },
+    ]);
+    message = applyEvent(message, { type: "tool_result", id: "c2", name: "get-sum", result: "boom", is_error: true });
+    message = applyEvent(message, { type: "tool_result", id: "c1", name: "echo", result: "Echo: hi", is_error: false });
+    expect(message.tools).toEqual([
+      { id: "c1", name: "echo", arguments: '{"message":"hi"}', result: "Echo: hi", isError: false },
+      { id: "c2", name: "get-sum", arguments: '{"a":1,"b":2}', result: "boom", isError: true },
+    ]);
+  });
+
+  it("keeps a result whose call it never saw", () => {
+    const message = applyEvent(answer(), { type: "tool_result", id: "x", name: "echo", result: "ok", is_error: false });
+    expect(message.tools).toEqual([{ id: "x", name: "echo", arguments: "", result: "ok", isError: false }]);
+  });
+
+  it("ends with the complete event's text, usage and timing", () => {
+    const timing = { ttft_ms: 120, duration_ms: 900, tokens_per_s: 12.5 };
+    const message = applyEvent(
+      { ...answer(), content: "Hel" },
+      { type: "complete", full_content: "Hello", usage, finish_reason: "stop", timing },
+    );
+    expect(message).toMatchObject({ content: "Hello", status: "done", usage, timing });
+  });
+
+  it("marks a cancelled run as stopped and any other error as an error, keeping the partial text", () => {
+    const partial = { ...answer(), content: "Partial" };
+    const cancelled = applyEvent(partial, {
+      type: "error",
+      error: "The run was cancelled.",
+      code: "cancelled",
+      retryable: false,
+      usage,
+    });
+    expect(cancelled).toMatchObject({ status: "stopped", content: "Partial" });
+    const failed = applyEvent(partial, {
+      type: "error",
+      error: "The model server failed.",
+      code: "upstream_error",
+      retryable: true,
+      usage,
+    });
+    expect(failed).toMatchObject({
+      status: "error",
+      content: "Partial",
+      error: { message: "The model server failed.", code: "upstream_error", retryable: true },
+    });
+  });
+});

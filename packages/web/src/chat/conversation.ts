@@ -1,0 +1,46 @@
+import type { ChatEvent, Usage } from "@brook/client";
+
+export type Timing = Extract<ChatEvent, { type: "complete" }>["timing"];
+
+export interface ToolCall {
+  id: string;
+  name: string;
+  /** JSON text, as the model wrote it. */
+  arguments: string;
+  /** Absent while the tool runs. */
+  result?: string;
+  isError?: boolean;
+}
+
+export type MessageStatus = "streaming" | "done" | "stopped" | "error";
+
+export interface Message {
+  id: string;
+  role: "user" | "assistant";
+  content: string;
+  createdAt: number;
+  /** Assistant messages only. */
+  status?: MessageStatus;
+  model?: string;
+  usage?: Usage;
+  timing?: Timing;
+  tools?: ToolCall[];
+  error?: { message: string; code: string; retryable: boolean };
+}
+
+export interface Conversation {
+  id: string;
+  title: string;
+  createdAt: number;
+  updatedAt: number;
+  messages: Message[];
+}
+
+export function newId(): string {
+  return crypto.randomUUID();
+}
+
+export function titleFrom(text: string): string {
+  const line = text.replace(/\s+/g, " ").trim();
+  return line.length > 60 ? `${line.slice(0, 57)}…` : line || "New chat";
+}

@@ -1,0 +1,138 @@
+import type { Stats } from "@brook/client";
+import { CircleAlert, RefreshCw } from "lucide-react";
+import { useCallback, useEffect, useState } from "react";
+import { brook, describeError, isUnauthorized } from "../lib/brook.ts";
+import { formatCost, formatCount, formatMs } from "../lib/format.ts";
+import { buttonStyles, Modal } from "./modal.tsx";
+
+interface StatsDialogProps {
+  open: boolean;
+  onClose(): void;
+  onUnauthorized(retry: () => void): void;
+}
+
+/** The service's statistics since its last reset: requests, tokens, cost, latency, per model. */
+export function StatsDialog({ open, onClose, onUnauthorized }: StatsDialogProps) {
+  const [stats, setStats] = useState<Stats>();
+  const [error, setError] = useState<string>();
+  const [loading, setLoading] = useState(false);
+
+  const load = useCallback(async () => {
+    setLoading(true);
+    setError(undefined);
+    try {
+      setStats(await brook.trpc.stats.get.query());
+    } catch (failure) {
+      if (isUnauthorized(failure)) onUnauthorized(() => void load());
+      setError(describeError(failure).message);
+    } finally {
+      setLoading(false);
+    }
+  }, [onUnauthorized]);
+
+  useEffect(() => {
+    if (open) void load();
+  }, [open, load]);
+
+  const models = Object.entries(stats?.models ?? {}).sort(([, a], [, b]) => b.requests - a.requests);
+  return (
+    <Modal
+      open={open}
+      title="Usage statistics"
+      onClose={onClose}
+      wide
+      footer={
+        <button type="button" className={buttonStyles.secondary} onClick={() => void load()} disabled={loading}>
+          <RefreshCw aria-hidden="true" className={`size-3.5 ${loading ? "animate-spin" : ""}`} />
+          Refresh
+        </button>
+      }
+    >
+      {error !== undefined && (
+        <div
+          role="alert"
+          className="mb-4 flex items-center gap-2 rounded-xl border border-danger/30 bg-danger/5 px-3 py-2 text-sm"
+        >
+          <CircleAlert aria-hidden="true" className="size-4 text-danger" />
+          <span className="flex-1">{error}</span>
+          <button type="button" className="text-xs font-medium underline" onClick={() => void load()}>
+            Retry
+          </button>
+        </div>
+      )}
+      {stats === undefined ? (
+        error === undefined && <p className="text-sm text-muted-foreground">Loading…</p>
+      ) : (
+        <div data-testid="stats" className="space-y-5">
+          <div className="grid grid-cols-2 gap-3 sm:grid-cols-4">
+            <Figure label="Requests" value={formatCount(stats.requests.total)} />
+            <Figure label="Tokens" value={formatCount(stats.tokens.total)} />
+            <Figure label="Cost" value={formatCost(stats.total_cost)} />
+            <Figure label="Active runs" value={formatCount(stats.active_runs)} />
+          </div>
+          <dl className="grid grid-cols-2 gap-x-6 gap-y-1.5 text-sm sm:grid-cols-3">
+            <Row label="Succeeded" value={formatCount(stats.requests.succeeded)} />
+            <Row label="Failed" value={formatCount(stats.requests.failed)} />
+            <Row label="Cancelled" value={formatCount(stats.requests.cancelled)} />
+            <Row label="Streaming" value={formatCount(stats.requests.streaming)} />
+            <Row label="Input tokens" value={formatCount(stats.tokens.input)} />
+            <Row label="Output tokens" value={formatCount(stats.tokens.output)} />
+            <Row label="TTFT p50" value={stats.ttft_ms.p50 === null ? "—" : formatMs(stats.ttft_ms.p50)} />
+            <Row label="TTFT p90" value={stats.ttft_ms.p90 === null ? "—" : formatMs(stats.ttft_ms.p90)} />
+            <Row label="Duration p50" value={stats.duration_ms.p50 === null ? "—" : formatMs(stats.duration_ms.p50)} />
+          </dl>
+          <div>
+            <h3 className="mb-2 text-sm font-medium">Per model</h3>
+            {models.length === 0 ? (
+              <p className="text-sm text-muted-foreground">No requests yet.</p>
+            ) : (
+              <div className="overflow-x-auto rounded-xl border border-border">
+                <table className="w-full text-sm tabular-nums">
+                  <thead className="bg-muted/60 text-left text-xs text-muted-foreground">
+                    <tr>
+                      <th className="px-3 py-2 font-medium">Model</th>
+                      <th className="px-3 py-2 text-right font-medium">Requests</th>
+                      <th className="px-3 py-2 text-right font-medium">In</th>
+                      <th className="px-3 py-2 text-right font-medium">Out</th>
+                      <th className="px-3 py-2 text-right font-medium">Cost</th>
+                    </tr>
+                  </thead>
+                  <tbody>
+                    {models.map(([model, row]) => (
+                      <tr key={model} className="border-t border-border">
+                        <td className="px-3 py-2 font-mono text-xs">{model}</td>
+                        <td className="px-3 py-2 text-right">{formatCount(row.requests)}</td>
+                        <td className="px-3 py-2 text-right">{formatCount(row.input_tokens)}</td>
+                        <td className="px-3 py-2 text-right">{formatCount(row.output_tokens)}</td>
+                        <td className="px-3 py-2 text-right">{formatCost(row.total_cost)}</td>
+                      </tr>
+                    ))}
+                  </tbody>
+                </table>
+              </div>
+            )}
+          </div>
+          <p className="text-xs text-muted-foreground">Since {new Date(stats.since).toLocaleString()}</p>
+        </div>
+      )}
+    </Modal>
+  );
+}
+
+function Figure({ label, value }: { label: string; value: string }) {
+  return (
+    <div className="rounded-xl border border-border bg-surface/50 px-3 py-2.5">
+      <div className="text-xs text-muted-foreground">{label}</div>
+      <div className="text-lg font-semibold tabular-nums">{value}</div>
+    </div>
+  );
+}
+
+function Row({ label, value }: { label: string; value: string }) {
+  return (
+    <div className="flex justify-between gap-2">
+      <dt className="text-muted-foreground">{label}</dt>
+      <dd className="tabular-nums">{value}</dd>
+    </div>
+  );
+}

@@ -1,0 +1,413 @@
+// biome-ignore-all lint/performance/useDomNodeTextContent: these are Playwright locators, whose innerText() follows the layout
+import type { Browser, Page } from "playwright-core";
+import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
+import { type Harness, startDemoBrook, startHarness, until } from "./support/brook-harness.js";
+import { ensureWebBuild, launchChromium, type OpenedPage, openPage } from "./support/browser.js";
+import { toolCallDeltas, untilConnected } from "./support/mcp-harness.js";
+import { type McpTestServer, startMcpTestServer } from "./support/mcp-test-server.js";
+import { startTcpProxy } from "./support/tcp-proxy.js";
+
+const answerMarkdown = [
+  "Here is **a short answer** with code:\n\n",
+  "```ts\n",
+  "const greeting: string = 'hello';\n",
+  "console.log(greeting);\n",
+  "```\n\n",
+  "And a list:\n\n",
+  "- first\n",
+  "- second\n",
+];
+
+/**
+ * Runs in the page: records the last answer's text every 20 ms while it streams, then returns the
+ * samples (sampling inside the page sees every repaint, whatever the test process is doing).
+ */
+const samplingScript = `new Promise((resolve) => {
+  const seen = [];
+  const timer = setInterval(() => {
+    const answer = [...document.querySelectorAll('[data-role="assistant"]')].at(-1);
+    if (answer?.getAttribute("data-status") !== "streaming") {
+      clearInterval(timer);
+      resolve(seen);
+    } else {
+      seen.push(answer.querySelector('[data-testid="answer"]')?.textContent ?? "");
+    }
+  }, 20);
+})`;
+
+function composer(page: Page) {
+  return page.getByRole("textbox", { name: "Message" });
+}
+
+function answers(page: Page) {
+  return page.locator('[data-role="assistant"]');
+}
+
+async function send(page: Page, text: string): Promise<void> {
+  await composer(page).fill(text);
+  await composer(page).press("Enter");
+}
+
+/** Waits until the last answer has finished (its usage line is shown). */
+async function waitForAnswer(page: Page): Promise<void> {
+  await answers(page).last().locator('[data-testid="usage"]').waitFor({ timeout: 15_000 });
+}
+
+describe("web UI in headless Chromium", () => {
+  let browser: Browser;
+  let harness: Harness;
+  let opened: OpenedPage | undefined;
+
+  beforeAll(async () => {
+    ensureWebBuild();
+    [browser, harness] = await Promise.all([launchChromium(), startHarness()]);
+  }, 180_000);
+  afterAll(async () => {
+    await browser?.close();
+    await harness?.close();
+  });
+  afterEach(async () => {
+    // Every test ends with a page that logged no error.
+    const errors = opened?.errors ?? [];
+    await opened?.close();
+    opened = undefined;
+    expect(errors).toEqual([]);
+  });
+
+  async function open(options: Parameters<typeof openPage>[2] = {}): Promise<Page> {
+    opened = await openPage(browser, harness.url, options);
+    return opened.page;
+  }
+
+  it("serves the app to browsers at / and keeps JSON for other clients", async () => {
+    const json = await fetch(`${harness.url}/`, { headers: { accept: "application/json" } });
+    expect(json.headers.get("content-type")).toMatch(/^application\/json/);
+    expect(await json.json()).toMatchObject({ name: "Brook", status: "running" });
+
+    const page = await open();
+    expect(await page.title()).toBe("Brook");
+    await composer(page).waitFor();
+    // Ready to type at once.
+    expect(await page.evaluate("document.activeElement?.getAttribute('aria-label')")).toBe("Message");
+    const asset = (await page.locator("script[src]").getAttribute("src")) ?? "";
+    expect(asset).toMatch(/^\/assets\/.+\.js$/);
+    const script = await fetch(`${harness.url}${asset}`);
+    expect(script.status).toBe(200);
+    expect(script.headers.get("cache-control")).toContain("immutable");
+    await script.arrayBuffer();
+    const missing = await fetch(`${harness.url}/assets/nothing-here.js`);
+    expect(missing.status).toBe(404);
+    expect(await missing.json()).toMatchObject({ code: "not_found" });
+  });
+
+  it("streams the answer progressively as Markdown, then shows usage and timing", async () => {
+    harness.upstream.enqueue({
+      text: answerMarkdown.join(""),
+      delayMs: 60,
+      usage: { prompt_tokens: 42, completion_tokens: 17 },
+    });
+    const page = await open();
+    await send(page, "Show me some code");
+    expect(await page.locator('[data-role="user"]').innerText()).toBe("Show me some code");
+    await page.getByRole("button", { name: "Stop" }).waitFor();
+
+    const answer = answers(page).last();
+    // Sample the answer in the page while it streams: it must grow in several steps.
+    const samples: string[] = await page.evaluate(samplingScript);
+    const distinct = [...new Set(samples.filter((sample) => sample !== ""))];
+    expect(distinct.length).toBeGreaterThanOrEqual(3);
+    expect(distinct[0]?.length).toBeLessThan(distinct.at(-1)?.length ?? 0);
+
+    await waitForAnswer(page);
+    await opened?.screenshot("answer-light-wide");
+    // Markdown, not raw text: bold, a highlighted code block, a list.
+    expect(await answer.locator('[data-streamdown="strong"]').first().innerText()).toBe("a short answer");
+    await answer.locator("pre code span[style*='--shiki-dark']").first().waitFor();
+    expect(await answer.locator("pre").innerText()).toContain("console.log(greeting);");
+    expect(await answer.locator("li").allInnerTexts()).toEqual(["first", "second"]);
+    expect(await answer.innerText()).not.toContain("```");
+
+    const usage = await answer.locator('[data-testid="usage"]').innerText();
+    expect(usage).toContain("42 in");
+    expect(usage).toContain("17 out");
+    expect(usage).toMatch(/\$\d/);
+    expect(usage).toMatch(/TTFT \d+(\.\d+)? m?s/);
+    expect(usage).toMatch(/\d+(\.\d)? tok\/s/);
+    expect(usage).toContain("gpt-4o-mini");
+
+    // The Send button is back, and Copy puts the Markdown on the clipboard.
+    await page.getByRole("button", { name: "Send" }).waitFor();
+    await answer.getByRole("button", { name: "Copy", exact: true }).click();
+    expect(await page.evaluate("navigator.clipboard.readText()")).toBe(answerMarkdown.join(""));
+  });
+
+  it("Stop aborts the model call and keeps the partial answer, marked as stopped", async () => {
+    harness.upstream.enqueue({ tokens: 400, delayMs: 50 });
+    const abortedBefore = harness.upstream.abortedCount();
+    const page = await open();
+    await send(page, "Count for a long time");
+    const answer = answers(page).last();
+    await until(async () => (await answer.innerText()).includes("tok5"), 10_000);
+    expect(harness.upstream.openStreams()).toBe(1);
+    await opened?.screenshot("streaming-light-wide");
+
+    await page.getByRole("button", { name: "Stop" }).click();
+    await until(() => harness.upstream.abortedCount() === abortedBefore + 1, 5_000);
+    await harness.upstream.waitIdle();
+    await answer.locator('[data-testid="stopped"]').waitFor();
+    await page.getByRole("button", { name: "Send" }).waitFor();
+
+    const partial = await answer.innerText();
+    expect(partial).toContain("tok0 tok1");
+    expect(partial).not.toContain("tok399");
+    await page.waitForTimeout(300);
+    expect(await answer.innerText()).toBe(partial);
+    await opened?.screenshot("stopped-light-wide");
+  });
+
+  it("sends the history with the second turn, and keeps the conversation across a reload", async () => {
+    harness.upstream.enqueue({ text: "Paris is the capital of France." }, { text: "About 2.1 million people." });
+    const page = await open({ colorScheme: "dark" });
+    await send(page, "What is the capital of France?");
+    await waitForAnswer(page);
+
+    // Shift+Enter adds a line; Enter sends.
+    await composer(page).fill("How many people");
+    await composer(page).press("Shift+Enter");
+    await composer(page).pressSequentially("live there?");
+    await composer(page).press("Enter");
+    await until(async () => (await answers(page).count()) === 2);
+    await waitForAnswer(page);
+
+    const request = harness.upstream.requests.at(-1)?.body;
+    expect(request.messages.slice(-3)).toEqual([
+      { role: "user", content: "What is the capital of France?" },
+      { role: "assistant", content: "Paris is the capital of France." },
+      { role: "user", content: "How many people\nlive there?" },
+    ]);
+    await opened?.screenshot("two-turns-dark-wide");
+
+    await page.reload();
+    await until(async () => (await answers(page).count()) === 2);
+    expect(await page.locator('[data-role="user"]').allInnerTexts()).toEqual([
+      "What is the capital of France?",
+      "How many people\nlive there?",
+    ]);
+    expect(await answers(page).last().innerText()).toContain("About 2.1 million people.");
+    await answers(page).last().locator('[data-testid="usage"]').waitFor();
+
+    // New chat empties the view; the list of conversations brings this one back.
+    await page.getByRole("button", { name: "New chat" }).click();
+    expect(await answers(page).count()).toBe(0);
+    const past = page.getByRole("navigation", { name: "Conversations" }).getByRole("button", {
+      name: /^What is the capital of France\?/,
+    });
+    await past.click();
+    await until(async () => (await answers(page).count()) === 2);
+  });
+
+  it("shows an error where it happened and retries it", async () => {
+    harness.upstream.enqueue(
+      { status: 500, errorMessage: "the model server fell over" },
+      { text: "Second try worked." },
+    );
+    const page = await open();
+    await send(page, "Please fail once");
+    const alert = answers(page).last().getByRole("alert");
+    await alert.waitFor();
+    expect(await alert.innerText()).toMatch(/model server/i);
+    await opened?.screenshot("error-light-wide");
+
+    await alert.getByRole("button", { name: "Retry" }).click();
+    await waitForAnswer(page);
+    expect(await answers(page).count()).toBe(1);
+    expect(await answers(page).last().innerText()).toContain("Second try worked.");
+    // The retry asked the same question again.
+    expect(harness.upstream.requests.at(-1)?.body.messages.at(-1)).toEqual({
+      role: "user",
+      content: "Please fail once",
+    });
+  });
+
+  it("regenerates the last answer", async () => {
+    harness.upstream.enqueue({ text: "First version." }, { text: "Second version." });
+    const page = await open();
+    await send(page, "Say something");
+    await waitForAnswer(page);
+    await answers(page).last().getByRole("button", { name: "Regenerate" }).click();
+    await until(async () => (await answers(page).last().innerText()).includes("Second version."));
+    await waitForAnswer(page);
+    expect(await answers(page).count()).toBe(1);
+    expect(harness.upstream.requests.at(-1)?.body.messages.at(-1)).toEqual({ role: "user", content: "Say something" });
+  });
+
+  it("sends the system prompt, model and temperature from the settings", async () => {
+    harness.upstream.enqueue({ text: "Arr." });
+    const page = await open();
+    await page.getByRole("button", { name: "Settings" }).click();
+    const dialog = page.getByRole("dialog", { name: "Settings" });
+    await dialog.getByLabel("System prompt").fill("You are a pirate.");
+    await dialog.getByLabel("Model").fill("pirate-model");
+    await dialog.getByLabel("Temperature").fill("0.3");
+    await opened?.screenshot("settings-light-wide");
+    await dialog.getByRole("button", { name: "Save" }).click();
+    await dialog.waitFor({ state: "hidden" });
+
+    await send(page, "Hello");
+    await waitForAnswer(page);
+    const body = harness.upstream.requests.at(-1)?.body;
+    expect(body.model).toBe("pirate-model");
+    expect(body.temperature).toBe(0.3);
+    expect(body.messages[0]).toEqual({ role: "system", content: "You are a pirate." });
+
+    // Settings are kept across reloads.
+    await page.reload();
+    await page.getByRole("button", { name: "Settings" }).click();
+    expect(await page.getByRole("dialog", { name: "Settings" }).getByLabel("Model").inputValue()).toBe("pirate-model");
+  });
+
+  it("shows the service statistics, per model", async () => {
+    harness.upstream.enqueue({ text: "Counted." });
+    const page = await open();
+    await send(page, "Count this request");
+    await waitForAnswer(page);
+    await page.getByRole("button", { name: "Statistics" }).click();
+    const stats = page.getByRole("dialog", { name: "Usage statistics" }).locator('[data-testid="stats"]');
+    await stats.waitFor();
+    const text = await stats.innerText();
+    expect(text).toMatch(/Requests\s*[1-9]/);
+    expect(text).toContain("gpt-4o-mini");
+    await opened?.screenshot("stats-light-wide");
+  });
+
+  it("is usable on a narrow screen in dark mode: the conversation list opens as a drawer", async () => {
+    harness.upstream.enqueue({ chunks: answerMarkdown });
+    const page = await open({ viewport: { width: 390, height: 844 }, colorScheme: "dark", isMobile: true });
+    await send(page, "A phone-sized question");
+    await waitForAnswer(page);
+    await answers(page).last().locator("pre code span[style*='--shiki-dark']").first().waitFor();
+    await opened?.screenshot("answer-dark-narrow");
+    const list = page.getByRole("navigation", { name: "Conversations" });
+    expect(await list.isVisible()).toBe(false);
+    await page.getByRole("button", { name: "Conversations" }).click();
+    await list.getByRole("button", { name: /^A phone-sized question/ }).waitFor();
+    await opened?.screenshot("drawer-dark-narrow");
+    await page.keyboard.press("Escape");
+    await list.waitFor({ state: "hidden" });
+  });
+
+  it("resumes a dropped connection without calling the model again", async () => {
+    const proxy = await startTcpProxy(Number(new URL(harness.url).port));
+    try {
+      harness.upstream.enqueue({ tokens: 40, delayMs: 60 });
+      const requestsBefore = harness.upstream.requests.length;
+      opened = await openPage(browser, proxy.url());
+      const page = opened.page;
+      await send(page, "Keep going through a network hiccup");
+      const answer = answers(page).last();
+      await until(async () => (await answer.innerText()).includes("tok3"), 10_000);
+      proxy.cutAll();
+      await waitForAnswer(page);
+      const text = await answer.innerText();
+      expect(text).toContain(Array.from({ length: 40 }, (_, i) => `tok${i}`).join(" "));
+      expect(harness.upstream.requests.length).toBe(requestsBefore + 1);
+      // The browser reports the cut connection itself; nothing else may be logged.
+      opened.errors.splice(0, opened.errors.length, ...opened.errors.filter((error) => !/net::ERR_/.test(error)));
+    } finally {
+      await opened?.close();
+      await proxy.close();
+    }
+  });
+});
+
+describe("web UI in demo mode", () => {
+  let browser: Browser;
+  let demo: Awaited<ReturnType<typeof startDemoBrook>>;
+  beforeAll(async () => {
+    ensureWebBuild();
+    [browser, demo] = await Promise.all([launchChromium(), startDemoBrook()]);
+  }, 180_000);
+  afterAll(async () => {
+    await browser?.close();
+    await demo?.close();
+  });
+
+  it("explains in a banner how to configure a real model", async () => {
+    const opened = await openPage(browser, demo.url);
+    try {
+      const banner = opened.page.getByRole("note").filter({ hasText: "Demo mode" });
+      await banner.waitFor();
+      const text = await banner.innerText();
+      expect(text).toContain("OPENAI_API_KEY");
+      expect(text).toContain("OPENAI_BASE_URL");
+      await send(opened.page, "Hello demo");
+      await waitForAnswer(opened.page);
+      await opened.screenshot("demo-light-wide");
+      expect(opened.errors).toEqual([]);
+    } finally {
+      await opened.close();
+    }
+  });
+});
+
+describe("web UI with MCP tools", () => {
+  let browser: Browser;
+  let mcp: McpTestServer;
+  let harness: Harness;
+  beforeAll(async () => {
+    ensureWebBuild();
+    mcp = await startMcpTestServer();
+    [browser, harness] = await Promise.all([launchChromium(), startHarness({ MCP_URL: mcp.url })]);
+    await untilConnected(harness.url);
+  }, 180_000);
+  afterAll(async () => {
+    await browser?.close();
+    await harness?.close();
+    await mcp?.close();
+  });
+
+  it("shows each tool call as a collapsible card with its arguments and result or error", async () => {
+    harness.upstream.enqueue(
+      {
+        toolCallDeltas: toolCallDeltas([
+          { name: "add", arguments: '{"a":2,"b":3}' },
+          { name: "fail", arguments: "{}" },
+        ]),
+      },
+      // The model's second turn, once it has the tools' results.
+      { afterTools: { text: "2 + 3 = **5**. The other tool failed." } },
+    );
+    const opened = await openPage(browser, harness.url, { colorScheme: "dark" });
+    try {
+      const { page } = opened;
+      await send(page, "Add 2 and 3, then try the failing tool");
+      await waitForAnswer(page);
+      expect(mcp.log.calls.map((call) => call.name).sort()).toEqual(["add", "fail"]);
+
+      const cards = answers(page).last().locator('[data-testid="tool-card"]');
+      expect(await cards.count()).toBe(2);
+      const add = cards.filter({ hasText: "add" });
+      const fail = cards.filter({ hasText: "fail" });
+      expect(await add.getAttribute("data-state")).toBe("done");
+      expect(await fail.getAttribute("data-state")).toBe("error");
+      expect(await answers(page).last().locator('[data-testid="answer"]').innerText()).toContain("2 + 3 = 5.");
+
+      // Collapsed until opened, by mouse or keyboard.
+      expect(await add.getByText("Result").isVisible()).toBe(false);
+      await add.locator("summary").click();
+      await fail.locator("summary").press("Enter");
+      expect(await add.locator("pre").first().innerText()).toBe('{\n  "a": 2,\n  "b": 3\n}');
+      expect(await add.locator("pre").nth(1).innerText()).toBe("5");
+      expect(await fail.innerText()).toContain("Error");
+      expect(await fail.innerText()).toContain("the disk is on fire");
+      await opened.screenshot("tool-cards-dark-wide");
+
+      // The cards are part of the stored conversation.
+      await page.reload();
+      await answers(page).last().locator('[data-testid="tool-card"]').nth(1).waitFor();
+      expect(opened.errors).toEqual([]);
+    } finally {
+      await opened.close();
+    }
+  });
+});

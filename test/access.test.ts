@@ -8,6 +8,7 @@ import { describe, expect, it } from "vitest";
 import { contentOf, streamEvents } from "./support/brook-harness.js";
 import { startFakeUpstream } from "./support/fake-upstream.js";
 import { afterThisTest, harness } from "./support/per-test.js";
+import { trpcFailure } from "./support/trpc-failure.js";
 import { readTracked } from "./support/trpc-reader.js";
 
 const key = "brook-test-key-0123456789";
@@ -15,15 +16,6 @@ const auth = { authorization: `Bearer ${key}` };
 
 async function refusal(response: Response) {
   return { status: response.status, headers: response.headers, body: ErrorBody.parse(await response.json()) };
-}
-
-async function trpcFailure(promise: Promise<unknown>): Promise<TRPCClientError<AppRouter>> {
-  const error = await promise.then(
-    () => undefined,
-    (caught: unknown) => caught,
-  );
-  expect(error).toBeInstanceOf(TRPCClientError);
-  return error as TRPCClientError<AppRouter>;
 }
 
 describe("API keys (BROOK_API_KEYS)", () => {

@@ -1,9 +1,10 @@
 import { type AppRouter, createBrookClient } from "@brook/client";
 import { ErrorBody } from "@brook/shared";
-import { TRPCClientError } from "@trpc/client";
+import type { TRPCClientError } from "@trpc/client";
 import { describe, expect, it } from "vitest";
 import { streamEvents, until } from "./support/brook-harness.js";
 import { afterThisTest, harness } from "./support/per-test.js";
+import { trpcFailure } from "./support/trpc-failure.js";
 import { readTracked } from "./support/trpc-reader.js";
 
 const json = { "content-type": "application/json" };
@@ -15,15 +16,6 @@ async function post(url: string, path: string, body: unknown, headers: Record<st
     body: JSON.stringify(body),
   });
   return { response, body: response.headers.get("content-type")?.includes("json") ? await response.json() : undefined };
-}
-
-async function trpcFailure(promise: Promise<unknown>): Promise<TRPCClientError<AppRouter>> {
-  const error = await promise.then(
-    () => undefined,
-    (caught: unknown) => caught,
-  );
-  expect(error).toBeInstanceOf(TRPCClientError);
-  return error as TRPCClientError<AppRouter>;
 }
 
 describe("concurrency cap (MAX_CONCURRENT_RUNS)", () => {

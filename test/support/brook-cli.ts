@@ -1,10 +1,7 @@
 import { type ChildProcess, spawn } from "node:child_process";
-import { createRequire } from "node:module";
-import { fileURLToPath, pathToFileURL } from "node:url";
+import { sourceEntryArgs } from "./source-entry.js";
 
-const rootRequire = createRequire(fileURLToPath(new URL("../../package.json", import.meta.url)));
-const tsxLoader = pathToFileURL(rootRequire.resolve("tsx")).href;
-const cliSource = fileURLToPath(new URL("../../packages/client/src/cli/main.ts", import.meta.url));
+const cliSourceArgs = sourceEntryArgs("packages/client/src/cli/main.ts");
 
 export interface CliProcess {
   child: ChildProcess;
@@ -26,7 +23,7 @@ export interface CliOptions {
 
 /** Runs the real `brook` entry point (`src/cli/main.ts`, as `pnpm brook` does) in a child process. */
 export function spawnBrookCli(args: readonly string[], options: CliOptions = {}): CliProcess {
-  const child = spawn(process.execPath, ["--conditions=@brook/source", "--import", tsxLoader, cliSource, ...args], {
+  const child = spawn(process.execPath, [...cliSourceArgs, ...args], {
     env: { PATH: process.env.PATH ?? "", HOME: process.env.HOME ?? "", ...options.env },
     stdio: ["pipe", "pipe", "pipe"],
   });

@@ -1,10 +1,7 @@
 import { type ChildProcess, spawn } from "node:child_process";
-import { createRequire } from "node:module";
-import { fileURLToPath, pathToFileURL } from "node:url";
+import { sourceEntryArgs } from "./source-entry.js";
 
-const rootRequire = createRequire(fileURLToPath(new URL("../../package.json", import.meta.url)));
-const tsxLoader = pathToFileURL(rootRequire.resolve("tsx")).href;
-const mainSource = fileURLToPath(new URL("../../packages/server/src/main.ts", import.meta.url));
+const mainSourceArgs = sourceEntryArgs("packages/server/src/main.ts");
 
 export interface ServerProcess {
   child: ChildProcess;
@@ -17,7 +14,7 @@ export interface ServerProcess {
 
 /** Runs Brook's real entry point (`src/main.ts`) as a child process, the way `pnpm start` does. */
 export function spawnServer(env: Record<string, string>, cwd?: string): ServerProcess {
-  const child = spawn(process.execPath, ["--conditions=@brook/source", "--import", tsxLoader, mainSource], {
+  const child = spawn(process.execPath, mainSourceArgs, {
     cwd,
     env: { PATH: process.env.PATH ?? "", HOME: process.env.HOME ?? "", ...env },
     stdio: ["ignore", "pipe", "pipe"],

@@ -7,13 +7,28 @@ import { readFileSync } from "node:fs";
 import { createRequire } from "node:module";
 import { createServer } from "node:net";
 import { fileURLToPath, pathToFileURL } from "node:url";
-import type { ProbeMemory, ProbeQuestion } from "./brook-probe.js";
 
 const rootRequire = createRequire(fileURLToPath(new URL("../../package.json", import.meta.url)));
 const tsxLoader = pathToFileURL(rootRequire.resolve("tsx")).href;
-const brookMain = fileURLToPath(new URL("../../packages/server/src/main.ts", import.meta.url));
+const brookSource = fileURLToPath(new URL("../../packages/server/src/main.ts", import.meta.url));
+const brookBuild = fileURLToPath(new URL("../../packages/server/dist/main.js", import.meta.url));
 const upstreamMain = fileURLToPath(new URL("./bench-upstream.ts", import.meta.url));
-const probe = pathToFileURL(fileURLToPath(new URL("./brook-probe.ts", import.meta.url))).href;
+const probe = new URL("./brook-probe.mjs", import.meta.url).href;
+
+/** What `brook-probe.mjs` answers. */
+type ProbeQuestion =
+  | { type: "memory"; gc: boolean }
+  | { type: "cpu" }
+  | { type: "profile-start" }
+  | { type: "profile-stop"; path: string };
+
+export interface ProbeMemory {
+  rss: number;
+  heapUsed: number;
+  heapTotal: number;
+  external: number;
+  arrayBuffers: number;
+}
 
 export interface UpstreamProcess {
   url: string;
@@ -43,28 +58,33 @@ export interface BrookProcess {
   stop(): Promise<void>;
 }
 
-export async function startBrook(upstreamUrl: string, env: Record<string, string> = {}): Promise<BrookProcess> {
+/**
+ * Starts Brook as `pnpm start` does: from its build (`dist`, as in production), or from its
+ * sources through tsx (no build needed; tsx adds a little per-call overhead of its own).
+ */
+export async function startBrook(
+  upstreamUrl: string,
+  from: "build" | "source",
+  env: Record<string, string> = {},
+): Promise<BrookProcess> {
   const port = await freePort();
-  const child = spawn(
-    process.execPath,
-    ["--expose-gc", "--conditions=@brook/source", "--import", tsxLoader, "--import", probe, brookMain],
-    {
-      env: {
-        PATH: process.env.PATH ?? "",
-        HOME: process.env.HOME ?? "",
-        NODE_ENV: "production",
-        LOG_LEVEL: "warn",
-        LOG_FORMAT: "json",
-        PORT: String(port),
-        HOST: "127.0.0.1",
-        OPENAI_BASE_URL: upstreamUrl,
-        OPENAI_API_KEY: "bench",
-        OPENAI_MODEL: "gpt-4o-mini",
-        ...env,
-      },
-      stdio: ["ignore", "inherit", "inherit", "ipc"],
+  const entry = from === "build" ? [brookBuild] : ["--conditions=@brook/source", "--import", tsxLoader, brookSource];
+  const child = spawn(process.execPath, ["--expose-gc", "--import", probe, ...entry], {
+    env: {
+      PATH: process.env.PATH ?? "",
+      HOME: process.env.HOME ?? "",
+      NODE_ENV: "production",
+      LOG_LEVEL: "warn",
+      LOG_FORMAT: "json",
+      PORT: String(port),
+      HOST: "127.0.0.1",
+      OPENAI_BASE_URL: upstreamUrl,
+      OPENAI_API_KEY: "bench",
+      OPENAI_MODEL: "gpt-4o-mini",
+      ...env,
     },
-  );
+    stdio: ["ignore", "inherit", "inherit", "ipc"],
+  });
   const pending = new Map<number, { resolve: (value: unknown) => void; reject: (error: Error) => void }>();
   let nextId = 0;
   child.on("message", (message: { id: number; value?: unknown; error?: string }) => {

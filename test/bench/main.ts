@@ -3,6 +3,7 @@
  * processes, drives both from this one, and writes test/bench/results/latest.{json,md}.
  *
  *   --quick            a smaller run (about two minutes)
+ *   --source           run Brook from its sources (tsx) instead of building it first
  *   --only=a,b         only these sections: ttft, relay, capacity, paths, soak
  *   --steps=1000,5000  the capacity steps
  *   --soak=N           soak requests
@@ -10,6 +11,7 @@
  *   --readme           put the table in README.md
  *   --out=DIR          where results go (default test/bench/results)
  */
+import { execFileSync } from "node:child_process";
 import { mkdirSync, writeFileSync } from "node:fs";
 import { createServer } from "node:net";
 import { cpus, platform, release } from "node:os";
@@ -36,6 +38,8 @@ type Section = (typeof sections)[number];
 export interface BenchOptions {
   config: BenchConfig;
   mode: "full" | "quick";
+  /** Run Brook from `dist` (build it first) or from its sources. */
+  brookFrom: "build" | "source";
   only: readonly Section[];
   /** Record a CPU profile of Brook during this section, into `profileDir`. */
   profile?: { section: Section; dir: string };
@@ -55,13 +59,14 @@ export async function runBench(options: BenchOptions): Promise<Results> {
     node: process.version,
     platform: `${platform()} ${release()}`,
     mode: options.mode,
+    brook: options.brookFrom,
     fileLimit,
   };
   log(
     `${machine.cores} cores (${machine.cpu}), Node ${machine.node}; open-file limit ${fileLimit}; ${sourceAddresses.length} source address(es)`,
   );
   const upstream = await startUpstream();
-  const brook = await startBrook(upstream.url);
+  const brook = await startBrook(upstream.url, options.brookFrom);
   const context: Context = {
     targets: { upstreamUrl: upstream.url, brookUrl: brook.url },
     brook,
@@ -121,6 +126,7 @@ async function main(): Promise<void> {
   const { values } = parseArgs({
     options: {
       quick: { type: "boolean", default: false },
+      source: { type: "boolean", default: false },
       only: { type: "string" },
       steps: { type: "string" },
       soak: { type: "string" },
@@ -144,7 +150,12 @@ async function main(): Promise<void> {
   if (profileSection !== undefined) mkdirSync(profileDir, { recursive: true });
 
   const startedAt = Date.now();
+  if (!values.source) {
+    console.log("Building Brook (pnpm build of shared and server)…");
+    execFileSync("pnpm", ["--filter=@brook/shared", "--filter=@brook/server", "run", "build"], { stdio: "inherit" });
+  }
   const results = await runBench({
+    brookFrom: values.source ? "source" : "build",
     config,
     mode,
     only,

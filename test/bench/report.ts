@@ -8,6 +8,7 @@ export interface Machine {
   node: string;
   platform: string;
   mode: "full" | "quick";
+  brook: "build" | "source";
   fileLimit: number;
 }
 
@@ -29,14 +30,11 @@ const count = (value: number | undefined) => (value === undefined ? "–" : valu
 
 export function toMarkdown(results: Results): string {
   const { machine } = results;
-  const lines: string[] = [];
-  lines.push(
+  const intro =
     `Measured ${machine.date.slice(0, 10)} on ${machine.cores} cores (${machine.cpu}), Node ${machine.node}, ${machine.platform}` +
-      ` (\`pnpm bench${machine.mode === "quick" ? " --quick" : ""}\`). The fake upstream, Brook and the load generator share the machine.`,
-  );
-  lines.push("");
-  lines.push("| Measure | Target | Brook | Details |");
-  lines.push("| --- | --- | --- | --- |");
+    ` (\`pnpm bench${machine.mode === "quick" ? " --quick" : ""}\`). The fake upstream, Brook and the load generator share the machine.`;
+  const rows: string[][] = [];
+  const lines = { push: (line: string) => rows.push(line.slice(2, -2).split(" | ")) };
   for (const row of results.ttft ?? []) {
     const target = row.concurrency === 32 ? "≤ 0.5 ms / ≤ 3 ms" : "";
     const pacing = row.delayMs > 0 ? `, ${row.tokens} tokens ${row.delayMs} ms apart` : "";
@@ -75,7 +73,17 @@ export function toMarkdown(results: Results): string {
       `| Soak: ${count(soak.requests)} short streams, heap and RSS growth | none | ${soak.heapGrowthMb} MB heap, ${soak.rssGrowthMb} MB RSS | ${soak.errors} errors at ${count(soak.requestsPerSecond)} req/s; heap ${soak.heapBeforeMb} → ${soak.heapAfterMb} MB, RSS ${soak.rssBeforeMb} → ${soak.rssAfterMb} MB (after a full GC) |`,
     );
   }
-  return `${lines.join("\n")}\n`;
+  return `${intro}\n\n${table(["Measure", "Target", "Brook", "Details"], rows)}`;
+}
+
+/** A Markdown table with padded columns, as the formatter writes it. */
+function table(header: string[], rows: string[][]): string {
+  const widths = header.map((title, column) =>
+    Math.max(3, title.length, ...rows.map((row) => (row[column] ?? "").length)),
+  );
+  const line = (cells: string[]) =>
+    `| ${widths.map((width, column) => (cells[column] ?? "").padEnd(width)).join(" | ")} |`;
+  return `${[line(header), line(widths.map((width) => "-".repeat(width))), ...rows.map(line)].join("\n")}\n`;
 }
 
 const begin = "<!-- bench:begin -->";

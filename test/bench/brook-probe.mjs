@@ -1,33 +1,20 @@
 /**
  * Preloaded into the Brook process the benchmark starts (`--import`): answers the benchmark's
  * questions over the IPC channel (memory after a full GC, CPU time) and records CPU profiles on
- * request. Nothing is exposed over HTTP, and Brook's own code is not touched.
+ * request. Nothing is exposed over HTTP, and Brook's own code is not touched. Plain JavaScript,
+ * so that Brook runs from its build with no loader.
  */
 import { writeFileSync } from "node:fs";
 import { Session } from "node:inspector/promises";
 
-export type ProbeQuestion =
-  | { type: "memory"; gc: boolean }
-  | { type: "cpu" }
-  | { type: "profile-start" }
-  | { type: "profile-stop"; path: string };
+/** @type {Session | undefined} */
+let session;
 
-export type ProbeRequest = ProbeQuestion & { id: number };
-
-export interface ProbeMemory {
-  rss: number;
-  heapUsed: number;
-  heapTotal: number;
-  external: number;
-  arrayBuffers: number;
-}
-
-let session: Session | undefined;
-
-async function answer(request: ProbeRequest): Promise<unknown> {
+/** @param {{ type: string, gc?: boolean, path?: string }} request */
+async function answer(request) {
   switch (request.type) {
     case "memory": {
-      const gc = (globalThis as { gc?: () => void }).gc;
+      const gc = /** @type {{ gc?: () => void }} */ (globalThis).gc;
       if (request.gc && gc !== undefined) {
         // Twice: the first pass may only queue finalizers.
         gc();
@@ -35,7 +22,7 @@ async function answer(request: ProbeRequest): Promise<unknown> {
         gc();
       }
       const { rss, heapUsed, heapTotal, external, arrayBuffers } = process.memoryUsage();
-      return { rss, heapUsed, heapTotal, external, arrayBuffers } satisfies ProbeMemory;
+      return { rss, heapUsed, heapTotal, external, arrayBuffers };
     }
     case "cpu":
       return process.cpuUsage();
@@ -49,19 +36,21 @@ async function answer(request: ProbeRequest): Promise<unknown> {
     case "profile-stop": {
       if (session === undefined) return false;
       const { profile } = await session.post("Profiler.stop");
-      writeFileSync(request.path, JSON.stringify(profile));
+      writeFileSync(String(request.path), JSON.stringify(profile));
       session.disconnect();
       session = undefined;
       return true;
     }
+    default:
+      throw new Error(`unknown probe request ${request.type}`);
   }
 }
 
 if (process.send !== undefined) {
-  process.on("message", (request: ProbeRequest) => {
+  process.on("message", (/** @type {{ id: number, type: string }} */ request) => {
     answer(request).then(
       (value) => process.send?.({ id: request.id, value }),
-      (error: unknown) => process.send?.({ id: request.id, error: String(error) }),
+      (error) => process.send?.({ id: request.id, error: String(error) }),
     );
   });
   // The IPC channel must not keep Brook alive on its own.

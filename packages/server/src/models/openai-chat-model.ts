@@ -1,5 +1,6 @@
 import OpenAI from "openai";
 import type { ChatModel, ModelCall, ModelPart } from "./chat-model.js";
+import { completionChunks } from "./completion-chunks.js";
 import { retryDelayMs, waitBeforeRetry } from "./retry.js";
 import { toBrookError } from "./upstream-errors.js";
 
@@ -35,9 +36,9 @@ export class OpenAIChatModel implements ChatModel {
     const { signal } = call;
     let finished = false;
     try {
-      const stream = await this.#open(call);
+      const response = await this.#open(call);
       yield { type: "accepted" };
-      for await (const chunk of stream) {
+      for await (const chunk of completionChunks(response)) {
         // Cheap shape checks stand in for a schema parse on this per-token path.
         const choice = Array.isArray(chunk.choices) ? chunk.choices[0] : undefined;
         const text = choice?.delta?.content;
@@ -74,7 +75,8 @@ export class OpenAIChatModel implements ChatModel {
     };
     for (let attempt = 0; ; attempt += 1) {
       try {
-        return await this.#client.chat.completions.create(body, { signal: call.signal, maxRetries: 0 });
+        // The raw response: its chunks are read by completionChunks, not by the SDK's Stream.
+        return await this.#client.chat.completions.create(body, { signal: call.signal, maxRetries: 0 }).asResponse();
       } catch (error) {
         const retry = attempt < this.#maxRetries && !call.signal.aborted && worthRetrying(error, call.signal);
         const delayMs = retry ? retryDelayMs(error, attempt) : undefined;

@@ -59,12 +59,13 @@ export interface BrookProcess {
 }
 
 /**
- * Starts Brook as `pnpm start` does: from its build (`dist`, as in production), or from its
- * sources through tsx (no build needed; tsx adds a little per-call overhead of its own).
+ * Starts Brook as `pnpm start` does: from its build (`dist`, as in production), from its
+ * sources through tsx (no build needed; tsx adds a little per-call overhead of its own), or
+ * from another build's `main.js` (to compare two versions side by side).
  */
 export async function startBrook(
   upstreamUrl: string,
-  from: "build" | "source",
+  from: "build" | "source" | { main: string },
   env: Record<string, string> = {},
 ): Promise<BrookProcess> {
   const port = await freePort();

@@ -41,6 +41,8 @@ const markers: Record<"direct" | "brook", { content: string; success: string; fa
   brook: { content: '"type":"content"', success: '"type":"complete"', failure: '"type":"error"' },
 };
 
+const idleTimeoutMs = 60_000;
+
 export function newAgent(): Agent {
   return new Agent({ keepAlive: true, maxSockets: Number.POSITIVE_INFINITY, keepAliveMsecs: 30_000 });
 }
@@ -168,6 +170,8 @@ export function runRequest(
       },
     );
     req.once("error", (error) => finish((error as NodeJS.ErrnoException).code ?? error.message));
+    // A stream silent this long is stuck: it counts as an error instead of hanging the run.
+    req.setTimeout(idleTimeoutMs, () => req.destroy(new Error(`no data for ${idleTimeoutMs / 1000} s`)));
     req.end(body);
   });
 }

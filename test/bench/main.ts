@@ -66,10 +66,15 @@ export async function runBench(options: BenchOptions): Promise<Results> {
     `${machine.cores} cores (${machine.cpu}), Node ${machine.node}; open-file limit ${fileLimit}; ${sourceAddresses.length} source address(es)`,
   );
   const upstream = await startUpstream();
-  const brook = await startBrook(upstream.url, options.brookFrom);
+  const firstBrook = await startBrook(upstream.url, options.brookFrom);
   const context: Context = {
-    targets: { upstreamUrl: upstream.url, brookUrl: brook.url },
-    brook,
+    targets: { upstreamUrl: upstream.url, brookUrl: firstBrook.url },
+    brook: firstBrook,
+    restartBrook: async () => {
+      await context.brook.stop();
+      context.brook = await startBrook(upstream.url, options.brookFrom);
+      context.targets = { upstreamUrl: upstream.url, brookUrl: context.brook.url };
+    },
     sourceAddresses,
     log,
   };
@@ -77,10 +82,10 @@ export async function runBench(options: BenchOptions): Promise<Results> {
   const section = async <T>(name: Section, measure: () => Promise<T>): Promise<T | undefined> => {
     if (!options.only.includes(name)) return undefined;
     const profile = options.profile?.section === name ? join(options.profile.dir, `${name}.cpuprofile`) : undefined;
-    if (profile !== undefined) await brook.startProfile();
+    if (profile !== undefined) await context.brook.startProfile();
     const result = await measure();
     if (profile !== undefined) {
-      await brook.stopProfile(profile);
+      await context.brook.stopProfile(profile);
       log(`CPU profile of Brook: ${profile}\n${topSelfTime(profile)}`);
     }
     return result;
@@ -93,7 +98,7 @@ export async function runBench(options: BenchOptions): Promise<Results> {
     // Last: thousands of streams leave the most behind (sockets in TIME_WAIT, a grown heap).
     results.capacity = await section("capacity", () => measureCapacity(context, config.capacity, fileLimit));
   } finally {
-    await brook.stop();
+    await context.brook.stop();
     await upstream.stop();
   }
   return results;

@@ -50,7 +50,7 @@ export function toMarkdown(results: Results): string {
   }
   for (const row of results.capacity ?? []) {
     if (row.skipped !== undefined) {
-      lines.push(`| ${count(row.streams)} concurrent streams | | skipped | ${row.skipped} |`);
+      lines.push(`| ${count(row.streams)} concurrent streams |  | skipped | ${row.skipped} |`);
       continue;
     }
     const target = row.streams === 5_000 ? "0 errors, ≤ 1.5× ideal, ≤ 20 KB" : "";
@@ -64,7 +64,7 @@ export function toMarkdown(results: Results): string {
       `| tRPC subscription vs REST stream | ≥ 0.5× | ${times(paths.trpcRatio)} | ${count(paths.trpcEventsPerSecond)} vs ${count(paths.restEventsPerSecond)} content events/s; Brook CPU ${paths.trpcCpuMicrosPerEvent} vs ${paths.restCpuMicrosPerEvent} µs per event |`,
     );
     lines.push(
-      `| Non-streaming \`POST /chat\` | | ${count(paths.brookJsonRequestsPerSecond)} req/s | ${times(paths.jsonRatio)} the upstream's own non-streaming ${count(paths.directJsonRequestsPerSecond)} req/s |`,
+      `| Non-streaming \`POST /chat\` |  | ${count(paths.brookJsonRequestsPerSecond)} req/s | ${times(paths.jsonRatio)} the upstream's own non-streaming ${count(paths.directJsonRequestsPerSecond)} req/s |`,
     );
   }
   const soak = results.soak;

@@ -58,6 +58,8 @@ export const quickConfig: BenchConfig = {
 export interface Context {
   targets: Targets;
   brook: BrookProcess;
+  /** Replaces Brook with a fresh process (updating `brook` and `targets`), for memory figures from a clean start. */
+  restartBrook: () => Promise<void>;
   /** Local source addresses to spread connections over (at least one). */
   sourceAddresses: string[];
   log: (line: string) => void;
@@ -247,12 +249,15 @@ async function runStep(context: Context, path: "direct" | "rest", streams: numbe
     agent,
     ...(addresses.length > 1 ? { localAddress: addresses[index % addresses.length] } : {}),
   });
-  // Warm-up with the same number of connections, as a client pool that is already connected would be;
-  // it also grows Brook's pool of upstream connections.
-  await runPool(streams, streams, (index) =>
-    runRequest(path, context.targets, { tokens: 5, delayMs: shape.delayMs }, options(index)),
-  );
-  const idleRss = path === "rest" ? await context.brook.rss() : 0;
+  let idleRss = 0;
+  if (path === "rest") {
+    // A fresh Brook, warmed up by a few requests: its RSS now is the idle baseline of this step.
+    await context.restartBrook();
+    const warmAgent = newAgent();
+    await runPool(200, 16, () => runRequest("rest", context.targets, { tokens: 5, delayMs: 0 }, { agent: warmAgent }));
+    warmAgent.destroy();
+    idleRss = await context.brook.rss();
+  }
   let open = 0;
   let peakOpen = 0;
   let peakRss = idleRss;
@@ -266,6 +271,13 @@ async function runStep(context: Context, path: "direct" | "rest", streams: numbe
       await new Promise((resolve) => setTimeout(resolve, 20));
     }
   })();
+  // Warm-up with the same number of connections, as a client pool that is already connected would be;
+  // it also grows Brook's pool of upstream connections. Connections are part of what a stream costs.
+  open = streams;
+  await runPool(streams, streams, (index) =>
+    runRequest(path, context.targets, { tokens: 5, delayMs: shape.delayMs }, options(index)),
+  );
+  open = 0;
   const gaps: number[] = [];
   const results = await runPool(streams, streams, async (index) => {
     open += 1;

@@ -51,7 +51,8 @@ export async function runBench(options: BenchOptions): Promise<Results> {
   const { config, log } = options;
   const largestStep = options.only.includes("capacity") ? Math.max(0, ...config.capacity.steps) : 0;
   const fileLimit = raiseFileLimit(Math.max(4_096, largestStep * 3 + 2_000));
-  const sourceAddresses = await pickSourceAddresses(largestStep);
+  const stepTotal = options.only.includes("capacity") ? config.capacity.steps.reduce((sum, step) => sum + step, 0) : 0;
+  const sourceAddresses = await pickSourceAddresses(stepTotal);
   const machine: Machine = {
     date: new Date().toISOString(),
     cores: cpus().length,
@@ -105,11 +106,12 @@ export async function runBench(options: BenchOptions): Promise<Results> {
 }
 
 /**
- * One source address is enough while the generator's connections to Brook fit in the ephemeral
- * port range with room for sockets in TIME_WAIT; beyond that, spread them over 127.0.0.x.
+ * One source address is enough while the generator's connections to one server (all capacity
+ * steps, as closed ones linger in TIME_WAIT) fit in the ephemeral port range with room to spare;
+ * beyond that, spread them over 127.0.0.x.
  */
-async function pickSourceAddresses(largestStep: number): Promise<string[]> {
-  const needed = Math.ceil((largestStep * 2) / ephemeralPortCount());
+async function pickSourceAddresses(connections: number): Promise<string[]> {
+  const needed = Math.ceil((connections * 1.5) / ephemeralPortCount());
   const addresses = ["127.0.0.1"];
   for (let host = 2; addresses.length < needed && host < 64; host++) {
     const address = `127.0.0.${host}`;

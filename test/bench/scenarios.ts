@@ -242,6 +242,9 @@ export async function measurePaths(context: Context, config: BenchConfig["paths"
 // ---------------------------------------------------------------------------------------------
 // 3. Capacity: many concurrent paced streams
 
+/** Connections opened at once while warming up a capacity step. */
+const connectWave = 250;
+
 async function runStep(context: Context, path: "direct" | "rest", streams: number, shape: AnswerShape) {
   const agent = newAgent();
   const addresses = context.sourceAddresses;
@@ -273,10 +276,15 @@ async function runStep(context: Context, path: "direct" | "rest", streams: numbe
   })();
   // Warm-up with the same number of connections, as a client pool that is already connected would be;
   // it also grows Brook's pool of upstream connections. Connections are part of what a stream costs.
+  // They open in waves (as clients arrive), on long streams that all overlap: a storm of thousands
+  // of connects at once would only measure the kernel's accept queue.
   open = streams;
-  await runPool(streams, streams, (index) =>
-    runRequest(path, context.targets, { tokens: 5, delayMs: shape.delayMs }, options(index)),
-  );
+  const warmups: Promise<RequestResult>[] = [];
+  for (let index = 0; index < streams; index++) {
+    if (index > 0 && index % connectWave === 0) await new Promise((resolve) => setTimeout(resolve, 50));
+    warmups.push(runRequest(path, context.targets, { tokens: 10, delayMs: 200 }, options(index)));
+  }
+  await Promise.all(warmups);
   open = 0;
   const gaps: number[] = [];
   const results = await runPool(streams, streams, async (index) => {

@@ -44,7 +44,13 @@ const markers: Record<"direct" | "brook", { content: string; success: string; fa
 const idleTimeoutMs = 60_000;
 
 export function newAgent(): Agent {
-  return new Agent({ keepAlive: true, maxSockets: Number.POSITIVE_INFINITY, keepAliveMsecs: 30_000 });
+  // Keep every idle connection (the default keeps 256): a capacity step reuses all the connections its warm-up opened.
+  return new Agent({
+    keepAlive: true,
+    maxSockets: Number.POSITIVE_INFINITY,
+    maxFreeSockets: Number.POSITIVE_INFINITY,
+    keepAliveMsecs: 30_000,
+  });
 }
 
 /** One request on `path` for an answer of `shape`; never throws (failures are results). */

@@ -11,10 +11,10 @@ const smokeConfig: BenchConfig = {
       { concurrency: 8, requests: 40, tokens: 5, delayMs: 2 },
     ],
   },
-  relay: { roundMs: 300, rounds: 2, concurrency: 4, tokens: 50 },
+  relay: { roundMs: 200, rounds: 2, concurrency: 4, tokens: 50 },
   capacity: { steps: [100], tokens: 10, delayMs: 10 },
-  paths: { roundMs: 300, rounds: 2, concurrency: 4, tokens: 50, jsonTokens: 10 },
-  soak: { requests: 300, concurrency: 8, tokens: 5 },
+  paths: { roundMs: 200, rounds: 2, concurrency: 4, tokens: 50, jsonTokens: 10 },
+  soak: { requests: 200, concurrency: 8, tokens: 5 },
 };
 
 describe("the benchmark (smoke)", () => {
@@ -47,6 +47,6 @@ describe("the benchmark (smoke)", () => {
     expect(results.paths?.trpcEventsPerSecond, context).toBeGreaterThan(0);
     expect(results.paths?.brookJsonRequestsPerSecond, context).toBeGreaterThan(0);
 
-    expect(results.soak, context).toMatchObject({ requests: 300, errors: 0 });
+    expect(results.soak, context).toMatchObject({ requests: 200, errors: 0 });
   }, 60_000);
 });

@@ -1,3 +1,4 @@
+import { getEventListeners } from "node:events";
 import type { ChatEvent } from "@brook/shared";
 import { describe, expect, it } from "vitest";
 import { BrookError } from "../errors/brook-error.js";
@@ -166,5 +167,28 @@ describe("Run", () => {
     run.append(complete);
     await reading;
     expect(run.readerCount).toBe(0);
+  });
+
+  it("keeps one abort listener per reader however often it waits, rejects a wait on abort, and removes it on close", async () => {
+    const run = newRun({ bufferEvents: 1024 });
+    const reader = run.attach(0);
+    const controller = new AbortController();
+    for (let index = 0; index < 50; index++) {
+      const waiting = reader.wait(controller.signal);
+      run.append(content(String(index)));
+      await waiting;
+      reader.take();
+    }
+    expect(getEventListeners(controller.signal, "abort")).toHaveLength(1);
+    const waiting = reader.wait(controller.signal);
+    controller.abort(new BrookError("cancelled"));
+    await expect(waiting).rejects.toMatchObject({ code: "cancelled" });
+    reader.close();
+    const other = new AbortController();
+    const second = run.attach(reader.position);
+    void second.wait(other.signal);
+    expect(getEventListeners(other.signal, "abort")).toHaveLength(1);
+    second.close();
+    expect(getEventListeners(other.signal, "abort")).toHaveLength(0);
   });
 });

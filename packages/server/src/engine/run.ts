@@ -220,6 +220,10 @@ export class Run {
 export class RunReader {
   position: number;
   #wake: (() => void) | undefined;
+  #fail: ((reason: unknown) => void) | undefined;
+  /** The signal the reader listens to: registered once, not once per wait (listeners are not cheap). */
+  #signal: AbortSignal | undefined;
+  #onAbort: (() => void) | undefined;
   #closed = false;
 
   constructor(
@@ -257,16 +261,10 @@ export class RunReader {
   wait(signal: AbortSignal): Promise<void> {
     if (this.position < this.run.head || this.run.terminal !== undefined) return Promise.resolve();
     signal.throwIfAborted();
+    if (signal !== this.#signal) this.#listen(signal);
     return new Promise<void>((resolve, reject) => {
-      const onAbort = () => {
-        this.#wake = undefined;
-        reject(signal.reason);
-      };
-      signal.addEventListener("abort", onAbort, { once: true });
-      this.#wake = () => {
-        signal.removeEventListener("abort", onAbort);
-        resolve();
-      };
+      this.#wake = resolve;
+      this.#fail = reject;
     });
   }
 
@@ -274,12 +272,33 @@ export class RunReader {
   wake(): void {
     const wake = this.#wake;
     this.#wake = undefined;
+    this.#fail = undefined;
     wake?.();
   }
 
   close(): void {
     if (this.#closed) return;
     this.#closed = true;
+    this.#unlisten();
     this.run.detach(this);
+  }
+
+  #listen(signal: AbortSignal): void {
+    this.#unlisten();
+    const onAbort = () => {
+      const fail = this.#fail;
+      this.#wake = undefined;
+      this.#fail = undefined;
+      fail?.(signal.reason);
+    };
+    signal.addEventListener("abort", onAbort, { once: true });
+    this.#signal = signal;
+    this.#onAbort = onAbort;
+  }
+
+  #unlisten(): void {
+    if (this.#onAbort !== undefined) this.#signal?.removeEventListener("abort", this.#onAbort);
+    this.#signal = undefined;
+    this.#onAbort = undefined;
   }
 }

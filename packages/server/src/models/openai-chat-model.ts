@@ -1,7 +1,7 @@
 import OpenAI from "openai";
-import type { ChatCompletionCreateParamsStreaming } from "openai/resources/chat/completions";
 import { BrookError } from "../errors/brook-error.js";
 import type { ChatModel, ModelCall, ModelMessage, ModelPart, ModelTool } from "./chat-model.js";
+import { completionChunks } from "./completion-chunks.js";
 import { retryDelayMs, waitBeforeRetry } from "./retry.js";
 import { ToolCallAssembler } from "./tool-call-assembler.js";
 import { toBrookError } from "./upstream-errors.js";
@@ -39,9 +39,9 @@ export class OpenAIChatModel implements ChatModel {
     let finished = false;
     const toolCalls = new ToolCallAssembler();
     try {
-      const stream = await this.#open(call);
+      const response = await this.#open(call);
       yield { type: "accepted" };
-      for await (const chunk of stream) {
+      for await (const chunk of completionChunks(response)) {
         // Cheap shape checks stand in for a schema parse on this per-token path.
         const choice = Array.isArray(chunk.choices) ? chunk.choices[0] : undefined;
         const text = choice?.delta?.content;
@@ -82,9 +82,10 @@ export class OpenAIChatModel implements ChatModel {
       ...(call.tools === undefined || call.tools.length === 0 ? {} : { tools: call.tools.map(toOpenAITool) }),
     };
     for (let attempt = 0; ; attempt += 1) {
-      let opened: Awaited<ReturnType<OpenAIChatModel["openOnce"]>>;
+      let opened: Response;
       try {
-        opened = await this.openOnce(body, call.signal);
+        // The raw response: its chunks are read by completionChunks, not by the SDK's Stream.
+        opened = await this.#client.chat.completions.create(body, { signal: call.signal, maxRetries: 0 }).asResponse();
       } catch (error) {
         const retry = attempt < this.#maxRetries && !call.signal.aborted && worthRetrying(error, call.signal);
         const delayMs = retry ? retryDelayMs(error, attempt) : undefined;
@@ -92,13 +93,8 @@ export class OpenAIChatModel implements ChatModel {
         await waitBeforeRetry(delayMs, call.signal);
         continue;
       }
-      return eventStream(opened.data, opened.response);
+      return await eventStream(opened);
     }
-  }
-
-  /** One attempt, with the HTTP response (for its content type). */
-  private openOnce(body: ChatCompletionCreateParamsStreaming, signal: AbortSignal) {
-    return this.#client.chat.completions.create(body, { signal, maxRetries: 0 }).withResponse();
   }
 }
 
@@ -142,16 +138,16 @@ function toOpenAITool(tool: ModelTool): OpenAI.ChatCompletionFunctionTool {
  * A page or a JSON document is no answer (a login page of a proxy, a server that ignores
  * `stream`): refused before anything is counted. Servers that label their stream loosely pass.
  */
-function eventStream<T extends { controller: AbortController }>(stream: T, response: Response): T {
+async function eventStream(response: Response): Promise<Response> {
   const type = response.headers.get("content-type") ?? "";
   if (/^\s*(text\/html|application\/json)/i.test(type)) {
-    stream.controller.abort();
+    await response.body?.cancel().catch(() => {});
     throw new BrookError(
       "upstream_error",
       `The model server answered with ${type.split(";")[0]} instead of an event stream (check OPENAI_BASE_URL).`,
     );
   }
-  return stream;
+  return response;
 }
 
 function isTokenCount(value: unknown): value is number {

@@ -15,6 +15,31 @@ describe("PriceTable", () => {
     expect(table.price("openai/gpt-4o-mini", 1000, 500).cost).toBe(0.00045);
   });
 
+  it("prices a model it has seen before exactly as the price data does, tiers and dated prices included", () => {
+    const table = new PriceTable();
+    const models = [
+      "gpt-4o-mini",
+      "claude-3-5-sonnet-latest",
+      "gemini-1.5-pro",
+      "o3",
+      "deepseek-chat",
+      "openai/gpt-4o",
+    ];
+    for (const model of models) table.price(model, 1, 1);
+    for (const model of models) {
+      for (const [input, output] of [
+        [0, 0],
+        [1000, 500],
+        [200_000, 7],
+        [123_457, 98_765],
+      ] as const) {
+        expect(table.price(model, input, output), `${model} ${input}/${output}`).toEqual(
+          new PriceTable().price(model, input, output),
+        );
+      }
+    }
+  });
+
   it("reports unknown models as unpriced with cost 0, warning once per model", () => {
     const warned: string[] = [];
     const table = new PriceTable({ onUnpriced: (model) => warned.push(model) });

@@ -1,5 +1,5 @@
 import { readFileSync } from "node:fs";
-import { calcPrice } from "@pydantic/genai-prices";
+import { calcPrice, type PriceCalculation } from "@pydantic/genai-prices";
 import { z } from "zod";
 
 /** One entry of a `MODEL_PRICES` file: US dollars per million tokens. */
@@ -31,6 +31,12 @@ export interface PriceTableOptions {
 export class PriceTable {
   readonly #overrides: Map<string, z.infer<typeof PriceOverride>>;
   readonly #unpriced = new Set<string>();
+  /**
+   * Per model name: its flat rates (US dollars per million tokens) when its price depends on
+   * nothing but its token counts, else null. Looking a model up in the price data costs far
+   * more than the rest of a run's bookkeeping.
+   */
+  readonly #flatRates = new Map<string, FlatRates | null>();
   readonly #onUnpriced: (model: string) => void;
 
   constructor(options: PriceTableOptions = {}) {
@@ -61,17 +67,42 @@ export class PriceTable {
   #lookup(model: string, inputTokens: number, outputTokens: number): number | undefined {
     const usage = { input_tokens: inputTokens, output_tokens: outputTokens };
     try {
-      const direct = calcPrice(usage, model);
-      if (direct !== null) return direct.total_price;
+      const direct = this.#calc(usage, model);
+      if (direct !== undefined) return direct;
       // Routers name models "vendor/model" (OpenRouter, LiteLLM): price the model itself.
       const slash = model.lastIndexOf("/");
       if (slash <= 0) return undefined;
-      return calcPrice(usage, model.slice(slash + 1))?.total_price;
+      return this.#calc(usage, model.slice(slash + 1));
     } catch {
       // The price data rejects usage it finds inconsistent; an answer must not fail over its price.
       return undefined;
     }
   }
+
+  #calc(usage: { input_tokens: number; output_tokens: number }, model: string): number | undefined {
+    const rates = this.#flatRates.get(model);
+    if (rates != null) return (usage.input_tokens * rates.input + usage.output_tokens * rates.output) / 1e6;
+    const result = calcPrice(usage, model);
+    if (result === null) return undefined;
+    if (rates === undefined && this.#flatRates.size < maxRemembered) this.#flatRates.set(model, flatRates(result));
+    return result.total_price;
+  }
+}
+
+interface FlatRates {
+  input: number;
+  output: number;
+}
+
+/**
+ * The rates of a price that is the same for every request: no dates or times of day, no tiers,
+ * no fee per request. Other keys (cache, search) price usage Brook never reports.
+ */
+function flatRates(result: PriceCalculation): FlatRates | null {
+  if (Array.isArray(result.model.prices) || "requests_kcount" in result.model_price) return null;
+  const input = result.model_price.input_mtok ?? 0;
+  const output = result.model_price.output_mtok ?? 0;
+  return typeof input === "number" && typeof output === "number" ? { input, output } : null;
 }
 
 /** Reads and validates a `MODEL_PRICES` file; the error names the file and the bad entry. */

@@ -1,0 +1,74 @@
+import OpenAI from "openai";
+import { describe, expect, it } from "vitest";
+import { completionChunks } from "./completion-chunks.js";
+
+const encoder = new TextEncoder();
+
+/** A real Response whose body arrives in the given pieces; `cancelled` tells whether the reader gave up on it. */
+function responseOf(pieces: (string | Uint8Array)[]) {
+  const state = { cancelled: false, pulled: 0 };
+  const body = new ReadableStream<Uint8Array>({
+    pull(controller) {
+      const piece = pieces[state.pulled++];
+      if (piece === undefined) controller.close();
+      else controller.enqueue(typeof piece === "string" ? encoder.encode(piece) : piece);
+    },
+    cancel() {
+      state.cancelled = true;
+    },
+  });
+  return { response: new Response(body, { headers: { "x-request-id": "req-1" } }), state };
+}
+
+const chunk = (content: string) =>
+  `data: ${JSON.stringify({ id: "c", object: "chat.completion.chunk", choices: [{ index: 0, delta: { content } }] })}\n\n`;
+
+async function collect(response: Response) {
+  const contents: unknown[] = [];
+  for await (const item of completionChunks(response)) contents.push(item.choices[0]?.delta?.content);
+  return contents;
+}
+
+describe("completionChunks", () => {
+  it("yields every chunk in order, whatever the network reads split (events, lines, UTF-8 characters)", async () => {
+    const text = `${chunk("你好")}: a comment\n\n${chunk(" world")}\r\n${chunk("!")}data: [DONE]\n\n`;
+    const bytes = encoder.encode(text);
+    const pieces = Array.from({ length: Math.ceil(bytes.length / 7) }, (_, index) =>
+      bytes.subarray(index * 7, index * 7 + 7),
+    );
+    const { response } = responseOf(pieces);
+    expect(await collect(response)).toEqual(["你好", " world", "!"]);
+  });
+
+  it("ignores what follows [DONE] but reads the body to its end, so the connection can be reused", async () => {
+    const { response, state } = responseOf([`${chunk("a")}data: [DONE]\n\n`, chunk("late"), "data: not json\n\n"]);
+    expect(await collect(response)).toEqual(["a"]);
+    expect(state.cancelled).toBe(false);
+    expect(state.pulled).toBe(4);
+  });
+
+  it("throws a SyntaxError for a payload that is not JSON, and cancels the body", async () => {
+    const { response, state } = responseOf([chunk("a"), "data: {not json\n\n", chunk("b")]);
+    await expect(collect(response)).rejects.toBeInstanceOf(SyntaxError);
+    expect(state.cancelled).toBe(true);
+  });
+
+  it("throws the SDK's APIError for an error object inside the stream", async () => {
+    const { response } = responseOf([chunk("a"), `data: {"error":{"message":"overloaded","type":"server_error"}}\n\n`]);
+    const error = await collect(response).catch((caught: unknown) => caught);
+    expect(error).toBeInstanceOf(OpenAI.APIError);
+    expect((error as InstanceType<typeof OpenAI.APIError>).status).toBeUndefined();
+    expect((error as InstanceType<typeof OpenAI.APIError>).error).toMatchObject({ message: "overloaded" });
+  });
+
+  it("drops an event cut before its blank line, as the SDK does", async () => {
+    const { response } = responseOf([chunk("a"), 'data: {"choices":[{"index":0,"delta":{"content":"cut"}}]}']);
+    expect(await collect(response)).toEqual(["a"]);
+  });
+
+  it("cancels the body when the reader stops early", async () => {
+    const { response, state } = responseOf([chunk("a"), chunk("b"), chunk("c")]);
+    for await (const _ of completionChunks(response)) break;
+    expect(state.cancelled).toBe(true);
+  });
+});

@@ -1,0 +1,52 @@
+import { describe, expect, it } from "vitest";
+import { runBench } from "./bench/main.js";
+import type { BenchConfig } from "./bench/scenarios.js";
+
+/** The benchmark in miniature: every path works under concurrent load. Timings are never judged here. */
+const smokeConfig: BenchConfig = {
+  ttft: {
+    rounds: 2,
+    loads: [
+      { concurrency: 1, requests: 20, tokens: 5, delayMs: 0 },
+      { concurrency: 8, requests: 40, tokens: 5, delayMs: 2 },
+    ],
+  },
+  relay: { roundMs: 200, rounds: 2, concurrency: 4, tokens: 50 },
+  capacity: { steps: [100], tokens: 10, delayMs: 10 },
+  paths: { roundMs: 200, rounds: 2, concurrency: 4, tokens: 50, jsonTokens: 10 },
+  soak: { requests: 200, concurrency: 8, tokens: 5 },
+};
+
+describe("the benchmark (smoke)", () => {
+  it("relays every stream through Brook without an error on each path it measures", async () => {
+    const lines: string[] = [];
+    const results = await runBench({
+      config: smokeConfig,
+      mode: "quick",
+      brookFrom: "source",
+      only: ["ttft", "relay", "capacity", "paths", "soak"],
+      log: (line) => lines.push(line),
+    });
+    const context = lines.join("\n");
+
+    expect(
+      results.ttft?.map((row) => row.errors),
+      context,
+    ).toEqual([0, 0]);
+    expect(
+      results.ttft?.every((row) => row.requests > 0 && Number.isFinite(row.brookP50)),
+      context,
+    ).toBe(true);
+
+    expect(results.relay?.errors, context).toBe(0);
+    expect(results.relay?.brookEventsPerSecond, context).toBeGreaterThan(0);
+
+    expect(results.capacity?.[0], context).toMatchObject({ streams: 100, errors: 0, directErrors: 0 });
+
+    expect(results.paths?.errors, context).toBe(0);
+    expect(results.paths?.trpcEventsPerSecond, context).toBeGreaterThan(0);
+    expect(results.paths?.brookJsonRequestsPerSecond, context).toBeGreaterThan(0);
+
+    expect(results.soak, context).toMatchObject({ requests: 200, errors: 0 });
+  }, 60_000);
+});

@@ -1,0 +1,229 @@
+/**
+ * The benchmark's two servers, each in its own process: the fast fake upstream and Brook
+ * (its real entry point, from sources, configured as in production).
+ */
+import { type ChildProcess, execFileSync, spawn } from "node:child_process";
+import { readFileSync } from "node:fs";
+import { createRequire } from "node:module";
+import { createServer } from "node:net";
+import { fileURLToPath, pathToFileURL } from "node:url";
+
+const rootRequire = createRequire(fileURLToPath(new URL("../../package.json", import.meta.url)));
+const tsxLoader = pathToFileURL(rootRequire.resolve("tsx")).href;
+const brookSource = fileURLToPath(new URL("../../packages/server/src/main.ts", import.meta.url));
+const brookBuild = fileURLToPath(new URL("../../packages/server/dist/main.js", import.meta.url));
+const upstreamMain = fileURLToPath(new URL("./bench-upstream.ts", import.meta.url));
+const probe = new URL("./brook-probe.mjs", import.meta.url).href;
+
+/** What `brook-probe.mjs` answers. */
+type ProbeQuestion =
+  | { type: "memory"; gc: boolean }
+  | { type: "cpu" }
+  | { type: "profile-start" }
+  | { type: "profile-stop"; path: string };
+
+export interface ProbeMemory {
+  rss: number;
+  heapUsed: number;
+  heapTotal: number;
+  external: number;
+  arrayBuffers: number;
+}
+
+export interface UpstreamProcess {
+  url: string;
+  pid: number;
+  stop(): Promise<void>;
+}
+
+export async function startUpstream(): Promise<UpstreamProcess> {
+  const child = spawn(process.execPath, ["--import", tsxLoader, upstreamMain], {
+    stdio: ["pipe", "pipe", "inherit"],
+  });
+  const line = await firstLine(child, /^listening (\S+)/);
+  return { url: line[1] as string, pid: child.pid as number, stop: () => stopChild(child) };
+}
+
+export interface BrookProcess {
+  url: string;
+  pid: number;
+  /** Brook's memory, after a full GC when `gc` is set. */
+  memory(gc: boolean): Promise<ProbeMemory>;
+  /** Brook's CPU time so far, in microseconds. */
+  cpuMicros(): Promise<number>;
+  /** Resident set size right now, read from /proc without disturbing the process (bytes). */
+  rss(): Promise<number>;
+  startProfile(): Promise<void>;
+  stopProfile(path: string): Promise<void>;
+  stop(): Promise<void>;
+}
+
+/**
+ * Starts Brook as `pnpm start` does: from its build (`dist`, as in production), from its
+ * sources through tsx (no build needed; tsx adds a little per-call overhead of its own), or
+ * from another build's `main.js` (to compare two versions side by side).
+ */
+export async function startBrook(
+  upstreamUrl: string,
+  from: "build" | "source" | { main: string },
+  env: Record<string, string> = {},
+): Promise<BrookProcess> {
+  const port = await freePort();
+  const entry = from === "build" ? [brookBuild] : ["--conditions=@brook/source", "--import", tsxLoader, brookSource];
+  const child = spawn(process.execPath, ["--expose-gc", "--import", probe, ...entry], {
+    env: {
+      PATH: process.env.PATH ?? "",
+      HOME: process.env.HOME ?? "",
+      NODE_ENV: "production",
+      LOG_LEVEL: "warn",
+      LOG_FORMAT: "json",
+      PORT: String(port),
+      HOST: "127.0.0.1",
+      OPENAI_BASE_URL: upstreamUrl,
+      OPENAI_API_KEY: "bench",
+      OPENAI_MODEL: "gpt-4o-mini",
+      ...env,
+    },
+    stdio: ["ignore", "inherit", "inherit", "ipc"],
+  });
+  const pending = new Map<number, { resolve: (value: unknown) => void; reject: (error: Error) => void }>();
+  let nextId = 0;
+  child.on("message", (message: { id: number; value?: unknown; error?: string }) => {
+    const waiter = pending.get(message.id);
+    pending.delete(message.id);
+    if (message.error !== undefined) waiter?.reject(new Error(message.error));
+    else waiter?.resolve(message.value);
+  });
+  const ask = <T>(request: ProbeQuestion): Promise<T> =>
+    new Promise<T>((resolve, reject) => {
+      const id = nextId++;
+      pending.set(id, { resolve: resolve as (value: unknown) => void, reject });
+      child.send({ ...request, id });
+    });
+  const url = `http://127.0.0.1:${port}`;
+  await waitUntilHealthy(url, child);
+  const pid = child.pid as number;
+  return {
+    url,
+    pid,
+    memory: (gc) => ask<ProbeMemory>({ type: "memory", gc }),
+    cpuMicros: async () => {
+      const usage = await ask<NodeJS.CpuUsage>({ type: "cpu" });
+      return usage.user + usage.system;
+    },
+    rss: async () => {
+      try {
+        const status = readFileSync(`/proc/${pid}/status`, "utf8");
+        const kb = /VmRSS:\s+(\d+) kB/.exec(status)?.[1];
+        if (kb !== undefined) return Number(kb) * 1024;
+      } catch {
+        // Not Linux: ask the process itself.
+      }
+      return (await ask<ProbeMemory>({ type: "memory", gc: false })).rss;
+    },
+    startProfile: async () => {
+      await ask({ type: "profile-start" });
+    },
+    stopProfile: async (path) => {
+      await ask({ type: "profile-stop", path });
+    },
+    stop: () => stopChild(child),
+  };
+}
+
+async function waitUntilHealthy(url: string, child: ChildProcess): Promise<void> {
+  const deadline = Date.now() + 30_000;
+  while (Date.now() < deadline) {
+    if (child.exitCode !== null) throw new Error(`Brook exited with code ${child.exitCode} during start-up`);
+    try {
+      const response = await fetch(`${url}/health`);
+      if (response.ok) return;
+    } catch {
+      // not listening yet
+    }
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+  throw new Error("Brook did not become healthy within 30 s");
+}
+
+function firstLine(child: ChildProcess, pattern: RegExp): Promise<RegExpExecArray> {
+  return new Promise((resolve, reject) => {
+    let text = "";
+    const onData = (data: Buffer) => {
+      text += data.toString("utf8");
+      const match = text
+        .split("\n")
+        .map((line) => pattern.exec(line))
+        .find((candidate) => candidate !== null);
+      if (match !== undefined && match !== null) {
+        child.stdout?.off("data", onData);
+        resolve(match);
+      }
+    };
+    child.stdout?.on("data", onData);
+    child.once("exit", (code) => reject(new Error(`process exited with code ${code} before it was ready`)));
+  });
+}
+
+async function stopChild(child: ChildProcess): Promise<void> {
+  if (child.exitCode !== null || child.signalCode !== null) return;
+  const exited = new Promise((resolve) => child.once("exit", resolve));
+  child.kill("SIGTERM");
+  const timer = setTimeout(() => child.kill("SIGKILL"), 5_000);
+  await exited;
+  clearTimeout(timer);
+}
+
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.once("error", reject);
+    server.listen(0, "127.0.0.1", () => {
+      const address = server.address();
+      const port = typeof address === "object" && address !== null ? address.port : 0;
+      server.close(() => resolve(port));
+    });
+  });
+}
+
+/**
+ * Raises this process's open-file limit (children inherit it) towards `wanted`: up to the hard
+ * limit, or beyond it when allowed (root). Returns the limit in force afterwards.
+ */
+export function raiseFileLimit(wanted: number): number {
+  const read = () => {
+    const [soft, hard] = execFileSync("sh", ["-c", "ulimit -Sn; ulimit -Hn"], { encoding: "utf8" })
+      .trim()
+      .split("\n")
+      .map((value) => (value === "unlimited" ? Number.POSITIVE_INFINITY : Number(value)));
+    return { soft: soft ?? 1024, hard: hard ?? 1024 };
+  };
+  try {
+    const { soft, hard } = read();
+    if (soft >= wanted) return soft;
+    for (const limit of [wanted, Math.min(wanted, hard)]) {
+      try {
+        execFileSync("prlimit", [`--pid=${process.pid}`, `--nofile=${limit}:${Math.max(limit, hard)}`], {
+          stdio: "ignore",
+        });
+        break;
+      } catch {
+        // not allowed or no prlimit: try the next, smaller limit
+      }
+    }
+    return read().soft;
+  } catch {
+    return 1024;
+  }
+}
+
+/** How many local ports one source address can use for connections to one destination. */
+export function ephemeralPortCount(): number {
+  try {
+    const [low, high] = readFileSync("/proc/sys/net/ipv4/ip_local_port_range", "utf8").trim().split(/\s+/).map(Number);
+    if (low !== undefined && high !== undefined) return high - low + 1;
+  } catch {
+    // not Linux
+  }
+  return 16_000;
+}

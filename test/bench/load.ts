@@ -1,0 +1,220 @@
+/**
+ * The load generator: plain node:http with keep-alive agents and a minimal SSE scan (count
+ * event markers, note times), so that the client costs as little as possible and the same for
+ * every path it compares.
+ */
+import { Agent, request } from "node:http";
+import { type AnswerShape, benchMessage } from "./answer-shape.js";
+
+/**
+ * What a request goes through: the upstream directly, or Brook over REST SSE, the tRPC
+ * subscription, or the non-streaming `POST /chat` (and its direct twin, `stream: false`).
+ */
+export type Path = "direct" | "rest" | "trpc" | "direct-json" | "rest-json";
+
+export interface Targets {
+  upstreamUrl: string;
+  brookUrl: string;
+}
+
+export interface RequestResult {
+  ok: boolean;
+  error?: string;
+  /** Time to the first content event, ms. */
+  ttftMs: number;
+  totalMs: number;
+  contents: number;
+}
+
+export interface RequestOptions {
+  agent: Agent;
+  /** Local source address (127.0.0.x), to spread connections over more ephemeral ports. */
+  localAddress?: string;
+  /** Gaps between content events (ms) are pushed here when given. */
+  gaps?: number[];
+}
+
+/** Per path: the marker that starts a content event, and the ones that end a stream. */
+const markers: Record<"direct" | "brook", { content: string; success: string; failure: string }> = {
+  // The bench upstream puts `content` first in content deltas; the role chunk starts with `role`.
+  direct: { content: '"delta":{"content":"', success: "data: [DONE]", failure: '"error":' },
+  brook: { content: '"type":"content"', success: '"type":"complete"', failure: '"type":"error"' },
+};
+
+const idleTimeoutMs = 60_000;
+
+export function newAgent(): Agent {
+  // Keep every idle connection (the default keeps 256): a capacity step reuses all the connections its warm-up opened.
+  return new Agent({
+    keepAlive: true,
+    maxSockets: Number.POSITIVE_INFINITY,
+    maxFreeSockets: Number.POSITIVE_INFINITY,
+    keepAliveMsecs: 30_000,
+  });
+}
+
+/** One request on `path` for an answer of `shape`; never throws (failures are results). */
+export function runRequest(
+  path: Path,
+  targets: Targets,
+  shape: AnswerShape,
+  options: RequestOptions,
+): Promise<RequestResult> {
+  const message = benchMessage(shape);
+  let url: string;
+  let method = "POST";
+  let body: string | undefined;
+  switch (path) {
+    case "direct":
+    case "direct-json":
+      url = `${targets.upstreamUrl}/chat/completions`;
+      body = JSON.stringify({
+        model: "gpt-4o-mini",
+        messages: [
+          { role: "system", content: "You are Brook, a helpful assistant. Answer clearly and concisely." },
+          { role: "user", content: message },
+        ],
+        stream: path === "direct",
+        ...(path === "direct" ? { stream_options: { include_usage: true } } : {}),
+      });
+      break;
+    case "rest":
+      url = `${targets.brookUrl}/chat/stream`;
+      body = JSON.stringify({ message });
+      break;
+    case "rest-json":
+      url = `${targets.brookUrl}/chat`;
+      body = JSON.stringify({ message });
+      break;
+    case "trpc":
+      url = `${targets.brookUrl}/trpc/chat.stream?input=${encodeURIComponent(JSON.stringify({ message }))}`;
+      method = "GET";
+      break;
+  }
+  const streaming = path === "direct" || path === "rest" || path === "trpc";
+  const mark = markers[path === "direct" || path === "direct-json" ? "direct" : "brook"];
+  const startedAt = performance.now();
+
+  return new Promise<RequestResult>((resolve) => {
+    let settled = false;
+    let ttftMs = -1;
+    let contents = 0;
+    let lastContentAt = 0;
+    let ended = false;
+    let failed: string | undefined;
+    let carry = "";
+    const finish = (error?: string) => {
+      if (settled) return;
+      settled = true;
+      const totalMs = performance.now() - startedAt;
+      resolve(
+        error === undefined ? { ok: true, ttftMs, totalMs, contents } : { ok: false, error, ttftMs, totalMs, contents },
+      );
+    };
+    const req = request(
+      url,
+      {
+        method,
+        agent: options.agent,
+        ...(options.localAddress === undefined ? {} : { localAddress: options.localAddress }),
+        headers:
+          body === undefined
+            ? { accept: "text/event-stream" }
+            : { "content-type": "application/json", "content-length": Buffer.byteLength(body) },
+      },
+      (res) => {
+        res.setEncoding("latin1");
+        if (res.statusCode !== 200) {
+          res.resume();
+          res.once("end", () => finish(`HTTP ${res.statusCode}`));
+          return;
+        }
+        res.on("data", (chunk: string) => {
+          if (!streaming) {
+            carry += chunk;
+            return;
+          }
+          const text = carry + chunk;
+          const end = text.lastIndexOf("\n\n");
+          if (end < 0) {
+            carry = text;
+            return;
+          }
+          carry = text.slice(end + 2);
+          const now = performance.now();
+          for (let at = text.indexOf(mark.content); at >= 0 && at < end; at = text.indexOf(mark.content, at + 1)) {
+            contents += 1;
+            if (ttftMs < 0) ttftMs = now - startedAt;
+            else options.gaps?.push(now - lastContentAt);
+            lastContentAt = now;
+          }
+          if (!ended) {
+            const failure = text.indexOf(mark.failure);
+            if (failure >= 0 && failure < end) failed = "error event";
+            const success = text.indexOf(mark.success);
+            if (success >= 0 && success < end) ended = true;
+          }
+        });
+        res.once("end", () => {
+          if (!streaming) {
+            try {
+              const parsed = JSON.parse(carry) as { response?: string; choices?: unknown[] };
+              if (typeof parsed.response !== "string" && !Array.isArray(parsed.choices)) return finish("bad JSON");
+              ttftMs = performance.now() - startedAt;
+              contents = shape.tokens;
+              return finish();
+            } catch {
+              return finish("bad JSON");
+            }
+          }
+          if (failed !== undefined) finish(failed);
+          else if (!ended) finish("stream ended before its terminal event");
+          else if (contents !== shape.tokens) finish(`got ${contents} of ${shape.tokens} content events`);
+          else finish();
+        });
+        res.once("error", (error) => finish(error.message));
+      },
+    );
+    req.once("error", (error) => finish((error as NodeJS.ErrnoException).code ?? error.message));
+    // A stream silent this long is stuck: it counts as an error instead of hanging the run.
+    req.setTimeout(idleTimeoutMs, () => req.destroy(new Error(`no data for ${idleTimeoutMs / 1000} s`)));
+    req.end(body);
+  });
+}
+
+/** Runs `count` jobs, at most `concurrency` at a time; returns their results in order. */
+export async function runPool<T>(count: number, concurrency: number, job: (index: number) => Promise<T>): Promise<T[]> {
+  const results = new Array<T>(count);
+  let next = 0;
+  const worker = async () => {
+    for (let index = next++; index < count; index = next++) results[index] = await job(index);
+  };
+  await Promise.all(Array.from({ length: Math.min(concurrency, count) }, worker));
+  return results;
+}
+
+/** The q-quantile (0..1) of `values` (nearest rank); NaN when empty. */
+export function quantile(values: readonly number[], q: number): number {
+  if (values.length === 0) return Number.NaN;
+  const sorted = Float64Array.from(values).sort();
+  const rank = Math.min(sorted.length - 1, Math.max(0, Math.ceil(q * sorted.length) - 1));
+  return sorted[rank] as number;
+}
+
+export function summarize(results: readonly RequestResult[]) {
+  const good = results.filter((result) => result.ok);
+  const errors = results.length - good.length;
+  const sampleErrors = [...new Set(results.filter((result) => !result.ok).map((result) => result.error))].slice(0, 3);
+  const ttft = good.map((result) => result.ttftMs);
+  const total = good.map((result) => result.totalMs);
+  return {
+    requests: results.length,
+    errors,
+    sampleErrors,
+    ttftP50: quantile(ttft, 0.5),
+    ttftP99: quantile(ttft, 0.99),
+    totalP50: quantile(total, 0.5),
+    totalP99: quantile(total, 0.99),
+    contents: good.reduce((sum, result) => sum + result.contents, 0),
+  };
+}

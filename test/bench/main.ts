@@ -1,0 +1,195 @@
+/**
+ * `pnpm bench`: Brook against the physical limit. Starts the fake upstream and Brook in their own
+ * processes, drives both from this one, and writes test/bench/results/latest.{json,md}.
+ *
+ *   --quick            a smaller run (about two minutes)
+ *   --source           run Brook from its sources (tsx) instead of building it first
+ *   --only=a,b         only these sections: ttft, relay, capacity, paths, soak
+ *   --steps=1000,5000  the capacity steps
+ *   --soak=N           soak requests
+ *   --profile=SECTION  record a CPU profile of Brook during one section (e.g. relay)
+ *   --readme           put the table in README.md
+ *   --out=DIR          where results go (default test/bench/results)
+ */
+import { execFileSync } from "node:child_process";
+import { mkdirSync, writeFileSync } from "node:fs";
+import { createServer } from "node:net";
+import { cpus, platform, release } from "node:os";
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { parseArgs } from "node:util";
+import { ephemeralPortCount, raiseFileLimit, startBrook, startUpstream } from "./bench-processes.js";
+import { type Machine, type Results, toMarkdown, topSelfTime, updateReadme } from "./report.js";
+import {
+  type BenchConfig,
+  type Context,
+  fullConfig,
+  measureCapacity,
+  measurePaths,
+  measureRelay,
+  measureSoak,
+  measureTtft,
+  quickConfig,
+} from "./scenarios.js";
+
+const sections = ["ttft", "relay", "capacity", "paths", "soak"] as const;
+type Section = (typeof sections)[number];
+
+export interface BenchOptions {
+  config: BenchConfig;
+  mode: "full" | "quick";
+  /** Run Brook from `dist` (build it first) or from its sources. */
+  brookFrom: "build" | "source";
+  only: readonly Section[];
+  /** Record a CPU profile of Brook during this section, into `profileDir`. */
+  profile?: { section: Section; dir: string };
+  log: (line: string) => void;
+}
+
+/** Runs the chosen sections against fresh processes and returns the results. */
+export async function runBench(options: BenchOptions): Promise<Results> {
+  const { config, log } = options;
+  const largestStep = options.only.includes("capacity") ? Math.max(0, ...config.capacity.steps) : 0;
+  const fileLimit = raiseFileLimit(Math.max(4_096, largestStep * 3 + 2_000));
+  const stepTotal = options.only.includes("capacity") ? config.capacity.steps.reduce((sum, step) => sum + step, 0) : 0;
+  const sourceAddresses = await pickSourceAddresses(stepTotal);
+  const machine: Machine = {
+    date: new Date().toISOString(),
+    cores: cpus().length,
+    cpu: (cpus()[0]?.model ?? "unknown").trim(),
+    node: process.version,
+    platform: `${platform()} ${release()}`,
+    mode: options.mode,
+    brook: options.brookFrom,
+    fileLimit,
+  };
+  log(
+    `${machine.cores} cores (${machine.cpu}), Node ${machine.node}; open-file limit ${fileLimit}; ${sourceAddresses.length} source address(es)`,
+  );
+  const upstream = await startUpstream();
+  const firstBrook = await startBrook(upstream.url, options.brookFrom);
+  const context: Context = {
+    targets: { upstreamUrl: upstream.url, brookUrl: firstBrook.url },
+    brook: firstBrook,
+    restartBrook: async () => {
+      await context.brook.stop();
+      context.brook = await startBrook(upstream.url, options.brookFrom);
+      context.targets = { upstreamUrl: upstream.url, brookUrl: context.brook.url };
+    },
+    sourceAddresses,
+    log,
+  };
+  const results: Results = { machine };
+  const section = async <T>(name: Section, measure: () => Promise<T>): Promise<T | undefined> => {
+    if (!options.only.includes(name)) return undefined;
+    const profile = options.profile?.section === name ? join(options.profile.dir, `${name}.cpuprofile`) : undefined;
+    if (profile !== undefined) await context.brook.startProfile();
+    const result = await measure();
+    if (profile !== undefined) {
+      await context.brook.stopProfile(profile);
+      log(`CPU profile of Brook: ${profile}\n${topSelfTime(profile)}`);
+    }
+    return result;
+  };
+  try {
+    results.ttft = await section("ttft", () => measureTtft(context, config.ttft));
+    results.relay = await section("relay", () => measureRelay(context, config.relay));
+    results.paths = await section("paths", () => measurePaths(context, config.paths));
+    results.soak = await section("soak", () => measureSoak(context, config.soak));
+    // Last: thousands of streams leave the most behind (sockets in TIME_WAIT, a grown heap).
+    results.capacity = await section("capacity", () => measureCapacity(context, config.capacity, fileLimit));
+  } finally {
+    await context.brook.stop();
+    await upstream.stop();
+  }
+  return results;
+}
+
+/**
+ * One source address is enough while the generator's connections to one server (all capacity
+ * steps, as closed ones linger in TIME_WAIT) fit in the ephemeral port range with room to spare;
+ * beyond that, spread them over 127.0.0.x.
+ */
+async function pickSourceAddresses(connections: number): Promise<string[]> {
+  const needed = Math.ceil((connections * 1.5) / ephemeralPortCount());
+  const addresses = ["127.0.0.1"];
+  for (let host = 2; addresses.length < needed && host < 64; host++) {
+    const address = `127.0.0.${host}`;
+    if (await canBind(address)) addresses.push(address);
+    else break;
+  }
+  return addresses;
+}
+
+function canBind(address: string): Promise<boolean> {
+  return new Promise((resolve) => {
+    const server = createServer();
+    server.once("error", () => resolve(false));
+    server.listen(0, address, () => server.close(() => resolve(true)));
+  });
+}
+
+async function main(): Promise<void> {
+  const { values } = parseArgs({
+    options: {
+      quick: { type: "boolean", default: false },
+      source: { type: "boolean", default: false },
+      only: { type: "string" },
+      steps: { type: "string" },
+      soak: { type: "string" },
+      profile: { type: "string" },
+      readme: { type: "boolean", default: false },
+      out: { type: "string" },
+    },
+  });
+  const mode = values.quick ? "quick" : "full";
+  const config: BenchConfig = structuredClone(values.quick ? quickConfig : fullConfig);
+  if (values.steps !== undefined) config.capacity.steps = values.steps.split(",").map(Number);
+  if (values.soak !== undefined) config.soak.requests = Number(values.soak);
+  const only = (values.only?.split(",") ?? sections).filter((name): name is Section =>
+    (sections as readonly string[]).includes(name),
+  );
+  const here = fileURLToPath(new URL(".", import.meta.url));
+  const out = values.out ?? join(here, "results");
+  mkdirSync(out, { recursive: true });
+  const profileSection = sections.find((name) => name === values.profile);
+  const profileDir = join(here, "profiles");
+  if (profileSection !== undefined) mkdirSync(profileDir, { recursive: true });
+
+  const startedAt = Date.now();
+  if (!values.source) {
+    console.log("Building Brook (pnpm build of shared and server)…");
+    execFileSync("pnpm", ["--filter=@brook/shared", "--filter=@brook/server", "run", "build"], { stdio: "inherit" });
+  }
+  const results = await runBench({
+    brookFrom: values.source ? "source" : "build",
+    config,
+    mode,
+    only,
+    ...(profileSection === undefined ? {} : { profile: { section: profileSection, dir: profileDir } }),
+    log: (line) => console.log(line),
+  });
+  const markdown = toMarkdown(results);
+  writeFileSync(join(out, "latest.json"), `${JSON.stringify(results, null, 2)}\n`);
+  writeFileSync(join(out, "latest.md"), markdown);
+  // In the repository's own style, so that committed results pass the linter.
+  try {
+    execFileSync("pnpm", ["exec", "biome", "format", "--write", join(out, "latest.json"), join(out, "latest.md")], {
+      stdio: "ignore",
+    });
+  } catch {
+    // Formatting is a nicety: the results are written either way.
+  }
+  console.log(`\n${markdown}\nWritten to ${out} in ${Math.round((Date.now() - startedAt) / 1000)} s.`);
+  if (values.readme) {
+    const readme = join(here, "..", "..", "README.md");
+    console.log(updateReadme(readme, markdown) ? "README.md updated." : "README.md has no benchmark markers.");
+  }
+}
+
+if (process.argv[1] !== undefined && fileURLToPath(import.meta.url) === process.argv[1]) {
+  main().catch((error: unknown) => {
+    console.error(error);
+    process.exit(1);
+  });
+}

@@ -1,0 +1,126 @@
+/** The benchmark's results as JSON and as a Markdown table, and the README section built from it. */
+import { readFileSync, writeFileSync } from "node:fs";
+
+export interface Machine {
+  date: string;
+  cores: number;
+  cpu: string;
+  node: string;
+  platform: string;
+  mode: "full" | "quick";
+  brook: "build" | "source";
+  fileLimit: number;
+}
+
+// biome-ignore lint/suspicious/noExplicitAny: rows are plain JSON written by the scenarios
+type Row = any;
+
+export interface Results {
+  machine: Machine;
+  ttft?: Row[];
+  relay?: Row;
+  capacity?: Row[];
+  paths?: Row;
+  soak?: Row;
+}
+
+const ms = (value: number | undefined) => (value === undefined || Number.isNaN(value) ? "–" : `${value} ms`);
+const times = (value: number | undefined) => (value === undefined || Number.isNaN(value) ? "–" : `${value}×`);
+const count = (value: number | undefined) => (value === undefined ? "–" : value.toLocaleString("en-US"));
+
+export function toMarkdown(results: Results): string {
+  const { machine } = results;
+  const intro =
+    `Measured ${machine.date.slice(0, 10)} on ${machine.cores} cores (${machine.cpu}), Node ${machine.node}, ${machine.platform}` +
+    ` (\`pnpm bench${machine.mode === "quick" ? " --quick" : ""}\`). The fake upstream, Brook and the load generator share the machine.`;
+  const rows: string[][] = [];
+  const lines = { push: (line: string) => rows.push(line.slice(2, -2).split(" | ")) };
+  for (const row of results.ttft ?? []) {
+    const target = row.concurrency === 32 ? "≤ 0.5 ms / ≤ 3 ms" : "";
+    const pacing = row.delayMs > 0 ? `, ${row.tokens} tokens ${row.delayMs} ms apart` : "";
+    lines.push(
+      `| Added time to first token p50 / p99, ${row.concurrency} at a time${pacing} | ${target} | ${ms(row.addedP50)} / ${ms(row.addedP99)} | direct ${ms(row.directP50)} / ${ms(row.directP99)}, through Brook ${ms(row.brookP50)} / ${ms(row.brookP99)} |`,
+    );
+  }
+  const relay = results.relay;
+  if (relay !== undefined) {
+    lines.push(
+      `| Relay throughput, ${relay.tokens}-token answers | ≥ 0.6× direct | ${times(relay.ratio)} | ${count(relay.brookEventsPerSecond)} vs ${count(relay.directEventsPerSecond)} content events/s; Brook CPU ${relay.brookCpuMicrosPerEvent} µs per event |`,
+    );
+  }
+  for (const row of results.capacity ?? []) {
+    if (row.skipped !== undefined) {
+      lines.push(`| ${count(row.streams)} concurrent streams |  | skipped | ${row.skipped} |`);
+      continue;
+    }
+    const target = row.streams === 5_000 ? "0 errors, ≤ 1.5× ideal, ≤ 20 KB" : "";
+    lines.push(
+      `| ${count(row.streams)} concurrent streams (50 tokens, 20 ms apart): errors, p99 total vs ideal, RSS per stream | ${target} | ${row.errors}, ${times(row.totalP99VsIdeal)}, ${row.rssPerStreamKb} KB | p99 total ${ms(row.brookTotalP99)} (direct ${ms(row.directTotalP99)}, ideal ${ms(row.idealMs)}); p99 gap between chunks ${ms(row.brookGapP99)} (direct ${ms(row.directGapP99)}) |`,
+    );
+  }
+  const paths = results.paths;
+  if (paths !== undefined) {
+    lines.push(
+      `| tRPC subscription vs REST stream | ≥ 0.5× | ${times(paths.trpcRatio)} | ${count(paths.trpcEventsPerSecond)} vs ${count(paths.restEventsPerSecond)} content events/s; Brook CPU ${paths.trpcCpuMicrosPerEvent} vs ${paths.restCpuMicrosPerEvent} µs per event |`,
+    );
+    lines.push(
+      `| Non-streaming \`POST /chat\` |  | ${count(paths.brookJsonRequestsPerSecond)} req/s | ${times(paths.jsonRatio)} the upstream's own non-streaming ${count(paths.directJsonRequestsPerSecond)} req/s |`,
+    );
+  }
+  const soak = results.soak;
+  if (soak !== undefined) {
+    lines.push(
+      `| Soak: ${count(soak.requests)} short streams, heap and RSS growth | none | ${soak.heapGrowthMb} MB heap, ${soak.rssGrowthMb} MB RSS | ${soak.errors} errors at ${count(soak.requestsPerSecond)} req/s; heap ${soak.heapBeforeMb} → ${soak.heapAfterMb} MB, RSS ${soak.rssBeforeMb} → ${soak.rssAfterMb} MB (after a full GC) |`,
+    );
+  }
+  return `${intro}\n\n${table(["Measure", "Target", "Brook", "Details"], rows)}`;
+}
+
+/** A Markdown table with padded columns, as the formatter writes it. */
+function table(header: string[], rows: string[][]): string {
+  const widths = header.map((title, column) =>
+    Math.max(3, title.length, ...rows.map((row) => (row[column] ?? "").length)),
+  );
+  const line = (cells: string[]) =>
+    `| ${widths.map((width, column) => (cells[column] ?? "").padEnd(width)).join(" | ")} |`;
+  return `${[line(header), line(widths.map((width) => "-".repeat(width))), ...rows.map(line)].join("\n")}\n`;
+}
+
+const begin = "<!-- bench:begin -->";
+const end = "<!-- bench:end -->";
+
+/** Puts `markdown` between the benchmark markers of the README. */
+export function updateReadme(readmePath: string, markdown: string): boolean {
+  const readme = readFileSync(readmePath, "utf8");
+  const from = readme.indexOf(begin);
+  const to = readme.indexOf(end);
+  if (from < 0 || to < from) return false;
+  writeFileSync(readmePath, `${readme.slice(0, from + begin.length)}\n${markdown}${readme.slice(to)}`);
+  return true;
+}
+
+interface ProfileNode {
+  id: number;
+  callFrame: { functionName: string; url: string; lineNumber: number };
+  hitCount?: number;
+}
+
+/** The functions that spent most time themselves (not in callees) in a V8 CPU profile. */
+export function topSelfTime(profilePath: string, limit = 30): string {
+  const profile = JSON.parse(readFileSync(profilePath, "utf8")) as { nodes: ProfileNode[] };
+  const totals = new Map<string, number>();
+  let all = 0;
+  for (const node of profile.nodes) {
+    const hits = node.hitCount ?? 0;
+    all += hits;
+    const { functionName, url, lineNumber } = node.callFrame;
+    const where = url.replace(/^.*node_modules\/(\.pnpm\/)?/, "").replace(/^file:\/\/.*?\/packages\//, "packages/");
+    const key = `${functionName || "(anonymous)"} ${where}:${lineNumber + 1}`;
+    totals.set(key, (totals.get(key) ?? 0) + hits);
+  }
+  return [...totals.entries()]
+    .sort((a, b) => b[1] - a[1])
+    .slice(0, limit)
+    .map(([key, hits]) => `${((hits / all) * 100).toFixed(1).padStart(5)}%  ${key}`)
+    .join("\n");
+}

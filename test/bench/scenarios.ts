@@ -1,0 +1,382 @@
+/**
+ * The benchmark's measurements. Each compares paths in the same run, interleaved round by
+ * round (A B, B A, A B…), so that noise from the machine falls on both sides of a ratio.
+ */
+import type { AnswerShape } from "./answer-shape.js";
+import type { BrookProcess } from "./bench-processes.js";
+import {
+  newAgent,
+  type Path,
+  quantile,
+  type RequestResult,
+  runPool,
+  runRequest,
+  summarize,
+  type Targets,
+} from "./load.js";
+
+export interface BenchConfig {
+  /**
+   * Per concurrency: how many requests a round, and the answers' shape. Under concurrency the
+   * answers are paced like a real model's, so that the figure is Brook's latency, not a queue.
+   */
+  ttft: { rounds: number; loads: { concurrency: number; requests: number; tokens: number; delayMs: number }[] };
+  relay: { roundMs: number; rounds: number; concurrency: number; tokens: number };
+  capacity: { steps: number[]; tokens: number; delayMs: number };
+  paths: { roundMs: number; rounds: number; concurrency: number; tokens: number; jsonTokens: number };
+  soak: { requests: number; concurrency: number; tokens: number };
+}
+
+export const fullConfig: BenchConfig = {
+  ttft: {
+    rounds: 4,
+    loads: [
+      { concurrency: 1, requests: 500, tokens: 5, delayMs: 0 },
+      { concurrency: 32, requests: 640, tokens: 10, delayMs: 20 },
+    ],
+  },
+  relay: { roundMs: 3_000, rounds: 4, concurrency: 16, tokens: 200 },
+  capacity: { steps: [1_000, 2_000, 5_000, 10_000], tokens: 50, delayMs: 20 },
+  paths: { roundMs: 3_000, rounds: 4, concurrency: 16, tokens: 200, jsonTokens: 20 },
+  soak: { requests: 100_000, concurrency: 32, tokens: 5 },
+};
+
+export const quickConfig: BenchConfig = {
+  ttft: {
+    rounds: 2,
+    loads: [
+      { concurrency: 1, requests: 200, tokens: 5, delayMs: 0 },
+      { concurrency: 32, requests: 320, tokens: 10, delayMs: 20 },
+    ],
+  },
+  relay: { roundMs: 1_500, rounds: 2, concurrency: 16, tokens: 200 },
+  capacity: { steps: [500, 1_000], tokens: 50, delayMs: 20 },
+  paths: { roundMs: 1_500, rounds: 2, concurrency: 16, tokens: 200, jsonTokens: 20 },
+  soak: { requests: 10_000, concurrency: 32, tokens: 5 },
+};
+
+export interface Context {
+  targets: Targets;
+  brook: BrookProcess;
+  /** Replaces Brook with a fresh process (updating `brook` and `targets`), for memory figures from a clean start. */
+  restartBrook: () => Promise<void>;
+  /** Local source addresses to spread connections over (at least one). */
+  sourceAddresses: string[];
+  log: (line: string) => void;
+}
+
+const round2 = (value: number) => Math.round(value * 100) / 100;
+/** The order of a pair in round `index`: A B, B A, A B… */
+const pairOrder = <T>(pair: [T, T], index: number): [T, T] => (index % 2 === 0 ? pair : [pair[1], pair[0]]);
+
+// ---------------------------------------------------------------------------------------------
+// 1. Added time to first token
+
+export async function measureTtft(context: Context, config: BenchConfig["ttft"]) {
+  const rows = [];
+  for (const { concurrency, requests, ...shape } of config.loads) {
+    const results: Record<"direct" | "rest", RequestResult[]> = { direct: [], rest: [] };
+    const agents = { direct: newAgent(), rest: newAgent() };
+    for (let round = 0; round < config.rounds; round++) {
+      for (const path of pairOrder<"direct" | "rest">(["direct", "rest"], round)) {
+        const batch = await runPool(requests, concurrency, () =>
+          runRequest(path, context.targets, shape, { agent: agents[path] }),
+        );
+        // The first round warms connections and JIT on both sides: it does not count.
+        if (round > 0 || config.rounds === 1) results[path].push(...batch);
+      }
+    }
+    agents.direct.destroy();
+    agents.rest.destroy();
+    const direct = summarize(results.direct);
+    const brook = summarize(results.rest);
+    const row = {
+      concurrency,
+      tokens: shape.tokens,
+      delayMs: shape.delayMs,
+      requests: direct.requests + brook.requests,
+      errors: direct.errors + brook.errors,
+      sampleErrors: [...direct.sampleErrors, ...brook.sampleErrors],
+      directP50: round2(direct.ttftP50),
+      directP99: round2(direct.ttftP99),
+      brookP50: round2(brook.ttftP50),
+      brookP99: round2(brook.ttftP99),
+      addedP50: round2(brook.ttftP50 - direct.ttftP50),
+      addedP99: round2(brook.ttftP99 - direct.ttftP99),
+    };
+    context.log(
+      `ttft c=${concurrency}: direct p50 ${row.directP50} p99 ${row.directP99} · Brook p50 ${row.brookP50} p99 ${row.brookP99} · added p50 ${row.addedP50} p99 ${row.addedP99} ms · errors ${row.errors}`,
+    );
+    rows.push(row);
+  }
+  return rows;
+}
+
+// ---------------------------------------------------------------------------------------------
+// 2. Relay throughput, and 4a. tRPC versus REST (both: content events per second)
+
+/** Runs requests on `path` for `ms` with `concurrency` workers; counts content events. */
+async function runFor(context: Context, path: Path, shape: AnswerShape, ms: number, concurrency: number) {
+  const agent = newAgent();
+  const deadline = performance.now() + ms;
+  const results: RequestResult[] = [];
+  const startedAt = performance.now();
+  const worker = async () => {
+    while (performance.now() < deadline) results.push(await runRequest(path, context.targets, shape, { agent }));
+  };
+  await Promise.all(Array.from({ length: concurrency }, worker));
+  const seconds = (performance.now() - startedAt) / 1000;
+  agent.destroy();
+  const summary = summarize(results);
+  return { seconds, ...summary };
+}
+
+async function compareThroughput(
+  context: Context,
+  pair: [Path, Path],
+  shape: AnswerShape,
+  config: { roundMs: number; rounds: number; concurrency: number },
+) {
+  const totals = new Map<Path, { seconds: number; contents: number; requests: number; errors: number; cpu: number }>();
+  const sampleErrors: (string | undefined)[] = [];
+  for (const path of pair) totals.set(path, { seconds: 0, contents: 0, requests: 0, errors: 0, cpu: 0 });
+  for (let round = 0; round < config.rounds; round++) {
+    for (const path of pairOrder(pair, round)) {
+      const cpuBefore = await context.brook.cpuMicros();
+      const result = await runFor(context, path, shape, config.roundMs, config.concurrency);
+      const cpu = (await context.brook.cpuMicros()) - cpuBefore;
+      sampleErrors.push(...result.sampleErrors);
+      // The first round warms up; it does not count (unless it is the only one).
+      if (round === 0 && config.rounds > 1) continue;
+      const total = totals.get(path);
+      if (total === undefined) continue;
+      total.seconds += result.seconds;
+      total.contents += result.contents;
+      total.requests += result.requests;
+      total.errors += result.errors;
+      total.cpu += cpu;
+    }
+  }
+  const [first, second] = pair.map((path) => {
+    const total = totals.get(path) as {
+      seconds: number;
+      contents: number;
+      requests: number;
+      errors: number;
+      cpu: number;
+    };
+    return {
+      path,
+      eventsPerSecond: Math.round(total.contents / total.seconds),
+      requestsPerSecond: Math.round(total.requests / total.seconds),
+      errors: total.errors,
+      requests: total.requests,
+      /** Brook's CPU time per content event (µs); meaningless for the direct path. */
+      brookCpuMicrosPerEvent: total.contents > 0 ? round2(total.cpu / total.contents) : null,
+    };
+  }) as [ThroughputSide, ThroughputSide];
+  return { first, second, sampleErrors: [...new Set(sampleErrors)].slice(0, 3) };
+}
+
+interface ThroughputSide {
+  path: Path;
+  eventsPerSecond: number;
+  requestsPerSecond: number;
+  errors: number;
+  requests: number;
+  brookCpuMicrosPerEvent: number | null;
+}
+
+export async function measureRelay(context: Context, config: BenchConfig["relay"]) {
+  const shape = { tokens: config.tokens, delayMs: 0 };
+  const {
+    first: direct,
+    second: brook,
+    sampleErrors,
+  } = await compareThroughput(context, ["direct", "rest"], shape, config);
+  const row = {
+    concurrency: config.concurrency,
+    tokens: config.tokens,
+    directEventsPerSecond: direct.eventsPerSecond,
+    brookEventsPerSecond: brook.eventsPerSecond,
+    ratio: round2(brook.eventsPerSecond / direct.eventsPerSecond),
+    brookCpuMicrosPerEvent: brook.brookCpuMicrosPerEvent,
+    errors: direct.errors + brook.errors,
+    sampleErrors,
+  };
+  context.log(
+    `relay: direct ${row.directEventsPerSecond}/s · Brook ${row.brookEventsPerSecond}/s · ratio ${row.ratio} · Brook CPU ${row.brookCpuMicrosPerEvent} µs/event · errors ${row.errors}`,
+  );
+  return row;
+}
+
+export async function measurePaths(context: Context, config: BenchConfig["paths"]) {
+  const streamed = await compareThroughput(context, ["rest", "trpc"], { tokens: config.tokens, delayMs: 0 }, config);
+  const json = await compareThroughput(
+    context,
+    ["direct-json", "rest-json"],
+    { tokens: config.jsonTokens, delayMs: 0 },
+    {
+      ...config,
+      concurrency: 32,
+    },
+  );
+  const row = {
+    restEventsPerSecond: streamed.first.eventsPerSecond,
+    trpcEventsPerSecond: streamed.second.eventsPerSecond,
+    trpcRatio: round2(streamed.second.eventsPerSecond / streamed.first.eventsPerSecond),
+    trpcCpuMicrosPerEvent: streamed.second.brookCpuMicrosPerEvent,
+    restCpuMicrosPerEvent: streamed.first.brookCpuMicrosPerEvent,
+    directJsonRequestsPerSecond: json.first.requestsPerSecond,
+    brookJsonRequestsPerSecond: json.second.requestsPerSecond,
+    jsonRatio: round2(json.second.requestsPerSecond / json.first.requestsPerSecond),
+    errors: streamed.first.errors + streamed.second.errors + json.first.errors + json.second.errors,
+    sampleErrors: [...streamed.sampleErrors, ...json.sampleErrors],
+  };
+  context.log(
+    `paths: REST ${row.restEventsPerSecond}/s · tRPC ${row.trpcEventsPerSecond}/s · ratio ${row.trpcRatio} · POST /chat ${row.brookJsonRequestsPerSecond} req/s vs direct ${row.directJsonRequestsPerSecond} req/s · errors ${row.errors}`,
+  );
+  return row;
+}
+
+// ---------------------------------------------------------------------------------------------
+// 3. Capacity: many concurrent paced streams
+
+/** Connections opened at once while warming up a capacity step. */
+const connectWave = 250;
+
+async function runStep(context: Context, path: "direct" | "rest", streams: number, shape: AnswerShape) {
+  const agent = newAgent();
+  const addresses = context.sourceAddresses;
+  const options = (index: number) => ({
+    agent,
+    ...(addresses.length > 1 ? { localAddress: addresses[index % addresses.length] } : {}),
+  });
+  let idleRss = 0;
+  if (path === "rest") {
+    // A fresh Brook, warmed up by a few requests: its RSS now is the idle baseline of this step.
+    await context.restartBrook();
+    const warmAgent = newAgent();
+    await runPool(200, 16, () => runRequest("rest", context.targets, { tokens: 5, delayMs: 0 }, { agent: warmAgent }));
+    warmAgent.destroy();
+    idleRss = await context.brook.rss();
+  }
+  let open = 0;
+  let peakOpen = 0;
+  let peakRss = idleRss;
+  let sampling = true;
+  const sampler = (async () => {
+    while (sampling && path === "rest") {
+      const rss = await context.brook.rss();
+      if (rss > peakRss && open > 0) {
+        peakRss = rss;
+      }
+      await new Promise((resolve) => setTimeout(resolve, 20));
+    }
+  })();
+  // Warm-up with the same number of connections, as a client pool that is already connected would be;
+  // it also grows Brook's pool of upstream connections. Connections are part of what a stream costs.
+  // They open in waves (as clients arrive), on long streams that all overlap: a storm of thousands
+  // of connects at once would only measure the kernel's accept queue.
+  open = streams;
+  const warmups: Promise<RequestResult>[] = [];
+  for (let index = 0; index < streams; index++) {
+    if (index > 0 && index % connectWave === 0) await new Promise((resolve) => setTimeout(resolve, 50));
+    warmups.push(runRequest(path, context.targets, { tokens: 10, delayMs: 200 }, options(index)));
+  }
+  await Promise.all(warmups);
+  open = 0;
+  const gaps: number[] = [];
+  const results = await runPool(streams, streams, async (index) => {
+    open += 1;
+    peakOpen = Math.max(peakOpen, open);
+    const result = await runRequest(path, context.targets, shape, { ...options(index), gaps });
+    open -= 1;
+    return result;
+  });
+  sampling = false;
+  await sampler;
+  agent.destroy();
+  const summary = summarize(results);
+  return {
+    ...summary,
+    gapP99: quantile(gaps, 0.99),
+    peakOpen,
+    rssPerStreamKb: path === "rest" && peakOpen > 0 ? (peakRss - idleRss) / 1024 / peakOpen : null,
+    idleRssMb: idleRss / 1024 / 1024,
+    peakRssMb: peakRss / 1024 / 1024,
+  };
+}
+
+export async function measureCapacity(context: Context, config: BenchConfig["capacity"], fileLimit: number) {
+  const shape = { tokens: config.tokens, delayMs: config.delayMs };
+  const idealMs = (config.tokens - 1) * config.delayMs;
+  const rows = [];
+  for (const streams of config.steps) {
+    // Brook holds two sockets per stream (client and upstream) and the generator one.
+    if (streams * 2 + 500 > fileLimit) {
+      context.log(`capacity ${streams}: skipped, the open-file limit (${fileLimit}) is too low`);
+      rows.push({ streams, skipped: `open-file limit ${fileLimit}` });
+      continue;
+    }
+    const direct = await runStep(context, "direct", streams, shape);
+    const brook = await runStep(context, "rest", streams, shape);
+    const row = {
+      streams,
+      idealMs,
+      errors: brook.errors,
+      directErrors: direct.errors,
+      sampleErrors: [...direct.sampleErrors, ...brook.sampleErrors],
+      directTotalP99: round2(direct.totalP99),
+      brookTotalP99: round2(brook.totalP99),
+      totalP99VsIdeal: round2(brook.totalP99 / idealMs),
+      directTotalP99VsIdeal: round2(direct.totalP99 / idealMs),
+      directGapP99: round2(direct.gapP99),
+      brookGapP99: round2(brook.gapP99),
+      brookPeakOpen: brook.peakOpen,
+      idleRssMb: round2(brook.idleRssMb),
+      peakRssMb: round2(brook.peakRssMb),
+      rssPerStreamKb: brook.rssPerStreamKb === null ? null : round2(brook.rssPerStreamKb),
+    };
+    context.log(
+      `capacity ${streams}: errors ${row.errors} (direct ${row.directErrors}) · p99 total ${row.brookTotalP99} ms = ${row.totalP99VsIdeal}× ideal (direct ${row.directTotalP99VsIdeal}×) · p99 gap ${row.brookGapP99} ms (direct ${row.directGapP99}) · RSS ${row.rssPerStreamKb} KB/stream`,
+    );
+    rows.push(row);
+  }
+  return rows;
+}
+
+// ---------------------------------------------------------------------------------------------
+// 5. Soak
+
+export async function measureSoak(context: Context, config: BenchConfig["soak"]) {
+  const shape = { tokens: config.tokens, delayMs: 0 };
+  const agent = newAgent();
+  const run = (count: number) =>
+    runPool(count, config.concurrency, () => runRequest("rest", context.targets, shape, { agent }));
+  await run(Math.min(5_000, Math.ceil(config.requests / 10)));
+  const before = await context.brook.memory(true);
+  const startedAt = performance.now();
+  const results = await run(config.requests);
+  const seconds = (performance.now() - startedAt) / 1000;
+  const after = await context.brook.memory(true);
+  agent.destroy();
+  const summary = summarize(results);
+  const mb = (bytes: number) => round2(bytes / 1024 / 1024);
+  const row = {
+    requests: config.requests,
+    errors: summary.errors,
+    sampleErrors: summary.sampleErrors,
+    requestsPerSecond: Math.round(config.requests / seconds),
+    rssBeforeMb: mb(before.rss),
+    rssAfterMb: mb(after.rss),
+    heapBeforeMb: mb(before.heapUsed),
+    heapAfterMb: mb(after.heapUsed),
+    heapGrowthMb: mb(after.heapUsed - before.heapUsed),
+    rssGrowthMb: mb(after.rss - before.rss),
+  };
+  context.log(
+    `soak: ${row.requests} requests at ${row.requestsPerSecond}/s · errors ${row.errors} · heap ${row.heapBeforeMb} → ${row.heapAfterMb} MB · RSS ${row.rssBeforeMb} → ${row.rssAfterMb} MB`,
+  );
+  return row;
+}

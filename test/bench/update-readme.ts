@@ -1,0 +1,14 @@
+/** `pnpm bench:readme`: puts the table of the latest benchmark results (test/bench/results/latest.json) in README.md. */
+import { readFileSync } from "node:fs";
+import { fileURLToPath } from "node:url";
+import { type Results, toMarkdown, updateReadme } from "./report.js";
+
+const results = JSON.parse(
+  readFileSync(fileURLToPath(new URL("./results/latest.json", import.meta.url)), "utf8"),
+) as Results;
+const readme = fileURLToPath(new URL("../../README.md", import.meta.url));
+if (!updateReadme(readme, toMarkdown(results))) {
+  console.error("README.md has no <!-- bench:begin --> / <!-- bench:end --> markers.");
+  process.exit(1);
+}
+console.log("README.md updated from test/bench/results/latest.json.");

@@ -72,14 +72,17 @@ describe("web UI with API keys, in headless Chromium", () => {
     expect(await prompt.innerText()).toContain("asks for an API key");
     await opened.screenshot("api-key-prompt-light-wide");
 
-    // A wrong key is checked at once and refused, and the prompt comes back saying so.
-    await enterKey(page, "not-the-key");
-    await until(async () => (await prompt.innerText()).includes("refused the key"), 10_000);
-    expect(await prompt.isVisible()).toBe(true);
+    // Ready to type the key; a wrong one is checked at once and refused, and the prompt comes back saying so.
+    await page.keyboard.type("not-the-key");
+    await page.keyboard.press("Enter");
+    const refusal = prompt.getByRole("alert");
+    await refusal.waitFor({ timeout: 10_000 });
+    expect(await refusal.innerText()).toBe("Brook refused the key. Enter a valid one.");
     await opened.screenshot("api-key-refused-light-wide");
     expect(opened.errors.some(isRefusedRequest)).toBe(true);
 
-    await enterKey(page, key);
+    await page.keyboard.type(key);
+    await page.keyboard.press("Enter");
     await prompt.waitFor({ state: "hidden" });
     expect(await storedKey(page)).toBe(key);
 
@@ -128,7 +131,7 @@ describe("web UI with API keys, in headless Chromium", () => {
 
     const prompt = keyPrompt(page);
     await prompt.waitFor();
-    expect(await prompt.innerText()).toContain("refused the key");
+    expect(await prompt.getByRole("alert").innerText()).toContain("refused the key");
     // Nothing refused reached the model.
     expect(harness.upstream.requests.length).toBe(requestsBefore);
 

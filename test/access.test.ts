@@ -73,11 +73,22 @@ describe("API keys (BROOK_API_KEYS)", () => {
   });
 
   it("tRPC over HTTP: procedures need the key, health does not", async () => {
-    const { url } = await harness({ BROOK_API_KEYS: key });
+    const { url, upstream } = await harness({ BROOK_API_KEYS: key });
     const anonymous = createBrookClient({ url }).trpc;
     expect((await anonymous.health.query()).auth_required).toBe(true);
     const error = await trpcFailure(anonymous.chat.complete.mutate({ message: "hi" }));
     expect(error.data).toMatchObject({ code: "UNAUTHORIZED", httpStatus: 401, brook_code: "unauthorized" });
+    // Starting a run to read later, cancelling one and listing the tools need the key too.
+    const wrong = createBrookClient({ url, apiKey: "wrong" }).trpc;
+    for (const refused of [
+      () => anonymous.chat.start.mutate({ message: "hi" }),
+      () => wrong.chat.start.mutate({ message: "hi" }),
+      () => anonymous.chat.cancel.mutate({ run_id: "run_0123456789abcdef" }),
+      () => anonymous.tools.list.query(),
+    ]) {
+      expect((await trpcFailure(refused())).data).toMatchObject({ httpStatus: 401, brook_code: "unauthorized" });
+    }
+    expect(upstream.requests).toHaveLength(0);
     await trpcFailure(createBrookClient({ url, apiKey: "wrong" }).trpc.stats.get.query());
 
     const raw = await fetch(`${url}/trpc/stats.get`);

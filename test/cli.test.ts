@@ -7,6 +7,8 @@ import { ChatEvent, Health, Stats } from "@brook/shared";
 import { describe, expect, it } from "vitest";
 import { runBrookCli, spawnBrookCli } from "./support/brook-cli.js";
 import { streamEvents, until } from "./support/brook-harness.js";
+import { toolCallDeltas, untilConnected } from "./support/mcp-harness.js";
+import { startMcpTestServer } from "./support/mcp-test-server.js";
 import { afterThisTest, harness } from "./support/per-test.js";
 
 const summaryLine =
@@ -172,6 +174,82 @@ describe("brook chat", { timeout: 60_000 }, () => {
     expect(notNumber.code).toBe(2);
     expect(notNumber.stderr).toContain("--max-tokens: 'many' is not a number");
     expect(upstream.requests).toHaveLength(0);
+  });
+});
+
+describe("brook chat with MCP tools", { timeout: 60_000 }, () => {
+  /** A Brook whose model calls `add` and the always failing `fail` from a real MCP server, then answers with the results. */
+  async function brookWithTools() {
+    const mcp = await startMcpTestServer();
+    afterThisTest(() => mcp.close());
+    const started = await harness({ MCP_URL: mcp.url });
+    await untilConnected(started.url);
+    const askForTools = () =>
+      started.upstream.enqueue({
+        toolCallDeltas: toolCallDeltas([
+          { name: "add", arguments: '{"a":2,"b":3}' },
+          { name: "fail", arguments: "{}" },
+        ]),
+      });
+    return { ...started, mcp, askForTools };
+  }
+
+  it("shows each tool call and its result on stderr, and the answer that uses them on stdout", async () => {
+    const { url, mcp, askForTools } = await brookWithTools();
+    askForTools();
+    const result = await runBrookCli(["chat", "--url", url, "Add 2 and 3, then try the failing tool"]);
+
+    expect(result.code).toBe(0);
+    expect(mcp.log.calls.map((call) => call.name).sort()).toEqual(["add", "fail"]);
+    // The model's second turn saw the results (the fake model repeats what the tools said).
+    expect(result.stdout).toMatch(/^Tool said: 5 \| .*the disk is on fire.*\n$/);
+    const lines = result.stderr.trimEnd().split("\n");
+    expect(lines).toContain('⚙ add {"a":2,"b":3}');
+    expect(lines).toContain("⚙ fail {}");
+    expect(lines).toContain("↳ add 5");
+    expect(lines.find((line) => line.startsWith("✗ fail failed: "))).toContain("the disk is on fire");
+    // Each call comes before its result, and the usage summary last.
+    expect(lines.indexOf('⚙ add {"a":2,"b":3}')).toBeLessThan(lines.indexOf("↳ add 5"));
+    expect(lines.indexOf("⚙ fail {}")).toBeLessThan(lines.findIndex((line) => line.startsWith("✗ fail")));
+    expect(lines.at(-1)).toMatch(summaryLine);
+    // Nothing about the tools leaks into the answer.
+    expect(result.stdout).not.toMatch(/⚙|↳|✗/);
+  });
+
+  it("prints tool_call then tool_result events with --json", async () => {
+    const { url, askForTools } = await brookWithTools();
+    askForTools();
+    const result = await runBrookCli(["chat", "--json", "--url", url, "Add 2 and 3, then try the failing tool"]);
+
+    expect(result.code).toBe(0);
+    expect(result.stderr).toBe("");
+    const events = result.stdout
+      .trimEnd()
+      .split("\n")
+      .map((line) => ChatEvent.parse(JSON.parse(line)));
+    const types = events.map((event) => event.type);
+    expect(types[0]).toBe("start");
+    expect(types.at(-1)).toBe("complete");
+    const calls = events.filter((event) => event.type === "tool_call");
+    const results = events.filter((event) => event.type === "tool_result");
+    expect(calls.map((call) => [call.name, call.arguments])).toEqual([
+      ["add", '{"a":2,"b":3}'],
+      ["fail", "{}"],
+    ]);
+    expect(results.map((each) => [each.name, each.is_error]).sort()).toEqual([
+      ["add", false],
+      ["fail", true],
+    ]);
+    expect(results.find((each) => each.name === "add")?.result).toBe("5");
+    // Every result follows its call (matched by id), and the answer comes after all of them.
+    for (const each of results) {
+      const call = events.findIndex((event) => event.type === "tool_call" && event.id === each.id);
+      expect(call).toBeGreaterThan(-1);
+      expect(call).toBeLessThan(events.indexOf(each));
+    }
+    const firstContent = types.indexOf("content");
+    expect(firstContent).toBeGreaterThan(Math.max(...results.map((each) => events.indexOf(each))));
+    expect(events.map((event) => (event.type === "content" ? event.chunk : "")).join("")).toMatch(/^Tool said: 5 \| /);
   });
 });
 

@@ -398,8 +398,11 @@ describe("web UI with MCP tools", () => {
       await fail.locator("summary").press("Enter");
       expect(await add.locator("pre").first().innerText()).toBe('{\n  "a": 2,\n  "b": 3\n}');
       expect(await add.locator("pre").nth(1).innerText()).toBe("5");
-      expect(await fail.innerText()).toContain("Error");
-      expect(await fail.innerText()).toContain("the disk is on fire");
+      // The failed call reads as a failure: "Failed" in its summary, its message under "Error", not "Result".
+      expect(await add.locator("summary").innerText()).toContain("Done");
+      expect(await fail.locator("summary").innerText()).toContain("Failed");
+      expect(await fail.locator("h4").allInnerTexts()).toEqual(["Arguments", "Error"]);
+      expect(await fail.locator("pre").nth(1).innerText()).toContain("the disk is on fire");
       await opened.screenshot("tool-cards-dark-wide");
 
       // The cards are part of the stored conversation.

@@ -46,6 +46,15 @@ export function App() {
     setKeyPrompt({ rejected: storedApiKey() !== undefined, ...(retry === undefined ? {} : { retry }) });
   }, []);
 
+  // A key entered before any call needed it is checked at once, so a wrong one is refused while the user is here.
+  const checkKey = useCallback(async () => {
+    try {
+      await brook.trpc.stats.get.query();
+    } catch (error) {
+      if (isUnauthorized(error)) askForKey();
+    }
+  }, [askForKey]);
+
   const runner = useChatRunner({ conversations, settings, onUnauthorized: askForKey });
 
   const loadHealth = useCallback(async () => {
@@ -252,9 +261,9 @@ export function App() {
         onClose={() => setKeyPrompt(undefined)}
         onSave={(key) => {
           saveApiKey(key);
-          const retry = keyPrompt?.retry;
+          const retry = keyPrompt?.retry ?? (() => void checkKey());
           setKeyPrompt(undefined);
-          retry?.();
+          retry();
         }}
       />
     </div>

@@ -58,7 +58,7 @@ export const appRouter = t.router({
 
   tools: t.router({
     /** The MCP tools the model can use, by the names it calls them. */
-    list: t.procedure.output(ToolList).query(({ ctx }) => ctx.services.toolList()),
+    list: apiProcedure.output(ToolList).query(({ ctx }) => ctx.services.toolList()),
   }),
 
   stats: t.router({
@@ -91,7 +91,7 @@ export const appRouter = t.router({
     }),
 
     /** Starts a run of any size (the input travels in the POST body); read it with `chat.events`. */
-    start: t.procedure
+    start: apiProcedure
       .input(ChatRequest)
       .output(StartResult)
       .mutation(({ ctx, input }) => {
@@ -107,7 +107,7 @@ export const appRouter = t.router({
     }),
 
     /** Aborts a run: its stream ends with an `error` event of code `cancelled`. */
-    cancel: t.procedure
+    cancel: apiProcedure
       .input(RunRef)
       .output(CancelResult)
       .mutation(({ ctx, input }) => {

@@ -1,5 +1,5 @@
 import { KeyRound } from "lucide-react";
-import { useEffect, useId, useState } from "react";
+import { useEffect, useId, useRef, useState } from "react";
 import { buttonStyles, fieldStyles, Modal } from "./modal.tsx";
 
 interface ApiKeyDialogProps {
@@ -14,8 +14,12 @@ interface ApiKeyDialogProps {
 export function ApiKeyDialog({ open, rejected, onSave, onClose }: ApiKeyDialogProps) {
   const [key, setKey] = useState("");
   const inputId = useId();
+  const input = useRef<HTMLInputElement>(null);
   useEffect(() => {
-    if (open) setKey("");
+    if (!open) return;
+    setKey("");
+    // Ready to type the key (the dialog, opened just before, focused its close button).
+    input.current?.focus();
   }, [open]);
 
   return (
@@ -27,7 +31,7 @@ export function ApiKeyDialog({ open, rejected, onSave, onClose }: ApiKeyDialogPr
           if (key.trim() !== "") onSave(key.trim());
         }}
       >
-        <p className="flex gap-2 text-sm text-muted-foreground">
+        <p role={rejected ? "alert" : undefined} className="flex gap-2 text-sm text-muted-foreground">
           <KeyRound aria-hidden="true" className="mt-0.5 size-4 shrink-0" />
           {rejected
             ? "Brook refused the key. Enter a valid one."
@@ -39,6 +43,7 @@ export function ApiKeyDialog({ open, rejected, onSave, onClose }: ApiKeyDialogPr
           </label>
           <input
             id={inputId}
+            ref={input}
             type="password"
             autoComplete="off"
             value={key}

@@ -113,6 +113,24 @@ describe("fault injection: the model server misbehaves", () => {
     expect(text).toBe(fakeTokens(8));
   });
 
+  it("a tool call written slowly is not silence: its argument pieces keep both timeouts at bay", async () => {
+    const pieces = ['{"city"', ': "Par', "is", '", "days"', ": 3", "}"];
+    const toolCallDeltas = [
+      [{ index: 0, id: "call_slow", type: "function", function: { name: "forecast", arguments: "" } }],
+      ...pieces.map((piece) => [{ index: 0, function: { arguments: piece } }]),
+    ];
+    // 7 pieces 150 ms apart: longer than either timeout in all, never silent for as long as one.
+    const { url } = await harness(
+      { FIRST_TOKEN_TIMEOUT_MS: "400", IDLE_TIMEOUT_MS: "400" },
+      { toolCallDeltas, delayMs: 150, firstChunkDelayMs: 100 },
+    );
+    const { events, last } = await run(url);
+    expect(last.type).toBe("complete");
+    expect(events).toContainEqual(
+      expect.objectContaining({ type: "tool_call", name: "forecast", arguments: pieces.join("") }),
+    );
+  });
+
   it("a run longer than MAX_RUN_MS ends with timeout, even while tokens flow", async () => {
     const { url, upstream } = await harness({ MAX_RUN_MS: "500" }, { tokens: 200, delayMs: 20 });
     const { last, text } = await run(url);

@@ -150,7 +150,7 @@ async function streamModelStep(
       step.output += part.call.name + part.call.arguments;
     } else if (part.type === "finish") {
       outcome.finishReason = part.reason;
-    } else {
+    } else if (part.type === "usage") {
       step.reported = { inputTokens: part.inputTokens, outputTokens: part.outputTokens };
     }
   }

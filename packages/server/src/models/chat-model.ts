@@ -41,6 +41,8 @@ export type ModelPart =
   | { type: "accepted" }
   | { type: "text"; text: string }
   | { type: "tool_call"; call: ModelToolCall }
+  /** The model is still writing a tool call: no output yet, but not silence (timeouts). */
+  | { type: "tool_call_delta" }
   | { type: "finish"; reason: string }
   | { type: "usage"; inputTokens: number; outputTokens: number };
 

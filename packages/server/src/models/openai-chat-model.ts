@@ -6,6 +6,8 @@ import { retryDelayMs, waitBeforeRetry } from "./retry.js";
 import { ToolCallAssembler } from "./tool-call-assembler.js";
 import { toBrookError } from "./upstream-errors.js";
 
+const toolCallDelta: ModelPart = { type: "tool_call_delta" };
+
 export interface OpenAIChatModelOptions {
   apiKey: string | undefined;
   baseURL: string | undefined;
@@ -47,7 +49,10 @@ export class OpenAIChatModel implements ChatModel {
         const text = choice?.delta?.content;
         if (typeof text === "string" && text !== "") yield { type: "text", text };
         const deltas = choice?.delta?.tool_calls;
-        if (deltas != null) toolCalls.add(deltas);
+        if (deltas != null) {
+          toolCalls.add(deltas);
+          yield toolCallDelta;
+        }
         const reason = choice?.finish_reason;
         if (typeof reason === "string" && !finished) {
           finished = true;

@@ -82,6 +82,8 @@ export async function startBrook(
       OPENAI_BASE_URL: upstreamUrl,
       OPENAI_API_KEY: "bench",
       OPENAI_MODEL: "gpt-4o-mini",
+      // The capacity steps hold thousands of streams at once: no cap on concurrent runs.
+      MAX_CONCURRENT_RUNS: "0",
       ...env,
     },
     stdio: ["ignore", "inherit", "inherit", "ipc"],

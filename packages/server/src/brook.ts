@@ -52,7 +52,9 @@ export async function createBrook(config: Config, options: BrookOptions = {}): P
     app,
     services,
     async listen(port = config.PORT) {
-      await app.listen({ host: config.HOST, port });
+      // Node's default accept backlog (511) resets connections in a burst of thousands of streams;
+      // the kernel caps this at net.core.somaxconn.
+      await app.listen({ host: config.HOST, port, backlog: 4096 });
       const address = app.server.address();
       const actualPort = typeof address === "object" && address !== null ? address.port : port;
       const host = config.HOST.includes(":") ? `[${config.HOST}]` : config.HOST;

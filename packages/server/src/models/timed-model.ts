@@ -30,33 +30,58 @@ export class TimedChatModel implements ChatModel {
     const forward = () => controller.abort(call.signal.reason);
     if (call.signal.aborted) forward();
     else call.signal.addEventListener("abort", forward, { once: true });
+    // One promise for the whole call (not one listener per part): it rejects when the call ends.
+    const aborted = new Promise<never>((_, reject) => {
+      const onAbort = () => reject(controller.signal.reason);
+      if (controller.signal.aborted) onAbort();
+      else controller.signal.addEventListener("abort", onAbort, { once: true });
+    });
+    aborted.catch(() => {});
 
     const firstTokenDeadline = firstTokenMs > 0 ? performance.now() + firstTokenMs : undefined;
     let started = false;
+    /** When the current wait for the model began; undefined while the consumer has the part. */
+    let waitingSince: number | undefined;
+    // One timer per call, re-armed only when it fires (not per part): the hot path only notes times.
     let timer: NodeJS.Timeout | undefined;
-    const arm = () => {
-      const fire = (text: string) => () => controller.abort(new BrookError("timeout", text));
-      if (!started && firstTokenDeadline !== undefined) {
-        const left = Math.max(0, firstTokenDeadline - performance.now());
-        timer = setTimeout(fire(`The model sent no answer within ${firstTokenMs} ms (FIRST_TOKEN_TIMEOUT_MS).`), left);
-      } else if (started && idleMs > 0) {
-        timer = setTimeout(fire(`The model went silent for ${idleMs} ms mid-answer (IDLE_TIMEOUT_MS).`), idleMs);
+    const expire = (text: string) => controller.abort(new BrookError("timeout", text));
+    const check = () => {
+      timer = undefined;
+      if (waitingSince === undefined) return; // the next wait re-arms it
+      const now = performance.now();
+      if (!started) {
+        if (firstTokenDeadline === undefined) return;
+        if (now >= firstTokenDeadline) {
+          expire(`The model sent no answer within ${firstTokenMs} ms (FIRST_TOKEN_TIMEOUT_MS).`);
+        } else timer = setTimeout(check, firstTokenDeadline - now);
+      } else if (idleMs > 0) {
+        const silent = now - waitingSince;
+        if (silent >= idleMs) expire(`The model went silent for ${idleMs} ms mid-answer (IDLE_TIMEOUT_MS).`);
+        else timer = setTimeout(check, idleMs - silent);
       }
+    };
+    const beginWait = () => {
+      waitingSince = performance.now();
+      if (timer !== undefined) return;
+      if (!started && firstTokenDeadline !== undefined) {
+        timer = setTimeout(check, Math.max(0, firstTokenDeadline - waitingSince));
+      } else if (started && idleMs > 0) timer = setTimeout(check, idleMs);
     };
 
     const iterator = this.inner.stream({ ...call, signal: controller.signal })[Symbol.asyncIterator]();
     try {
       for (;;) {
-        arm();
-        let next: IteratorResult<ModelPart>;
-        try {
-          next = await untilAborted(iterator.next(), controller.signal);
-        } finally {
-          clearTimeout(timer);
-        }
+        beginWait();
+        const next = await Promise.race([iterator.next(), aborted]);
+        waitingSince = undefined;
         if (next.done) return;
         // Anything past the acceptance (text, tool calls, finish, usage) is the model talking.
-        if (next.value.type !== "accepted") started = true;
+        if (next.value.type !== "accepted" && !started) {
+          started = true;
+          // The first-token clock stops; the idle clock starts with the next wait.
+          clearTimeout(timer);
+          timer = undefined;
+        }
         yield next.value;
       }
     } catch (error) {
@@ -72,14 +97,4 @@ export class TimedChatModel implements ChatModel {
       void iterator.return?.()?.catch(() => {});
     }
   }
-}
-
-/** Settles like `promise`, or rejects with the signal's reason as soon as it aborts. */
-function untilAborted<T>(promise: Promise<T>, signal: AbortSignal): Promise<T> {
-  if (signal.aborted) return Promise.reject(signal.reason);
-  return new Promise<T>((resolve, reject) => {
-    const onAbort = () => reject(signal.reason);
-    signal.addEventListener("abort", onAbort, { once: true });
-    promise.then(resolve, reject).finally(() => signal.removeEventListener("abort", onAbort));
-  });
 }

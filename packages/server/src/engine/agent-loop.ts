@@ -136,23 +136,28 @@ async function streamModelStep(
   step: Step,
 ): Promise<StepOutcome> {
   const outcome: StepOutcome = { text: "", calls: [], finishReason: undefined };
-  for await (const part of model.stream(call)) {
-    if (part.type === "accepted") {
-      step.accepted = true;
-    } else if (part.type === "text") {
-      progress.firstTokenAt ??= performance.now();
-      progress.text += part.text;
-      outcome.text += part.text;
-      step.output += part.text;
-      if (!run.append({ type: "content", chunk: part.text })) await run.waitForRoom(call.signal);
-    } else if (part.type === "tool_call") {
-      outcome.calls.push(part.call);
-      step.output += part.call.name + part.call.arguments;
-    } else if (part.type === "finish") {
-      outcome.finishReason = part.reason;
-    } else if (part.type === "usage") {
-      step.reported = { inputTokens: part.inputTokens, outputTokens: part.outputTokens };
+  for await (const parts of model.stream(call)) {
+    let room = true;
+    for (const part of parts) {
+      if (part.type === "accepted") {
+        step.accepted = true;
+      } else if (part.type === "text") {
+        progress.firstTokenAt ??= performance.now();
+        progress.text += part.text;
+        outcome.text += part.text;
+        step.output += part.text;
+        // A batch is one network read: it may overrun the buffer by that much, then generation waits.
+        room = run.append({ type: "content", chunk: part.text });
+      } else if (part.type === "tool_call") {
+        outcome.calls.push(part.call);
+        step.output += part.call.name + part.call.arguments;
+      } else if (part.type === "finish") {
+        outcome.finishReason = part.reason;
+      } else if (part.type === "usage") {
+        step.reported = { inputTokens: part.inputTokens, outputTokens: part.outputTokens };
+      }
     }
+    if (!room) await run.waitForRoom(call.signal);
   }
   return outcome;
 }

@@ -46,8 +46,12 @@ export type ModelPart =
   | { type: "finish"; reason: string }
   | { type: "usage"; inputTokens: number; outputTokens: number };
 
-/** A model adapter. It throws `BrookError`s; a stream that ends without `finish` was cut. */
+/**
+ * A model adapter. It throws `BrookError`s; a stream that ends without `finish` was cut.
+ * Parts come in batches, each what arrived together (one network read), never empty: a burst
+ * of tokens then costs one step through every layer, not one per token.
+ */
 export interface ChatModel {
   readonly mode: Mode;
-  stream(call: ModelCall): AsyncIterable<ModelPart>;
+  stream(call: ModelCall): AsyncIterable<readonly ModelPart[]>;
 }

@@ -25,7 +25,9 @@ const chunk = (content: string) =>
 
 async function collect(response: Response) {
   const contents: unknown[] = [];
-  for await (const item of completionChunks(response)) contents.push(item.choices[0]?.delta?.content);
+  for await (const batch of completionChunks(response)) {
+    for (const item of batch) contents.push(item.choices[0]?.delta?.content);
+  }
   return contents;
 }
 
@@ -51,6 +53,25 @@ describe("completionChunks", () => {
     const { response, state } = responseOf([chunk("a"), "data: {not json\n\n", chunk("b")]);
     await expect(collect(response)).rejects.toBeInstanceOf(SyntaxError);
     expect(state.cancelled).toBe(true);
+  });
+
+  it("yields the chunks of a read before a failure in the same read, then throws", async () => {
+    const { response } = responseOf([`${chunk("a")}${chunk("b")}data: {not json\n\n${chunk("c")}`]);
+    const contents: unknown[] = [];
+    const error = await (async () => {
+      for await (const batch of completionChunks(response))
+        contents.push(...batch.map((item) => item.choices[0]?.delta?.content));
+    })().catch((caught: unknown) => caught);
+    expect(contents).toEqual(["a", "b"]);
+    expect(error).toBeInstanceOf(SyntaxError);
+  });
+
+  it("yields the chunks of one network read as one batch", async () => {
+    const { response } = responseOf([`${chunk("a")}${chunk("b")}`, `${chunk("c")}data: [DONE]\n\n`]);
+    const batches: unknown[][] = [];
+    for await (const batch of completionChunks(response))
+      batches.push(batch.map((item) => item.choices[0]?.delta?.content));
+    expect(batches).toEqual([["a", "b"], ["c"]]);
   });
 
   it("throws the SDK's APIError for an error object inside the stream", async () => {

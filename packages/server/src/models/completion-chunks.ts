@@ -6,7 +6,8 @@ import type { ChatCompletionChunk } from "openai/resources/chat/completions";
 const maxBufferedChars = 8 * 1024 * 1024;
 
 /**
- * The chunks of a streaming chat completion, read from the raw response the `openai` SDK opened.
+ * The chunks of a streaming chat completion, read from the raw response the `openai` SDK opened,
+ * in batches: the chunks of one network read together (never an empty batch).
  *
  * Same results as iterating the SDK's `Stream` — `[DONE]` ends the stream, a payload that is not
  * JSON throws a SyntaxError, an `error` object throws an `APIError` — at a fraction of the cost
@@ -14,7 +15,7 @@ const maxBufferedChars = 8 * 1024 * 1024;
  * network read) and passes each chunk through three async generators. Stopping early cancels
  * the body, and so the upstream request.
  */
-export async function* completionChunks(response: Response): AsyncGenerator<ChatCompletionChunk> {
+export async function* completionChunks(response: Response): AsyncGenerator<ChatCompletionChunk[]> {
   const body = response.body;
   if (body === null) throw new OpenAI.APIConnectionError({ message: "The model server sent no response body." });
   const pending: EventSourceMessage[] = [];
@@ -38,17 +39,26 @@ export async function* completionChunks(response: Response): AsyncGenerator<Chat
       // An event cut before its blank line is dropped, as the SDK and the SSE standard do.
       parser.feed(read.done ? decoder.decode() : decoder.decode(read.value, { stream: true }));
       if (failure !== undefined) throw failure;
-      for (let index = 0; index < pending.length && !finished; index++) {
+      const chunks: ChatCompletionChunk[] = [];
+      let broken: Error | undefined;
+      for (let index = 0; index < pending.length && !finished && broken === undefined; index++) {
         const data = (pending[index] as EventSourceMessage).data;
         if (data.startsWith("[DONE]")) {
           finished = true;
           break;
         }
-        const chunk = JSON.parse(data) as ChatCompletionChunk & { error?: unknown };
-        if (chunk?.error) throw new OpenAI.APIError(undefined, chunk.error as object, undefined, response.headers);
-        yield chunk;
+        try {
+          const chunk = JSON.parse(data) as ChatCompletionChunk & { error?: unknown };
+          if (chunk?.error) broken = new OpenAI.APIError(undefined, chunk.error as object, undefined, response.headers);
+          else chunks.push(chunk);
+        } catch (error) {
+          broken = error as Error;
+        }
       }
       pending.length = 0;
+      // What came before a failure in the same read is still the answer's.
+      if (chunks.length > 0) yield chunks;
+      if (broken !== undefined) throw broken;
     }
   } finally {
     // Early exit or failure: drop the rest of the answer and its connection.

@@ -14,39 +14,43 @@ export class DemoChatModel implements ChatModel {
 
   constructor(private readonly tokenDelayMs: number) {}
 
-  async *stream(call: ModelCall): AsyncGenerator<ModelPart> {
+  async *stream(call: ModelCall): AsyncGenerator<ModelPart[]> {
     const question = [...call.messages].reverse().find((message) => message.role === "user")?.content ?? "";
     const results = toolResultsOfThisTurn(call.messages);
     const tool = results.length === 0 ? namedTool(question, call.tools ?? []) : undefined;
     if (tool !== undefined) {
-      yield { type: "accepted" };
       const toolCall: ModelToolCall = {
         id: `call_${randomUUID().replaceAll("-", "").slice(0, 24)}`,
         name: tool.name,
         arguments: JSON.stringify(demoArguments(tool, question)),
       };
-      yield { type: "tool_call", call: toolCall };
-      yield { type: "finish", reason: "tool_calls" };
       const [inputTokens, outputTokens] = await Promise.all([
         tokenCounter.messages(call.messages),
         tokenCounter.text(toolCall.arguments),
       ]);
-      yield { type: "usage", inputTokens, outputTokens };
+      yield [
+        { type: "accepted" },
+        { type: "tool_call", call: toolCall },
+        { type: "finish", reason: "tool_calls" },
+        { type: "usage", inputTokens, outputTokens },
+      ];
       return;
     }
     const reply = results.length > 0 ? toolReply(question, results) : demoReply(question);
-    yield { type: "accepted" };
+    yield [{ type: "accepted" }];
     for (const piece of reply.match(pieces) ?? []) {
       if (this.tokenDelayMs > 0) await sleep(this.tokenDelayMs, undefined, { signal: call.signal });
       else call.signal.throwIfAborted();
-      yield { type: "text", text: piece };
+      yield [{ type: "text", text: piece }];
     }
-    yield { type: "finish", reason: "stop" };
     const [inputTokens, outputTokens] = await Promise.all([
       tokenCounter.messages(call.messages),
       tokenCounter.text(reply),
     ]);
-    yield { type: "usage", inputTokens, outputTokens };
+    yield [
+      { type: "finish", reason: "stop" },
+      { type: "usage", inputTokens, outputTokens },
+    ];
   }
 }
 

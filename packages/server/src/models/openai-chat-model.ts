@@ -1,4 +1,5 @@
 import OpenAI from "openai";
+import type { ChatCompletionChunk } from "openai/resources/chat/completions";
 import { BrookError } from "../errors/brook-error.js";
 import type { ChatModel, ModelCall, ModelMessage, ModelPart, ModelTool } from "./chat-model.js";
 import { completionChunks } from "./completion-chunks.js";
@@ -6,7 +7,14 @@ import { retryDelayMs, waitBeforeRetry } from "./retry.js";
 import { ToolCallAssembler } from "./tool-call-assembler.js";
 import { toBrookError } from "./upstream-errors.js";
 
+const accepted: ModelPart = { type: "accepted" };
 const toolCallDelta: ModelPart = { type: "tool_call_delta" };
+
+/** What one model call has seen so far, across chunks. */
+interface ChunkState {
+  finished: boolean;
+  toolCalls: ToolCallAssembler;
+}
 
 export interface OpenAIChatModelOptions {
   apiKey: string | undefined;
@@ -36,35 +44,16 @@ export class OpenAIChatModel implements ChatModel {
     });
   }
 
-  async *stream(call: ModelCall): AsyncGenerator<ModelPart> {
+  async *stream(call: ModelCall): AsyncGenerator<ModelPart[]> {
     const { signal } = call;
-    let finished = false;
-    const toolCalls = new ToolCallAssembler();
+    const state: ChunkState = { finished: false, toolCalls: new ToolCallAssembler() };
     try {
       const response = await this.#open(call);
-      yield { type: "accepted" };
-      for await (const chunk of completionChunks(response)) {
-        // Cheap shape checks stand in for a schema parse on this per-token path.
-        const choice = Array.isArray(chunk.choices) ? chunk.choices[0] : undefined;
-        const text = choice?.delta?.content;
-        if (typeof text === "string" && text !== "") yield { type: "text", text };
-        const deltas = choice?.delta?.tool_calls;
-        if (deltas != null) {
-          toolCalls.add(deltas);
-          yield toolCallDelta;
-        }
-        const reason = choice?.finish_reason;
-        if (typeof reason === "string" && !finished) {
-          finished = true;
-          // Calls are complete once the choice finishes; the loop sees them before the finish.
-          for (const complete of toolCalls.finish()) yield { type: "tool_call", call: complete };
-          yield { type: "finish", reason };
-        }
-        const usage = chunk.usage;
-        // Usage a server got wrong (missing, negative, fractional) is ignored: Brook counts instead.
-        if (usage != null && isTokenCount(usage.prompt_tokens) && isTokenCount(usage.completion_tokens)) {
-          yield { type: "usage", inputTokens: usage.prompt_tokens, outputTokens: usage.completion_tokens };
-        }
+      yield [accepted];
+      for await (const chunks of completionChunks(response)) {
+        const parts: ModelPart[] = [];
+        for (const chunk of chunks) partsOf(chunk, state, parts);
+        if (parts.length > 0) yield parts;
       }
     } catch (error) {
       throw toBrookError(error, signal);
@@ -100,6 +89,31 @@ export class OpenAIChatModel implements ChatModel {
       }
       return await eventStream(opened);
     }
+  }
+}
+
+/** The parts one chunk carries, appended to `parts`. */
+function partsOf(chunk: ChatCompletionChunk, state: ChunkState, parts: ModelPart[]): void {
+  // Cheap shape checks stand in for a schema parse on this per-token path.
+  const choice = Array.isArray(chunk.choices) ? chunk.choices[0] : undefined;
+  const text = choice?.delta?.content;
+  if (typeof text === "string" && text !== "") parts.push({ type: "text", text });
+  const deltas = choice?.delta?.tool_calls;
+  if (deltas != null) {
+    state.toolCalls.add(deltas);
+    parts.push(toolCallDelta);
+  }
+  const reason = choice?.finish_reason;
+  if (typeof reason === "string" && !state.finished) {
+    state.finished = true;
+    // Calls are complete once the choice finishes; the loop sees them before the finish.
+    for (const complete of state.toolCalls.finish()) parts.push({ type: "tool_call", call: complete });
+    parts.push({ type: "finish", reason });
+  }
+  const usage = chunk.usage;
+  // Usage a server got wrong (missing, negative, fractional) is ignored: Brook counts instead.
+  if (usage != null && isTokenCount(usage.prompt_tokens) && isTokenCount(usage.completion_tokens)) {
+    parts.push({ type: "usage", inputTokens: usage.prompt_tokens, outputTokens: usage.completion_tokens });
   }
 }
 

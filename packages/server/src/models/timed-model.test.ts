@@ -16,7 +16,7 @@ function scriptedModel(parts: ModelPart[], gaps: number[]): ChatModel & { aborte
       });
       for (const [index, part] of parts.entries()) {
         await sleep(gaps[index] ?? 0, undefined, { signal: call.signal });
-        yield part;
+        yield [part];
       }
     },
   };
@@ -28,7 +28,7 @@ const call = (signal = new AbortController().signal): ModelCall => ({ model: "m"
 async function collect(model: ChatModel, signal?: AbortSignal) {
   const parts: ModelPart[] = [];
   try {
-    for await (const part of model.stream(call(signal))) parts.push(part);
+    for await (const batch of model.stream(call(signal))) parts.push(...batch);
     return { parts, error: undefined };
   } catch (error) {
     return { parts, error };
@@ -67,8 +67,8 @@ describe("TimedChatModel", () => {
   it("does not count time the consumer spends away (a slow reader is not a silent model)", async () => {
     const model = new TimedChatModel(scriptedModel([text("a"), text("b")], [0, 0]), { firstTokenMs: 30, idleMs: 30 });
     const parts: ModelPart[] = [];
-    for await (const part of model.stream(call())) {
-      parts.push(part);
+    for await (const batch of model.stream(call())) {
+      parts.push(...batch);
       await sleep(100);
     }
     expect(parts).toEqual([text("a"), text("b")]);

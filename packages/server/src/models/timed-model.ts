@@ -24,7 +24,7 @@ export class TimedChatModel implements ChatModel {
     return this.inner.mode;
   }
 
-  async *stream(call: ModelCall): AsyncGenerator<ModelPart> {
+  async *stream(call: ModelCall): AsyncGenerator<readonly ModelPart[]> {
     const { firstTokenMs, idleMs } = this.timeouts;
     const controller = new AbortController();
     const forward = () => controller.abort(call.signal.reason);
@@ -69,14 +69,18 @@ export class TimedChatModel implements ChatModel {
     };
 
     const iterator = this.inner.stream({ ...call, signal: controller.signal })[Symbol.asyncIterator]();
+    let completed = false;
     try {
       for (;;) {
         beginWait();
         const next = await Promise.race([iterator.next(), aborted]);
         waitingSince = undefined;
-        if (next.done) return;
+        if (next.done) {
+          completed = true;
+          return;
+        }
         // Anything past the acceptance (text, tool calls, finish, usage) is the model talking.
-        if (next.value.type !== "accepted" && !started) {
+        if (!started && next.value.some((part) => part.type !== "accepted")) {
           started = true;
           // The first-token clock stops; the idle clock starts with the next wait.
           clearTimeout(timer);
@@ -92,9 +96,12 @@ export class TimedChatModel implements ChatModel {
     } finally {
       call.signal.removeEventListener("abort", forward);
       clearTimeout(timer);
-      // Closes the adapter's generator (and its upstream request) if it has not ended.
-      controller.abort(call.signal.reason ?? new BrookError("cancelled"));
-      void iterator.return?.()?.catch(() => {});
+      if (!completed) {
+        // Closes the adapter's generator (and its upstream request) if it has not ended. A call
+        // that ended by itself has nothing to close: no abort (and no error built) on the common path.
+        controller.abort(call.signal.reason ?? new BrookError("cancelled"));
+        void iterator.return?.()?.catch(() => {});
+      }
     }
   }
 }

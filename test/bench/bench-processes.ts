@@ -70,7 +70,8 @@ export async function startBrook(
 ): Promise<BrookProcess> {
   const port = await freePort();
   const entry = from === "build" ? [brookBuild] : ["--conditions=@brook/source", "--import", tsxLoader, brookSource];
-  const child = spawn(process.execPath, ["--expose-gc", "--import", probe, ...entry], {
+  const flags = process.env.BENCH_BROOK_FLAGS?.split(" ").filter(Boolean) ?? [];
+  const child = spawn(process.execPath, ["--expose-gc", ...flags, "--import", probe, ...entry], {
     env: {
       PATH: process.env.PATH ?? "",
       HOME: process.env.HOME ?? "",

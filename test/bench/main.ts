@@ -9,6 +9,7 @@
  *   --soak=N           soak requests
  *   --profile=SECTION  record a CPU profile of Brook during one section (e.g. relay)
  *   --readme           put the table in README.md
+ *   (BENCH_BROOK_FLAGS="--trace-gc …" passes extra Node flags to the Brook process.)
  *   --out=DIR          where results go (default test/bench/results)
  */
 import { execFileSync } from "node:child_process";
@@ -82,7 +83,12 @@ export async function runBench(options: BenchOptions): Promise<Results> {
   const results: Results = { machine };
   const section = async <T>(name: Section, measure: () => Promise<T>): Promise<T | undefined> => {
     if (!options.only.includes(name)) return undefined;
-    const profile = options.profile?.section === name ? join(options.profile.dir, `${name}.cpuprofile`) : undefined;
+    let profile = options.profile?.section === name ? join(options.profile.dir, `${name}.cpuprofile`) : undefined;
+    // Capacity restarts Brook for every step: each step profiles its own process.
+    if (profile !== undefined && name === "capacity") {
+      context.profileDir = options.profile?.dir;
+      profile = undefined;
+    }
     if (profile !== undefined) await context.brook.startProfile();
     const result = await measure();
     if (profile !== undefined) {

@@ -2,6 +2,7 @@
  * The benchmark's measurements. Each compares paths in the same run, interleaved round by
  * round (A B, B A, A B…), so that noise from the machine falls on both sides of a ratio.
  */
+import { join } from "node:path";
 import type { AnswerShape } from "./answer-shape.js";
 import type { BrookProcess } from "./bench-processes.js";
 import {
@@ -14,6 +15,7 @@ import {
   summarize,
   type Targets,
 } from "./load.js";
+import { topSelfTime } from "./report.js";
 
 export interface BenchConfig {
   /**
@@ -63,6 +65,8 @@ export interface Context {
   /** Local source addresses to spread connections over (at least one). */
   sourceAddresses: string[];
   log: (line: string) => void;
+  /** Where each capacity step writes a CPU profile of its Brook, when asked. */
+  profileDir?: string | undefined;
 }
 
 const round2 = (value: number) => Math.round(value * 100) / 100;
@@ -260,6 +264,7 @@ async function runStep(context: Context, path: "direct" | "rest", streams: numbe
     await runPool(200, 16, () => runRequest("rest", context.targets, { tokens: 5, delayMs: 0 }, { agent: warmAgent }));
     warmAgent.destroy();
     idleRss = await context.brook.rss();
+    if (context.profileDir !== undefined) await context.brook.startProfile();
   }
   let open = 0;
   let peakOpen = 0;
@@ -297,6 +302,11 @@ async function runStep(context: Context, path: "direct" | "rest", streams: numbe
   sampling = false;
   await sampler;
   agent.destroy();
+  if (path === "rest" && context.profileDir !== undefined) {
+    const profile = join(context.profileDir, `capacity-${streams}.cpuprofile`);
+    await context.brook.stopProfile(profile);
+    context.log(`CPU profile of Brook: ${profile}\n${topSelfTime(profile)}`);
+  }
   const summary = summarize(results);
   return {
     ...summary,

@@ -112,7 +112,7 @@ export function createServices(config: Config, log: FastifyBaseLogger): BrookSer
   const mode: Mode = demo ? "demo" : "openai";
   const apiKeys = new ApiKeys(config.BROOK_API_KEYS);
   // MCP connections close last: the runs that used them have ended by then.
-  const closeCallbacks: (() => Promise<void> | void)[] = [() => tools.close()];
+  const closeCallbacks: (() => Promise<void> | void)[] = [() => tools.close(), () => adapter.close?.()];
   let closing: Promise<void> | undefined;
 
   return {

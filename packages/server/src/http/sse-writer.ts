@@ -39,7 +39,8 @@ export async function writeRunAsSse(res: ServerResponse, run: Run, reader: RunRe
   ping.unref();
   try {
     res.writeHead(200, sseHeaders);
-    res.flushHeaders();
+    // Headers go out with the first events when some are ready (one write), else at once.
+    if (run.head <= reader.position) res.flushHeaders();
     for (;;) {
       let seq = reader.position;
       const batch = reader.take(maxBatch);
@@ -47,6 +48,11 @@ export async function writeRunAsSse(res: ServerResponse, run: Run, reader: RunRe
         let text = "";
         for (const event of batch) text += `id: ${run.id}:${seq++}\ndata: ${JSON.stringify(event)}\n\n`;
         lastWrite = Date.now();
+        // The last events and the end of the response share one write.
+        if (reader.done) {
+          res.end(text);
+          break;
+        }
         if (!res.write(text)) await once(res, "drain", { signal });
       }
       if (reader.done) break;
@@ -58,7 +64,7 @@ export async function writeRunAsSse(res: ServerResponse, run: Run, reader: RunRe
   } finally {
     clearInterval(ping);
     reader.close();
-    if (!res.destroyed) res.end();
+    if (!res.destroyed && !res.writableEnded) res.end();
   }
 }
 

@@ -54,4 +54,6 @@ export type ModelPart =
 export interface ChatModel {
   readonly mode: Mode;
   stream(call: ModelCall): AsyncIterable<readonly ModelPart[]>;
+  /** Frees what the adapter holds (connections) when Brook closes. */
+  close?(): Promise<void>;
 }

@@ -1,6 +1,7 @@
 import { createParser, type EventSourceMessage } from "eventsource-parser";
 import OpenAI from "openai";
 import type { ChatCompletionChunk } from "openai/resources/chat/completions";
+import { takeNodeBody } from "./upstream-fetch.js";
 
 /** Far above any real chunk; a stream that never ends its line cannot grow memory without bound. */
 const maxBufferedChars = 8 * 1024 * 1024;
@@ -16,8 +17,7 @@ const maxBufferedChars = 8 * 1024 * 1024;
  * the body, and so the upstream request.
  */
 export async function* completionChunks(response: Response): AsyncGenerator<ChatCompletionChunk[]> {
-  const body = response.body;
-  if (body === null) throw new OpenAI.APIConnectionError({ message: "The model server sent no response body." });
+  const bytes = bodyChunks(response);
   const pending: EventSourceMessage[] = [];
   let failure: Error | undefined;
   const parser = createParser({
@@ -28,13 +28,12 @@ export async function* completionChunks(response: Response): AsyncGenerator<Chat
     maxBufferSize: maxBufferedChars,
   });
   const decoder = new TextDecoder();
-  const reader = body.getReader();
   /** `[DONE]` came: the rest is read (so the connection can be reused) but ignored. */
   let finished = false;
   let drained = false;
   try {
     while (!drained) {
-      const read = await reader.read();
+      const read = await bytes.next();
       if (read.done) drained = true;
       // An event cut before its blank line is dropped, as the SDK and the SSE standard do.
       parser.feed(read.done ? decoder.decode() : decoder.decode(read.value, { stream: true }));
@@ -62,7 +61,22 @@ export async function* completionChunks(response: Response): AsyncGenerator<Chat
     }
   } finally {
     // Early exit or failure: drop the rest of the answer and its connection.
-    if (!drained) await reader.cancel().catch(() => {});
-    reader.releaseLock();
+    if (!drained) await bytes.return?.()?.catch(() => {});
   }
+}
+
+/** The body's bytes: straight from the socket's Node stream when Brook's fetch made the response. */
+function bodyChunks(response: Response): AsyncIterator<Uint8Array> {
+  const node = takeNodeBody(response);
+  if (node !== undefined) return node[Symbol.asyncIterator]();
+  const body = response.body;
+  if (body === null) throw new OpenAI.APIConnectionError({ message: "The model server sent no response body." });
+  const reader = body.getReader();
+  return {
+    next: async () => (await reader.read()) as IteratorResult<Uint8Array>,
+    return: async () => {
+      await reader.cancel();
+      return { done: true, value: undefined };
+    },
+  };
 }

@@ -6,6 +6,7 @@ import { completionChunks } from "./completion-chunks.js";
 import { retryDelayMs, waitBeforeRetry } from "./retry.js";
 import { ToolCallAssembler } from "./tool-call-assembler.js";
 import { toBrookError } from "./upstream-errors.js";
+import { createUpstreamFetch } from "./upstream-fetch.js";
 
 const accepted: ModelPart = { type: "accepted" };
 const toolCallDelta: ModelPart = { type: "tool_call_delta" };
@@ -31,10 +32,12 @@ export class OpenAIChatModel implements ChatModel {
   readonly mode = "openai" as const;
   readonly #client: OpenAI;
   readonly #maxRetries: number;
+  readonly #upstream = createUpstreamFetch();
 
   constructor(options: OpenAIChatModelOptions) {
     this.#maxRetries = options.maxRetries;
     this.#client = new OpenAI({
+      fetch: this.#upstream.fetch,
       // Local servers (vLLM, Ollama, llama.cpp) need no key, but the SDK insists on one.
       apiKey: options.apiKey ?? "no-key",
       baseURL: options.baseURL,
@@ -42,6 +45,11 @@ export class OpenAIChatModel implements ChatModel {
       // The SDK would print malformed upstream chunks (conversation text) to the console.
       logLevel: "off",
     });
+  }
+
+  /** Closes the connections to the model server. */
+  close(): Promise<void> {
+    return this.#upstream.close();
   }
 
   async *stream(call: ModelCall): AsyncGenerator<ModelPart[]> {

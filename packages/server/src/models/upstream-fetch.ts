@@ -1,0 +1,89 @@
+import type { Readable } from "node:stream";
+import { Agent, request } from "undici";
+
+/** The Node stream behind each Response this fetch made, for readers that can take it directly. */
+const nodeBodies = new WeakMap<Response, Readable>();
+
+/** Statuses whose Response must have no body. */
+const nullBodyStatuses = new Set([101, 204, 205, 304]);
+
+/**
+ * The Node stream of a Response made by `createUpstreamFetch`, taken once: whoever takes it reads
+ * the bytes without the WHATWG stream machinery (one promise chain per chunk fewer).
+ */
+export function takeNodeBody(response: Response): Readable | undefined {
+  const body = nodeBodies.get(response);
+  nodeBodies.delete(response);
+  return body;
+}
+
+/**
+ * The `fetch` the `openai` SDK uses for model calls: undici's `request` on a keep-alive pool.
+ * Global fetch builds a WHATWG Request, Response and body stream for every call, which costs
+ * more than the rest of a short run together. This one returns a real Response (the SDK reads
+ * its status, headers and error bodies) whose body stream is only built if someone reads it.
+ * Anything it does not handle (a Request object, a streamed body) goes to global fetch.
+ */
+export function createUpstreamFetch(): { fetch: typeof fetch; close: () => Promise<void> } {
+  const dispatcher = new Agent({ keepAliveTimeout: 30_000, keepAliveMaxTimeout: 600_000 });
+  const upstreamFetch = async (input: string | URL | Request, init?: RequestInit): Promise<Response> => {
+    const body = init?.body;
+    if (input instanceof Request || (body != null && typeof body !== "string" && !(body instanceof Uint8Array))) {
+      return fetch(input, init);
+    }
+    const answer = await request(input, {
+      method: (init?.method ?? "GET") as "GET",
+      headers: plainHeaders(init?.headers),
+      body: body ?? null,
+      signal: init?.signal ?? null,
+      dispatcher,
+    });
+    const nullBody = nullBodyStatuses.has(answer.statusCode);
+    if (nullBody) answer.body.resume();
+    const response = new Response(nullBody ? null : lazyWebStream(answer.body), {
+      status: answer.statusCode,
+      statusText: answer.statusText,
+      headers: headerPairs(answer.headers),
+    });
+    if (!nullBody) nodeBodies.set(response, answer.body);
+    return response;
+  };
+  // Runs have ended when Brook closes: what is left are idle keep-alive connections.
+  return { fetch: upstreamFetch as typeof fetch, close: () => dispatcher.destroy() };
+}
+
+function plainHeaders(headers: RequestInit["headers"]): Record<string, string> {
+  const plain: Record<string, string> = {};
+  if (headers === undefined) return plain;
+  for (const [name, value] of headers instanceof Headers ? headers : new Headers(headers)) plain[name] = value;
+  return plain;
+}
+
+function headerPairs(headers: Record<string, string | string[] | undefined>): [string, string][] {
+  const pairs: [string, string][] = [];
+  for (const name in headers) {
+    const value = headers[name];
+    if (typeof value === "string") pairs.push([name, value]);
+    else if (value !== undefined) for (const item of value) pairs.push([name, item]);
+  }
+  return pairs;
+}
+
+/** A web stream over `body` that pulls only when read (high-water mark 0). */
+function lazyWebStream(body: Readable): ReadableStream<Uint8Array> {
+  let chunks: AsyncIterator<Buffer> | undefined;
+  return new ReadableStream<Uint8Array>(
+    {
+      async pull(controller) {
+        chunks ??= body[Symbol.asyncIterator]();
+        const next = await chunks.next();
+        if (next.done) controller.close();
+        else controller.enqueue(new Uint8Array(next.value.buffer, next.value.byteOffset, next.value.byteLength));
+      },
+      cancel() {
+        body.destroy();
+      },
+    },
+    { highWaterMark: 0 },
+  );
+}

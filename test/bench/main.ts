@@ -9,8 +9,9 @@
  *   --soak=N           soak requests
  *   --profile=SECTION  record a CPU profile of Brook during one section (e.g. relay)
  *   --readme           put the table in README.md
- *   (BENCH_BROOK_FLAGS="--trace-gc …" passes extra Node flags to the Brook process.)
  *   --out=DIR          where results go (default test/bench/results)
+ *
+ * BENCH_BROOK_FLAGS="--trace-gc …" passes extra Node flags to the Brook process.
  */
 import { execFileSync } from "node:child_process";
 import { mkdirSync, writeFileSync } from "node:fs";

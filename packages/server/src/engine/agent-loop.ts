@@ -35,23 +35,22 @@ interface Step {
   /** The model server took the request: from then on its prompt counts, even if the run fails. */
   accepted: boolean;
   messages: ModelMessage[];
-  /** What the model produced (text and tool calls), for a local count when the server reports none. */
-  output: string;
+  /** The model's text, piece by piece (joined only when needed: one slot per piece, not a new string). */
+  texts: string[];
+  /** The tool calls it asked for, as text: with `texts`, what a local count measures when the server reports none. */
+  toolText: string;
   reported: { inputTokens: number; outputTokens: number } | undefined;
   /** Brook stopped waiting for the model (timeout): what it may have billed is estimated. */
   abandoned?: boolean;
 }
 
 interface Progress {
-  /** All content of the run, across model calls. */
-  text: string;
   firstTokenAt: number | undefined;
   steps: Step[];
 }
 
 /** What one model call ended with. */
 interface StepOutcome {
-  text: string;
   calls: ModelToolCall[];
   finishReason: string | undefined;
 }
@@ -66,13 +65,13 @@ interface StepOutcome {
 export async function executeRun(run: Run, request: ParsedChatRequest, deps: AgentDependencies): Promise<void> {
   const { signal } = run;
   const messages = buildMessages(request, deps.defaultSystemPrompt);
-  const progress: Progress = { text: "", firstTokenAt: undefined, steps: [] };
+  const progress: Progress = { firstTokenAt: undefined, steps: [] };
   run.append({ type: "start", message: START_MESSAGE, run_id: run.id, model: run.model });
   try {
     const tools = deps.tools?.offered(request.tools) ?? [];
     let finishReason: string;
     for (let round = 0; ; round += 1) {
-      const step: Step = { accepted: false, messages: [...messages], output: "", reported: undefined };
+      const step: Step = { accepted: false, messages: [...messages], texts: [], toolText: "", reported: undefined };
       progress.steps.push(step);
       const call: ModelCall = {
         model: run.model,
@@ -97,7 +96,7 @@ export async function executeRun(run: Run, request: ParsedChatRequest, deps: Age
       }
       const offered = new Set(tools.map((tool) => tool.name));
       const results = await runToolCalls(run, outcome.calls, offered, deps.tools);
-      messages.push({ role: "assistant", content: outcome.text, toolCalls: outcome.calls });
+      messages.push({ role: "assistant", content: step.texts.join(""), toolCalls: outcome.calls });
       outcome.calls.forEach((toolCall, index) => {
         messages.push({ role: "tool", toolCallId: toolCall.id, content: results[index]?.text ?? "" });
       });
@@ -107,7 +106,13 @@ export async function executeRun(run: Run, request: ParsedChatRequest, deps: Age
     finish(
       run,
       deps,
-      { type: "complete", full_content: progress.text, usage, finish_reason: finishReason, timing },
+      {
+        type: "complete",
+        full_content: progress.steps.map((step) => step.texts.join("")).join(""),
+        usage,
+        finish_reason: finishReason,
+        timing,
+      },
       timing,
     );
   } catch (thrown) {
@@ -135,7 +140,7 @@ async function streamModelStep(
   progress: Progress,
   step: Step,
 ): Promise<StepOutcome> {
-  const outcome: StepOutcome = { text: "", calls: [], finishReason: undefined };
+  const outcome: StepOutcome = { calls: [], finishReason: undefined };
   for await (const parts of model.stream(call)) {
     let room = true;
     for (const part of parts) {
@@ -143,14 +148,12 @@ async function streamModelStep(
         step.accepted = true;
       } else if (part.type === "text") {
         progress.firstTokenAt ??= performance.now();
-        progress.text += part.text;
-        outcome.text += part.text;
-        step.output += part.text;
+        step.texts.push(part.text);
         // A batch is one network read: it may overrun the buffer by that much, then generation waits.
         room = run.append({ type: "content", chunk: part.text });
       } else if (part.type === "tool_call") {
         outcome.calls.push(part.call);
-        step.output += part.call.name + part.call.arguments;
+        step.toolText += part.call.name + part.call.arguments;
       } else if (part.type === "finish") {
         outcome.finishReason = part.reason;
       } else if (part.type === "usage") {
@@ -225,7 +228,7 @@ async function measureUsage(run: Run, progress: Progress, prices: PriceTable): P
     if (!step.accepted && reported === undefined && !run.signal.aborted && !step.abandoned) continue;
     estimated ||= reported === undefined;
     inputTokens += reported?.inputTokens ?? (await tokenCounter.messages(step.messages));
-    outputTokens += reported?.outputTokens ?? (await tokenCounter.text(step.output));
+    outputTokens += reported?.outputTokens ?? (await tokenCounter.text(step.texts.join("") + step.toolText));
   }
   const price = prices.price(run.model, inputTokens, outputTokens);
   return {

@@ -93,6 +93,7 @@ export class RunEngine {
       model: request.model ?? this.options.defaultModel,
       bufferEvents: this.options.bufferEvents,
       graceMs: options.resumable ? this.options.graceMs : 0,
+      resumable: options.resumable,
     });
     this.#runs.set(run.id, run);
     this.#active += 1;

@@ -14,7 +14,7 @@ const complete: ChatEvent = {
   timing: { ttft_ms: 1, duration_ms: 1, tokens_per_s: 1 },
 };
 
-function newRun(options: { bufferEvents?: number; graceMs?: number } = {}): Run {
+function newRun(options: { bufferEvents?: number; graceMs?: number; resumable?: boolean } = {}): Run {
   return new Run({ id: "r", kind: "streaming", model: "m", bufferEvents: 16, graceMs: 60_000, ...options });
 }
 
@@ -25,6 +25,23 @@ async function collect(run: Run, fromSeq: number): Promise<Array<[number, ChatEv
 }
 
 describe("Run", () => {
+  it("keeps what its reader took only when readers may come back for it", () => {
+    const kept = (resumable: boolean) => {
+      const run = newRun({ bufferEvents: 1_024, resumable });
+      const reader = run.attach(0);
+      for (let index = 0; index < 200; index++) {
+        run.append(content(String(index)));
+        reader.take();
+      }
+      return { fromStart: () => run.attach(0), latest: run.eventAt(199) };
+    };
+    expect(kept(true).fromStart().position).toBe(0);
+    // A run that belongs to one request holds a few events at most, however long the answer.
+    const owned = kept(false);
+    expect(() => owned.fromStart()).toThrow(BrookError);
+    expect(owned.latest).toEqual(content("199"));
+  });
+
   it("numbers events from 0 and lets readers attach at any seq", async () => {
     const run = newRun();
     run.append(content("a"));

@@ -11,6 +11,12 @@ export interface RunOptions {
   bufferEvents: number;
   /** How long the run waits for a reader to return once all left; 0 aborts at once. */
   graceMs: number;
+  /**
+   * Readers may come back for what they missed (Last-Event-ID, lastEventId): a margin of events
+   * behind the slowest reader stays. A run that belongs to one request keeps nothing behind it.
+   * Default: true.
+   */
+  resumable?: boolean | undefined;
 }
 
 /**
@@ -39,6 +45,7 @@ export class Run {
   #roomWaiter: (() => void) | undefined;
   readonly #bufferEvents: number;
   readonly #graceMs: number;
+  readonly #resumable: boolean;
 
   constructor(options: RunOptions) {
     this.id = options.id;
@@ -46,6 +53,7 @@ export class Run {
     this.model = options.model;
     this.#bufferEvents = options.bufferEvents;
     this.#graceMs = options.graceMs;
+    this.#resumable = options.resumable ?? true;
     this.finished = new Promise((resolve) => {
       this.#resolveFinished = resolve;
     });
@@ -177,10 +185,18 @@ export class Run {
 
   /**
    * Drops events older than the window, in chunks so that trimming stays cheap per event.
-   * A margin behind the slowest reader stays: what a reader took may not have reached its
-   * client yet (socket buffers), and a resume asks for it again.
+   * A resumable run keeps a margin behind the slowest reader: what a reader took may not have
+   * reached its client yet (socket buffers), and a resume asks for it again. A run that belongs
+   * to one request drops what its reader took.
    */
   #trim(): void {
+    if (!this.#resumable) {
+      const taken = this.#floor() - this.#offset;
+      if (taken < 32) return;
+      this.#events.splice(0, taken);
+      this.#offset += taken;
+      return;
+    }
     const excess = this.#events.length - this.#bufferEvents;
     if (excess < Math.max(64, this.#bufferEvents >> 2)) return;
     const keepFrom = Math.min(excess, this.#floor() - (this.#bufferEvents >> 2) - this.#offset);

@@ -17,51 +17,82 @@ const maxBufferedChars = 8 * 1024 * 1024;
  * the body, and so the upstream request.
  */
 export async function* completionChunks(response: Response): AsyncGenerator<ChatCompletionChunk[]> {
-  const bytes = bodyChunks(response);
-  const pending: EventSourceMessage[] = [];
-  let failure: Error | undefined;
-  const parser = createParser({
-    onEvent: (message) => pending.push(message),
-    onError: (error) => {
-      if (error.type === "max-buffer-size-exceeded") failure = new SyntaxError(error.message);
-    },
-    maxBufferSize: maxBufferedChars,
-  });
-  const decoder = new TextDecoder();
-  /** `[DONE]` came: the rest is read (so the connection can be reused) but ignored. */
-  let finished = false;
-  let drained = false;
+  // The reading happens in ChunkReader's own frames: this generator, suspended between batches
+  // for as long as the model is silent, holds only the batch it hands out (not the last network
+  // read, its decoded text or a parsed chunk), which keeps an open stream small.
+  const reader = new ChunkReader(response);
   try {
-    while (!drained) {
-      const read = await bytes.next();
-      if (read.done) drained = true;
-      // An event cut before its blank line is dropped, as the SDK and the SSE standard do.
-      parser.feed(read.done ? decoder.decode() : decoder.decode(read.value, { stream: true }));
-      if (failure !== undefined) throw failure;
-      const chunks: ChatCompletionChunk[] = [];
-      let broken: Error | undefined;
-      for (let index = 0; index < pending.length && !finished && broken === undefined; index++) {
-        const data = (pending[index] as EventSourceMessage).data;
-        if (data.startsWith("[DONE]")) {
-          finished = true;
-          break;
-        }
-        try {
-          const chunk = JSON.parse(data) as ChatCompletionChunk & { error?: unknown };
-          if (chunk?.error) broken = new OpenAI.APIError(undefined, chunk.error as object, undefined, response.headers);
-          else chunks.push(chunk);
-        } catch (error) {
-          broken = error as Error;
-        }
-      }
-      pending.length = 0;
-      // What came before a failure in the same read is still the answer's.
-      if (chunks.length > 0) yield chunks;
-      if (broken !== undefined) throw broken;
-    }
+    for (let batch = await reader.read(); batch !== undefined; batch = await reader.read()) yield batch;
   } finally {
+    await reader.close();
+  }
+}
+
+class ChunkReader {
+  readonly #headers: Headers;
+  readonly #bytes: AsyncIterator<Uint8Array>;
+  readonly #decoder = new TextDecoder();
+  readonly #pending: EventSourceMessage[] = [];
+  readonly #parser;
+  /** The body's end was read: the connection can be reused. */
+  #drained = false;
+  /** `[DONE]` came: the rest is read (so the connection can be reused) but ignored. */
+  #finished = false;
+  /** A failure found after some chunks of the same read: thrown once those are handed out. */
+  #failure: Error | undefined;
+
+  constructor(response: Response) {
+    this.#headers = response.headers;
+    this.#bytes = bodyChunks(response);
+    this.#parser = createParser({
+      onEvent: (message) => this.#pending.push(message),
+      onError: (error) => {
+        if (error.type === "max-buffer-size-exceeded") this.#failure ??= new SyntaxError(error.message);
+      },
+      maxBufferSize: maxBufferedChars,
+    });
+  }
+
+  /** The chunks of the next network read that has any; undefined at the end of the body. */
+  async read(): Promise<ChatCompletionChunk[] | undefined> {
+    for (;;) {
+      if (this.#failure !== undefined) throw this.#failure;
+      if (this.#drained) return undefined;
+      const read = await this.#bytes.next();
+      if (read.done) this.#drained = true;
+      // An event cut before its blank line is dropped, as the SDK and the SSE standard do.
+      this.#parser.feed(read.done ? this.#decoder.decode() : this.#decoder.decode(read.value, { stream: true }));
+      const chunks = this.#parsePending();
+      // What came before a failure in the same read is still the answer's.
+      if (chunks.length > 0) return chunks;
+    }
+  }
+
+  async close(): Promise<void> {
     // Early exit or failure: drop the rest of the answer and its connection.
-    if (!drained) await bytes.return?.()?.catch(() => {});
+    if (!this.#drained) await this.#bytes.return?.()?.catch(() => {});
+  }
+
+  #parsePending(): ChatCompletionChunk[] {
+    const chunks: ChatCompletionChunk[] = [];
+    const pending = this.#pending;
+    for (let index = 0; index < pending.length && !this.#finished && this.#failure === undefined; index++) {
+      const data = (pending[index] as EventSourceMessage).data;
+      if (data.startsWith("[DONE]")) {
+        this.#finished = true;
+        break;
+      }
+      try {
+        const chunk = JSON.parse(data) as ChatCompletionChunk & { error?: unknown };
+        if (chunk?.error) {
+          this.#failure = new OpenAI.APIError(undefined, chunk.error as object, undefined, this.#headers);
+        } else chunks.push(chunk);
+      } catch (error) {
+        this.#failure = error as Error;
+      }
+    }
+    pending.length = 0;
+    return chunks;
   }
 }
 

@@ -61,6 +61,8 @@ export class OpenAIChatModel implements ChatModel {
       for await (const chunks of completionChunks(response)) {
         const parts: ModelPart[] = [];
         for (const chunk of chunks) partsOf(chunk, state, parts);
+        // Parsed chunks are large; nothing needs them once their parts are out.
+        chunks.length = 0;
         if (parts.length > 0) yield parts;
       }
     } catch (error) {

@@ -30,13 +30,6 @@ export class TimedChatModel implements ChatModel {
     const forward = () => controller.abort(call.signal.reason);
     if (call.signal.aborted) forward();
     else call.signal.addEventListener("abort", forward, { once: true });
-    // One promise for the whole call (not one listener per part): it rejects when the call ends.
-    const aborted = new Promise<never>((_, reject) => {
-      const onAbort = () => reject(controller.signal.reason);
-      if (controller.signal.aborted) onAbort();
-      else controller.signal.addEventListener("abort", onAbort, { once: true });
-    });
-    aborted.catch(() => {});
 
     const firstTokenDeadline = firstTokenMs > 0 ? performance.now() + firstTokenMs : undefined;
     let started = false;
@@ -73,7 +66,9 @@ export class TimedChatModel implements ChatModel {
     try {
       for (;;) {
         beginWait();
-        const next = await Promise.race([iterator.next(), aborted]);
+        // No race against the abort: the adapter's own awaits take the signal (the ChatModel
+        // contract), and a race would leave one reaction on a long-lived promise per batch.
+        const next = await iterator.next();
         waitingSince = undefined;
         if (next.done) {
           completed = true;

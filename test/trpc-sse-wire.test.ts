@@ -51,7 +51,9 @@ function normalized(response: RawResponse): RawResponse {
   const body = response.body
     .replace(/[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}/g, "RUN")
     .replace(/"(ttft_ms|duration_ms|tokens_per_s)":[0-9.e+-]+/g, '"$1":0');
-  return { status: response.status, headers: response.headers, body };
+  // The rate limit's reset is in whole seconds from now: two servers may be a second apart.
+  const headers = response.headers.map((line) => line.replace(/^(x-ratelimit-reset|retry-after): \d+$/, "$1: N"));
+  return { status: response.status, headers, body };
 }
 
 /** The same Brook twice: tRPC's adapter answers one, the fast path the other. */
@@ -99,7 +101,7 @@ describe("tRPC SSE fast path: the same bytes as tRPC's adapter", () => {
   });
 
   it("streams a run whose upstream fails after some tokens: the error event, then return", async () => {
-    const servers = await pair({}, { tokens: 6, cutAfter: 3 });
+    const servers = await pair({}, { tokens: 6, cutAfter: 3, delayMs: 5 });
     const wire = await expectSameWire(servers, ({ url }) =>
       rawGet(subscriptionUrl(url, "chat.stream", { message: "cut me off" })),
     );
@@ -250,6 +252,21 @@ describe("tRPC SSE fast path: the same bytes as tRPC's adapter", () => {
       rawGet(subscriptionUrl(url, "chat.stream", { message: "too late" })),
     );
     expect(blocks(draining.body)[1]).toContain('"brook_code":"shutdown"');
+  });
+
+  it("sends the rate limit's headers on streams, and its refusal, the same way", async () => {
+    const servers = await pair({ RATE_LIMIT_RPM: "3" }, { tokens: 2 });
+    const seen: RawResponse[] = [];
+    for (let count = 0; count < 4; count += 1) {
+      seen.push(
+        await expectSameWire(servers, ({ url }) =>
+          rawGet(subscriptionUrl(url, "chat.stream", { message: "limit me" })),
+        ),
+      );
+    }
+    expect(seen[0]?.headers).toContain("x-ratelimit-remaining: 2");
+    expect(seen[3]?.status).toBe(429);
+    expect(seen[3]?.body).toContain('"brook_code":"rate_limited"');
   });
 
   it("leaves HEAD, POST and CORS preflight of the subscription paths to tRPC and Fastify", async () => {

@@ -39,7 +39,8 @@ export interface SseOptions {
   pingMs: number;
   /** Aborted when the client goes away. */
   signal: AbortSignal;
-  /** The response headers (status 200). */
+  /** The response status (200 by default) and headers. */
+  status?: number;
   headers: OutgoingHttpHeaders;
   /** Text that goes out first, together with the headers. */
   head?: string;
@@ -70,7 +71,7 @@ export async function writeRunAsSse(
   ping.unref();
   let text = options.head ?? "";
   try {
-    res.writeHead(200, options.headers);
+    res.writeHead(options.status ?? 200, options.headers);
     if (text === "") res.flushHeaders();
     for (;;) {
       let seq = reader.position;

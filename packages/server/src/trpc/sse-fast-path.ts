@@ -11,10 +11,17 @@
  */
 import type { OutgoingHttpHeaders } from "node:http";
 import type { ChatEvent } from "@brook/shared";
-import { callTRPCProcedure, getErrorShape, getTRPCErrorFromUnknown, TRPCError } from "@trpc/server";
+import {
+  type AnyTRPCProcedure,
+  callTRPCProcedure,
+  getErrorShape,
+  getTRPCErrorFromUnknown,
+  TRPCError,
+} from "@trpc/server";
 import { type FastifyTRPCPluginOptions, fastifyRequestHandler } from "@trpc/server/adapters/fastify";
-import { parseConnectionParamsFromString } from "@trpc/server/http";
+import { parseConnectionParamsFromString, type TRPCRequestInfo } from "@trpc/server/http";
 import type { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
+import type { RunReader } from "../engine/run.js";
 import { closeSignal, type SseFormat, writeRunAsSse } from "../http/sse-writer.js";
 import type { AppRouter } from "./router.js";
 import { RunSubscription } from "./run-subscription.js";
@@ -45,6 +52,8 @@ export function registerTrpcSseFastPath(app: FastifyInstance, prefix: string, op
   const pingMs = sse?.ping?.enabled ? (sse.ping.intervalMs ?? 1_000) : 0;
   if (sse?.enabled === false || sse?.maxDurationMs || !(pingMs > 0 && Number.isFinite(pingMs))) return false;
 
+  // Flat at run time (path → procedure), nested in its type.
+  const procedures = options.router._def.procedures as unknown as Record<string, AnyTRPCProcedure | undefined>;
   const wire = trpcSseWire(sse?.client ?? {}, (value) => config.transformer.output.serialize(value));
   const formatWith = (fail: (error: unknown) => string): SseFormat => ({
     event: (runId, seq, event: ChatEvent) => wire.event(`${runId}:${seq}`, event),
@@ -105,26 +114,20 @@ export function registerTrpcSseFastPath(app: FastifyInstance, prefix: string, op
       return wire.error(shape);
     };
 
-    for (const [name, value] of trpcSseHeaders) reply.header(name, value);
-    reply.hijack();
-    // Fastify's own headers (CORS, rate limit) with tRPC's, as Fastify would send them.
-    const responseHeaders = reply.getHeaders() as OutgoingHttpHeaders;
+    const info: TRPCRequestInfo = {
+      accept: null,
+      type: "subscription",
+      isBatchCall: false,
+      calls: [{ path, getRawInput, result: () => input, procedure: procedures[path] ?? null, batchIndex: 0 }],
+      connectionParams,
+      signal,
+      url: null,
+    };
     let subscription: unknown;
-    let reader: ReturnType<RunSubscription["attach"]>;
+    let reader: RunReader | undefined;
+    let refusal: unknown;
     try {
-      ctx = await options.createContext({
-        req: request,
-        res: reply,
-        info: {
-          accept: null,
-          type: "subscription",
-          isBatchCall: false,
-          calls: [],
-          connectionParams,
-          signal,
-          url: null,
-        },
-      });
+      ctx = await options.createContext({ req: request, res: reply, info });
       subscription = await callTRPCProcedure({
         router: options.router,
         path,
@@ -139,16 +142,46 @@ export function registerTrpcSseFastPath(app: FastifyInstance, prefix: string, op
       }
       reader = subscription.attach();
     } catch (cause) {
+      refusal = cause;
+    }
+
+    // The response head as tRPC builds it: its SSE headers, then what responseMeta adds (a
+    // subscription's head never carries errors), set on the reply as its Fastify adapter does.
+    const meta = options.responseMeta?.({
+      ctx,
+      info,
+      paths: [path],
+      type: "subscription",
+      errors: [],
+      eagerGeneration: true,
+      data: [],
+    });
+    if (meta?.headers === undefined) {
+      for (const [name, value] of trpcSseHeaders) reply.header(name, value);
+    } else {
+      const merged = new Headers();
+      for (const [name, value] of trpcSseHeaders) merged.set(name, value);
+      const extra = meta.headers instanceof Headers ? [...meta.headers] : Object.entries(meta.headers);
+      for (const [name, value] of extra) {
+        if (Array.isArray(value)) for (const item of value) merged.append(name, item);
+        else if (typeof value === "string") merged.set(name, value);
+      }
+      for (const [name, value] of merged) reply.header(name, value);
+    }
+    reply.hijack();
+    // Fastify's own headers (CORS, rate limit) with tRPC's, as Fastify would send them.
+    const head = { status: meta?.status ?? 200, headers: reply.getHeaders() as OutgoingHttpHeaders };
+    if (reader === undefined || !(subscription instanceof RunSubscription)) {
       // Refused before any event (bad input, no key, unknown run, overloaded, draining): tRPC
-      // still answers 200 with the `connected` event, then the formatted error.
-      res.writeHead(200, responseHeaders);
-      res.end(signal.aborted ? wire.connected : wire.connected + formatError(cause));
+      // still answers with the `connected` event, then the formatted error.
+      res.writeHead(head.status, head.headers);
+      res.end(signal.aborted ? wire.connected : wire.connected + formatError(refusal));
       return;
     }
     await writeRunAsSse(res, subscription.run, reader, formatWith(formatError), {
       pingMs,
       signal,
-      headers: responseHeaders,
+      ...head,
       head: wire.connected,
     });
   }

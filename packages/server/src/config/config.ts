@@ -75,6 +75,11 @@ export const ConfigSchema = z.object({
   RUN_BUFFER_EVENTS: z.coerce.number().int().min(16).default(4_096),
   /** A `: ping` comment is sent on SSE streams after this much silence. */
   SSE_PING_MS: z.coerce.number().int().min(100).default(15_000),
+  /**
+   * tRPC's run subscriptions (`chat.stream`, `chat.events`) are written by Brook in tRPC's SSE
+   * format, at the REST stream's cost per event; `false` serves them through tRPC's own adapter.
+   */
+  TRPC_SSE_FAST_PATH: flag(true),
   /** Demo mode's pause between tokens, for a human reading pace. */
   DEMO_TOKEN_DELAY_MS: milliseconds(30),
   /** API keys callers must present as `Authorization: Bearer <key>`; none means the API is open. */

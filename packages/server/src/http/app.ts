@@ -1,6 +1,6 @@
 import cors from "@fastify/cors";
 import rateLimit from "@fastify/rate-limit";
-import { type FastifyTRPCPluginOptions, fastifyTRPCPlugin } from "@trpc/server/adapters/fastify";
+import { fastifyTRPCPlugin } from "@trpc/server/adapters/fastify";
 import Fastify, { type FastifyError, type FastifyInstance, LogController } from "fastify";
 import pretty from "pino-pretty";
 import { bearerKey, keyIdentity } from "../access/api-keys.js";
@@ -10,7 +10,8 @@ import { type BrookServices, createServices } from "../brook-services.js";
 import type { Config } from "../config/config.js";
 import { BrookError } from "../errors/brook-error.js";
 import { InputError } from "../errors/input-error.js";
-import { type AppRouter, appRouter } from "../trpc/router.js";
+import { appRouter } from "../trpc/router.js";
+import { registerTrpcSseFastPath, type TrpcOptions } from "../trpc/sse-fast-path.js";
 import { trpcErrorResponse } from "../trpc/trpc.js";
 import { registerRestRoutes } from "./rest-routes.js";
 import { findWebDir, registerWebApp } from "./web-app.js";
@@ -163,28 +164,29 @@ export async function createApp(
     reply.type(services.stats.registry.contentType).send(await services.stats.registry.metrics()),
   );
 
+  const trpcOptions = {
+    router: appRouter,
+    // Browsers' EventSource cannot send headers: their subscriptions carry the key as a connection parameter.
+    createContext: ({ req, info }) => ({
+      services,
+      authorized:
+        services.apiKeys.accepts(req.headers.authorization) ||
+        services.apiKeys.accepts(info.connectionParams?.authorization),
+    }),
+    responseMeta({ errors }) {
+      const refusal = errors.map((error) => error.cause).find((cause) => cause instanceof BrookError);
+      return refusal === undefined ? {} : { headers: refusal.headers };
+    },
+    onError({ error, path }) {
+      if (error.code === "INTERNAL_SERVER_ERROR")
+        app.log.error({ err: error.cause ?? error, path }, "tRPC call failed");
+    },
+  } satisfies TrpcOptions;
+
+  // The run subscriptions' SSE streams, written by Brook in tRPC's wire format (see sse-fast-path).
+  if (config.TRPC_SSE_FAST_PATH) registerTrpcSseFastPath(app, "/trpc", trpcOptions);
   // Registered plainly, not through fastify-plugin: it swaps the JSON parser in its own scope only.
-  await app.register(fastifyTRPCPlugin, {
-    prefix: "/trpc",
-    trpcOptions: {
-      router: appRouter,
-      // Browsers' EventSource cannot send headers: their subscriptions carry the key as a connection parameter.
-      createContext: ({ req, info }) => ({
-        services,
-        authorized:
-          services.apiKeys.accepts(req.headers.authorization) ||
-          services.apiKeys.accepts(info.connectionParams?.authorization),
-      }),
-      responseMeta({ errors }) {
-        const refusal = errors.map((error) => error.cause).find((cause) => cause instanceof BrookError);
-        return refusal === undefined ? {} : { headers: refusal.headers };
-      },
-      onError({ error, path }) {
-        if (error.code === "INTERNAL_SERVER_ERROR")
-          app.log.error({ err: error.cause ?? error, path }, "tRPC call failed");
-      },
-    } satisfies FastifyTRPCPluginOptions<AppRouter>["trpcOptions"],
-  });
+  await app.register(fastifyTRPCPlugin, { prefix: "/trpc", trpcOptions });
 
   return { app, services };
 }

@@ -4,7 +4,7 @@ import type { BrookServices } from "../brook-services.js";
 import { foldRun } from "../engine/fold-run.js";
 import type { Run } from "../engine/run.js";
 import { InputError } from "../errors/input-error.js";
-import { closeSignal, writeRunAsSse } from "./sse-writer.js";
+import { closeSignal, restSseFormat, sseHeaders, writeRunAsSse } from "./sse-writer.js";
 import type { WebApp } from "./web-app.js";
 
 /** The seed's REST contract: `/chat/stream`, `/chat`, `/`, `/health`, `/stats`, `/reset-stats`. */
@@ -65,7 +65,11 @@ export function registerRestRoutes(app: FastifyInstance, services: BrookServices
     }
     const reader = run.attach(fromSeq);
     reply.hijack();
-    await writeRunAsSse(reply.raw, run, reader, { pingMs: config.SSE_PING_MS, signal: closeSignal(reply.raw) });
+    await writeRunAsSse(reply.raw, run, reader, restSseFormat, {
+      pingMs: config.SSE_PING_MS,
+      signal: closeSignal(reply.raw),
+      headers: sseHeaders,
+    });
   }
 
   function resumeTarget(header: string | string[] | undefined) {

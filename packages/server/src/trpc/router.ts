@@ -2,31 +2,17 @@ import {
   CancelResult,
   ChatRequest,
   ChatStreamInput,
-  formatEventId,
   parseEventId,
   RunEventsInput,
   RunRef,
   StartResult,
   ToolList,
 } from "@brook/shared";
-import { tracked } from "@trpc/server";
 import { foldRun } from "../engine/fold-run.js";
 import type { Run } from "../engine/run.js";
 import { BrookError } from "../errors/brook-error.js";
+import { RunSubscription } from "./run-subscription.js";
 import { apiProcedure, publicProcedure, t, toTrpcError } from "./trpc.js";
-
-/** Reads a run from `fromSeq` as tracked events; returns normally after the terminal event. */
-async function* readRun(run: Run, fromSeq: number, signal: AbortSignal | undefined) {
-  const stop = signal ?? new AbortController().signal;
-  try {
-    for await (const [seq, event] of run.events(fromSeq, stop)) yield tracked(formatEventId(run.id, seq), event);
-  } catch (error) {
-    // The reader left; the run's grace period decides what happens to it.
-    if (stop.aborted) return;
-    // A BrookError must not surface as INTERNAL_SERVER_ERROR: the client would re-run the procedure.
-    throw error instanceof BrookError ? toTrpcError(error) : error;
-  }
-}
 
 function findRun(runs: { get(id: string): Run | undefined }, runId: string): Run {
   const run = runs.get(runId);
@@ -81,13 +67,13 @@ export const appRouter = t.router({
     }),
 
     /** Starts a run and streams it; for short inputs (the input travels in the URL). */
-    stream: apiProcedure.input(ChatStreamInput).subscription(async function* ({ ctx, input, signal }) {
+    stream: apiProcedure.input(ChatStreamInput).subscription(({ ctx, input, signal }) => {
       const resume = resumePoint(input.lastEventId);
       const run =
         resume === undefined
           ? guard(() => ctx.services.engine.start(input, { kind: "streaming", resumable: true }))
           : findRun(ctx.services.engine, resume.runId);
-      yield* readRun(run, resume?.fromSeq ?? 0, signal);
+      return new RunSubscription(run, resume?.fromSeq ?? 0, signal);
     }),
 
     /** Starts a run of any size (the input travels in the POST body); read it with `chat.events`. */
@@ -100,10 +86,10 @@ export const appRouter = t.router({
       }),
 
     /** A run's events from the start, or after `lastEventId` when resuming. */
-    events: apiProcedure.input(RunEventsInput).subscription(async function* ({ ctx, input, signal }) {
+    events: apiProcedure.input(RunEventsInput).subscription(({ ctx, input, signal }) => {
       const resume = resumePoint(input.lastEventId, input.run_id);
       const run = findRun(ctx.services.engine, input.run_id);
-      yield* readRun(run, resume?.fromSeq ?? 0, signal);
+      return new RunSubscription(run, resume?.fromSeq ?? 0, signal);
     }),
 
     /** Aborts a run: its stream ends with an `error` event of code `cancelled`. */

@@ -45,8 +45,11 @@ const idleTimeoutMs = 60_000;
 
 export function newAgent(): Agent {
   // Keep every idle connection (the default keeps 256): a capacity step reuses all the connections its warm-up opened.
+  // With a socket timeout set, Node's agent also honours the server's `Keep-Alive: timeout=N` hint and drops an idle
+  // connection a second before the server would (without one it may reuse a socket the server is closing: ECONNRESET).
   return new Agent({
     keepAlive: true,
+    timeout: idleTimeoutMs,
     maxSockets: Number.POSITIVE_INFINITY,
     maxFreeSockets: Number.POSITIVE_INFINITY,
     keepAliveMsecs: 30_000,

@@ -55,7 +55,7 @@ export function toMarkdown(results: Results): string {
     }
     const target = row.streams === 5_000 ? "0 errors, ≤ 1.5× ideal, ≤ 20 KB" : "";
     lines.push(
-      `| ${count(row.streams)} concurrent streams (50 tokens, 20 ms apart): errors, p99 total vs ideal, RSS per stream | ${target} | ${row.errors}, ${times(row.totalP99VsIdeal)}, ${row.rssPerStreamKb} KB | p99 total ${ms(row.brookTotalP99)} (direct ${ms(row.directTotalP99)}, ideal ${ms(row.idealMs)}); p99 gap between chunks ${ms(row.brookGapP99)} (direct ${ms(row.directGapP99)}) |`,
+      `| ${count(row.streams)} concurrent streams (50 tokens, 20 ms apart): errors, p99 total vs ideal, RSS per open stream | ${target} | ${row.errors}, ${times(row.totalP99VsIdeal)}, ${row.heldRssKb ?? "?"} KB | p99 total ${ms(row.brookTotalP99)} (direct ${ms(row.directTotalP99)}, ideal ${ms(row.idealMs)}); p99 gap between chunks ${ms(row.brookGapP99)} (direct ${ms(row.directGapP99)}); memory held per open stream after a full GC ${row.heldRssKb ?? "?"} KB RSS, ${row.heldHeapKb ?? "?"} KB heap (${count(row.heldOpen ?? 0)} open); RSS at the busiest moment, garbage included, ${row.rssPerStreamKb} KB per stream |`,
     );
   }
   const paths = results.paths;

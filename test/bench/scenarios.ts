@@ -331,6 +331,7 @@ export async function measureCapacity(context: Context, config: BenchConfig["cap
     }
     const direct = await runStep(context, "direct", streams, shape);
     const brook = await runStep(context, "rest", streams, shape);
+    const held = await measureHeld(context, streams);
     const row = {
       streams,
       idealMs,
@@ -347,13 +348,62 @@ export async function measureCapacity(context: Context, config: BenchConfig["cap
       idleRssMb: round2(brook.idleRssMb),
       peakRssMb: round2(brook.peakRssMb),
       rssPerStreamKb: brook.rssPerStreamKb === null ? null : round2(brook.rssPerStreamKb),
+      heldOpen: held.open,
+      heldRssKb: round2(held.rssKb),
+      heldHeapKb: round2(held.heapKb),
     };
     context.log(
-      `capacity ${streams}: errors ${row.errors} (direct ${row.directErrors}) · p99 total ${row.brookTotalP99} ms = ${row.totalP99VsIdeal}× ideal (direct ${row.directTotalP99VsIdeal}×) · p99 gap ${row.brookGapP99} ms (direct ${row.directGapP99}) · RSS ${row.rssPerStreamKb} KB/stream`,
+      `capacity ${streams}: errors ${row.errors} (direct ${row.directErrors}) · p99 total ${row.brookTotalP99} ms = ${row.totalP99VsIdeal}× ideal (direct ${row.directTotalP99VsIdeal}×) · p99 gap ${row.brookGapP99} ms (direct ${row.directGapP99}) · RSS ${row.rssPerStreamKb} KB/stream at peak, ${row.heldRssKb} KB held after GC (heap ${row.heldHeapKb} KB, ${row.heldOpen} open)`,
     );
     rows.push(row);
   }
   return rows;
+}
+
+/**
+ * Memory an open stream holds, apart from the garbage a busy step churns: `streams` slow streams
+ * are held open until Brook runs all of them, then Brook's memory is read after a full GC and
+ * compared with the same reading before they opened.
+ */
+async function measureHeld(context: Context, streams: number) {
+  const idle = await context.brook.memory(true);
+  const agent = newAgent();
+  const addresses = context.sourceAddresses;
+  const pending: Promise<RequestResult>[] = [];
+  for (let index = 0; index < streams; index++) {
+    if (index > 0 && index % connectWave === 0) await new Promise((resolve) => setTimeout(resolve, 50));
+    const localAddress = addresses.length > 1 ? addresses[index % addresses.length] : undefined;
+    pending.push(
+      runRequest(
+        "rest",
+        context.targets,
+        { tokens: 60, delayMs: 500 },
+        {
+          agent,
+          ...(localAddress === undefined ? {} : { localAddress }),
+        },
+      ),
+    );
+  }
+  const active = async () =>
+    ((await (await fetch(`${context.targets.brookUrl}/health`)).json()) as { active_runs: number }).active_runs;
+  const deadline = performance.now() + 20_000;
+  let open = await active();
+  while (open < streams && performance.now() < deadline) {
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    open = await active();
+  }
+  const held = await context.brook.memory(true);
+  open = Math.max(1, Math.min(open, await active()));
+  // Closing the connections cancels the runs.
+  agent.destroy();
+  await Promise.all(pending);
+  while ((await active()) > 0) await new Promise((resolve) => setTimeout(resolve, 100));
+  return {
+    open,
+    rssKb: (held.rss - idle.rss) / 1024 / open,
+    heapKb: (held.heapUsed - idle.heapUsed) / 1024 / open,
+  };
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -50,7 +50,7 @@ describe("createUpstreamFetch", () => {
       });
       expect(response.status).toBe(200);
       expect(response.headers.get("x-request-id")).toBe("req-7");
-      expect(await response.text()).toBe("data: hello\n\n");
+      expect(await new Response(response.body).text()).toBe("data: hello\n\n");
     }
     expect(seen.slice(-10)).toEqual(
       Array.from({ length: 10 }, (_, n) => ({ method: "POST", authorization: "Bearer k", body: `{"n":${n}}` })),

@@ -21,7 +21,8 @@ export function takeNodeBody(response: Response): Readable | undefined {
  * The `fetch` the `openai` SDK uses for model calls: undici's `request` on a keep-alive pool.
  * Global fetch builds a WHATWG Request, Response and body stream for every call, which costs
  * more than the rest of a short run together. This one returns a real Response (the SDK reads
- * its status, headers and error bodies) whose body stream is only built if someone reads it.
+ * its status, headers and error bodies) whose body stream is only built if someone reads it;
+ * an event stream's Response carries its body only through the `body` property.
  * Anything it does not handle (a Request object, a streamed body) goes to global fetch.
  */
 export function createUpstreamFetch(): { fetch: typeof fetch; close: () => Promise<void> } {
@@ -38,14 +39,25 @@ export function createUpstreamFetch(): { fetch: typeof fetch; close: () => Promi
       signal: init?.signal ?? null,
       dispatcher,
     });
-    const nullBody = nullBodyStatuses.has(answer.statusCode);
-    if (nullBody) answer.body.resume();
-    const response = new Response(nullBody ? null : lazyWebStream(answer.body), {
-      status: answer.statusCode,
-      statusText: answer.statusText,
-      headers: headerPairs(answer.headers),
+    const head = { status: answer.statusCode, statusText: answer.statusText, headers: headerPairs(answer.headers) };
+    if (nullBodyStatuses.has(answer.statusCode)) {
+      answer.body.resume();
+      return new Response(null, head);
+    }
+    const stream = answer.statusCode < 300 && String(answer.headers["content-type"]).startsWith("text/event-stream");
+    if (!stream) return new Response(lazyWebStream(answer.body), head);
+    // An event stream is read by Brook's stream reader (takeNodeBody): its web stream, which
+    // costs memory for as long as the answer streams, is only built if something asks for `body`.
+    const response = new Response(null, head);
+    let webBody: ReadableStream<Uint8Array> | undefined;
+    Object.defineProperty(response, "body", {
+      get: () => {
+        webBody ??= lazyWebStream(answer.body);
+        nodeBodies.delete(response);
+        return webBody;
+      },
     });
-    if (!nullBody) nodeBodies.set(response, answer.body);
+    nodeBodies.set(response, answer.body);
     return response;
   };
   // Runs have ended when Brook closes: what is left are idle keep-alive connections.

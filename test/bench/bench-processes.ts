@@ -85,6 +85,9 @@ export async function startBrook(
       OPENAI_MODEL: "gpt-4o-mini",
       // The capacity steps hold thousands of streams at once: no cap on concurrent runs.
       MAX_CONCURRENT_RUNS: "0",
+      // Idle connections stay open as long as the bench upstream keeps its own (120 s), as they would
+      // behind a load balancer: a loaded client must not race Brook's default 5 s keep-alive close.
+      KEEP_ALIVE_TIMEOUT_MS: "120000",
       ...env,
     },
     stdio: ["ignore", "inherit", "inherit", "ipc"],

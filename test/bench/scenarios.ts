@@ -371,13 +371,14 @@ async function measureHeld(context: Context, streams: number) {
   const addresses = context.sourceAddresses;
   const pending: Promise<RequestResult>[] = [];
   for (let index = 0; index < streams; index++) {
-    if (index > 0 && index % connectWave === 0) await new Promise((resolve) => setTimeout(resolve, 50));
+    // Slower waves than a step's: the figure is memory, and a connection storm only fills the accept queue.
+    if (index > 0 && index % connectWave === 0) await new Promise((resolve) => setTimeout(resolve, 250));
     const localAddress = addresses.length > 1 ? addresses[index % addresses.length] : undefined;
     pending.push(
       runRequest(
         "rest",
         context.targets,
-        { tokens: 60, delayMs: 500 },
+        { tokens: 120, delayMs: 500 },
         {
           agent,
           ...(localAddress === undefined ? {} : { localAddress }),
@@ -387,7 +388,7 @@ async function measureHeld(context: Context, streams: number) {
   }
   const active = async () =>
     ((await (await fetch(`${context.targets.brookUrl}/health`)).json()) as { active_runs: number }).active_runs;
-  const deadline = performance.now() + 20_000;
+  const deadline = performance.now() + 45_000;
   let open = await active();
   while (open < streams && performance.now() < deadline) {
     await new Promise((resolve) => setTimeout(resolve, 100));

@@ -362,10 +362,15 @@ export async function measureCapacity(context: Context, config: BenchConfig["cap
 
 /**
  * Memory an open stream holds, apart from the garbage a busy step churns: `streams` slow streams
- * are held open until Brook runs all of them, then Brook's memory is read after a full GC and
+ * are held open in a fresh Brook until it runs all of them, then its memory is read after a full GC and
  * compared with the same reading before they opened.
  */
 async function measureHeld(context: Context, streams: number) {
+  // A fresh process, warmed up: RSS after a busy step stays high long after its garbage is gone.
+  await context.restartBrook();
+  const warmAgent = newAgent();
+  await runPool(200, 16, () => runRequest("rest", context.targets, { tokens: 5, delayMs: 0 }, { agent: warmAgent }));
+  warmAgent.destroy();
   const idle = await context.brook.memory(true);
   const agent = newAgent();
   const addresses = context.sourceAddresses;

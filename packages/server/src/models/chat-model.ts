@@ -28,7 +28,7 @@ export interface ModelCall {
   maxTokens?: number | undefined;
   /** Tools the model may call; none when empty or absent. */
   tools?: ModelTool[] | undefined;
-  /** The run's signal: aborting it aborts the upstream request. */
+  /** The run's signal: aborting it closes the upstream request and rejects the stream's pending read (timeouts rely on it). */
   signal: AbortSignal;
 }
 

@@ -13,7 +13,12 @@ export default defineConfig({
       },
       {
         extends: true,
-        test: { name: "integration", include: ["test/**/*.test.ts"] },
+        test: {
+          name: "integration",
+          include: ["test/**/*.test.ts"],
+          // Brings what the tests need from the machine (redis-server) on a fresh one.
+          globalSetup: ["test/support/global-setup.ts"],
+        },
       },
       {
         extends: true,

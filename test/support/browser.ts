@@ -13,10 +13,24 @@ export function ensureWebBuild(): void {
   execFileSync("pnpm", ["--filter", "@brook/web", "run", "build"], { cwd: root, stdio: "inherit" });
 }
 
-/** Debian's Chromium, headless, with everything that would reach the network switched off. */
-export function launchChromium(): Promise<Browser> {
+const systemChromium = "/usr/bin/chromium";
+
+/**
+ * The Chromium to drive: `CHROMIUM_PATH`, else the system's, else the one the npm package
+ * `@sparticuz/chromium` ships (unpacked to /tmp on first use), so a machine with only Node runs
+ * the browser tests too.
+ */
+async function chromiumPath(): Promise<string> {
+  if (process.env.CHROMIUM_PATH) return process.env.CHROMIUM_PATH;
+  if (existsSync(systemChromium)) return systemChromium;
+  const { default: packaged } = await import("@sparticuz/chromium");
+  return packaged.executablePath();
+}
+
+/** Chromium, headless, with everything that would reach the network switched off. */
+export async function launchChromium(): Promise<Browser> {
   return chromium.launch({
-    executablePath: process.env.CHROMIUM_PATH ?? "/usr/bin/chromium",
+    executablePath: await chromiumPath(),
     args: [
       "--headless",
       "--no-sandbox",

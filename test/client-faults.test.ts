@@ -4,7 +4,7 @@ import { setFlagsFromString } from "node:v8";
 import { runInNewContext } from "node:vm";
 import { createBrookClient } from "@brook/client";
 import { describe, expect, it } from "vitest";
-import { streamEvents, until } from "./support/brook-harness.js";
+import { serverRun, streamEvents, until } from "./support/brook-harness.js";
 import { harness } from "./support/per-test.js";
 
 // A full collection on demand, without starting the test process with --expose-gc.
@@ -100,7 +100,7 @@ describe("clients that vanish", () => {
         if (jobs.length >= 25) await Promise.all(jobs.splice(0));
       }
       await Promise.all(jobs);
-      await until(() => brook.services.engine.activeCount === 0, 10_000);
+      await until(() => brook.services.control.activeCount === 0, 10_000);
       await upstream.waitIdle(10_000);
     };
 
@@ -112,9 +112,9 @@ describe("clients that vanish", () => {
     const timersBefore = timers();
     await wave(300);
 
-    expect(brook.services.engine.activeCount).toBe(0);
+    expect(brook.services.control.activeCount).toBe(0);
     expect(upstream.openStreams()).toBe(0);
-    await until(() => brook.services.engine.size === 0, 5_000);
+    await until(() => brook.services.store.size === 0, 5_000);
     // Everything that was asked for ended: each model call finished or was aborted.
     const closed = await Promise.all(upstream.requests.map((request) => request.closed));
     expect(closed.length).toBeGreaterThan(0);
@@ -145,7 +145,7 @@ describe("clients that stop reading", () => {
     await until(() => /"run_id":"([^"]+)"/.test(received()));
     socket.pause();
     const runId = /"run_id":"([^"]+)"/.exec(received())?.[1] ?? "";
-    const run = brook.services.engine.get(runId);
+    const run = await serverRun(brook, runId);
     expect(run).toBeDefined();
 
     // Generation stops once the socket buffers are full: the head stops moving, well short of the answer.

@@ -3,7 +3,7 @@ import { type BrookClientOptions, createBrookClient } from "@brook/client";
 import { type ChatEvent, type ChatRequest, ErrorEvent, START_MESSAGE, Usage } from "@brook/shared";
 import { TRPCClientError } from "@trpc/client";
 import { describe, expect, it } from "vitest";
-import { contentOf, type Harness, until } from "./support/brook-harness.js";
+import { contentOf, type Harness, serverRun, until } from "./support/brook-harness.js";
 import { afterThisTest, harness, harnessBehindProxy } from "./support/per-test.js";
 import { fakeTokens } from "./support/trpc-reader.js";
 
@@ -146,8 +146,8 @@ describe("streamChat", () => {
     expect(failure).toBe(controller.signal.reason);
     expect(received.map((event) => event.type)).toEqual(["start", "content"]);
     await until(() => upstream.abortedCount() === 1);
-    await until(() => brook.services.engine.activeCount === 0);
-    const run = brook.services.engine.get(startOf(received).run_id);
+    await until(() => brook.services.control.activeCount === 0);
+    const run = await serverRun(brook, startOf(received).run_id);
     expect(run?.terminal).toMatchObject({ type: "error", code: "cancelled" });
     expect((await brook.services.stats.snapshot()).requests.cancelled).toBe(1);
   });
@@ -159,7 +159,7 @@ describe("streamChat", () => {
     const first = await stream.next();
     expect(first.value).toMatchObject({ type: "start" });
     // The whole answer arrives (and queues in the client) before the caller reads on.
-    await until(() => brook.services.engine.activeCount === 0);
+    await until(() => brook.services.control.activeCount === 0);
     await new Promise((resolve) => setTimeout(resolve, 100));
     controller.abort();
     await expect(stream.next()).rejects.toBe(controller.signal.reason);
@@ -171,7 +171,7 @@ describe("streamChat", () => {
       if (event.type === "content") break;
     }
     await until(() => upstream.abortedCount() === 1);
-    await until(() => brook.services.engine.activeCount === 0);
+    await until(() => brook.services.control.activeCount === 0);
     expect((await brook.services.stats.snapshot()).requests.cancelled).toBe(1);
   });
 
@@ -183,7 +183,7 @@ describe("streamChat", () => {
     controller.abort();
     await expect(first).rejects.toBe(controller.signal.reason);
     // Far sooner than the grace period (30 s): the client cancelled the run it never saw.
-    await until(() => brook.services.engine.size > 0 && brook.services.engine.activeCount === 0);
+    await until(() => brook.services.store.size > 0 && brook.services.control.activeCount === 0);
     expect((await brook.services.stats.snapshot()).requests.cancelled).toBe(1);
   });
 
@@ -195,7 +195,7 @@ describe("streamChat", () => {
       controller.signal.reason,
     );
     expect(upstream.requests).toHaveLength(0);
-    expect(brook.services.engine.size).toBe(0);
+    expect(brook.services.store.size).toBe(0);
   });
 
   it("sends custom headers on the start mutation and on every subscription request, reconnects included", {

@@ -73,7 +73,7 @@ describe("fault injection: the model server misbehaves", () => {
     expect(error.usage.input_tokens).toBeGreaterThan(0);
     await upstream.waitIdle();
     expect(upstream.abortedCount()).toBe(1);
-    expect(brook.services.engine.activeCount).toBe(0);
+    expect(brook.services.control.activeCount).toBe(0);
   });
 
   it("headers, then silence before the first token: timeout as well", async () => {

@@ -60,7 +60,7 @@ describe("concurrency cap (MAX_CONCURRENT_RUNS)", () => {
     expect(upstream.requests).toHaveLength(2);
 
     holders[0]?.abort();
-    await until(() => brook.services.engine.activeCount < 2);
+    await until(() => brook.services.control.activeCount < 2);
     upstream.setBehavior({});
     const events = await streamEvents(url, { message: "now there is room" });
     expect(events.at(-1)?.type).toBe("complete");

@@ -91,7 +91,7 @@ describe("REST SSE: cancelling", () => {
 
     const { upstream, brook } = harness;
     await until(() => upstream.abortedCount() === 1);
-    await until(() => brook.services.engine.activeCount === 0);
+    await until(() => brook.services.control.activeCount === 0);
     const stats = Stats.parse(await (await fetch(`${harness.url}/stats`)).json());
     expect(stats.requests).toMatchObject({ total: 1, streaming: 1, cancelled: 1, succeeded: 0, failed: 0 });
     expect(stats.active_runs).toBe(0);
@@ -111,7 +111,7 @@ describe("REST SSE: cancelling", () => {
     controller.abort();
     expect(await answer).toBeInstanceOf(Error);
     await until(() => upstream.abortedCount() === 1);
-    await until(() => brook.services.engine.activeCount === 0);
+    await until(() => brook.services.control.activeCount === 0);
     const stats = Stats.parse(await (await fetch(`${harness.url}/stats`)).json());
     expect(stats.requests).toMatchObject({ non_streaming: 1, cancelled: 1 });
   });
@@ -199,7 +199,8 @@ describe("REST SSE: GET /chat/stream for EventSource", () => {
   it("does not start a model call for HEAD /chat/stream (link checkers, prefetchers)", async () => {
     harness = await startHarness();
     const response = await fetch(streamUrl({ message: "hi" }), { method: "HEAD" });
-    expect(response.status).toBe(404);
+    expect(response.status).toBe(405);
+    expect(response.headers.get("allow")).toBe("POST, GET");
     expect(harness.upstream.requests).toHaveLength(0);
   });
 

@@ -103,7 +103,7 @@ describe("shutdown steps", () => {
     const { brook, url, upstream } = await harness({}, { tokens: 1000, delayMs: 20 });
     const steps: string[] = [];
     brook.services.onClose(() => {
-      steps.push(`first (active runs: ${brook.services.engine.activeCount})`);
+      steps.push(`first (active runs: ${brook.services.control.activeCount})`);
     });
     brook.services.onClose(async () => {
       steps.push("second");

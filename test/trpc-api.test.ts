@@ -2,7 +2,7 @@ import { type AppRouter, createBrookClient } from "@brook/client";
 import { ChatResult, type ErrorEvent, Health, Stats, Usage } from "@brook/shared";
 import { TRPCClientError } from "@trpc/client";
 import { describe, expect, it } from "vitest";
-import { until } from "./support/brook-harness.js";
+import { serverRun, serverTerminal, until } from "./support/brook-harness.js";
 import { afterThisTest, harness, harnessBehindProxy } from "./support/per-test.js";
 import { fakeTokens, type Reading, readTracked, type TrackedEvent, trackedContent } from "./support/trpc-reader.js";
 
@@ -269,7 +269,7 @@ describe("tRPC chat.cancel", () => {
     expect(reading.stopped).toBe(true);
 
     await until(() => upstream.abortedCount() === 1);
-    await until(() => brook.services.engine.activeCount === 0);
+    await until(() => brook.services.control.activeCount === 0);
     const stats = await trpc.stats.get.query();
     expect(stats.requests).toMatchObject({ total: 1, cancelled: 1, failed: 0, succeeded: 0 });
     expect(upstream.requests).toHaveLength(1);
@@ -281,7 +281,7 @@ describe("tRPC chat.cancel", () => {
     const { run_id } = await trpc.chat.start.mutate({ message: "a long prompt the server is still reading" });
     await until(() => upstream.requests.length === 1);
     await trpc.chat.cancel.mutate({ run_id });
-    const terminal = await brook.services.engine.get(run_id)?.finished;
+    const terminal = await serverTerminal(brook, run_id);
     expect(terminal).toMatchObject({ type: "error", code: "cancelled" });
     expect(terminal?.usage).toMatchObject({ estimated: true, output_tokens: 0 });
     expect(terminal?.usage.input_tokens).toBeGreaterThan(0);
@@ -295,7 +295,7 @@ describe("tRPC chat.cancel", () => {
     expect(unknown.data?.brook_code).toBe("not_found");
 
     const { run_id } = await trpc.chat.start.mutate({ message: "done already" });
-    await until(() => brook.services.engine.get(run_id)?.terminal !== undefined);
+    await serverTerminal(brook, run_id);
     expect(await trpc.chat.cancel.mutate({ run_id })).toEqual({ run_id, cancelled: false });
   });
 
@@ -325,8 +325,8 @@ describe("tRPC runs whose readers leave", () => {
     await until(() => reading.events.length >= 2);
 
     await until(() => upstream.abortedCount() === 1);
-    await until(() => brook.services.engine.activeCount === 0);
-    const terminal = brook.services.engine.get(runId)?.terminal;
+    await until(() => brook.services.control.activeCount === 0);
+    const terminal = (await serverRun(brook, runId))?.terminal;
     expect(terminal).toMatchObject({ type: "error", code: "cancelled" });
     expect((await trpc.stats.get.query()).requests.cancelled).toBe(1);
   });
@@ -344,7 +344,7 @@ describe("tRPC runs whose readers leave", () => {
     );
     await until(() => first.events.length >= 4);
     const last = first.events.at(-1) as TrackedEvent;
-    const run = brook.services.engine.get(last.runId);
+    const run = await serverRun(brook, last.runId);
     // The server has seen the reader go: the run is now in its grace period.
     await until(() => run?.readerCount === 0);
 

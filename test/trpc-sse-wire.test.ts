@@ -6,7 +6,7 @@
  */
 import { request as httpRequest } from "node:http";
 import { describe, expect, it } from "vitest";
-import { type FakeBehavior, type Harness, until } from "./support/brook-harness.js";
+import { type FakeBehavior, type Harness, serverTerminal } from "./support/brook-harness.js";
 import { harness } from "./support/per-test.js";
 
 interface RawResponse {
@@ -122,7 +122,7 @@ describe("tRPC SSE fast path: the same bytes as tRPC's adapter", () => {
       });
       const body = (await response.json()) as { result: { data: { run_id: string } } };
       started.set(server, body.result.data.run_id);
-      await until(() => server.brook.services.engine.get(body.result.data.run_id)?.terminal !== undefined);
+      await serverTerminal(server.brook, body.result.data.run_id);
     }
     const runOf = (server: Harness) => started.get(server) ?? "";
 
@@ -245,7 +245,7 @@ describe("tRPC SSE fast path: the same bytes as tRPC's adapter", () => {
     );
     expect(blocks(overloaded.body)[1]).toContain('"brook_code":"overloaded"');
 
-    for (const server of [servers.adapter, servers.fast]) server.brook.services.engine.drain();
+    for (const server of [servers.adapter, servers.fast]) server.brook.services.control.drain();
     const draining = await expectSameWire(servers, ({ url }) =>
       rawGet(subscriptionUrl(url, "chat.stream", { message: "too late" })),
     );

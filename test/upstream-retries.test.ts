@@ -71,7 +71,7 @@ describe("retrying the model server before the answer starts", () => {
     await until(() => upstream.requests.length === 1);
     controller.abort();
     // Well before the 15 s the server asked for, the run has ended and nothing was retried.
-    await until(() => brook.services.engine.activeCount === 0, 3_000);
+    await until(() => brook.services.control.activeCount === 0, 3_000);
     expect(upstream.requests).toHaveLength(1);
   });
 });

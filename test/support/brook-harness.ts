@@ -1,5 +1,6 @@
 import { type Brook, type ConfigInput, createBrook, parseConfig } from "@brook/server";
-import { type ChatEvent, readChatEvents } from "@brook/shared";
+import { type ChatEvent, readChatEvents, type TerminalEvent } from "@brook/shared";
+import { expect, vi } from "vitest";
 import { type FakeBehavior, type FakeUpstream, startFakeUpstream } from "./fake-upstream.js";
 
 export type { FakeBehavior };
@@ -71,11 +72,22 @@ export function contentOf(events: readonly ChatEvent[]): string {
   return events.map((event) => (event.type === "content" ? event.chunk : "")).join("");
 }
 
-/** Polls `check` until it returns true (every 10 ms, up to `timeoutMs`). */
+/** Waits until `check` returns true (asked every 10 ms, up to `timeoutMs`). */
 export async function until(check: () => boolean | Promise<boolean>, timeoutMs = 5_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await check())) {
-    if (Date.now() > deadline) throw new Error(`condition not met within ${timeoutMs} ms`);
-    await new Promise((resolve) => setTimeout(resolve, 10));
-  }
+  await vi.waitFor(async () => expect(await check(), "condition").toBe(true), { timeout: timeoutMs, interval: 10 });
+}
+
+/** A run's log on the server, when it still has one. */
+export function serverRun(brook: Brook, runId: string) {
+  return brook.services.control.find(runId);
+}
+
+/** Waits for a run's terminal event on the server. */
+export async function serverTerminal(brook: Brook, runId: string, timeoutMs = 5_000): Promise<TerminalEvent> {
+  let terminal: TerminalEvent | undefined;
+  await until(async () => {
+    terminal = (await serverRun(brook, runId))?.terminal;
+    return terminal !== undefined;
+  }, timeoutMs);
+  return terminal as TerminalEvent;
 }

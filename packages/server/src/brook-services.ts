@@ -1,27 +1,39 @@
 import { readFileSync } from "node:fs";
-import type { Health, Mode, ParsedChatRequest, ServiceInfo, TerminalEvent, ToolList } from "@brook/shared";
-import type { FastifyBaseLogger } from "fastify";
+import { type Health, type Mode, type RouteSpec, routes, type ServiceInfo, type ToolList } from "@brook/shared";
+import type { Logger } from "pino";
 import { ApiKeys } from "./access/api-keys.js";
+import { executeRun } from "./agent/agent-loop.js";
 import { type Config, isDemoMode } from "./config/config.js";
-import { executeRun } from "./engine/agent-loop.js";
-import { RunEngine } from "./engine/run-engine.js";
+import type { RunControl } from "./control/run-control.js";
+import { RunController } from "./control/run-controller.js";
 import type { ChatModel } from "./models/chat-model.js";
 import { DemoChatModel } from "./models/demo-chat-model.js";
 import { OpenAIChatModel } from "./models/openai-chat-model.js";
 import { TimedChatModel } from "./models/timed-model.js";
+import { observeRunEndings } from "./observers/run-endings.js";
 import { loadPriceOverrides, PriceTable } from "./pricing/price-table.js";
-import { StatsCollector } from "./stats/stats-collector.js";
+import { Metrics } from "./stats/metrics.js";
+import { MemoryRunStats, type RunStats } from "./stats/run-stats.js";
+import { MemoryRunStore } from "./storage/memory-run-store.js";
+import type { RunStore } from "./storage/run-log.js";
 import { loadMcpServers } from "./tools/mcp-servers-config.js";
 import { ToolRegistry } from "./tools/tool-registry.js";
 
-/** Everything the HTTP and tRPC surfaces share: one engine, one stats collector, one config. */
+/** Everything the surfaces share: the runs, their storage, statistics, tools, keys and config. */
 export interface BrookServices {
   readonly config: Config;
+  readonly log: Logger;
   readonly mode: Mode;
   readonly defaultModel: string;
   readonly version: string;
-  readonly engine: RunEngine;
-  readonly stats: StatsCollector;
+  /** Starts, finds and cancels runs. */
+  readonly control: RunControl;
+  /** Where runs' events are kept. */
+  readonly store: RunStore;
+  /** The statistics of `/stats` (reset by `/reset-stats`). */
+  readonly stats: RunStats;
+  /** This instance's Prometheus metrics (`/metrics`), never reset. */
+  readonly metrics: Metrics;
   /** The MCP tools; it has no servers when none is configured. */
   readonly tools: ToolRegistry;
   readonly apiKeys: ApiKeys;
@@ -42,7 +54,8 @@ export const demoModelName = "brook-demo";
 const version = (JSON.parse(readFileSync(new URL("../package.json", import.meta.url), "utf8")) as { version: string })
   .version;
 
-export function createServices(config: Config, log: FastifyBaseLogger): BrookServices {
+/** Builds Brook's services from its configuration (the composition root's first half; see createBrook). */
+export function createServices(config: Config, log: Logger): BrookServices {
   const demo = isDemoMode(config);
   const adapter: ChatModel = demo
     ? new DemoChatModel(config.DEMO_TOKEN_DELAY_MS)
@@ -77,51 +90,56 @@ export function createServices(config: Config, log: FastifyBaseLogger): BrookSer
   // Brook starts without waiting: servers that are down are retried in the background.
   tools.start();
   const startedAt = Date.now();
-  const onInternalError = (error: unknown, run: { id: string }) =>
-    log.error({ err: error, run_id: run.id }, "run failed with an internal error");
-  const engine: RunEngine = new RunEngine(
-    {
-      graceMs: config.RUN_GRACE_MS,
-      retentionMs: config.RUN_RETENTION_MS,
-      retainMax: config.RUN_RETAIN_MAX,
-      bufferEvents: config.RUN_BUFFER_EVENTS,
-      defaultModel,
-      maxConcurrent: config.MAX_CONCURRENT_RUNS,
-      maxRunMs: config.MAX_RUN_MS,
-      limits: {
-        maxMessageChars: config.MAX_MESSAGE_CHARS,
-        maxHistoryMessages: config.MAX_HISTORY_MESSAGES,
-        maxTokens: config.MAX_TOKENS_LIMIT,
-      },
-    },
-    async (run, request) => {
-      await executeRun(run, request, {
+  const onUnexpected = (error: unknown, runId: string) =>
+    log.error({ err: error, run_id: runId }, "run failed with an internal error");
+  const activeRuns = () => control.activeCount;
+  const stats = new MemoryRunStats(activeRuns);
+  const metrics = new Metrics(activeRuns);
+  const store = new MemoryRunStore({ retentionMs: config.RUN_RETENTION_MS, retainMax: config.RUN_RETAIN_MAX });
+  const control: RunControl = new RunController({
+    store,
+    execute: (run, request) =>
+      executeRun(run, request, {
         model,
         prices,
-        stats,
         defaultSystemPrompt: config.SYSTEM_PROMPT,
         tools: tools.configured ? tools : undefined,
         maxToolSteps: config.MAX_TOOL_STEPS,
-        onInternalError,
-      });
-      logRun(log, run.id, run.model, run.terminal, config.LOG_CONTENT ? request : undefined);
+        onInternalError: onUnexpected,
+      }),
+    onUnexpected,
+    observers: [observeRunEndings({ stats, metrics, log, logContent: config.LOG_CONTENT })],
+    defaultModel,
+    graceMs: config.RUN_GRACE_MS,
+    bufferEvents: config.RUN_BUFFER_EVENTS,
+    maxConcurrent: config.MAX_CONCURRENT_RUNS,
+    maxRunMs: config.MAX_RUN_MS,
+    limits: {
+      maxMessageChars: config.MAX_MESSAGE_CHARS,
+      maxHistoryMessages: config.MAX_HISTORY_MESSAGES,
+      maxTokens: config.MAX_TOKENS_LIMIT,
     },
-    onInternalError,
-  );
-  const stats = new StatsCollector(() => engine.activeCount);
+  });
   const mode: Mode = demo ? "demo" : "openai";
   const apiKeys = new ApiKeys(config.BROOK_API_KEYS);
   // MCP connections close last: the runs that used them have ended by then.
-  const closeCallbacks: (() => Promise<void> | void)[] = [() => tools.close(), () => adapter.close?.()];
+  const closeCallbacks: (() => Promise<void> | void)[] = [
+    () => tools.close(),
+    () => adapter.close?.(),
+    () => store.close(),
+  ];
   let closing: Promise<void> | undefined;
 
   return {
     config,
+    log,
     mode,
     defaultModel,
     version,
-    engine,
+    control,
+    store,
     stats,
+    metrics,
     tools,
     apiKeys,
     onClose: (callback) => {
@@ -140,64 +158,27 @@ export function createServices(config: Config, log: FastifyBaseLogger): BrookSer
       return closing;
     },
     health: () => ({
-      status: engine.draining ? "draining" : "ok",
+      status: control.draining ? "draining" : "ok",
       streaming: true,
       mode,
       model: defaultModel,
       version,
       uptime_s: Math.round((Date.now() - startedAt) / 1000),
-      active_runs: engine.activeCount,
+      active_runs: control.activeCount,
       mcp_servers: tools.statuses(),
       auth_required: apiKeys.required,
     }),
     toolList: () => ({ tools: tools.list() }),
-    info: () => ({
-      name: "Brook",
-      status: "running",
-      version,
-      mode,
-      model: defaultModel,
-      endpoints: {
-        "POST /chat/stream": "stream a reply as Server-Sent Events",
-        "GET /chat/stream?message=…": "the same stream for EventSource",
-        "POST /chat": "the whole reply as one JSON answer",
-        "GET /health": "health and mode",
-        "GET /stats": "usage statistics",
-        "POST /reset-stats": "reset usage statistics",
-        "GET /metrics": "Prometheus metrics",
-        "GET /tools": "the MCP tools the model can use",
-        "/trpc": "typed tRPC API (see @brook/client)",
-      },
-    }),
+    info: () => ({ name: "Brook", status: "running", version, mode, model: defaultModel, endpoints: endpoints() }),
   };
 }
 
-/**
- * One line per finished run: what operators need, and the conversation itself only when
- * LOG_CONTENT asks for it (`content` is then the request).
- */
-function logRun(
-  log: FastifyBaseLogger,
-  runId: string,
-  model: string,
-  terminal: TerminalEvent | undefined,
-  content: ParsedChatRequest | undefined,
-): void {
-  if (terminal === undefined) return;
-  const { usage } = terminal;
-  const fields = {
-    run_id: runId,
-    model,
-    input_tokens: usage.input_tokens,
-    output_tokens: usage.output_tokens,
-    cost: usage.total_cost,
-    ...(content === undefined
-      ? {}
-      : {
-          message: content.message,
-          ...(terminal.type === "complete" ? { response: terminal.full_content } : {}),
-        }),
-  };
-  if (terminal.type === "complete") log.info({ ...fields, duration_ms: terminal.timing.duration_ms }, "run complete");
-  else log.info({ ...fields, code: terminal.code }, "run failed");
+/** `"METHOD /path"` → what it does, for `GET /`. */
+function endpoints(): Record<string, string> {
+  const listed: Record<string, string> = {};
+  for (const route of Object.values(routes) as RouteSpec[]) {
+    if (route.prefix && route.page) continue;
+    for (const [method, summary] of Object.entries(route.methods)) listed[`${method} ${route.path}`] = summary;
+  }
+  return listed;
 }

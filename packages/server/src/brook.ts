@@ -1,9 +1,11 @@
 import { setTimeout as sleep } from "node:timers/promises";
 import type { FastifyInstance } from "fastify";
-import type { BrookServices } from "./brook-services.js";
+import { type BrookServices, createServices } from "./brook-services.js";
 import type { Config } from "./config/config.js";
+import { ConfigError } from "./config/config-error.js";
 import { BrookError } from "./errors/brook-error.js";
-import { type AppOptions, createApp } from "./http/app.js";
+import { createHttpApp } from "./surfaces/http-app.js";
+import { createLogger } from "./surfaces/logger.js";
 
 export interface Brook {
   readonly app: FastifyInstance;
@@ -19,24 +21,31 @@ export interface Brook {
   close(options?: { drainMs?: number }): Promise<void>;
 }
 
-export type BrookOptions = AppOptions;
+export interface BrookOptions {
+  /** Where log lines go instead of stdout (tests read them). */
+  logStream?: NodeJS.WritableStream;
+}
 
-/** Builds a Brook server from a parsed configuration. */
+/** Builds a Brook server from a parsed configuration: its services, then its HTTP surfaces. */
 export async function createBrook(config: Config, options: BrookOptions = {}): Promise<Brook> {
-  const { app, services } = await createApp(config, options);
+  const services = createServices(config, createLogger(config, { stream: options.logStream }));
+  const app = await createHttpApp(services).catch(async (error: unknown) => {
+    await services.close();
+    throw error;
+  });
   let closing: Promise<void> | undefined;
 
   async function shutdown(drainMs: number): Promise<void> {
-    const { engine } = services;
-    engine.drain();
-    if (engine.activeCount > 0) {
-      app.log.info({ active_runs: engine.activeCount, drain_ms: drainMs }, "draining: waiting for running answers");
+    const { control } = services;
+    control.drain();
+    if (control.activeCount > 0) {
+      app.log.info({ active_runs: control.activeCount, drain_ms: drainMs }, "draining: waiting for running answers");
       const deadline = new AbortController();
-      await Promise.race([engine.idle(), sleep(drainMs, undefined, { signal: deadline.signal }).catch(() => {})]);
+      await Promise.race([control.idle(), sleep(drainMs, undefined, { signal: deadline.signal }).catch(() => {})]);
       deadline.abort();
     }
     // Whatever is still going ends now with `shutdown`, and its readers get that terminal event.
-    await engine.abortAll(new BrookError("shutdown"));
+    await control.abortAll(new BrookError("shutdown"));
     await services.close();
     // Streams end once their readers wrote the terminal event; keep-alive sockets close as soon as
     // they are idle, and sockets that still hold a response (a reader that stopped reading) after 2 s.
@@ -52,9 +61,13 @@ export async function createBrook(config: Config, options: BrookOptions = {}): P
     app,
     services,
     async listen(port = config.PORT) {
-      // Node's default accept backlog (511) resets connections in a burst of thousands of streams;
-      // the kernel caps this at net.core.somaxconn.
-      await app.listen({ host: config.HOST, port, backlog: 4096 });
+      try {
+        // Node's default accept backlog (511) resets connections in a burst of thousands of streams;
+        // the kernel caps this at net.core.somaxconn.
+        await app.listen({ host: config.HOST, port, backlog: 4096 });
+      } catch (error) {
+        throw listenError(error, config.HOST, port);
+      }
       const address = app.server.address();
       const actualPort = typeof address === "object" && address !== null ? address.port : port;
       const host = config.HOST.includes(":") ? `[${config.HOST}]` : config.HOST;
@@ -65,4 +78,17 @@ export async function createBrook(config: Config, options: BrookOptions = {}): P
       return closing;
     },
   };
+}
+
+/** A port Brook cannot listen on is a setting to change: one line naming it, not a stack trace. */
+function listenError(error: unknown, host: string, port: number): unknown {
+  const code = (error as { code?: unknown } | null)?.code;
+  if (code === "EADDRINUSE")
+    return new ConfigError("PORT", `${host}:${port} is already in use; stop what listens there or choose another PORT`);
+  if (code === "EACCES")
+    return new ConfigError("PORT", `${host}:${port} needs privileges Brook does not have; choose a PORT above 1023`);
+  if (code === "EADDRNOTAVAIL" || code === "ENOTFOUND") {
+    return new ConfigError("HOST", `${host} is not an address of this machine`);
+  }
+  return error;
 }

@@ -1,6 +1,14 @@
 import { existsSync } from "node:fs";
 import { createBrook } from "./brook.js";
-import { ConfigError, parseConfig } from "./config/config.js";
+import { parseConfig } from "./config/config.js";
+import { ConfigError } from "./config/config-error.js";
+
+/** A setting Brook cannot start with is one line, never a stack trace. */
+function stop(error: unknown): never {
+  if (!(error instanceof ConfigError)) throw error;
+  console.error(`brook: ${error.message}`);
+  process.exit(1);
+}
 
 if (existsSync(".env")) process.loadEnvFile(".env");
 
@@ -8,16 +16,14 @@ let config: ReturnType<typeof parseConfig>;
 try {
   config = parseConfig(process.env);
 } catch (error) {
-  if (!(error instanceof ConfigError)) throw error;
-  console.error(`brook: ${error.message}`);
-  process.exit(1);
+  stop(error);
 }
 
-const brook = await createBrook(config).catch((error: unknown) => {
-  console.error(`brook: ${error instanceof Error ? error.message : String(error)}`);
-  process.exit(1);
+const brook = await createBrook(config).catch(stop);
+const url = await brook.listen().catch(async (error: unknown) => {
+  await brook.close({ drainMs: 0 });
+  return stop(error);
 });
-const url = await brook.listen();
 const { mode, defaultModel } = brook.services;
 if (mode === "demo") {
   brook.app.log.warn(

@@ -20,6 +20,12 @@ export const errorCatalogue = {
     message: "Requests from this origin are not allowed (see CORS_ORIGINS).",
   },
   not_found: { status: 404, trpc: "NOT_FOUND", retryable: false, message: "Not found." },
+  method_not_allowed: {
+    status: 405,
+    trpc: "METHOD_NOT_SUPPORTED",
+    retryable: false,
+    message: "This route does not answer that method.",
+  },
   payload_too_large: {
     status: 413,
     trpc: "PAYLOAD_TOO_LARGE",

@@ -16,6 +16,7 @@ export { ChatRequest, HistoryMessage, type ParsedChatRequest } from "./chat-requ
 export { ChatResult, ErrorBody } from "./chat-result.js";
 export { ErrorCode, errorCatalogue, type TrpcErrorCode } from "./error-catalogue.js";
 export { Health, Mode, ServiceInfo } from "./health.js";
+export { type RouteName, type RouteSpec, routeOf, routes } from "./routes.js";
 export {
   CancelResult,
   ChatStreamInput,

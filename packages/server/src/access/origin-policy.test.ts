@@ -1,5 +1,4 @@
 import { describe, expect, it } from "vitest";
-import { isOpenRoute, isTrpcRoute } from "./open-routes.js";
 import { OriginPolicy } from "./origin-policy.js";
 
 describe("OriginPolicy", () => {
@@ -28,25 +27,5 @@ describe("OriginPolicy", () => {
     expect(listed.listed("https://app.example")).toBe(true);
     expect(listed.allows({ ...host, origin: "https://app.example.evil" })).toBe(false);
     expect(new OriginPolicy(["*"]).allows({ ...host, origin: "null" })).toBe(true);
-  });
-});
-
-describe("open routes", () => {
-  it("are the health probe, the status page and static files, for GET and HEAD only", () => {
-    for (const path of ["/", "/health", "/health?x=1", "/index.html", "/assets/index-abc.js", "/favicon.ico"]) {
-      expect(isOpenRoute("GET", path), path).toBe(true);
-    }
-    expect(isOpenRoute("HEAD", "/health")).toBe(true);
-    for (const path of ["/chat", "/chat/stream", "/stats", "/metrics", "/reset-stats", "/trpc/health"]) {
-      expect(isOpenRoute("GET", path), path).toBe(false);
-    }
-    expect(isOpenRoute("POST", "/health")).toBe(false);
-    expect(isOpenRoute("POST", "/")).toBe(false);
-  });
-
-  it("tRPC paths are recognised", () => {
-    expect(isTrpcRoute("/trpc/chat.start")).toBe(true);
-    expect(isTrpcRoute("/trpc")).toBe(true);
-    expect(isTrpcRoute("/trpcx")).toBe(false);
   });
 });

@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
-import { ConfigError, isDemoMode, parseConfig } from "./config.js";
+import { isDemoMode, parseConfig } from "./config.js";
+import { ConfigError } from "./config-error.js";
 
 describe("parseConfig", () => {
   it("applies the documented defaults", () => {

@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { ConfigError } from "./config-error.js";
 
 const milliseconds = (fallback: number) => z.coerce.number().int().nonnegative().default(fallback);
 const optionalText = z
@@ -122,16 +123,13 @@ export const ConfigSchema = z.object({
 export type Config = z.output<typeof ConfigSchema>;
 export type ConfigInput = z.input<typeof ConfigSchema>;
 
-export class ConfigError extends Error {
-  override name = "ConfigError";
-}
-
 /** Parses settings; the error names each bad variable in one line. */
 export function parseConfig(env: Record<string, string | undefined>): Config {
   const result = ConfigSchema.safeParse(env);
   if (result.success) return result.data;
-  const problems = result.error.issues.map((issue) => `${issue.path.join(".")}: ${issue.message}`);
-  throw new ConfigError(`Invalid configuration: ${problems.join("; ")}`);
+  throw ConfigError.many(
+    result.error.issues.map((issue) => ({ variable: issue.path.join("."), problem: issue.message })),
+  );
 }
 
 /** Demo mode runs when no model server is configured at all. */

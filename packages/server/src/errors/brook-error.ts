@@ -1,4 +1,4 @@
-import { type ErrorBody, type ErrorCode, errorCatalogue, type TrpcErrorCode, type Usage } from "@brook/shared";
+import { type ErrorCode, errorCatalogue, type TrpcErrorCode, type Usage } from "@brook/shared";
 
 /**
  * A failure with a stable code from the catalogue. `message` is safe to show to callers:
@@ -37,13 +37,6 @@ export class BrookError extends Error {
 
   get trpcCode(): TrpcErrorCode {
     return errorCatalogue[this.code].trpc;
-  }
-
-  toBody(fields?: ErrorBody["fields"]): ErrorBody {
-    const body: ErrorBody = { error: this.message, code: this.code, retryable: this.retryable };
-    if (this.usage !== undefined) body.usage = this.usage;
-    if (fields !== undefined) body.fields = fields;
-    return body;
   }
 }
 

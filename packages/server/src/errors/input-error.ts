@@ -5,11 +5,12 @@ import { BrookError } from "./brook-error.js";
 export class InputError extends BrookError {
   readonly fields: Record<string, string[]>;
 
-  constructor(fields: Record<string, string[]>) {
+  /** `message` defaults to a summary of the fields. */
+  constructor(fields: Record<string, string[]>, message?: string) {
     const summary = Object.entries(fields)
       .map(([field, problems]) => `${field}: ${problems.join(", ")}`)
       .join("; ");
-    super("bad_request", `Invalid request: ${summary}`);
+    super("bad_request", message ?? `Invalid request: ${summary}`);
     this.fields = fields;
   }
 
@@ -28,9 +29,5 @@ export class InputError extends BrookError {
     const result = schema.safeParse(input);
     if (!result.success) throw InputError.fromZod(result.error);
     return result.data;
-  }
-
-  override toBody() {
-    return super.toBody(this.fields);
   }
 }

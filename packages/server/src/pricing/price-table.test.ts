@@ -63,7 +63,7 @@ describe("PriceTable", () => {
     const directory = mkdtempSync(join(tmpdir(), "brook-prices-"));
     const bad = join(directory, "bad.json");
     writeFileSync(bad, JSON.stringify({ "my-model": { input_per_mtok: "cheap", output_per_mtok: 1 } }));
-    expect(() => loadPriceOverrides(bad)).toThrow(/MODEL_PRICES: .*my-model\.input_per_mtok/);
+    expect(() => loadPriceOverrides(bad)).toThrow(/MODEL_PRICES \(.*\): my-model\.input_per_mtok/);
     const broken = join(directory, "broken.json");
     writeFileSync(broken, "{");
     expect(() => loadPriceOverrides(broken)).toThrow(/MODEL_PRICES: cannot read .* as JSON/);

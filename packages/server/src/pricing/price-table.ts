@@ -1,6 +1,7 @@
 import { readFileSync } from "node:fs";
 import { calcPrice, type PriceCalculation } from "@pydantic/genai-prices";
 import { z } from "zod";
+import { ConfigError } from "../config/config-error.js";
 
 /** One entry of a `MODEL_PRICES` file: US dollars per million tokens. */
 const PriceOverride = z.object({
@@ -111,12 +112,12 @@ export function loadPriceOverrides(path: string): PriceOverrides {
   try {
     json = JSON.parse(readFileSync(path, "utf8"));
   } catch (error) {
-    throw new Error(`MODEL_PRICES: cannot read ${path} as JSON (${(error as Error).message})`);
+    throw new ConfigError("MODEL_PRICES", `cannot read ${path} as JSON (${(error as Error).message})`);
   }
   const parsed = PriceOverrides.safeParse(json);
   if (!parsed.success) {
     const issue = parsed.error.issues[0];
-    throw new Error(`MODEL_PRICES: ${path}: ${issue?.path.join(".")}: ${issue?.message}`);
+    throw new ConfigError(`MODEL_PRICES (${path})`, `${issue?.path.join(".")}: ${issue?.message}`);
   }
   return parsed.data;
 }

@@ -1,6 +1,7 @@
 import { readFileSync } from "node:fs";
 import { z } from "zod";
-import { type Config, ConfigError } from "../config/config.js";
+import type { Config } from "../config/config.js";
+import { ConfigError } from "../config/config-error.js";
 
 /** A remote MCP server: Streamable HTTP first, legacy SSE as the fallback (or first, with `type: "sse"`). */
 export interface RemoteServerSpec {
@@ -58,7 +59,8 @@ export function loadMcpServers(config: Pick<Config, "MCP_URL" | "MCP_SERVERS">):
     for (const spec of parseMcpServersFile(readServersFile(config.MCP_SERVERS), config.MCP_SERVERS)) {
       if (specs.some((known) => known.name === spec.name)) {
         throw new ConfigError(
-          `Invalid configuration: MCP_SERVERS (${config.MCP_SERVERS}): mcpServers.${spec.name}: the name "${spec.name}" is already used by MCP_URL`,
+          `MCP_SERVERS (${config.MCP_SERVERS})`,
+          `mcpServers.${spec.name}: the name "${spec.name}" is already used by MCP_URL`,
         );
       }
       specs.push(spec);
@@ -72,21 +74,18 @@ function readServersFile(path: string): unknown {
   try {
     text = readFileSync(path, "utf8");
   } catch (error) {
-    throw new ConfigError(`Invalid configuration: MCP_SERVERS: cannot read ${path} (${(error as Error).message})`);
+    throw new ConfigError("MCP_SERVERS", `cannot read ${path} (${(error as Error).message})`);
   }
   try {
     return JSON.parse(text);
   } catch (error) {
-    throw new ConfigError(
-      `Invalid configuration: MCP_SERVERS (${path}) is not valid JSON: ${(error as Error).message}`,
-    );
+    throw new ConfigError(`MCP_SERVERS (${path})`, `the file is not valid JSON: ${(error as Error).message}`);
   }
 }
 
 /** Validates a parsed `mcpServers` document; `source` names it in errors. */
 export function parseMcpServersFile(json: unknown, source: string): McpServerSpec[] {
-  const fail = (problems: string[]) =>
-    new ConfigError(`Invalid configuration: MCP_SERVERS (${source}): ${problems.join("; ")}`);
+  const fail = (problems: string[]) => new ConfigError(`MCP_SERVERS (${source})`, problems);
   const file = ServersFile.safeParse(json);
   if (!file.success) throw fail(describe(file.error, []));
   const specs: McpServerSpec[] = [];

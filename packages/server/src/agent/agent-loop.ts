@@ -1,0 +1,255 @@
+import type { ChatEvent, ParsedChatRequest, TerminalEvent, Timing, Usage } from "@brook/shared";
+import { START_MESSAGE } from "@brook/shared";
+import type { RunContext, RunOutcome } from "../control/run-control.js";
+import { abortReason, BrookError } from "../errors/brook-error.js";
+import { errorEvent } from "../errors/error-shapes.js";
+import type { ChatModel, ModelCall, ModelMessage, ModelTool, ModelToolCall } from "../models/chat-model.js";
+import { tokenCounter } from "../models/token-counter.js";
+import type { PriceTable } from "../pricing/price-table.js";
+import type { ToolOutcome } from "../tools/tool-registry.js";
+
+/** The tools a run can use: what a request is offered, and how a call is made. */
+export interface AgentTools {
+  offered(selection: false | readonly string[] | null | undefined): ModelTool[];
+  /** Tool failures come back as error outcomes; only the run's abort throws. */
+  call(call: ModelToolCall, signal: AbortSignal): Promise<ToolOutcome>;
+}
+
+export interface AgentDependencies {
+  model: ChatModel;
+  prices: PriceTable;
+  defaultSystemPrompt: string;
+  /** MCP tools; none when no server is configured. */
+  tools?: AgentTools | undefined;
+  /** Rounds of tool calls a run may make. */
+  maxToolSteps: number;
+  /** Told about failures that are Brook's own bugs (the caller sees code `internal`). */
+  onInternalError: (error: unknown, runId: string) => void;
+}
+
+/** The finish reason of a run stopped because the model kept asking for tools. */
+export const maxToolStepsReason = "max_tool_steps";
+
+/** One model call of a run, for its usage. */
+interface Step {
+  /** The model server took the request: from then on its prompt counts, even if the run fails. */
+  accepted: boolean;
+  messages: ModelMessage[];
+  /** The model's text, piece by piece (joined only when needed: one slot per piece, not a new string). */
+  texts: string[];
+  /** The tool calls it asked for, as text: with `texts`, what a local count measures when the server reports none. */
+  toolText: string;
+  reported: { inputTokens: number; outputTokens: number } | undefined;
+  /** Brook stopped waiting for the model (timeout): what it may have billed is estimated. */
+  abandoned?: boolean;
+}
+
+interface Progress {
+  firstTokenAt: number | undefined;
+  steps: Step[];
+}
+
+/** What one model call ended with. */
+interface StepOutcome {
+  calls: ModelToolCall[];
+  finishReason: string | undefined;
+}
+
+/**
+ * Generates one run: the start event, then model calls. The model's text streams as content
+ * events; when it asks for tools, they run concurrently (tool_call, then tool_result events),
+ * their results go back to the model, and it is asked again, up to `maxToolSteps` rounds.
+ * Exactly one terminal event (complete or error) ends the run, with the usage of all its
+ * model calls, also when the run failed midway.
+ */
+export async function executeRun(
+  run: RunContext,
+  request: ParsedChatRequest,
+  deps: AgentDependencies,
+): Promise<RunOutcome> {
+  const { signal } = run;
+  const messages = buildMessages(request, deps.defaultSystemPrompt);
+  const progress: Progress = { firstTokenAt: undefined, steps: [] };
+  run.log.append([{ type: "start", message: START_MESSAGE, run_id: run.id, model: run.model }]);
+  try {
+    const tools = deps.tools?.offered(request.tools) ?? [];
+    let finishReason: string;
+    for (let round = 0; ; round += 1) {
+      const step: Step = { accepted: false, messages: [...messages], texts: [], toolText: "", reported: undefined };
+      progress.steps.push(step);
+      const call: ModelCall = {
+        model: run.model,
+        messages: step.messages,
+        temperature: request.temperature ?? undefined,
+        maxTokens: request.max_tokens ?? undefined,
+        tools: tools.length > 0 ? tools : undefined,
+        signal,
+      };
+      const outcome = await streamModelStep(run, deps.model, call, progress, step);
+      if (signal.aborted) throw abortReason(signal);
+      if (outcome.finishReason === undefined) {
+        throw new BrookError("upstream_incomplete", "The model server ended the stream without finishing the answer.");
+      }
+      if (outcome.calls.length === 0) {
+        finishReason = outcome.finishReason;
+        break;
+      }
+      if (round >= deps.maxToolSteps) {
+        finishReason = maxToolStepsReason;
+        break;
+      }
+      const offered = new Set(tools.map((tool) => tool.name));
+      const results = await runToolCalls(run, outcome.calls, offered, deps.tools);
+      messages.push({ role: "assistant", content: step.texts.join(""), toolCalls: outcome.calls });
+      outcome.calls.forEach((toolCall, index) => {
+        messages.push({ role: "tool", toolCallId: toolCall.id, content: results[index]?.text ?? "" });
+      });
+    }
+    const usage = await measureUsage(run, progress, deps.prices);
+    const timing = measureTiming(run, progress, usage);
+    return finish(
+      run,
+      {
+        type: "complete",
+        full_content: progress.steps.map((step) => step.texts.join("")).join(""),
+        usage,
+        finish_reason: finishReason,
+        timing,
+      },
+      timing,
+    );
+  } catch (thrown) {
+    const error = asBrookError(thrown, run, deps);
+    // A call given up on (timeout) may still be billed, like a cancelled one.
+    if (error.code === "timeout") {
+      const waitedOn = progress.steps.at(-1);
+      if (waitedOn !== undefined) waitedOn.abandoned = true;
+    }
+    const usage = await measureUsage(run, progress, deps.prices);
+    return finish(run, errorEvent(error, usage), measureTiming(run, progress, usage));
+  }
+}
+
+/** One model call: its text streams out as content events; tool calls and usage are collected. */
+async function streamModelStep(
+  run: RunContext,
+  model: ChatModel,
+  call: ModelCall,
+  progress: Progress,
+  step: Step,
+): Promise<StepOutcome> {
+  const outcome: StepOutcome = { calls: [], finishReason: undefined };
+  for await (const parts of model.stream(call)) {
+    const events: ChatEvent[] = [];
+    for (const part of parts) {
+      if (part.type === "accepted") {
+        step.accepted = true;
+      } else if (part.type === "text") {
+        progress.firstTokenAt ??= performance.now();
+        step.texts.push(part.text);
+        events.push({ type: "content", chunk: part.text });
+      } else if (part.type === "tool_call") {
+        outcome.calls.push(part.call);
+        step.toolText += part.call.name + part.call.arguments;
+      } else if (part.type === "finish") {
+        outcome.finishReason = part.reason;
+      } else if (part.type === "usage") {
+        step.reported = { inputTokens: part.inputTokens, outputTokens: part.outputTokens };
+      }
+    }
+    // A batch is one network read: it may overrun the buffer by that much, then generation waits.
+    if (events.length > 0 && !run.log.append(events)) await run.log.waitForRoom(call.signal);
+  }
+  return outcome;
+}
+
+/**
+ * Runs one round of tool calls concurrently: every `tool_call` event first, then each
+ * `tool_result` as it arrives. The outcomes come back in the order of the calls.
+ */
+async function runToolCalls(
+  run: RunContext,
+  calls: readonly ModelToolCall[],
+  offered: ReadonlySet<string>,
+  tools: AgentTools | undefined,
+): Promise<ToolOutcome[]> {
+  const { signal } = run;
+  run.log.append(calls.map((call) => ({ type: "tool_call", id: call.id, name: call.name, arguments: call.arguments })));
+  const outcomes = await Promise.all(
+    calls.map(async (call): Promise<ToolOutcome> => {
+      const outcome =
+        tools !== undefined && offered.has(call.name)
+          ? await tools.call(call, signal)
+          : { text: `There is no tool named "${call.name}" available to this request.`, isError: true };
+      signal.throwIfAborted();
+      run.log.append([
+        { type: "tool_result", id: call.id, name: call.name, result: outcome.text, is_error: outcome.isError },
+      ]);
+      return outcome;
+    }),
+  );
+  // Tool events are few: they may overrun the buffer a little, then generation waits for readers.
+  await run.log.waitForRoom(signal);
+  return outcomes;
+}
+
+function buildMessages(request: ParsedChatRequest, defaultSystemPrompt: string): ModelMessage[] {
+  const messages: ModelMessage[] = [];
+  // An explicit empty system prompt means "none"; an absent one means the default.
+  const system = request.system_prompt ?? defaultSystemPrompt;
+  if (system !== "") messages.push({ role: "system", content: system });
+  for (const message of request.history ?? []) messages.push(message);
+  messages.push({ role: "user", content: request.message });
+  return messages;
+}
+
+function asBrookError(thrown: unknown, run: RunContext, deps: AgentDependencies): BrookError {
+  if (thrown instanceof BrookError) return thrown;
+  if (run.signal.aborted) return abortReason(run.signal);
+  deps.onInternalError(thrown, run.id);
+  return new BrookError("internal");
+}
+
+/** The usage of every model call of the run, priced as one. */
+async function measureUsage(run: RunContext, progress: Progress, prices: PriceTable): Promise<Usage> {
+  let inputTokens = 0;
+  let outputTokens = 0;
+  let estimated = false;
+  for (const step of progress.steps) {
+    const reported = step.reported;
+    // A request the model server refused (401, 429, unreachable…) used nothing and costs nothing.
+    // One cancelled while the server was still reading the prompt may be billed: it is estimated.
+    if (!step.accepted && reported === undefined && !run.signal.aborted && !step.abandoned) continue;
+    estimated ||= reported === undefined;
+    inputTokens += reported?.inputTokens ?? (await tokenCounter.messages(step.messages));
+    outputTokens += reported?.outputTokens ?? (await tokenCounter.text(step.texts.join("") + step.toolText));
+  }
+  const price = prices.price(run.model, inputTokens, outputTokens);
+  return {
+    input_tokens: inputTokens,
+    output_tokens: outputTokens,
+    total_tokens: inputTokens + outputTokens,
+    total_cost: price.cost,
+    estimated,
+    priced: price.priced,
+  };
+}
+
+function measureTiming(run: RunContext, progress: Progress, usage: Usage): Timing {
+  const now = performance.now();
+  const generating = progress.firstTokenAt === undefined ? 0 : (now - progress.firstTokenAt) / 1000;
+  return {
+    ttft_ms: progress.firstTokenAt === undefined ? null : round(progress.firstTokenAt - run.startedAt),
+    duration_ms: round(now - run.startedAt),
+    tokens_per_s: generating > 0 ? round(usage.output_tokens / generating) : 0,
+  };
+}
+
+function finish(run: RunContext, terminal: TerminalEvent, timing: Timing): RunOutcome {
+  run.log.append([terminal]);
+  return { terminal, timing };
+}
+
+function round(value: number): number {
+  return Math.round(value * 100) / 100;
+}

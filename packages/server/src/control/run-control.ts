@@ -1,0 +1,81 @@
+import type { ParsedChatRequest, TerminalEvent, Timing } from "@brook/shared";
+import type { BrookError } from "../errors/brook-error.js";
+import type { RunLog, RunLogWriter } from "../storage/run-log.js";
+
+export type RunKind = "streaming" | "non_streaming";
+
+export interface StartOptions {
+  kind: RunKind;
+  /**
+   * A resumable run outlives its connection: it waits the grace period for a reader to return,
+   * and stays readable for a while after it ends. Any other run belongs to the connection that
+   * started it: it is aborted when its reader leaves and forgotten once it ends.
+   */
+  resumable: boolean;
+}
+
+/** A run as the surface that started it sees it: read it through `log`. */
+export interface StartedRun {
+  readonly id: string;
+  readonly model: string;
+  readonly log: RunLog;
+}
+
+export type CancelOutcome = "cancelled" | "finished" | "not_found";
+
+/**
+ * The lifecycle of runs: starting them (within the concurrency cap, not while draining),
+ * finding them for late readers, cancelling them from any caller, grace periods for resumable
+ * runs whose readers left, `MAX_RUN_MS`, and draining at shutdown. Storage is the RunStore's.
+ */
+export interface RunControl {
+  /** Runs generating now on this instance. */
+  readonly activeCount: number;
+  /** True once shutdown began: no new run starts. */
+  readonly draining: boolean;
+  /**
+   * Starts a run. Throws (before anything is billed) `shutdown` while draining, `bad_request`
+   * beyond the field limits, `overloaded` at the concurrency cap.
+   */
+  start(request: ParsedChatRequest, options: StartOptions): StartedRun;
+  /** A run's log, running or finished a short while ago; undefined when unknown. */
+  find(runId: string): Promise<RunLog | undefined>;
+  /** Aborts a running run: its log ends with an `error` event of code `cancelled`. */
+  cancel(runId: string): Promise<CancelOutcome>;
+  /** Refuses new runs from now on (code `shutdown`); running ones go on. */
+  drain(): void;
+  /** Resolves when no run is generating. */
+  idle(): Promise<void>;
+  /** Aborts every running run with `reason` and waits until each has ended. */
+  abortAll(reason: BrookError): Promise<void>;
+}
+
+/** What the agent loop gets of the run it generates. */
+export interface RunContext {
+  readonly id: string;
+  readonly model: string;
+  /** `performance.now()` when the run started. */
+  readonly startedAt: number;
+  /** Aborted when the run is cancelled, times out, or is abandoned; its reason is a BrookError. */
+  readonly signal: AbortSignal;
+  readonly log: RunLogWriter;
+}
+
+/** How a run ended: its terminal event (also in its log) and its timing. */
+export interface RunOutcome {
+  terminal: TerminalEvent;
+  timing: Timing;
+}
+
+/** Generates a run's events; it must end the log with exactly one terminal event. */
+export type RunExecutor = (run: RunContext, request: ParsedChatRequest) => Promise<RunOutcome>;
+
+/** One ended run, as observers (stats, metrics, the run's log line) learn of it. */
+export interface RunEnded extends RunOutcome {
+  id: string;
+  kind: RunKind;
+  model: string;
+  request: ParsedChatRequest;
+}
+
+export type RunObserver = (ended: RunEnded) => void;

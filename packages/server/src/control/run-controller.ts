@@ -1,0 +1,187 @@
+import { randomUUID } from "node:crypto";
+import { emptyUsage, type ParsedChatRequest } from "@brook/shared";
+import { BrookError } from "../errors/brook-error.js";
+import { errorEvent } from "../errors/error-shapes.js";
+import type { RunLogWriter, RunStore } from "../storage/run-log.js";
+import { checkRequestLimits, type RequestLimits } from "./request-limits.js";
+import type {
+  CancelOutcome,
+  RunContext,
+  RunControl,
+  RunExecutor,
+  RunKind,
+  RunObserver,
+  RunOutcome,
+  StartedRun,
+  StartOptions,
+} from "./run-control.js";
+
+export interface RunControllerOptions {
+  store: RunStore;
+  execute: RunExecutor;
+  /** Told about failures that are Brook's own bugs (callers see code `internal`). */
+  onUnexpected: (error: unknown, runId: string) => void;
+  /** Told of every run that ended, in order. */
+  observers?: readonly RunObserver[];
+  defaultModel: string;
+  /** How long a resumable run whose readers all left (or that none claimed yet) waits for one. */
+  graceMs: number;
+  /** Events a run buffers ahead of its slowest reader before generation waits. */
+  bufferEvents: number;
+  /** Runs generating at once; more are refused with `overloaded`. 0: no cap. */
+  maxConcurrent?: number;
+  /** A run still going after this long is ended with `timeout`. 0: never. */
+  maxRunMs?: number;
+  /** Field limits checked before a run starts. */
+  limits?: RequestLimits;
+}
+
+/** A run generating on this instance. */
+interface ActiveRun {
+  readonly controller: AbortController;
+  readonly ended: Promise<void>;
+}
+
+/** The RunControl of one instance: the runs it generates, their grace periods and deadlines. */
+export class RunController implements RunControl {
+  readonly #active = new Map<string, ActiveRun>();
+  #draining = false;
+  readonly #idleWaiters = new Set<() => void>();
+
+  constructor(private readonly options: RunControllerOptions) {}
+
+  get activeCount(): number {
+    return this.#active.size;
+  }
+
+  get draining(): boolean {
+    return this.#draining;
+  }
+
+  drain(): void {
+    this.#draining = true;
+  }
+
+  idle(): Promise<void> {
+    if (this.#active.size === 0) return Promise.resolve();
+    return new Promise((resolve) => this.#idleWaiters.add(resolve));
+  }
+
+  start(request: ParsedChatRequest, { kind, resumable }: StartOptions): StartedRun {
+    const { options } = this;
+    if (this.#draining) throw new BrookError("shutdown");
+    if (options.limits !== undefined) checkRequestLimits(request, options.limits);
+    const cap = options.maxConcurrent ?? 0;
+    if (cap > 0 && this.#active.size >= cap) {
+      throw new BrookError(
+        "overloaded",
+        `Brook is running ${cap} answers already (MAX_CONCURRENT_RUNS); retry shortly.`,
+      );
+    }
+    const id = randomUUID();
+    const model = request.model ?? options.defaultModel;
+    const log = options.store.create(id, { bufferEvents: options.bufferEvents, resumable });
+    const controller = new AbortController();
+    const abort = (reason: BrookError) => {
+      if (!controller.signal.aborted) controller.abort(reason);
+    };
+    const stopTimers = this.#watch(log, abort, resumable, options);
+    const context: RunContext = { id, model, startedAt: performance.now(), signal: controller.signal, log };
+    const ended = this.#execute(context, request, kind)
+      .then((outcome) => {
+        for (const observer of options.observers ?? []) observer({ id, kind, model, request, ...outcome });
+      })
+      .finally(() => {
+        stopTimers();
+        this.#active.delete(id);
+        options.store.ended(id, resumable);
+        if (this.#active.size === 0) {
+          for (const resolve of this.#idleWaiters) resolve();
+          this.#idleWaiters.clear();
+        }
+      });
+    this.#active.set(id, { controller, ended });
+    return { id, model, log };
+  }
+
+  find(runId: string) {
+    return this.options.store.find(runId);
+  }
+
+  async cancel(runId: string): Promise<CancelOutcome> {
+    const active = this.#active.get(runId);
+    if (active !== undefined) {
+      if (!active.controller.signal.aborted) active.controller.abort(new BrookError("cancelled"));
+      return "cancelled";
+    }
+    return (await this.options.store.find(runId)) === undefined ? "not_found" : "finished";
+  }
+
+  async abortAll(reason: BrookError): Promise<void> {
+    const running = [...this.#active.values()];
+    for (const run of running) if (!run.controller.signal.aborted) run.controller.abort(reason);
+    await Promise.all(running.map((run) => run.ended));
+  }
+
+  /** Runs the executor; whatever happens, the log ends with exactly one terminal event. */
+  async #execute(run: RunContext, request: ParsedChatRequest, kind: RunKind): Promise<RunOutcome> {
+    try {
+      const outcome = await this.options.execute(run, request);
+      if (run.log.terminal !== undefined) return outcome;
+      this.options.onUnexpected(new Error(`the ${kind} run ended without a terminal event`), run.id);
+    } catch (error) {
+      this.options.onUnexpected(error, run.id);
+      if (run.log.terminal !== undefined) return { terminal: run.log.terminal, timing: timingSince(run) };
+    }
+    // The executor broke its contract; no reader may hang on this run.
+    const terminal = errorEvent(new BrookError("internal"), emptyUsage);
+    run.log.append([terminal]);
+    return { terminal, timing: timingSince(run) };
+  }
+
+  /**
+   * The run's deadline (MAX_RUN_MS) and grace periods: a resumable run waits `graceMs` for a
+   * reader whenever it has none (from the start: it may never be claimed); any other run is
+   * aborted as soon as its reader leaves. Returns what stops them.
+   */
+  #watch(
+    log: RunLogWriter,
+    abort: (reason: BrookError) => void,
+    resumable: boolean,
+    options: RunControllerOptions,
+  ): () => void {
+    const maxRunMs = options.maxRunMs ?? 0;
+    const deadline =
+      maxRunMs > 0
+        ? setTimeout(
+            () => abort(new BrookError("timeout", `The run took longer than ${maxRunMs} ms (MAX_RUN_MS).`)),
+            maxRunMs,
+          )
+        : undefined;
+    deadline?.unref();
+    const abandon = () =>
+      abort(new BrookError("cancelled", "The run was cancelled: its reader went away and did not come back."));
+    let grace: NodeJS.Timeout | undefined;
+    const startGrace = () => {
+      if (log.terminal !== undefined) return;
+      if (!resumable) return abandon();
+      if (grace !== undefined) return;
+      grace = setTimeout(abandon, options.graceMs);
+      grace.unref();
+    };
+    const stopGrace = () => {
+      clearTimeout(grace);
+      grace = undefined;
+    };
+    log.onPresence((present) => (present ? stopGrace() : startGrace()));
+    if (resumable) startGrace();
+    return () => {
+      clearTimeout(deadline);
+      stopGrace();
+    };
+  }
+}
+
+function timingSince(run: RunContext) {
+  return { ttft_ms: null, duration_ms: Math.round((performance.now() - run.startedAt) * 100) / 100, tokens_per_s: 0 };
+}

@@ -1,0 +1,231 @@
+import { type ChatEvent, isTerminal, type TerminalEvent } from "@brook/shared";
+import { BrookError } from "../errors/brook-error.js";
+import type { RunLogOptions, RunLogReader, RunLogWriter } from "./run-log.js";
+
+/**
+ * One run's log in this process: a window of events behind the head. Generation waits
+ * (backpressure) rather than drop events a reader has not had yet, and events every reader has
+ * taken leave the window, so memory stays bounded however long the answer.
+ */
+export class MemoryRunLog implements RunLogWriter {
+  readonly runId: string;
+  #events: ChatEvent[] = [];
+  /** seq of `#events[0]`. */
+  #offset = 0;
+  #terminal: TerminalEvent | undefined;
+  readonly #readers = new Set<MemoryLogReader>();
+  /** Where the last reader was when it left, so generation does not outrun a reader that may return. */
+  #parkedPosition = 0;
+  #roomWaiter: (() => void) | undefined;
+  #presence: ((present: boolean) => void)[] = [];
+  readonly #bufferEvents: number;
+  readonly #resumable: boolean;
+
+  constructor(runId: string, options: RunLogOptions) {
+    this.runId = runId;
+    this.#bufferEvents = options.bufferEvents;
+    this.#resumable = options.resumable;
+  }
+
+  get head(): number {
+    return this.#offset + this.#events.length;
+  }
+
+  get terminal(): TerminalEvent | undefined {
+    return this.#terminal;
+  }
+
+  get readerCount(): number {
+    return this.#readers.size;
+  }
+
+  append(events: readonly ChatEvent[]): boolean {
+    for (const event of events) {
+      if (this.#terminal !== undefined) throw new Error(`run ${this.runId} already ended`);
+      this.#events.push(event);
+      if (isTerminal(event)) this.#terminal = event;
+    }
+    this.#trim();
+    for (const reader of this.#readers) reader.wake();
+    return this.head - this.#floor() < this.#bufferEvents;
+  }
+
+  async waitForRoom(signal: AbortSignal): Promise<void> {
+    while (this.head - this.#floor() >= this.#bufferEvents) {
+      signal.throwIfAborted();
+      await new Promise<void>((resolve, reject) => {
+        const onAbort = () => reject(signal.reason);
+        this.#roomWaiter = () => {
+          signal.removeEventListener("abort", onAbort);
+          resolve();
+        };
+        signal.addEventListener("abort", onAbort, { once: true });
+      });
+    }
+  }
+
+  onPresence(listener: (present: boolean) => void): void {
+    this.#presence.push(listener);
+  }
+
+  reader(fromSeq: number): MemoryLogReader {
+    if (fromSeq < this.#offset) {
+      throw new BrookError("not_found", `Events before ${this.runId}:${this.#offset} are no longer kept.`);
+    }
+    if (fromSeq > this.head) {
+      throw new BrookError("bad_request", `Run ${this.runId} has no event ${fromSeq - 1} yet.`);
+    }
+    const reader = new MemoryLogReader(this, fromSeq);
+    this.#readers.add(reader);
+    if (this.#readers.size === 1) for (const listener of this.#presence) listener(true);
+    // A reader that joins ahead of a parked position may let waiting generation go on.
+    this.#notifyRoom();
+    return reader;
+  }
+
+  /** @internal Up to `max` events from `seq` on (a copy), or none when caught up. */
+  eventsFrom(seq: number, max: number): ChatEvent[] {
+    if (seq >= this.head) return [];
+    const start = seq - this.#offset;
+    return this.#events.slice(start, start + max);
+  }
+
+  /** @internal called by a reader */
+  detach(reader: MemoryLogReader): void {
+    if (!this.#readers.delete(reader)) return;
+    this.#parkedPosition = Math.max(this.#parkedPosition, reader.position);
+    this.#notifyRoom();
+    if (this.#readers.size === 0) for (const listener of this.#presence) listener(false);
+  }
+
+  /** @internal called by a reader that advanced */
+  advanced(): void {
+    this.#notifyRoom();
+  }
+
+  #floor(): number {
+    if (this.#readers.size === 0) return this.#parkedPosition;
+    let floor = Number.POSITIVE_INFINITY;
+    for (const reader of this.#readers) floor = Math.min(floor, reader.position);
+    return floor;
+  }
+
+  /**
+   * Drops events older than the window, in chunks so that trimming stays cheap per event.
+   * A resumable run keeps a margin behind the slowest reader: what a reader took may not have
+   * reached its client yet (socket buffers), and a resume asks for it again. A run that belongs
+   * to one request drops what its reader took.
+   */
+  #trim(): void {
+    if (!this.#resumable) {
+      const taken = this.#floor() - this.#offset;
+      if (taken < 32) return;
+      this.#events.splice(0, taken);
+      this.#offset += taken;
+      return;
+    }
+    const excess = this.#events.length - this.#bufferEvents;
+    if (excess < Math.max(64, this.#bufferEvents >> 2)) return;
+    const keepFrom = Math.min(excess, this.#floor() - (this.#bufferEvents >> 2) - this.#offset);
+    if (keepFrom <= 0) return;
+    this.#events.splice(0, keepFrom);
+    this.#offset += keepFrom;
+  }
+
+  #notifyRoom(): void {
+    const waiter = this.#roomWaiter;
+    if (waiter !== undefined && this.head - this.#floor() < this.#bufferEvents) {
+      this.#roomWaiter = undefined;
+      waiter();
+    }
+  }
+}
+
+/** A reader of a log in this process. */
+export class MemoryLogReader implements RunLogReader {
+  position: number;
+  #wake: (() => void) | undefined;
+  #fail: ((reason: unknown) => void) | undefined;
+  /** The signal the reader listens to: registered once, not once per wait (listeners are not cheap). */
+  #signal: AbortSignal | undefined;
+  #onAbort: (() => void) | undefined;
+  #closed = false;
+
+  constructor(
+    private readonly log: MemoryRunLog,
+    position: number,
+  ) {
+    this.position = position;
+  }
+
+  get done(): boolean {
+    return this.log.terminal !== undefined && this.position >= this.log.head;
+  }
+
+  get ready(): boolean {
+    return this.position < this.log.head || this.log.terminal !== undefined;
+  }
+
+  async read(max: number, signal: AbortSignal): Promise<ChatEvent[]> {
+    for (;;) {
+      const events = this.take(max);
+      if (events.length > 0 || this.done) return events;
+      await this.#wait(signal);
+    }
+  }
+
+  /** Takes up to `max` events available now (possibly none) and advances past them. */
+  take(max: number): ChatEvent[] {
+    const events = this.log.eventsFrom(this.position, max);
+    if (events.length > 0) {
+      this.position += events.length;
+      this.log.advanced();
+    }
+    return events;
+  }
+
+  close(): void {
+    if (this.#closed) return;
+    this.#closed = true;
+    this.#unlisten();
+    this.log.detach(this);
+  }
+
+  /** @internal */
+  wake(): void {
+    const wake = this.#wake;
+    this.#wake = undefined;
+    this.#fail = undefined;
+    wake?.();
+  }
+
+  /** Resolves when events are available or the run ended; rejects when `signal` aborts. */
+  #wait(signal: AbortSignal): Promise<void> {
+    if (this.ready) return Promise.resolve();
+    signal.throwIfAborted();
+    if (signal !== this.#signal) this.#listen(signal);
+    return new Promise<void>((resolve, reject) => {
+      this.#wake = resolve;
+      this.#fail = reject;
+    });
+  }
+
+  #listen(signal: AbortSignal): void {
+    this.#unlisten();
+    const onAbort = () => {
+      const fail = this.#fail;
+      this.#wake = undefined;
+      this.#fail = undefined;
+      fail?.(signal.reason);
+    };
+    signal.addEventListener("abort", onAbort, { once: true });
+    this.#signal = signal;
+    this.#onAbort = onAbort;
+  }
+
+  #unlisten(): void {
+    if (this.#onAbort !== undefined) this.#signal?.removeEventListener("abort", this.#onAbort);
+    this.#signal = undefined;
+    this.#onAbort = undefined;
+  }
+}

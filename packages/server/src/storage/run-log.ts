@@ -1,0 +1,76 @@
+import type { ChatEvent, TerminalEvent } from "@brook/shared";
+
+/**
+ * Storage of runs: each run is an ordered log of events numbered `seq = 0, 1, 2…`, appended in
+ * batches by the instance that produces it and ended by exactly one terminal event. A backend
+ * (memory, Redis Streams…) implements `RunStore`; the producer always serves its own readers
+ * from memory, so a shared backend only adds the path to readers elsewhere.
+ */
+export interface RunStore {
+  /** Runs this instance holds: running, and finished ones still readable. */
+  readonly size: number;
+  /** A new log, written by this instance. */
+  create(runId: string, options: RunLogOptions): RunLogWriter;
+  /** A run's log for readers, wherever it is produced; undefined when unknown or forgotten. */
+  find(runId: string): Promise<RunLog | undefined>;
+  /** The run ended: it stays readable for the retention time when `retain`, else it is forgotten now. */
+  ended(runId: string, retain: boolean): void;
+  /** Frees what the store holds (timers, connections). */
+  close(): Promise<void>;
+}
+
+export interface RunLogOptions {
+  /** Events buffered ahead of the slowest reader before the producer is asked to wait. */
+  bufferEvents: number;
+  /**
+   * Readers may come back for what they missed (Last-Event-ID, lastEventId): a margin behind the
+   * slowest reader stays. A run that belongs to one request keeps nothing its reader took.
+   */
+  resumable: boolean;
+}
+
+/** What readers see of one run. */
+export interface RunLog {
+  readonly runId: string;
+  /** The next seq to be written. */
+  readonly head: number;
+  /** The terminal event, once written. */
+  readonly terminal: TerminalEvent | undefined;
+  /** Readers of this log now, on this instance. */
+  readonly readerCount: number;
+  /**
+   * A reader that starts at `fromSeq`. Throws `not_found` when those events are no longer kept,
+   * `bad_request` for a seq the run has not reached.
+   */
+  reader(fromSeq: number): RunLogReader;
+}
+
+/** The producer's side of one run's log. */
+export interface RunLogWriter extends RunLog {
+  /**
+   * Appends a batch, in order. Returns false when readers lag `bufferEvents` behind: the producer
+   * then awaits `waitForRoom` before its next batch. A terminal event ends the log.
+   */
+  append(events: readonly ChatEvent[]): boolean;
+  /** Resolves once the slowest reader has room again; rejects when `signal` aborts. */
+  waitForRoom(signal: AbortSignal): Promise<void>;
+  /** Told each time the run goes from no reader to some, and back (grace periods hang on it). */
+  onPresence(listener: (present: boolean) => void): void;
+}
+
+/** One reader's position in a run's log. */
+export interface RunLogReader {
+  /** The seq of the next event this reader hands out. */
+  readonly position: number;
+  /** True once the reader has taken the terminal event. */
+  readonly done: boolean;
+  /** True when `read` would hand out events (or the end) without waiting. */
+  readonly ready: boolean;
+  /**
+   * The next events, up to `max`, as soon as there is at least one; none only once `done`.
+   * Rejects when `signal` aborts.
+   */
+  read(max: number, signal: AbortSignal): Promise<ChatEvent[]>;
+  /** Leaves the run (idempotent). */
+  close(): void;
+}

@@ -1,0 +1,87 @@
+import { type RouteSpec, routeOf } from "@brook/shared";
+import Fastify, { type FastifyBaseLogger, type FastifyInstance, LogController } from "fastify";
+import type { BrookServices } from "../brook-services.js";
+import { BrookError } from "../errors/brook-error.js";
+import { asBrookError, errorBody } from "../errors/error-shapes.js";
+import { InputError } from "../errors/input-error.js";
+import { accessPlugin } from "./access-plugin.js";
+import { limitsPlugin } from "./limits-plugin.js";
+import { restPlugin } from "./rest/rest-plugin.js";
+import { trpcPlugin } from "./trpc/trpc-plugin.js";
+import { findWebDir, registerWebApp } from "./web-app.js";
+
+/**
+ * The HTTP side of Brook: one Fastify app, with access and limits for every route, then one
+ * plugin per surface (REST, tRPC, the web app), each in its own scope. Services come built.
+ */
+export async function createHttpApp(services: BrookServices): Promise<FastifyInstance> {
+  const { config } = services;
+  const loggerInstance: FastifyBaseLogger = services.log;
+  const app = Fastify({
+    loggerInstance,
+    // One line per run (see observers) says more than two per request, and costs less.
+    logController: new LogController({ disableRequestLogging: true }),
+    // tRPC batch paths and subscription inputs live in the URL.
+    routerOptions: { maxParamLength: 5000 },
+    // Slow clients: headers and the whole request must arrive in time (slowloris); idle
+    // keep-alive sockets close. Responses (long streams) have no time limit here: runs have theirs.
+    requestTimeout: config.REQUEST_TIMEOUT_MS,
+    keepAliveTimeout: config.KEEP_ALIVE_TIMEOUT_MS,
+    connectionTimeout: 0,
+    http: {
+      headersTimeout: Math.min(config.HEADERS_TIMEOUT_MS, config.REQUEST_TIMEOUT_MS),
+      requestTimeout: config.REQUEST_TIMEOUT_MS,
+      // Node checks those deadlines on this interval (30 s by default, too coarse for them).
+      connectionsCheckingInterval: Math.max(50, Math.min(1_000, config.HEADERS_TIMEOUT_MS / 4)),
+    },
+  });
+
+  // Any body that parses as JSON is accepted: browsers send `fetch` string bodies as text/plain
+  // (Fastify's own text/plain parser would win over "*" and hand the schema a string).
+  app.removeContentTypeParser("text/plain");
+  app.addContentTypeParser(["text/plain", "*"], { parseAs: "string" }, (_request, body, done) => {
+    try {
+      done(null, body === "" ? undefined : JSON.parse(body as string));
+    } catch {
+      done(new InputError({ body: ["The request body is not valid JSON."] }), undefined);
+    }
+  });
+
+  // REST's error shape, for every scope that does not answer in its own (tRPC does).
+  app.setErrorHandler((thrown, request, reply) => {
+    const { error, isBug } = asBrookError(thrown);
+    if (isBug) request.log.error({ err: thrown }, "request failed");
+    return reply.headers(error.headers).code(error.status).send(errorBody(error));
+  });
+  app.setNotFoundHandler((request, reply) => {
+    const path = request.url.split("?", 1)[0];
+    const route = routeOf(request.url);
+    if (route !== undefined && !route.prefix) {
+      const allow = allowedMethods(route);
+      const error = new BrookError("method_not_allowed", `${path} answers ${allow.join(", ")}, not ${request.method}.`);
+      return reply.code(error.status).header("allow", allow.join(", ")).send(errorBody(error));
+    }
+    return reply.code(404).send(errorBody(new BrookError("not_found", `No route ${request.method} ${path}.`)));
+  });
+
+  if (config.LOG_LEVEL === "debug" || config.LOG_LEVEL === "trace") {
+    app.addHook("onResponse", async (request, reply) => {
+      request.log.debug(
+        { req: request, status: reply.statusCode, ms: Math.round(reply.elapsedTime) },
+        "request completed",
+      );
+    });
+  }
+
+  await app.register(accessPlugin, { config, apiKeys: services.apiKeys });
+  await app.register(limitsPlugin, { config, apiKeys: services.apiKeys });
+  const webDir = findWebDir(config.WEB_DIR);
+  const web = webDir === undefined ? undefined : await registerWebApp(app, webDir);
+  await app.register(restPlugin, { services, web });
+  await app.register(trpcPlugin, { prefix: "/trpc", services });
+  return app;
+}
+
+function allowedMethods(route: RouteSpec): string[] {
+  return Object.keys(route.methods);
+}

@@ -1,0 +1,91 @@
+import type { OutgoingHttpHeaders } from "node:http";
+import { routes } from "@brook/shared";
+import type { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
+import type { BrookServices } from "../../brook-services.js";
+import { resumePoint } from "../../control/resume-point.js";
+import { foldRun } from "../../encodings/fold-run.js";
+import { restSseEncoder } from "../../encodings/rest-sse-encoder.js";
+import { closeSignal, streamRun } from "../../encodings/stream-run.js";
+import type { RunLog } from "../../storage/run-log.js";
+import type { WebApp } from "../web-app.js";
+import { decodeChatBody, decodeChatQuery } from "./decode-chat-request.js";
+
+export interface RestPluginOptions {
+  services: BrookServices;
+  /** The web UI, whose page browsers get at `/` when it is built. */
+  web?: WebApp | undefined;
+}
+
+/** The seed's REST contract: `/chat/stream`, `/chat`, `/`, `/health`, `/stats`, `/reset-stats`; and `/tools`, `/metrics`. */
+export async function restPlugin(app: FastifyInstance, { services, web }: RestPluginOptions): Promise<void> {
+  const { control, stats, config } = services;
+
+  // The seed's route: closing the connection aborts the run at once ("可中断").
+  app.post(routes.chatStream.path, (request, reply) =>
+    streamChat(request, reply, () => decodeChatBody(request.body), false),
+  );
+
+  // EventSource can only GET; its automatic reconnects resume through Last-Event-ID.
+  // No HEAD twin: a link checker must not start a billed model call.
+  app.get(routes.chatStream.path, { exposeHeadRoute: false }, (request, reply) =>
+    streamChat(request, reply, () => decodeChatQuery(request.query), true),
+  );
+
+  app.post(routes.chat.path, async (request, reply) => {
+    const run = control.start(decodeChatBody(request.body), { kind: "non_streaming", resumable: false });
+    return reply.send(await foldRun(run, closeSignal(reply.raw)));
+  });
+
+  // Browsers get the chat UI (when built); every other client the seed's JSON status.
+  app.get(routes.root.path, async (request, reply) => {
+    reply.header("vary", "accept");
+    return web?.wantsPage(request) ? web.sendPage(reply) : reply.send(services.info());
+  });
+  // Draining answers 503 so that load balancers stop sending new work here.
+  app.get(routes.health.path, async (_request, reply) => {
+    const health = services.health();
+    return reply.code(health.status === "ok" ? 200 : 503).send(health);
+  });
+  app.get(routes.tools.path, async (_request, reply) => reply.send(services.toolList()));
+  app.get(routes.stats.path, async (_request, reply) => reply.send(await stats.snapshot()));
+  app.post(routes.resetStats.path, async (_request, reply) => reply.send(await stats.reset()));
+  app.get(routes.metrics.path, async (_request, reply) =>
+    reply.type(services.metrics.contentType).send(await services.metrics.text()),
+  );
+
+  async function streamChat(
+    request: FastifyRequest,
+    reply: FastifyReply,
+    decode: () => ReturnType<typeof decodeChatBody>,
+    resumable: boolean,
+  ): Promise<void> {
+    // Only EventSource reconnects (GET) resume; a POST always starts the run its body asks for.
+    const lastEventId = request.headers["last-event-id"];
+    const resumed =
+      resumable && typeof lastEventId === "string" && lastEventId !== "" ? await resumeTarget(lastEventId) : undefined;
+    if (resumed === "nothing-left") {
+      // 204 tells an EventSource to stop reconnecting: the run already ended for this reader.
+      await reply.code(204).send();
+      return;
+    }
+    const { log, fromSeq } = resumed ?? {
+      log: control.start(decode(), { kind: "streaming", resumable }).log,
+      fromSeq: 0,
+    };
+    const reader = log.reader(fromSeq);
+    reply.hijack();
+    await streamRun(reply.raw, reader, restSseEncoder(log.runId), {
+      pingMs: config.SSE_PING_MS,
+      signal: closeSignal(reply.raw),
+      headers: reply.getHeaders() as OutgoingHttpHeaders,
+    });
+  }
+
+  async function resumeTarget(lastEventId: string): Promise<{ log: RunLog; fromSeq: number } | "nothing-left"> {
+    const point = resumePoint(lastEventId);
+    const log = point === undefined ? undefined : await control.find(point.runId);
+    if (point === undefined || log === undefined) return "nothing-left";
+    if (log.terminal !== undefined && point.fromSeq >= log.head) return "nothing-left";
+    return { log, fromSeq: point.fromSeq };
+  }
+}

@@ -1,0 +1,96 @@
+import {
+  CancelResult,
+  type ChatEvent,
+  ChatRequest,
+  ChatStreamInput,
+  RunEventsInput,
+  RunRef,
+  StartResult,
+  ToolList,
+} from "@brook/shared";
+import type { TrackedEnvelope } from "@trpc/server";
+import { resumePoint } from "../../control/resume-point.js";
+import { foldRun } from "../../encodings/fold-run.js";
+import { BrookError } from "../../errors/brook-error.js";
+import type { RunLog } from "../../storage/run-log.js";
+import { RunSubscription } from "./run-subscription.js";
+import { apiProcedure, publicProcedure, type TrpcServices, t } from "./trpc.js";
+
+type RunEvents = AsyncIterable<TrackedEnvelope<ChatEvent>>;
+
+const noSuchRun = (runId: string) =>
+  new BrookError("not_found", `No run ${runId} (finished runs are kept for a while only).`);
+
+async function findRun(services: TrpcServices, runId: string): Promise<RunLog> {
+  const log = await services.control.find(runId);
+  if (log === undefined) throw noSuchRun(runId);
+  return log;
+}
+
+/** Where a reader resumes after `lastEventId`; a malformed one, or one of another run, is refused. */
+function resumeAfter(lastEventId: string | null | undefined, runId?: string) {
+  if (lastEventId == null) return undefined;
+  const point = resumePoint(lastEventId, runId);
+  if (point === undefined)
+    throw new BrookError("bad_request", `lastEventId "${lastEventId}" is not an event of this run.`);
+  return point;
+}
+
+export const appRouter = t.router({
+  health: publicProcedure.query(({ ctx }) => ctx.services.health()),
+
+  tools: t.router({
+    /** The MCP tools the model can use, by the names it calls them. */
+    list: apiProcedure.output(ToolList).query(({ ctx }) => ctx.services.toolList()),
+  }),
+
+  stats: t.router({
+    get: apiProcedure.query(({ ctx }) => ctx.services.stats.snapshot()),
+    reset: apiProcedure.mutation(({ ctx }) => ctx.services.stats.reset()),
+  }),
+
+  chat: t.router({
+    /** The whole answer at once. A mutation: it bills. */
+    complete: apiProcedure.input(ChatRequest).mutation(({ ctx, input, signal }) => {
+      const run = ctx.services.control.start(input, { kind: "non_streaming", resumable: false });
+      return foldRun(run, signal ?? new AbortController().signal);
+    }),
+
+    /** Starts a run and streams it; for short inputs (the input travels in the URL). */
+    stream: apiProcedure.input(ChatStreamInput).subscription(async ({ ctx, input, signal }): Promise<RunEvents> => {
+      const resume = resumeAfter(input.lastEventId);
+      const log =
+        resume === undefined
+          ? ctx.services.control.start(input, { kind: "streaming", resumable: true }).log
+          : await findRun(ctx.services, resume.runId);
+      return new RunSubscription(log, resume?.fromSeq ?? 0, signal);
+    }),
+
+    /** Starts a run of any size (the input travels in the POST body); read it with `chat.events`. */
+    start: apiProcedure
+      .input(ChatRequest)
+      .output(StartResult)
+      .mutation(({ ctx, input }) => ({
+        run_id: ctx.services.control.start(input, { kind: "streaming", resumable: true }).id,
+      })),
+
+    /** A run's events from the start, or after `lastEventId` when resuming. */
+    events: apiProcedure.input(RunEventsInput).subscription(async ({ ctx, input, signal }): Promise<RunEvents> => {
+      const resume = resumeAfter(input.lastEventId, input.run_id);
+      const log = await findRun(ctx.services, input.run_id);
+      return new RunSubscription(log, resume?.fromSeq ?? 0, signal);
+    }),
+
+    /** Aborts a run: its stream ends with an `error` event of code `cancelled`. */
+    cancel: apiProcedure
+      .input(RunRef)
+      .output(CancelResult)
+      .mutation(async ({ ctx, input }) => {
+        const outcome = await ctx.services.control.cancel(input.run_id);
+        if (outcome === "not_found") throw noSuchRun(input.run_id);
+        return { run_id: input.run_id, cancelled: outcome === "cancelled" };
+      }),
+  }),
+});
+
+export type AppRouter = typeof appRouter;

@@ -161,6 +161,16 @@ describe("browser origins (CORS_ORIGINS)", () => {
     const listed = await post(url, "https://app.example", auth);
     expect(listed.status).toBe(200);
     expect(listed.headers.get("access-control-allow-origin")).toBe("https://app.example");
+    // Streams too: a browser reads a cross-origin stream only with these headers.
+    const stream = await fetch(`${url}/chat/stream`, {
+      method: "POST",
+      headers: { "content-type": "application/json", origin: "https://app.example", ...auth },
+      body: JSON.stringify({ message: "hi" }),
+    });
+    expect(stream.headers.get("content-type")).toMatch(/^text\/event-stream/);
+    expect(stream.headers.get("access-control-allow-origin")).toBe("https://app.example");
+    expect(stream.headers.get("access-control-expose-headers")).toMatch(/retry-after/);
+    await stream.text();
 
     const other = await fetch(`${url}/chat/stream`, {
       method: "OPTIONS",

@@ -52,15 +52,23 @@ describe("REST API: the seed's endpoints", () => {
     );
   });
 
-  it("GET /metrics exposes the run counters in Prometheus format", async () => {
+  it("GET /metrics exposes the run counters and the active runs in Prometheus format; /reset-stats leaves them", async () => {
     await streamEvents(harness.url, { message: "count me" });
-    const response = await fetch(`${harness.url}/metrics`);
-    expect(response.status).toBe(200);
-    expect(response.headers.get("content-type")).toMatch(/^text\/plain/);
-    const text = await response.text();
-    expect(text).toMatch(/^brook_requests_total\{kind="streaming",outcome="succeeded"\} [1-9]\d*$/m);
+    const read = async () => {
+      const response = await fetch(`${harness.url}/metrics`);
+      expect(response.status).toBe(200);
+      expect(response.headers.get("content-type")).toMatch(/^text\/plain/);
+      return response.text();
+    };
+    const text = await read();
+    const succeeded = /^brook_requests_total\{kind="streaming",outcome="succeeded"\} ([1-9]\d*)$/m;
+    expect(text).toMatch(succeeded);
     expect(text).toMatch(/^brook_tokens_total\{model="gpt-4o-mini",direction="output"\} [1-9]\d*$/m);
     expect(text).toContain("# TYPE brook_ttft_ms summary");
+    expect(text).toMatch(/^brook_active_runs 0$/m);
+    // Counters only grow: resetting the statistics view leaves them as they were.
+    await postJson(`${harness.url}/reset-stats`, {});
+    expect((await read()).match(succeeded)?.[1]).toBe(text.match(succeeded)?.[1]);
   });
 
   it("GET /health reports streaming support, the mode and the model", async () => {

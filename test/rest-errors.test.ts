@@ -239,7 +239,27 @@ describe("REST errors: bad input", () => {
       body: JSON.stringify({ message: "x".repeat(1_100_000) }),
     });
     expect(response.status).toBe(413);
-    expect(ErrorBody.parse(await response.json())).toMatchObject({ code: "payload_too_large", retryable: false });
+    const error = ErrorBody.parse(await response.json());
+    expect(error).toMatchObject({ code: "payload_too_large", retryable: false });
+    expect(error.error).toContain("1 MiB");
+    expect(harness.upstream.requests).toHaveLength(requestsBefore);
+  });
+
+  it("a wrong method on a route → 405 JSON with Allow, and no run starts", async () => {
+    const requestsBefore = harness.upstream.requests.length;
+    for (const [method, path, allow] of [
+      ["GET", "/chat", "POST"],
+      ["PUT", "/chat/stream", "POST, GET"],
+      ["POST", "/health", "GET"],
+      ["DELETE", "/reset-stats", "POST"],
+    ] as const) {
+      const response = await fetch(`${harness.url}${path}`, { method });
+      expect(response.status, `${method} ${path}`).toBe(405);
+      expect(response.headers.get("allow")).toBe(allow);
+      const body = ErrorBody.parse(await response.json());
+      expect(body).toMatchObject({ code: "method_not_allowed", retryable: false });
+      expect(body.error).toContain(allow);
+    }
     expect(harness.upstream.requests).toHaveLength(requestsBefore);
   });
 

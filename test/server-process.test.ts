@@ -1,4 +1,6 @@
 import { mkdtempSync, writeFileSync } from "node:fs";
+import type { AddressInfo } from "node:net";
+import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { Health } from "@brook/shared";
@@ -48,6 +50,22 @@ describe("the brook server process", () => {
     const line = await server.waitFor(/streaming at/);
     expect(line).toContain("from-dotenv");
     expect(line).toContain("http://127.0.0.1:9/v1");
+  });
+
+  it("says in one line that its port is in use, naming PORT, and exits 1", async () => {
+    const taken = createServer();
+    await new Promise<void>((resolve) => taken.listen(0, "127.0.0.1", resolve));
+    const { port } = taken.address() as AddressInfo;
+    try {
+      server = spawnServer({ PORT: String(port), HOST: "127.0.0.1" });
+      expect(await server.exited).toBe(1);
+      expect(server.output()).toMatch(
+        new RegExp(`^brook: Invalid configuration: PORT: 127\\.0\\.0\\.1:${port} is already in use`, "m"),
+      );
+      expect(server.output()).not.toMatch(/EADDRINUSE|at .*:\d+/);
+    } finally {
+      taken.close();
+    }
   });
 
   it("refuses a bad setting with one line naming the variable and exit code 1", async () => {

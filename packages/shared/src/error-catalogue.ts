@@ -30,7 +30,7 @@ export const errorCatalogue = {
     status: 413,
     trpc: "PAYLOAD_TOO_LARGE",
     retryable: false,
-    message: "The request body is too large.",
+    message: "The request body is larger than 1 MiB (1,048,576 bytes), the most Brook accepts.",
   },
   overloaded: {
     status: 429,

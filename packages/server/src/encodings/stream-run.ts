@@ -41,20 +41,26 @@ export async function streamRun(
   );
   ping.unref();
   let text = encoder.start();
+  let sent = false;
   try {
     res.writeHead(options.status ?? 200, { ...options.headers, ...encoder.headers });
-    // The headers go out with the first events when some are ready (one write), else at once.
-    if (text === "" && !reader.ready) res.flushHeaders();
     for (;;) {
-      // What is due (the encoder's start) goes out before a wait.
-      if (text !== "" && !reader.ready) {
-        lastWrite = Date.now();
-        const flowing = res.write(text);
-        text = "";
-        if (!flowing) await once(res, "drain", { signal });
-      }
       const seq = reader.position;
-      const events = await reader.read(maxBatch, signal);
+      let events = reader.take(maxBatch);
+      if (events.length === 0 && !reader.done) {
+        // Nothing is ready: what is due goes out before the wait (the headers, the encoder's start).
+        if (text !== "") {
+          sent = true;
+          lastWrite = Date.now();
+          const flowing = res.write(text);
+          text = "";
+          if (!flowing) await once(res, "drain", { signal });
+        } else if (!sent) {
+          sent = true;
+          res.flushHeaders();
+        }
+        events = await reader.read(maxBatch, signal);
+      }
       for (let index = 0; index < events.length; index++) {
         text += encoder.event(events[index] as (typeof events)[number], seq + index);
       }
@@ -64,6 +70,7 @@ export async function streamRun(
         return;
       }
       if (text !== "") {
+        sent = true;
         lastWrite = Date.now();
         const flowing = res.write(text);
         text = "";

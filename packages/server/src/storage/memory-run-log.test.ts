@@ -79,19 +79,6 @@ describe("MemoryRunLog", () => {
     expect(await reader.read(10, signal)).toEqual([]);
   });
 
-  it("says when a read would not wait", () => {
-    const log = newLog();
-    const reader = log.reader(0);
-    expect(reader.ready).toBe(false);
-    log.append([content("a")]);
-    expect(reader.ready).toBe(true);
-    reader.take(1);
-    expect(reader.ready).toBe(false);
-    log.append([complete]);
-    reader.take(1);
-    expect(reader.ready).toBe(true);
-  });
-
   it("accepts exactly one terminal event", () => {
     const log = newLog();
     log.append([complete]);

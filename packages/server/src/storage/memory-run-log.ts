@@ -162,10 +162,6 @@ export class MemoryLogReader implements RunLogReader {
     return this.log.terminal !== undefined && this.position >= this.log.head;
   }
 
-  get ready(): boolean {
-    return this.position < this.log.head || this.log.terminal !== undefined;
-  }
-
   async read(max: number, signal: AbortSignal): Promise<ChatEvent[]> {
     for (;;) {
       const events = this.take(max);
@@ -174,7 +170,6 @@ export class MemoryLogReader implements RunLogReader {
     }
   }
 
-  /** Takes up to `max` events available now (possibly none) and advances past them. */
   take(max: number): ChatEvent[] {
     const events = this.log.eventsFrom(this.position, max);
     if (events.length > 0) {
@@ -201,7 +196,7 @@ export class MemoryLogReader implements RunLogReader {
 
   /** Resolves when events are available or the run ended; rejects when `signal` aborts. */
   #wait(signal: AbortSignal): Promise<void> {
-    if (this.ready) return Promise.resolve();
+    if (this.position < this.log.head || this.log.terminal !== undefined) return Promise.resolve();
     signal.throwIfAborted();
     if (signal !== this.#signal) this.#listen(signal);
     return new Promise<void>((resolve, reject) => {

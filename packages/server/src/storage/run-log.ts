@@ -64,8 +64,8 @@ export interface RunLogReader {
   readonly position: number;
   /** True once the reader has taken the terminal event. */
   readonly done: boolean;
-  /** True when `read` would hand out events (or the end) without waiting. */
-  readonly ready: boolean;
+  /** The events available now, up to `max` (possibly none), without waiting. */
+  take(max: number): ChatEvent[];
   /**
    * The next events, up to `max`, as soon as there is at least one; none only once `done`.
    * Rejects when `signal` aborts.

@@ -1,0 +1,237 @@
+import type { ChatEvent, ParsedChatRequest } from "@brook/shared";
+import { describe, expect, it } from "vitest";
+import type { RunContext } from "../control/run-control.js";
+import { BrookError } from "../errors/brook-error.js";
+import type { ChatModel, ModelCall, ModelPart, ModelTool } from "../models/chat-model.js";
+import { PriceTable } from "../pricing/price-table.js";
+import { MemoryRunLog } from "../storage/memory-run-log.js";
+import { type AgentDependencies, type AgentTools, executeRun } from "./agent-loop.js";
+
+/** A model that answers each call with the next script: batches of parts, as one network read each. */
+class ScriptedModel implements ChatModel {
+  readonly mode = "openai" as const;
+  readonly calls: ModelCall[] = [];
+
+  constructor(private readonly scripts: ((call: ModelCall) => AsyncIterable<readonly ModelPart[]>)[]) {}
+
+  stream(call: ModelCall): AsyncIterable<readonly ModelPart[]> {
+    this.calls.push({ ...call, messages: [...call.messages] });
+    const script = this.scripts[this.calls.length - 1];
+    if (script === undefined) throw new Error("no script for this call");
+    return script(call);
+  }
+}
+
+const batches = (...reads: ModelPart[][]) =>
+  async function* () {
+    yield* reads;
+  };
+
+const accepted: ModelPart = { type: "accepted" };
+const text = (value: string): ModelPart => ({ type: "text", text: value });
+const finish = (reason = "stop"): ModelPart => ({ type: "finish", reason });
+const usage = (inputTokens: number, outputTokens: number): ModelPart => ({ type: "usage", inputTokens, outputTokens });
+
+const echoTool: ModelTool = { name: "echo", description: "echoes", parameters: { type: "object" } };
+
+function tools(answer: (name: string, args: string) => { text: string; isError: boolean }): AgentTools {
+  return {
+    offered: (selection) => (selection === false ? [] : [echoTool]),
+    call: async (call) => answer(call.name, call.arguments),
+  };
+}
+
+function runOf(signal = new AbortController().signal) {
+  const log = new MemoryRunLog("run-1", { bufferEvents: 1_024, resumable: true });
+  const appended: ChatEvent[][] = [];
+  const append = log.append.bind(log);
+  log.append = (events) => {
+    appended.push([...events]);
+    return append(events);
+  };
+  const run: RunContext = { id: "run-1", model: "gpt-4o-mini", startedAt: performance.now(), signal, log };
+  return { run, log, appended, events: () => appended.flat() };
+}
+
+function deps(model: ChatModel, extra: Partial<AgentDependencies> = {}): AgentDependencies {
+  return {
+    model,
+    prices: new PriceTable(),
+    defaultSystemPrompt: "Be brief.",
+    maxToolSteps: 3,
+    onInternalError: () => {},
+    ...extra,
+  };
+}
+
+const request = (fields: Partial<ParsedChatRequest> = {}) => ({ message: "hello", ...fields }) as ParsedChatRequest;
+
+describe("executeRun", () => {
+  it("streams the model's text as content events, one append per network read, and completes with usage", async () => {
+    const model = new ScriptedModel([
+      batches([accepted], [text("Hel"), text("lo")], [text("!"), finish(), usage(12, 3)]),
+    ]);
+    const { run, appended, events } = runOf();
+    const outcome = await executeRun(run, request(), deps(model));
+    expect(appended.map((batch) => batch.map((event) => event.type))).toEqual([
+      ["start"],
+      ["content", "content"],
+      ["content"],
+      ["complete"],
+    ]);
+    expect(events()[0]).toEqual({ type: "start", message: "开始生成响应...", run_id: "run-1", model: "gpt-4o-mini" });
+    expect(outcome.terminal).toMatchObject({
+      type: "complete",
+      full_content: "Hello!",
+      finish_reason: "stop",
+      usage: { input_tokens: 12, output_tokens: 3, total_tokens: 15, estimated: false, priced: true },
+    });
+    expect(outcome.terminal.usage.total_cost).toBeGreaterThan(0);
+    expect(outcome.timing.ttft_ms).not.toBeNull();
+    expect(model.calls[0]?.messages).toEqual([
+      { role: "system", content: "Be brief." },
+      { role: "user", content: "hello" },
+    ]);
+  });
+
+  it("sends history and no system prompt when the request asks for none", async () => {
+    const model = new ScriptedModel([batches([accepted, text("ok"), finish(), usage(1, 1)])]);
+    const history = [
+      { role: "user" as const, content: "earlier" },
+      { role: "assistant" as const, content: "answer" },
+    ];
+    await executeRun(runOf().run, request({ system_prompt: "", history, temperature: 0.2 }), deps(model));
+    expect(model.calls[0]).toMatchObject({
+      messages: [...history, { role: "user", content: "hello" }],
+      temperature: 0.2,
+    });
+  });
+
+  it("runs the tools the model asks for, streams each call and result, and asks the model again with the results", async () => {
+    const call = { id: "call_1", name: "echo", arguments: '{"message":"hi"}' };
+    const model = new ScriptedModel([
+      batches([accepted, { type: "tool_call", call }, finish("tool_calls"), usage(10, 5)]),
+      batches([accepted, text("It said hi."), finish(), usage(20, 4)]),
+    ]);
+    const { run, events } = runOf();
+    const outcome = await executeRun(
+      run,
+      request(),
+      deps(model, { tools: tools(() => ({ text: "hi", isError: false })) }),
+    );
+    expect(events().map((event) => event.type)).toEqual(["start", "tool_call", "tool_result", "content", "complete"]);
+    expect(events()[2]).toEqual({ type: "tool_result", id: "call_1", name: "echo", result: "hi", is_error: false });
+    expect(model.calls[1]?.messages.slice(-2)).toEqual([
+      { role: "assistant", content: "", toolCalls: [call] },
+      { role: "tool", toolCallId: "call_1", content: "hi" },
+    ]);
+    // Usage adds up across both model calls.
+    expect(outcome.terminal.usage).toMatchObject({ input_tokens: 30, output_tokens: 9 });
+  });
+
+  it("answers a call of a tool the request was not offered with an error result the model sees", async () => {
+    const call = { id: "call_1", name: "echo", arguments: "{}" };
+    const model = new ScriptedModel([
+      batches([accepted, { type: "tool_call", call }, finish("tool_calls"), usage(1, 1)]),
+      batches([accepted, text("sorry"), finish(), usage(1, 1)]),
+    ]);
+    const { run, events } = runOf();
+    const used: string[] = [];
+    await executeRun(
+      run,
+      request({ tools: false }),
+      deps(model, {
+        tools: tools((name) => {
+          used.push(name);
+          return { text: "ran", isError: false };
+        }),
+      }),
+    );
+    expect(used).toEqual([]);
+    expect(events().find((event) => event.type === "tool_result")).toMatchObject({ is_error: true });
+  });
+
+  it("completes with max_tool_steps when the model keeps asking for tools", async () => {
+    const round = () =>
+      batches([
+        accepted,
+        { type: "tool_call", call: { id: "c", name: "echo", arguments: "{}" } },
+        finish("tool_calls"),
+      ]);
+    const model = new ScriptedModel([round(), round(), round()]);
+    const outcome = await executeRun(
+      runOf().run,
+      request(),
+      deps(model, { maxToolSteps: 2, tools: tools(() => ({ text: "again", isError: false })) }),
+    );
+    expect(model.calls).toHaveLength(3);
+    expect(outcome.terminal).toMatchObject({ type: "complete", finish_reason: "max_tool_steps" });
+  });
+
+  it("reports a stream cut before its finish as upstream_incomplete, with estimated usage", async () => {
+    const model = new ScriptedModel([batches([accepted, text("half an")])]);
+    const { run, log } = runOf();
+    const outcome = await executeRun(run, request(), deps(model));
+    expect(outcome.terminal).toMatchObject({
+      type: "error",
+      code: "upstream_incomplete",
+      retryable: true,
+      usage: { estimated: true },
+    });
+    expect(outcome.terminal.usage.output_tokens).toBeGreaterThan(0);
+    expect(log.terminal).toBe(outcome.terminal);
+  });
+
+  it("passes the model's own errors on with their code", async () => {
+    const model = new ScriptedModel([
+      async function* () {
+        yield [accepted];
+        throw new BrookError("rate_limited", "slow down");
+      },
+    ]);
+    const outcome = await executeRun(runOf().run, request(), deps(model));
+    expect(outcome.terminal).toMatchObject({ type: "error", code: "rate_limited", error: "slow down" });
+  });
+
+  it("ends with the abort's reason when the run is stopped mid-answer, and counts what was sent", async () => {
+    const controller = new AbortController();
+    const model = new ScriptedModel([
+      async function* (call) {
+        yield [accepted, text("partial")];
+        controller.abort(new BrookError("timeout", "too slow"));
+        call.signal.throwIfAborted();
+      },
+    ]);
+    const outcome = await executeRun(runOf(controller.signal).run, request(), deps(model));
+    expect(outcome.terminal).toMatchObject({ type: "error", code: "timeout", usage: { estimated: true } });
+    expect(outcome.terminal.usage.input_tokens).toBeGreaterThan(0);
+  });
+
+  it("reports a bug as internal, with no detail for the caller, and tells who watches for bugs", async () => {
+    const bugs: unknown[] = [];
+    const model = new ScriptedModel([
+      async function* () {
+        yield [accepted];
+        throw new TypeError("undefined is not a function at /srv/brook/secret.ts");
+      },
+    ]);
+    const outcome = await executeRun(
+      runOf().run,
+      request(),
+      deps(model, { onInternalError: (error) => bugs.push(error) }),
+    );
+    expect(outcome.terminal).toMatchObject({ type: "error", code: "internal", error: "Internal error." });
+    expect(bugs).toHaveLength(1);
+  });
+
+  it("bills nothing for a request the model server refused before taking it", async () => {
+    const model = new ScriptedModel([
+      async function* () {
+        yield* [];
+        throw new BrookError("upstream_auth");
+      },
+    ]);
+    const outcome = await executeRun(runOf().run, request(), deps(model));
+    expect(outcome.terminal.usage).toMatchObject({ input_tokens: 0, output_tokens: 0, total_cost: 0 });
+  });
+});

@@ -1,0 +1,172 @@
+import { createServer, request as httpRequest, type IncomingMessage, type ServerResponse } from "node:http";
+import type { AddressInfo } from "node:net";
+import type { ChatEvent } from "@brook/shared";
+import { afterEach, describe, expect, it, vi } from "vitest";
+import { MemoryRunLog } from "../storage/memory-run-log.js";
+import type { RunLogReader } from "../storage/run-log.js";
+import { restSseEncoder } from "./rest-sse-encoder.js";
+import type { StreamEncoder } from "./stream-encoder.js";
+import { closeSignal, streamRun } from "./stream-run.js";
+
+const usage = { input_tokens: 1, output_tokens: 1, total_tokens: 2, total_cost: 0, estimated: false, priced: true };
+const content = (chunk: string): ChatEvent => ({ type: "content", chunk });
+const complete: ChatEvent = {
+  type: "complete",
+  full_content: "ab",
+  usage,
+  finish_reason: "stop",
+  timing: { ttft_ms: 1, duration_ms: 1, tokens_per_s: 1 },
+};
+
+interface Served {
+  /** The response's head and each piece of its body, as the client's socket received them. */
+  status: number;
+  headers: IncomingMessage["headers"];
+  pieces: string[];
+  body: string;
+}
+
+const servers: { close(): void }[] = [];
+afterEach(() => {
+  vi.useRealTimers();
+  for (const server of servers.splice(0)) server.close();
+});
+
+/** Serves one request with `handle`, and reads the whole response as a client would. */
+async function serve(handle: (res: ServerResponse) => Promise<void>, onPiece?: (piece: string) => void) {
+  const server = createServer((_req, res) => void handle(res));
+  servers.push(server);
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  const { port } = server.address() as AddressInfo;
+  return new Promise<Served>((resolve, reject) => {
+    const req = httpRequest({ port, host: "127.0.0.1", path: "/" }, (response) => {
+      const pieces: string[] = [];
+      response.setEncoding("utf8");
+      response.on("data", (piece: string) => {
+        pieces.push(piece);
+        onPiece?.(piece);
+      });
+      response.on("end", () =>
+        resolve({ status: response.statusCode ?? 0, headers: response.headers, pieces, body: pieces.join("") }),
+      );
+    });
+    req.on("error", reject);
+    req.end();
+  });
+}
+
+describe("streamRun", () => {
+  it("sends the events ready at once with the headers in one write, and ends the response with the last", async () => {
+    const log = new MemoryRunLog("run", { bufferEvents: 64, resumable: true });
+    log.append([content("a"), content("b"), complete]);
+    const served = await serve((res) =>
+      streamRun(res, log.reader(0), restSseEncoder("run"), { pingMs: 15_000, signal: closeSignal(res) }),
+    );
+    expect(served.status).toBe(200);
+    expect(served.headers).toMatchObject({
+      "content-type": "text/event-stream; charset=utf-8",
+      "cache-control": "no-cache, no-transform",
+      "x-accel-buffering": "no",
+    });
+    expect(served.pieces).toHaveLength(1);
+    expect(served.body).toBe(
+      [content("a"), content("b"), complete]
+        .map((event, seq) => `id: run:${seq}\ndata: ${JSON.stringify(event)}\n\n`)
+        .join(""),
+    );
+    expect(log.readerCount).toBe(0);
+  });
+
+  it("sends the headers at once when nothing is ready, then each batch as it comes", async () => {
+    const log = new MemoryRunLog("run", { bufferEvents: 64, resumable: true });
+    const served = serve(
+      (res) => streamRun(res, log.reader(0), restSseEncoder("run"), { pingMs: 15_000, signal: closeSignal(res) }),
+      () => {},
+    );
+    await vi.waitFor(() => expect(log.readerCount).toBe(1));
+    log.append([content("a")]);
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    log.append([complete]);
+    const { body } = await served;
+    expect(body).toContain('data: {"type":"content","chunk":"a"}');
+    expect(body.endsWith(`data: ${JSON.stringify(complete)}\n\n`)).toBe(true);
+  });
+
+  it("adds the route's headers and an encoder's start and end around the events", async () => {
+    const log = new MemoryRunLog("run", { bufferEvents: 64, resumable: true });
+    log.append([content("x"), complete]);
+    const encoder: StreamEncoder = {
+      headers: { "content-type": "text/plain" },
+      start: () => "<",
+      event: (event, seq) => `${seq}:${event.type};`,
+      end: () => ">",
+      ping: ".",
+    };
+    const served = await serve((res) =>
+      streamRun(res, log.reader(0), encoder, {
+        pingMs: 15_000,
+        signal: closeSignal(res),
+        status: 201,
+        headers: { "access-control-allow-origin": "https://app.example" },
+      }),
+    );
+    expect(served).toMatchObject({ status: 201, body: "<0:content;1:complete;>" });
+    expect(served.headers["access-control-allow-origin"]).toBe("https://app.example");
+  });
+
+  it("pings a silent stream after pingMs", async () => {
+    vi.useFakeTimers({ toFake: ["setInterval", "clearInterval", "Date"] });
+    const log = new MemoryRunLog("run", { bufferEvents: 64, resumable: true });
+    let pings = 0;
+    const served = serve(
+      (res) => streamRun(res, log.reader(0), restSseEncoder("run"), { pingMs: 300, signal: closeSignal(res) }),
+      (piece) => {
+        if (piece.includes(": ping")) pings += 1;
+      },
+    );
+    await vi.waitFor(() => expect(log.readerCount).toBe(1));
+    await vi.advanceTimersByTimeAsync(200);
+    expect(pings).toBe(0);
+    await vi.advanceTimersByTimeAsync(200);
+    await vi.waitFor(() => expect(pings).toBe(1));
+    log.append([complete]);
+    await served;
+  });
+
+  it("writes the encoder's failure when reading the run fails, and closes the response", async () => {
+    const failing: RunLogReader = {
+      position: 0,
+      done: false,
+      take: () => [],
+      read: async () => {
+        throw new Error("storage went away");
+      },
+      close: () => {},
+    };
+    const encoder = {
+      ...restSseEncoder("run"),
+      failure: (error: unknown) => `event: failed\ndata: ${(error as Error).message}\n\n`,
+    };
+    const served = await serve((res) => streamRun(res, failing, encoder, { pingMs: 15_000, signal: closeSignal(res) }));
+    expect(served.body).toBe("event: failed\ndata: storage went away\n\n");
+  });
+
+  it("lets go of the run as soon as the client leaves", async () => {
+    const log = new MemoryRunLog("run", { bufferEvents: 64, resumable: true });
+    const server = createServer((_req, res) => {
+      void streamRun(res, log.reader(0), restSseEncoder("run"), { pingMs: 15_000, signal: closeSignal(res) });
+    });
+    servers.push(server);
+    await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+    const { port } = server.address() as AddressInfo;
+    const req = httpRequest({ port, host: "127.0.0.1", path: "/" }, (response) => {
+      response.once("data", () => req.destroy());
+    });
+    req.on("error", () => {});
+    req.end();
+    await vi.waitFor(() => expect(log.readerCount).toBe(1));
+    log.append([content("a")]);
+    await vi.waitFor(() => expect(log.readerCount).toBe(0));
+    expect(log.terminal).toBeUndefined();
+  });
+});

@@ -1,4 +1,6 @@
+import { randomUUID } from "node:crypto";
 import { readFileSync } from "node:fs";
+import { hostname } from "node:os";
 import { type Health, type Mode, type RouteSpec, routes, type ServiceInfo, type ToolList } from "@brook/shared";
 import type { Logger } from "pino";
 import { ApiKeys } from "./access/api-keys.js";
@@ -12,9 +14,14 @@ import { OpenAIChatModel } from "./models/openai-chat-model.js";
 import { TimedChatModel } from "./models/timed-model.js";
 import { observeRunEndings } from "./observers/run-endings.js";
 import { loadPriceOverrides, PriceTable } from "./pricing/price-table.js";
+import { InstanceInbox } from "./redis/instance-inbox.js";
+import { RedisClients } from "./redis/redis-clients.js";
+import { RedisRunChannel } from "./redis/redis-run-channel.js";
 import { Metrics } from "./stats/metrics.js";
+import { RedisRunStats } from "./stats/redis-run-stats.js";
 import { MemoryRunStats, type RunStats } from "./stats/run-stats.js";
 import { MemoryRunStore } from "./storage/memory-run-store.js";
+import { RedisRunStore } from "./storage/redis-run-store.js";
 import type { RunStore } from "./storage/run-log.js";
 import { loadMcpServers } from "./tools/mcp-servers-config.js";
 import { ToolRegistry } from "./tools/tool-registry.js";
@@ -37,6 +44,10 @@ export interface BrookServices {
   /** The MCP tools; it has no servers when none is configured. */
   readonly tools: ToolRegistry;
   readonly apiKeys: ApiKeys;
+  /** The connections to Redis when `REDIS_URL` shares runs, statistics and limits between instances. */
+  readonly redis: RedisClients | undefined;
+  /** This process among the instances that share a Redis. */
+  readonly instanceId: string;
   health(): Health;
   info(): ServiceInfo;
   toolList(): ToolList;
@@ -93,11 +104,29 @@ export function createServices(config: Config, log: Logger): BrookServices {
   const onUnexpected = (error: unknown, runId: string) =>
     log.error({ err: error, run_id: runId }, "run failed with an internal error");
   const activeRuns = () => control.activeCount;
-  const stats = new MemoryRunStats(activeRuns);
+  const instanceId = `${hostname()}-${process.pid}-${randomUUID().slice(0, 8)}`;
+  const retention = { retentionMs: config.RUN_RETENTION_MS, retainMax: config.RUN_RETAIN_MAX };
+  const redis = config.REDIS_URL === undefined ? undefined : new RedisClients(config.REDIS_URL, redisLog(log));
+  const inbox = redis === undefined ? undefined : new InstanceInbox(redis, instanceId);
+  const store =
+    redis === undefined || inbox === undefined
+      ? new MemoryRunStore(retention)
+      : new RedisRunStore({
+          clients: redis,
+          inbox,
+          retention,
+          leaseMs: config.REDIS_LEASE_MS,
+          maxRunMs: config.MAX_RUN_MS,
+          log: redisLog(log),
+        });
+  const stats: RunStats & { close?(): void } =
+    redis === undefined ? new MemoryRunStats(activeRuns) : new RedisRunStats(redis, instanceId, activeRuns);
   const metrics = new Metrics(activeRuns);
-  const store = new MemoryRunStore({ retentionMs: config.RUN_RETENTION_MS, retainMax: config.RUN_RETAIN_MAX });
+  // Brook starts whether or not Redis is up; /health says how it is.
+  redis?.connect();
   const control: RunControl = new RunController({
     store,
+    channel: redis === undefined || inbox === undefined ? undefined : new RedisRunChannel(redis, inbox),
     execute: (run, request) =>
       executeRun(run, request, {
         model,
@@ -122,10 +151,13 @@ export function createServices(config: Config, log: Logger): BrookServices {
   });
   const mode: Mode = demo ? "demo" : "openai";
   const apiKeys = new ApiKeys(config.BROOK_API_KEYS);
-  // MCP connections close last: the runs that used them have ended by then.
+  // Callbacks run last to first: runs' last events reach the store and Redis before it closes,
+  // and MCP connections close once the runs that used them have ended.
   const closeCallbacks: (() => Promise<void> | void)[] = [
+    () => redis?.close(),
     () => tools.close(),
     () => adapter.close?.(),
+    () => stats.close?.(),
     () => store.close(),
   ];
   let closing: Promise<void> | undefined;
@@ -142,6 +174,8 @@ export function createServices(config: Config, log: Logger): BrookServices {
     metrics,
     tools,
     apiKeys,
+    redis,
+    instanceId,
     onClose: (callback) => {
       closeCallbacks.push(callback);
     },
@@ -159,6 +193,8 @@ export function createServices(config: Config, log: Logger): BrookServices {
     },
     health: () => ({
       status: control.draining ? "draining" : "ok",
+      ready: !control.draining && (redis === undefined || redis.connected),
+      ...(redis === undefined ? {} : { redis: redis.state }),
       streaming: true,
       mode,
       model: defaultModel,
@@ -181,4 +217,8 @@ function endpoints(): Record<string, string> {
     for (const [method, summary] of Object.entries(route.methods)) listed[`${method} ${route.path}`] = summary;
   }
   return listed;
+}
+
+function redisLog(log: Logger) {
+  return { info: (message: string) => log.info(message), warn: (message: string) => log.warn(message) };
 }

@@ -79,6 +79,19 @@ export const errorCatalogue = {
     message: "Brook is shutting down; retry shortly.",
     headers: { "retry-after": "5" },
   },
+  interrupted: {
+    status: 503,
+    trpc: "SERVICE_UNAVAILABLE",
+    retryable: true,
+    message: "The Brook instance producing this answer stopped before it finished; retry.",
+  },
+  unavailable: {
+    status: 503,
+    trpc: "SERVICE_UNAVAILABLE",
+    retryable: true,
+    message: "Brook cannot reach the Redis it shares runs through; retry shortly.",
+    headers: { "retry-after": "2" },
+  },
   internal: { status: 500, trpc: "INTERNAL_SERVER_ERROR", retryable: false, message: "Internal error." },
 } as const satisfies Record<string, ErrorSpec>;
 

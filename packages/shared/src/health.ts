@@ -4,6 +4,14 @@ import { McpServerStatus } from "./tools.js";
 export const Mode = z.enum(["openai", "demo"]);
 export type Mode = z.infer<typeof Mode>;
 
+/** The connection to Redis, when `REDIS_URL` makes several instances act as one Brook. */
+export const RedisState = z.object({
+  status: z.enum(["connecting", "connected", "unavailable", "closed"]),
+  /** Why it is unavailable, when it is. */
+  last_error: z.string().nullable(),
+});
+export type RedisState = z.infer<typeof RedisState>;
+
 export const Health = z.object({
   status: z.enum(["ok", "draining"]),
   /** The seed's promise: this service streams. */
@@ -18,6 +26,13 @@ export const Health = z.object({
   mcp_servers: z.array(McpServerStatus),
   /** True when API routes need `Authorization: Bearer <key>` (BROOK_API_KEYS is set). */
   auth_required: z.boolean(),
+  /**
+   * This instance can serve every request: it is not draining and, with `REDIS_URL`, it reaches
+   * Redis (`GET /health/ready` answers 503 otherwise, for balancers).
+   */
+  ready: z.boolean(),
+  /** Present with `REDIS_URL`. */
+  redis: RedisState.optional(),
 });
 export type Health = z.infer<typeof Health>;
 

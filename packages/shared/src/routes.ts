@@ -27,6 +27,11 @@ export const routes = {
   chat: { path: "/chat", methods: { POST: "the whole reply as one JSON answer" }, access: "key" },
   root: { path: "/", methods: { GET: "this service, as JSON; the web UI for browsers" }, access: "open", page: true },
   health: { path: "/health", methods: { GET: "health and mode" }, access: "open" },
+  ready: {
+    path: "/health/ready",
+    methods: { GET: "200 when this instance can serve every request, else 503 (for load balancers)" },
+    access: "open",
+  },
   tools: { path: "/tools", methods: { GET: "the MCP tools the model can use" }, access: "key" },
   stats: { path: "/stats", methods: { GET: "usage statistics" }, access: "key" },
   resetStats: { path: "/reset-stats", methods: { POST: "reset usage statistics" }, access: "key" },

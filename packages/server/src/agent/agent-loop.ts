@@ -98,6 +98,8 @@ export async function executeRun(
         finishReason = maxToolStepsReason;
         break;
       }
+      // A store shared between instances keeps what the run used so far, should this instance die.
+      if (run.log.noteUsage !== undefined) run.log.noteUsage(await measureUsage(run, progress, deps.prices));
       const offered = new Set(tools.map((tool) => tool.name));
       const results = await runToolCalls(run, outcome.calls, offered, deps.tools);
       messages.push({ role: "assistant", content: step.texts.join(""), toolCalls: outcome.calls });

@@ -111,6 +111,13 @@ export const ConfigSchema = z.object({
   REQUEST_TIMEOUT_MS: z.coerce.number().int().min(100).default(30_000),
   /** An idle keep-alive connection is closed after this long. */
   KEEP_ALIVE_TIMEOUT_MS: z.coerce.number().int().min(100).default(5_000),
+  /**
+   * Redis shared by several Brook instances behind a load balancer (runs, cancels, statistics,
+   * rate limits). Unset: one process holds everything.
+   */
+  REDIS_URL: optionalText.pipe(z.url({ protocol: /^rediss?$/ }).optional()),
+  /** An instance that has not renewed its lease on a run for this long is taken for lost. */
+  REDIS_LEASE_MS: z.coerce.number().int().min(300).default(3_000),
   /** The built web UI to serve at `/` (default: the workspace's packages/web/dist, when built). */
   WEB_DIR: optionalText,
   LOG_LEVEL: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"),

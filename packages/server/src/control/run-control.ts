@@ -19,6 +19,8 @@ export interface StartedRun {
   readonly id: string;
   readonly model: string;
   readonly log: RunLog;
+  /** Resolves once readers on other instances can find the run (at once on a single instance). */
+  readonly visible: Promise<void>;
 }
 
 export type CancelOutcome = "cancelled" | "finished" | "not_found";

@@ -4,6 +4,7 @@ import { BrookError } from "../errors/brook-error.js";
 import { errorEvent } from "../errors/error-shapes.js";
 import type { RunLogWriter, RunStore } from "../storage/run-log.js";
 import { checkRequestLimits, type RequestLimits } from "./request-limits.js";
+import type { RunChannel } from "./run-channel.js";
 import type {
   CancelOutcome,
   RunContext,
@@ -18,6 +19,8 @@ import type {
 
 export interface RunControllerOptions {
   store: RunStore;
+  /** How cancels reach runs generating on other instances, when runs are shared. */
+  channel?: RunChannel | undefined;
   execute: RunExecutor;
   /** Told about failures that are Brook's own bugs (callers see code `internal`). */
   onUnexpected: (error: unknown, runId: string) => void;
@@ -48,7 +51,9 @@ export class RunController implements RunControl {
   #draining = false;
   readonly #idleWaiters = new Set<() => void>();
 
-  constructor(private readonly options: RunControllerOptions) {}
+  constructor(private readonly options: RunControllerOptions) {
+    options.channel?.onCancelRequest((runId) => this.#cancelHere(runId));
+  }
 
   get activeCount(): number {
     return this.#active.size;
@@ -101,7 +106,7 @@ export class RunController implements RunControl {
         }
       });
     this.#active.set(id, { controller, ended });
-    return { id, model, log };
+    return { id, model, log, visible: log.visible ?? Promise.resolve() };
   }
 
   find(runId: string) {
@@ -109,12 +114,18 @@ export class RunController implements RunControl {
   }
 
   async cancel(runId: string): Promise<CancelOutcome> {
+    if (this.#cancelHere(runId)) return "cancelled";
+    if ((await this.options.store.find(runId)) === undefined) return "not_found";
+    // Another instance may be generating it.
+    return this.options.channel?.requestCancel(runId) ?? "finished";
+  }
+
+  /** Aborts the run if it generates here; false when it does not. */
+  #cancelHere(runId: string): boolean {
     const active = this.#active.get(runId);
-    if (active !== undefined) {
-      if (!active.controller.signal.aborted) active.controller.abort(new BrookError("cancelled"));
-      return "cancelled";
-    }
-    return (await this.options.store.find(runId)) === undefined ? "not_found" : "finished";
+    if (active === undefined) return false;
+    if (!active.controller.signal.aborted) active.controller.abort(new BrookError("cancelled"));
+    return true;
   }
 
   async abortAll(reason: BrookError): Promise<void> {

@@ -55,7 +55,7 @@ export class FoldEncoder {
 }
 
 /** Reads a run to its end and folds it into one answer. */
-export async function foldRun(run: StartedRun, signal: AbortSignal): Promise<ChatResult> {
+export async function foldRun(run: Pick<StartedRun, "id" | "model" | "log">, signal: AbortSignal): Promise<ChatResult> {
   const fold = new FoldEncoder(run);
   const reader = run.log.reader(0);
   try {

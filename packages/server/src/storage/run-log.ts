@@ -1,4 +1,4 @@
-import type { ChatEvent, TerminalEvent } from "@brook/shared";
+import type { ChatEvent, TerminalEvent, Usage } from "@brook/shared";
 
 /**
  * Storage of runs: each run is an ordered log of events numbered `seq = 0, 1, 2…`, appended in
@@ -56,6 +56,13 @@ export interface RunLogWriter extends RunLog {
   waitForRoom(signal: AbortSignal): Promise<void>;
   /** Told each time the run goes from no reader to some, and back (grace periods hang on it). */
   onPresence(listener: (present: boolean) => void): void;
+  /** Resolves once readers on other instances can find the run (at once when nothing is shared). */
+  readonly visible?: Promise<void>;
+  /**
+   * Notes what the run has used so far (after each model call), for whoever has to end it if
+   * this instance dies. Only stores shared between instances ask for it.
+   */
+  noteUsage?(usage: Usage): void;
 }
 
 /** One reader's position in a run's log. */

@@ -74,7 +74,7 @@ export async function createHttpApp(services: BrookServices): Promise<FastifyIns
   }
 
   await app.register(accessPlugin, { config, apiKeys: services.apiKeys });
-  await app.register(limitsPlugin, { config, apiKeys: services.apiKeys });
+  await app.register(limitsPlugin, { config, apiKeys: services.apiKeys, redis: services.redis?.commands });
   const webDir = findWebDir(config.WEB_DIR);
   const web = webDir === undefined ? undefined : await registerWebApp(app, webDir);
   await app.register(restPlugin, { services, web });

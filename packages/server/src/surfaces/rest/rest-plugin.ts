@@ -46,6 +46,13 @@ export async function restPlugin(app: FastifyInstance, { services, web }: RestPl
     const health = services.health();
     return reply.code(health.status === "ok" ? 200 : 503).send(health);
   });
+  // For balancers: only instances that can serve every request (not draining, Redis reachable).
+  app.get(routes.ready.path, async (_request, reply) => {
+    const health = services.health();
+    return reply
+      .code(health.ready ? 200 : 503)
+      .send({ ready: health.ready, status: health.status, redis: health.redis });
+  });
   app.get(routes.tools.path, async (_request, reply) => reply.send(services.toolList()));
   app.get(routes.stats.path, async (_request, reply) => reply.send(await stats.snapshot()));
   app.post(routes.resetStats.path, async (_request, reply) => reply.send(await stats.reset()));

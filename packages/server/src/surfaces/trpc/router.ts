@@ -70,9 +70,12 @@ export const appRouter = t.router({
     start: apiProcedure
       .input(ChatRequest)
       .output(StartResult)
-      .mutation(({ ctx, input }) => ({
-        run_id: ctx.services.control.start(input, { kind: "streaming", resumable: true }).id,
-      })),
+      .mutation(async ({ ctx, input }) => {
+        const run = ctx.services.control.start(input, { kind: "streaming", resumable: true });
+        // Behind a load balancer, `chat.events` may reach another instance: it must find the run there.
+        await run.visible;
+        return { run_id: run.id };
+      }),
 
     /** A run's events from the start, or after `lastEventId` when resuming. */
     events: apiProcedure.input(RunEventsInput).subscription(async ({ ctx, input, signal }): Promise<RunEvents> => {

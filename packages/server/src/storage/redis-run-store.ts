@@ -1,0 +1,639 @@
+import { type ChatEvent, isTerminal, type TerminalEvent, type Usage } from "@brook/shared";
+import type { Result } from "ioredis";
+import { BrookError } from "../errors/brook-error.js";
+import { errorEvent } from "../errors/error-shapes.js";
+import type { InstanceInbox } from "../redis/instance-inbox.js";
+import { type RedisClients, type RedisLog, runKeys } from "../redis/redis-clients.js";
+import type { MemoryRunLog } from "./memory-run-log.js";
+import { MemoryRunStore, type RetentionOptions } from "./memory-run-store.js";
+import type { RunLog, RunLogOptions, RunLogReader, RunLogWriter, RunStore } from "./run-log.js";
+
+/**
+ * Appends one batch of a run (ids `0-<seq + 1>`), unless the run already ended (0) or its stream
+ * is gone while the batch is not its first (-1: Redis lost it). A terminal batch marks the end,
+ * sets the retention time on every key and drops the lease. Readers elsewhere are told the new head.
+ * KEYS: events, end, notify, meta, lease. ARGV: first seq, retention ms ('' unless terminal), safety ttl, events…
+ */
+const appendScript = `
+if redis.call('EXISTS', KEYS[2]) == 1 then return 0 end
+local first = tonumber(ARGV[1])
+if first > 0 and redis.call('EXISTS', KEYS[1]) == 0 then return -1 end
+for i = 4, #ARGV do
+  redis.call('XADD', KEYS[1], '0-' .. (first + i - 3), 'e', ARGV[i])
+end
+if first == 0 then redis.call('PEXPIRE', KEYS[1], ARGV[3]) end
+if ARGV[2] ~= '' then
+  redis.call('SET', KEYS[2], '1', 'PX', ARGV[2])
+  redis.call('PEXPIRE', KEYS[1], ARGV[2])
+  redis.call('PEXPIRE', KEYS[4], ARGV[2])
+  redis.call('DEL', KEYS[5])
+end
+redis.call('PUBLISH', KEYS[3], first + #ARGV - 3)
+return 1
+`;
+
+/**
+ * Ends a run whose producer is gone with one terminal event, unless it has ended already or (when
+ * ARGV[3] is not 'force') its producer still holds the lease: whoever notices first writes it, once.
+ * KEYS: events, end, notify, meta, lease. ARGV: retention ms, the terminal event, 'force' or ''.
+ */
+const endScript = `
+if redis.call('EXISTS', KEYS[2]) == 1 then return 0 end
+if ARGV[3] ~= 'force' and redis.call('EXISTS', KEYS[5]) == 1 then return 0 end
+local last = redis.call('XREVRANGE', KEYS[1], '+', '-', 'COUNT', 1)
+local head = 0
+if #last > 0 then head = tonumber(string.sub(last[1][1], 3)) end
+redis.call('XADD', KEYS[1], '0-' .. (head + 1), 'e', ARGV[2])
+redis.call('SET', KEYS[2], '1', 'PX', ARGV[1])
+redis.call('PEXPIRE', KEYS[1], ARGV[1])
+redis.call('PEXPIRE', KEYS[4], ARGV[1])
+redis.call('DEL', KEYS[5])
+redis.call('PUBLISH', KEYS[3], head + 1)
+return 1
+`;
+
+declare module "ioredis" {
+  interface RedisCommander<Context> {
+    brookAppend(...args: (string | number)[]): Result<number, Context>;
+    brookEnd(...args: (string | number)[]): Result<number, Context>;
+  }
+}
+
+export interface RedisRunStoreOptions {
+  clients: RedisClients;
+  inbox: InstanceInbox;
+  retention: RetentionOptions;
+  /** A producer that has not renewed its lease for this long is taken for lost. */
+  leaseMs: number;
+  /** The longest a run may last (MAX_RUN_MS; 0: unbounded): keys of a run nobody ends expire after it. */
+  maxRunMs: number;
+  log: RedisLog;
+}
+
+/** Batches sent to Redis and not yet answered, per run, before generation waits for Redis. */
+const maxInFlight = 64;
+/** Keys of a run that nobody ended (its producer and every reader gone) still expire. */
+const unboundedRunTtlMs = 24 * 60 * 60 * 1000;
+
+/**
+ * Runs shared between instances through Redis (`REDIS_URL`). A run's producer keeps it in memory
+ * (its own readers never wait on Redis) and mirrors each appended batch to a Redis Stream in one
+ * round trip; readers on other instances read the stream and are woken by pub/sub, never by
+ * polling. The producer holds a lease on each run; a reader elsewhere that finds it gone ends the
+ * run with one `interrupted` event. Runs that belong to one request stay in memory only.
+ */
+export class RedisRunStore implements RunStore {
+  readonly #local: MemoryRunStore;
+  readonly #mirrors = new Map<string, MirroredRunLog>();
+  readonly #views = new Map<string, RemoteRunLog>();
+  /** Runs whose copy in Redis broke: ended there as interrupted once Redis is back. */
+  readonly #broken = new Map<string, TerminalEvent>();
+  readonly #settling = new Set<Promise<void>>();
+  readonly #timer: NodeJS.Timeout;
+  readonly #safetyTtlMs: number;
+
+  constructor(private readonly options: RedisRunStoreOptions) {
+    this.#local = new MemoryRunStore(options.retention);
+    this.#safetyTtlMs = (options.maxRunMs > 0 ? options.maxRunMs : unboundedRunTtlMs) + options.retention.retentionMs;
+    const { commands, subscriber } = options.clients;
+    commands.defineCommand("brookAppend", { numberOfKeys: 5, lua: appendScript });
+    commands.defineCommand("brookEnd", { numberOfKeys: 5, lua: endScript });
+    subscriber.on("message", (channel: string) => this.#views.get(runIdOfNotify(channel))?.wake());
+    options.inbox.on("presence", ({ runId, from }) => this.#mirrors.get(runId)?.remoteReader(from, true));
+    options.inbox.on("absent", ({ runId, from }) => this.#mirrors.get(runId)?.remoteReader(from, false));
+    options.clients.onReady(() => this.#endBroken());
+    this.#timer = setInterval(() => this.#tick(), Math.max(50, Math.floor(options.leaseMs / 3)));
+    this.#timer.unref();
+  }
+
+  get size(): number {
+    return this.#local.size;
+  }
+
+  /** The runs this instance produces whose copy in Redis is intact. */
+  get shared(): number {
+    let count = 0;
+    for (const mirror of this.#mirrors.values()) if (!mirror.broken) count += 1;
+    return count;
+  }
+
+  create(runId: string, options: RunLogOptions): RunLogWriter {
+    const memory = this.#local.create(runId, options);
+    if (!options.resumable) return memory;
+    const mirror = new MirroredRunLog(memory, this.#mirrorContext(runId));
+    this.#mirrors.set(runId, mirror);
+    return mirror;
+  }
+
+  async find(runId: string): Promise<RunLog | undefined> {
+    const local = this.#local.get(runId);
+    if (local !== undefined) return this.#mirrors.get(runId) ?? local;
+    const viewed = this.#views.get(runId);
+    if (viewed !== undefined) return viewed;
+    const keys = runKeys(runId);
+    const { commands } = this.options.clients;
+    let last: [string, string[]][];
+    let producer: string | null;
+    try {
+      [last, producer] = await Promise.all([
+        commands.xrevrange(keys.events, "+", "-", "COUNT", 1),
+        commands.hget(keys.meta, "producer"),
+      ]);
+    } catch (error) {
+      throw new BrookError("unavailable", undefined, { cause: error });
+    }
+    if (last.length === 0 && producer === null) return undefined;
+    const entry = last[0];
+    const head = entry === undefined ? 0 : seqOfId(entry[0]) + 1;
+    const lastEvent = entry === undefined ? undefined : parseEntry(entry);
+    const terminal = lastEvent !== undefined && isTerminal(lastEvent) ? lastEvent : undefined;
+    return new RemoteRunLog(runId, head, terminal, producer, this.#viewContext(runId));
+  }
+
+  ended(runId: string, retain: boolean): void {
+    const mirror = this.#mirrors.get(runId);
+    this.#mirrors.delete(runId);
+    this.#local.ended(runId, retain);
+    if (mirror === undefined) return;
+    // Its last batch (the terminal event) may still be on its way.
+    const settling = mirror.settled().then(() => {
+      this.#settling.delete(settling);
+      if (mirror.broken && mirror.terminal !== undefined) this.#broken.set(runId, mirror.terminal);
+    });
+    this.#settling.add(settling);
+  }
+
+  async close(): Promise<void> {
+    clearInterval(this.#timer);
+    // The last batches (a drained run's terminal event) reach Redis before its connection closes.
+    await Promise.all([...this.#mirrors.values()].map((mirror) => mirror.settled()));
+    await Promise.all(this.#settling);
+    for (const view of this.#views.values()) view.stop();
+    await this.#local.close();
+  }
+
+  #mirrorContext(runId: string): MirrorContext {
+    const { clients, inbox, retention, leaseMs, log } = this.options;
+    const keys = runKeys(runId);
+    const keyList = [keys.events, keys.end, keys.notify, keys.meta, keys.lease];
+    const retentionMs = String(Math.max(1, retention.retentionMs));
+    const safetyTtl = String(this.#safetyTtlMs);
+    return {
+      register: () =>
+        Promise.all([
+          clients.commands.hset(keys.meta, "producer", inbox.instanceId),
+          clients.commands.pexpire(keys.meta, this.#safetyTtlMs),
+          clients.commands.set(keys.lease, inbox.instanceId, "PX", leaseMs),
+        ]).then(() => undefined),
+      append: (first, events, terminal) =>
+        clients.commands.brookAppend(
+          ...keyList,
+          first,
+          terminal ? retentionMs : "",
+          safetyTtl,
+          ...events.map((event) => JSON.stringify(event)),
+        ),
+      noteUsage: (usage) => {
+        clients.commands.hset(keys.meta, "usage", JSON.stringify(usage)).catch(() => {});
+      },
+      broke: (reason) => log.warn(`Run ${runId} goes on here only: its copy in Redis broke (${reason})`),
+    };
+  }
+
+  #viewContext(runId: string): ViewContext {
+    const { clients, inbox, retention } = this.options;
+    const keys = runKeys(runId);
+    return {
+      fetch: async (fromSeq, max) => {
+        const start = `(0-${fromSeq}`;
+        const entries = Number.isFinite(max)
+          ? await clients.commands.xrange(keys.events, start, "+", "COUNT", max)
+          : await clients.commands.xrange(keys.events, start, "+");
+        return entries.map(parseEntry);
+      },
+      follow: (view) => {
+        this.#views.set(runId, view);
+        clients.subscriber.subscribe(keys.notify).catch(() => {});
+      },
+      unfollow: (view) => {
+        if (this.#views.get(runId) !== view) return;
+        this.#views.delete(runId);
+        clients.subscriber.unsubscribe(keys.notify).catch(() => {});
+      },
+      tellProducer: (producer, present) => {
+        inbox.send(producer, present ? "presence" : "absent", runId).catch(() => {});
+      },
+      endIfLost: async () => {
+        if ((await clients.commands.exists(keys.lease)) === 1) return;
+        const usage = await clients.commands.hget(keys.meta, "usage");
+        const terminal = errorEvent(new BrookError("interrupted"), parseUsage(usage));
+        await clients.commands.brookEnd(
+          keys.events,
+          keys.end,
+          keys.notify,
+          keys.meta,
+          keys.lease,
+          Math.max(1, retention.retentionMs),
+          JSON.stringify(terminal),
+          "",
+        );
+      },
+    };
+  }
+
+  /** Renews this instance's leases, and keeps its readers of other instances' runs known there. */
+  #tick(): void {
+    const { clients, inbox, leaseMs } = this.options;
+    if (!clients.connected) {
+      // Readers of other instances' runs cannot follow them: they find out at once, and say so.
+      for (const view of this.#views.values()) view.wake();
+      return;
+    }
+    for (const [runId, mirror] of this.#mirrors) {
+      if (!mirror.broken) clients.commands.set(runKeys(runId).lease, inbox.instanceId, "PX", leaseMs).catch(() => {});
+    }
+    for (const view of this.#views.values()) view.heartbeat();
+  }
+
+  /** Once Redis is back, runs whose copy there broke end there, as interrupted for readers elsewhere. */
+  #endBroken(): void {
+    const pending = [...this.#broken];
+    for (const mirror of this.#mirrors.values()) {
+      if (mirror.broken) pending.push([mirror.runId, errorEvent(new BrookError("interrupted"), mirror.usage)]);
+    }
+    for (const [runId, terminal] of pending) {
+      const keys = runKeys(runId);
+      const event =
+        terminal.type === "error" && terminal.code === "interrupted"
+          ? terminal
+          : errorEvent(new BrookError("interrupted"), terminal.usage);
+      this.options.clients.commands
+        .brookEnd(
+          keys.events,
+          keys.end,
+          keys.notify,
+          keys.meta,
+          keys.lease,
+          Math.max(1, this.options.retention.retentionMs),
+          JSON.stringify(event),
+          "force",
+        )
+        .then(() => this.#broken.delete(runId))
+        .catch(() => {});
+    }
+  }
+}
+
+interface MirrorContext {
+  register(): Promise<void>;
+  append(first: number, events: readonly ChatEvent[], terminal: boolean): Promise<number>;
+  noteUsage(usage: Usage): void;
+  broke(reason: string): void;
+}
+
+/** A run produced here: read from memory, mirrored to Redis batch by batch. */
+class MirroredRunLog implements RunLogWriter {
+  readonly visible: Promise<void>;
+  #inFlight = 0;
+  #settledWaiters: (() => void)[] = [];
+  #broken = false;
+  #usage: Usage | undefined;
+  /** Instances with readers of this run, and until when their last heartbeat counts. */
+  readonly #remoteReaders = new Map<string, number>();
+  #presentNow = false;
+  readonly #presence: ((present: boolean) => void)[] = [];
+  #expiry: NodeJS.Timeout | undefined;
+
+  constructor(
+    private readonly memory: MemoryRunLog,
+    private readonly redis: MirrorContext,
+  ) {
+    this.visible = redis.register().catch((error: unknown) => this.#break(error));
+    memory.onPresence(() => this.#updatePresence());
+  }
+
+  get runId(): string {
+    return this.memory.runId;
+  }
+
+  get head(): number {
+    return this.memory.head;
+  }
+
+  get terminal(): TerminalEvent | undefined {
+    return this.memory.terminal;
+  }
+
+  get readerCount(): number {
+    return this.memory.readerCount;
+  }
+
+  get broken(): boolean {
+    return this.#broken;
+  }
+
+  /** What the run has used so far, as the agent loop last noted it. */
+  get usage(): Usage {
+    return this.#usage ?? unknownUsage;
+  }
+
+  reader(fromSeq: number): RunLogReader {
+    return this.memory.reader(fromSeq);
+  }
+
+  append(events: readonly ChatEvent[]): boolean {
+    const first = this.memory.head;
+    const room = this.memory.append(events);
+    if (this.#broken) return room;
+    this.#inFlight += 1;
+    this.redis.append(first, events, this.memory.terminal !== undefined).then(
+      (outcome) => {
+        if (outcome !== 1) this.#break(outcome === 0 ? "the run was ended there meanwhile" : "Redis lost it");
+        this.#settle();
+      },
+      (error: unknown) => {
+        this.#break(error);
+        this.#settle();
+      },
+    );
+    return room && this.#inFlight < maxInFlight;
+  }
+
+  async waitForRoom(signal: AbortSignal): Promise<void> {
+    await this.memory.waitForRoom(signal);
+    while (this.#inFlight >= maxInFlight && !this.#broken) {
+      signal.throwIfAborted();
+      await new Promise<void>((resolve, reject) => {
+        const onAbort = () => reject(signal.reason);
+        signal.addEventListener("abort", onAbort, { once: true });
+        this.#settledWaiters.push(() => {
+          signal.removeEventListener("abort", onAbort);
+          resolve();
+        });
+      });
+    }
+  }
+
+  noteUsage(usage: Usage): void {
+    this.#usage = usage;
+    if (!this.#broken) this.redis.noteUsage(usage);
+  }
+
+  onPresence(listener: (present: boolean) => void): void {
+    this.#presence.push(listener);
+  }
+
+  /** A heartbeat (or a goodbye) from an instance whose readers read this run. */
+  remoteReader(instanceId: string, present: boolean): void {
+    if (present) this.#remoteReaders.set(instanceId, Date.now() + heartbeatValidMs);
+    else this.#remoteReaders.delete(instanceId);
+    this.#updatePresence();
+  }
+
+  /** Resolves once every batch sent has been answered. */
+  settled(): Promise<void> {
+    if (this.#inFlight === 0) return Promise.resolve();
+    return new Promise((resolve) => this.#settledWaiters.push(resolve));
+  }
+
+  #settle(): void {
+    this.#inFlight -= 1;
+    const waiters = this.#settledWaiters.splice(0);
+    for (const wake of waiters) wake();
+  }
+
+  #break(reason: unknown): void {
+    if (this.#broken) return;
+    this.#broken = true;
+    this.redis.broke(reason instanceof Error ? reason.message : String(reason));
+  }
+
+  #updatePresence(): void {
+    const now = Date.now();
+    let until = 0;
+    for (const [instance, validUntil] of this.#remoteReaders) {
+      if (validUntil <= now) this.#remoteReaders.delete(instance);
+      else until = Math.max(until, validUntil);
+    }
+    clearTimeout(this.#expiry);
+    if (until > 0) {
+      this.#expiry = setTimeout(() => this.#updatePresence(), until - now);
+      this.#expiry.unref();
+    }
+    const present = this.memory.readerCount > 0 || until > 0;
+    if (present === this.#presentNow) return;
+    this.#presentNow = present;
+    for (const listener of this.#presence) listener(present);
+  }
+}
+
+/** How long a reader elsewhere counts as present after its last heartbeat. */
+const heartbeatValidMs = 3_000;
+
+interface ViewContext {
+  fetch(fromSeq: number, max: number): Promise<ChatEvent[]>;
+  follow(view: RemoteRunLog): void;
+  unfollow(view: RemoteRunLog): void;
+  tellProducer(producer: string, present: boolean): void;
+  endIfLost(): Promise<void>;
+}
+
+/** A run produced by another instance, as this one's readers see it. */
+class RemoteRunLog implements RunLog {
+  readonly #readers = new Set<RemoteLogReader>();
+  #terminal: TerminalEvent | undefined;
+  #head: number;
+  /** Ticks since the run last moved, while readers wait. */
+  #quietTicks = 0;
+
+  constructor(
+    readonly runId: string,
+    head: number,
+    terminal: TerminalEvent | undefined,
+    private readonly producer: string | null,
+    private readonly redis: ViewContext,
+  ) {
+    this.#head = head;
+    this.#terminal = terminal;
+  }
+
+  get head(): number {
+    return this.#head;
+  }
+
+  get terminal(): TerminalEvent | undefined {
+    return this.#terminal;
+  }
+
+  get readerCount(): number {
+    return this.#readers.size;
+  }
+
+  reader(fromSeq: number): RunLogReader {
+    if (fromSeq > this.#head) throw new BrookError("bad_request", `Run ${this.runId} has no event ${fromSeq - 1} yet.`);
+    const reader = new RemoteLogReader(this, fromSeq);
+    this.#readers.add(reader);
+    if (this.#readers.size === 1 && this.#terminal === undefined) {
+      this.redis.follow(this);
+      if (this.producer !== null) this.redis.tellProducer(this.producer, true);
+    }
+    return reader;
+  }
+
+  /** @internal Events from `fromSeq` on, as far as Redis has them; notes the head and the end. */
+  async fetch(fromSeq: number, max: number): Promise<ChatEvent[]> {
+    const events = await this.redis.fetch(fromSeq, max);
+    if (events.length > 0) {
+      this.#quietTicks = 0;
+      this.#head = Math.max(this.#head, fromSeq + events.length);
+      const last = events.at(-1) as ChatEvent;
+      if (isTerminal(last)) {
+        this.#terminal = last;
+        this.#stopFollowing();
+      }
+    }
+    return events;
+  }
+
+  /** @internal New events were appended (pub/sub), or it is time to look again. */
+  wake(): void {
+    for (const reader of this.#readers) reader.wake();
+  }
+
+  /** @internal Once a tick while readers wait: the producer learns of them; a lost producer is noticed. */
+  heartbeat(): void {
+    if (this.#readers.size === 0 || this.#terminal !== undefined) return;
+    if (this.producer !== null) this.redis.tellProducer(this.producer, true);
+    this.#quietTicks += 1;
+    // Quiet for a while: a missed notification is caught, and a producer without a lease is noticed.
+    if (this.#quietTicks >= 2) {
+      this.redis.endIfLost().then(
+        () => this.wake(),
+        () => this.wake(),
+      );
+    }
+  }
+
+  /** @internal */
+  detach(reader: RemoteLogReader): void {
+    if (!this.#readers.delete(reader) || this.#readers.size > 0) return;
+    this.#stopFollowing();
+    if (this.producer !== null && this.#terminal === undefined) this.redis.tellProducer(this.producer, false);
+  }
+
+  stop(): void {
+    for (const reader of this.#readers) reader.wake();
+    this.#stopFollowing();
+  }
+
+  #stopFollowing(): void {
+    this.redis.unfollow(this);
+  }
+}
+
+/** A reader of another instance's run: it reads Redis, and waits for a notification when caught up. */
+class RemoteLogReader implements RunLogReader {
+  position: number;
+  #buffer: ChatEvent[] = [];
+  #done = false;
+  #wake: (() => void) | undefined;
+
+  constructor(
+    private readonly log: RemoteRunLog,
+    position: number,
+  ) {
+    this.position = position;
+  }
+
+  get done(): boolean {
+    return this.#done;
+  }
+
+  take(max: number): ChatEvent[] {
+    const events = this.#buffer.splice(0, max);
+    this.position += events.length;
+    if (events.length > 0 && isTerminal(events.at(-1) as ChatEvent)) this.#done = true;
+    return events;
+  }
+
+  async read(max: number, signal: AbortSignal): Promise<ChatEvent[]> {
+    for (;;) {
+      if (this.#buffer.length > 0 || this.#done) return this.take(max);
+      signal.throwIfAborted();
+      // Armed before fetching: a notification that comes meanwhile is not lost.
+      const woken = new Promise<void>((resolve) => {
+        this.#wake = resolve;
+      });
+      let fetched: ChatEvent[];
+      try {
+        fetched = await this.log.fetch(this.position + this.#buffer.length, max);
+      } catch (error) {
+        // Redis went away: this reader cannot follow the run any more, and says so once.
+        const message = error instanceof Error ? error.message : String(error);
+        fetched = [errorEvent(new BrookError("unavailable", undefined, { cause: message }), unknownUsage)];
+      }
+      if (fetched.length > 0) {
+        this.#buffer.push(...fetched);
+        continue;
+      }
+      await untilAborted(woken, signal);
+    }
+  }
+
+  close(): void {
+    this.#wake?.();
+    this.log.detach(this);
+  }
+
+  /** @internal */
+  wake(): void {
+    const wake = this.#wake;
+    this.#wake = undefined;
+    wake?.();
+  }
+}
+
+/** The usage of a run whose producer vanished before it said what it used. */
+const unknownUsage: Usage = {
+  input_tokens: 0,
+  output_tokens: 0,
+  total_tokens: 0,
+  total_cost: 0,
+  estimated: true,
+  priced: true,
+};
+
+function parseUsage(text: string | null): Usage {
+  if (text === null) return unknownUsage;
+  try {
+    return { ...(JSON.parse(text) as Usage), estimated: true };
+  } catch {
+    return unknownUsage;
+  }
+}
+
+/** Entries hold events Brook wrote itself, as JSON. */
+function parseEntry([, fields]: [string, string[]]): ChatEvent {
+  return JSON.parse(fields[1] as string) as ChatEvent;
+}
+
+function seqOfId(id: string): number {
+  return Number(id.slice(id.indexOf("-") + 1)) - 1;
+}
+
+function runIdOfNotify(channel: string): string {
+  const open = channel.indexOf("{");
+  const close = channel.indexOf("}", open);
+  return open === -1 || close === -1 ? "" : channel.slice(open + 1, close);
+}
+
+function untilAborted(promise: Promise<void>, signal: AbortSignal): Promise<void> {
+  return new Promise<void>((resolve, reject) => {
+    const onAbort = () => reject(signal.reason);
+    signal.addEventListener("abort", onAbort, { once: true });
+    promise.then(() => {
+      signal.removeEventListener("abort", onAbort);
+      resolve();
+    });
+  });
+}

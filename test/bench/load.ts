@@ -10,11 +10,13 @@ import { type AnswerShape, benchMessage } from "./answer-shape.js";
  * What a request goes through: the upstream directly, or Brook over REST SSE, the tRPC
  * subscription, or the non-streaming `POST /chat` (and its direct twin, `stream: false`).
  */
-export type Path = "direct" | "rest" | "trpc" | "direct-json" | "rest-json";
+export type Path = "direct" | "rest" | "trpc" | "direct-json" | "rest-json" | "trpc-run";
 
 export interface Targets {
   upstreamUrl: string;
   brookUrl: string;
+  /** Where `trpc-run` reads the run it started on `brookUrl` (another instance); default `brookUrl`. */
+  readerUrl?: string;
 }
 
 export interface RequestResult {
@@ -57,17 +59,26 @@ export function newAgent(): Agent {
 }
 
 /** One request on `path` for an answer of `shape`; never throws (failures are results). */
-export function runRequest(
+export async function runRequest(
   path: Path,
   targets: Targets,
   shape: AnswerShape,
   options: RequestOptions,
 ): Promise<RequestResult> {
   const message = benchMessage(shape);
-  let url: string;
+  const startedAt = performance.now();
+  let url = "";
   let method = "POST";
   let body: string | undefined;
   switch (path) {
+    case "trpc-run": {
+      // chat.start on one instance, chat.events on (maybe) another: what streamChat() does.
+      const started = await startRun(`${targets.brookUrl}/trpc/chat.start`, JSON.stringify({ message }), options);
+      if (typeof started !== "string") return { ok: false, error: started.error, ttftMs: -1, totalMs: 0, contents: 0 };
+      url = `${targets.readerUrl ?? targets.brookUrl}/trpc/chat.events?input=${encodeURIComponent(JSON.stringify({ run_id: started }))}`;
+      method = "GET";
+      break;
+    }
     case "direct":
     case "direct-json":
       url = `${targets.upstreamUrl}/chat/completions`;
@@ -94,9 +105,8 @@ export function runRequest(
       method = "GET";
       break;
   }
-  const streaming = path === "direct" || path === "rest" || path === "trpc";
+  const streaming = path === "direct" || path === "rest" || path === "trpc" || path === "trpc-run";
   const mark = markers[path === "direct" || path === "direct-json" ? "direct" : "brook"];
-  const startedAt = performance.now();
 
   return new Promise<RequestResult>((resolve) => {
     let settled = false;
@@ -181,6 +191,34 @@ export function runRequest(
     req.once("error", (error) => finish((error as NodeJS.ErrnoException).code ?? error.message));
     // A stream silent this long is stuck: it counts as an error instead of hanging the run.
     req.setTimeout(idleTimeoutMs, () => req.destroy(new Error(`no data for ${idleTimeoutMs / 1000} s`)));
+    req.end(body);
+  });
+}
+
+/** `chat.start`: the run's id, or why it failed. */
+function startRun(url: string, body: string, options: RequestOptions): Promise<string | { error: string }> {
+  return new Promise((resolve) => {
+    const req = request(
+      url,
+      {
+        method: "POST",
+        agent: options.agent,
+        ...(options.localAddress === undefined ? {} : { localAddress: options.localAddress }),
+        headers: { "content-type": "application/json", "content-length": Buffer.byteLength(body) },
+      },
+      (res) => {
+        let text = "";
+        res.setEncoding("utf8");
+        res.on("data", (chunk: string) => {
+          text += chunk;
+        });
+        res.once("end", () => {
+          const runId = /"run_id":"([^"]+)"/.exec(text)?.[1];
+          resolve(res.statusCode === 200 && runId !== undefined ? runId : { error: `chat.start: HTTP ${res.statusCode}` });
+        });
+      },
+    );
+    req.once("error", (error) => resolve({ error: (error as NodeJS.ErrnoException).code ?? error.message }));
     req.end(body);
   });
 }

@@ -141,6 +141,30 @@ describe("web UI in headless Chromium", () => {
     expect(await page.evaluate("navigator.clipboard.readText()")).toBe(answerMarkdown.join(""));
   });
 
+  it("loads the code highlighter only once an answer has a code block", async () => {
+    harness.upstream.enqueue({ text: "No code in this one." }, { chunks: answerMarkdown });
+    opened = await openPage(browser, harness.url);
+    const { page } = opened;
+    await composer(page).waitFor();
+    await page.waitForLoadState("networkidle");
+    const assets: string[] = [];
+    page.on("request", (request) => {
+      const path = new URL(request.url()).pathname;
+      if (path.startsWith("/assets/")) assets.push(path);
+    });
+
+    await send(page, "Answer in plain words");
+    await waitForAnswer(page);
+    expect(assets).toEqual([]);
+
+    await send(page, "Now with code");
+    await until(async () => (await answers(page).count()) === 2);
+    await answers(page).last().locator("pre code span[style*='--shiki-dark']").first().waitFor();
+    // The highlighter came with the block, and with it the grammar of its language only.
+    expect(assets.some((path) => /^\/assets\/typescript-[\w-]+\.js$/.test(path))).toBe(true);
+    expect(assets.some((path) => /^\/assets\/(python|rust|cpp)-/.test(path))).toBe(false);
+  });
+
   it("Stop aborts the model call and keeps the partial answer, marked as stopped", async () => {
     harness.upstream.enqueue({ tokens: 400, delayMs: 50 });
     const abortedBefore = harness.upstream.abortedCount();

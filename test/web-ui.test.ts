@@ -6,6 +6,7 @@ import { ensureWebBuild, launchChromium, type OpenedPage, openPage } from "./sup
 import { toolCallDeltas, untilConnected } from "./support/mcp-harness.js";
 import { type McpTestServer, startMcpTestServer } from "./support/mcp-test-server.js";
 import { startTcpProxy } from "./support/tcp-proxy.js";
+import { fakeTokens } from "./support/trpc-reader.js";
 
 const answerMarkdown = [
   "Here is **a short answer** with code:\n\n",
@@ -186,7 +187,39 @@ describe("web UI in headless Chromium", () => {
     expect(partial).not.toContain("tok399");
     await page.waitForTimeout(300);
     expect(await answer.innerText()).toBe(partial);
+
+    // What the stopped answer used, as its cancelled event reported it: that is what was paid for.
+    const usage = await answer.locator('[data-testid="usage"]').innerText();
+    const [, input, output] = /(\d+) in[\s\S]*?(\d+) out/.exec(usage) ?? [];
+    expect(Number(input)).toBeGreaterThan(0);
+    expect(Number(output)).toBeGreaterThan(0);
+    expect(usage).toMatch(/\$\d/);
+    expect(await answer.locator('[data-testid="stopped"]').isVisible()).toBe(true);
     await opened?.screenshot("stopped-light-wide");
+  });
+
+  it("goes on with an answer after a reload, where it was, without calling the model again", async () => {
+    harness.upstream.enqueue({ tokens: 60, delayMs: 40 });
+    const requestsBefore = harness.upstream.requests.length;
+    const page = await open();
+    await send(page, "Keep going through a reload");
+    await until(async () => (await answers(page).last().innerText()).includes("tok5"), 10_000);
+
+    await page.reload();
+    const answer = answers(page).last();
+    // It goes on (it is not marked stopped), to its end.
+    await waitForAnswer(page);
+    expect(await answer.getAttribute("data-status")).toBe("done");
+    // Every piece once: nothing lost at the reload, nothing repeated.
+    expect(await answer.locator('[data-testid="answer"]').innerText()).toBe(fakeTokens(60));
+    expect(harness.upstream.requests.length).toBe(requestsBefore + 1);
+    expect(await answer.locator('[data-testid="stopped"]').count()).toBe(0);
+
+    // Once complete it stays so across reloads.
+    await page.reload();
+    await answers(page).last().locator('[data-testid="usage"]').waitFor();
+    expect(await answers(page).last().getAttribute("data-status")).toBe("done");
+    expect(harness.upstream.requests.length).toBe(requestsBefore + 1);
   });
 
   it("sends the history with the second turn, and keeps the conversation across a reload", async () => {

@@ -133,7 +133,7 @@ export function App() {
       }}
       onNew={newChat}
       onDelete={(id) => {
-        runner.stop(id);
+        runner.discard(id);
         conversations.remove(id);
       }}
     />

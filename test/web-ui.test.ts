@@ -36,6 +36,26 @@ const samplingScript = `new Promise((resolve) => {
   }, 20);
 })`;
 
+/** What the page functions below use of a DOM element (these types know no DOM). */
+interface PageElement {
+  scrollWidth: number;
+  clientWidth: number;
+  offsetWidth: number;
+  getBoundingClientRect(): { height: number };
+  ownerDocument: { defaultView: { getComputedStyle(element: PageElement): { lineHeight: string } } };
+}
+
+/** In the page: how far an element's content runs past its box sideways (0 or less: it fits). */
+const overflow = (element: PageElement) => element.scrollWidth - element.clientWidth;
+/** In the page: the width of an element's left and right borders (and of a scroll bar, if any). */
+const borders = (element: PageElement) => element.offsetWidth - element.clientWidth;
+/** In the page: how many lines of text an element takes. */
+const lines = (element: PageElement) =>
+  Math.round(
+    element.getBoundingClientRect().height /
+      Number.parseFloat(element.ownerDocument.defaultView.getComputedStyle(element).lineHeight),
+  );
+
 function composer(page: Page) {
   return page.getByRole("textbox", { name: "Message" });
 }
@@ -337,6 +357,48 @@ describe("web UI in headless Chromium", () => {
     await opened?.screenshot("stats-light-wide");
   });
 
+  it("fits a 390 px screen: code blocks in one box that wraps, and the statistics with every column", async () => {
+    const longLine =
+      "const greeting: string = 'hello, this line is far longer than a phone is wide, so it has to wrap';";
+    harness.upstream.enqueue({ text: `A long line:\n\n\`\`\`ts\n${longLine}\nconsole.log(greeting);\n\`\`\`\n` });
+    const page = await open({ viewport: { width: 390, height: 844 }, isMobile: true });
+    await send(page, "A long line of code, on a phone");
+    await waitForAnswer(page);
+    const block = answers(page).last().locator('[data-streamdown="code-block"]');
+    await block.locator("pre code span[style*='--shiki-dark']").first().waitFor();
+    // Nothing is wider than the screen, and no part of the block has to be scrolled sideways.
+    expect(await page.evaluate("document.documentElement.scrollWidth")).toBeLessThanOrEqual(390);
+    for (const part of ['[data-streamdown="code-block"]', '[data-streamdown="code-block-body"]', "pre"]) {
+      const element = part === '[data-streamdown="code-block"]' ? block : block.locator(part);
+      expect(await element.evaluate(overflow), part).toBeLessThanOrEqual(0);
+    }
+    // The copy button floats over the header, not over the code.
+    const copy = await block.getByRole("button", { name: "Copy Code" }).boundingBox();
+    const code = await block.locator("pre").boundingBox();
+    expect((copy?.y ?? 0) + (copy?.height ?? 0)).toBeLessThanOrEqual(code?.y ?? 0);
+    // One box: the code's own area draws no second border inside the block's.
+    expect(await block.locator('[data-streamdown="code-block-body"]').evaluate(borders)).toBe(0);
+    expect(await block.locator("pre").innerText()).toContain("so it has to wrap';");
+    await opened?.screenshot("code-light-narrow");
+
+    await page.getByRole("button", { name: "Statistics" }).click();
+    const stats = page.getByRole("dialog", { name: "Usage statistics" }).locator('[data-testid="stats"]');
+    const models = stats.locator('[data-testid="models"]');
+    await models.waitFor();
+    expect(await models.evaluate(overflow)).toBeLessThanOrEqual(0);
+    expect(await models.locator("table").evaluate(overflow)).toBeLessThanOrEqual(0);
+    // Every column is there to see, Cost included, within the table's box.
+    const box = await models.boundingBox();
+    const cost = await models.getByRole("columnheader", { name: "Cost" }).boundingBox();
+    expect(cost).not.toBeNull();
+    expect((cost?.x ?? 0) + (cost?.width ?? 0)).toBeLessThanOrEqual((box?.x ?? 0) + (box?.width ?? 0));
+    expect(await models.innerText()).toMatch(/\$\d/);
+    expect(await models.innerText()).toContain("gpt-4o-mini");
+    expect(await stats.evaluate(overflow)).toBeLessThanOrEqual(0);
+    await models.scrollIntoViewIfNeeded();
+    await opened?.screenshot("stats-light-narrow");
+  });
+
   it("is usable on a narrow screen in dark mode: the conversation list opens as a drawer", async () => {
     harness.upstream.enqueue({ chunks: answerMarkdown });
     const page = await open({ viewport: { width: 390, height: 844 }, colorScheme: "dark", isMobile: true });
@@ -400,6 +462,23 @@ describe("web UI in demo mode", () => {
       await send(opened.page, "Hello demo");
       await waitForAnswer(opened.page);
       await opened.screenshot("demo-light-wide");
+      expect(opened.errors).toEqual([]);
+    } finally {
+      await opened.close();
+    }
+  });
+
+  it("keeps the banner to a line or two on a 390 px screen", async () => {
+    const opened = await openPage(browser, demo.url, { viewport: { width: 390, height: 844 }, isMobile: true });
+    try {
+      const banner = opened.page.getByRole("note").filter({ hasText: "Demo mode" });
+      await banner.waitFor();
+      const text = await banner.innerText();
+      expect(text).toContain("OPENAI_API_KEY");
+      expect(text).toContain("OPENAI_BASE_URL");
+      expect(await banner.locator("p").evaluate(lines)).toBeLessThanOrEqual(2);
+      expect((await banner.boundingBox())?.height).toBeLessThanOrEqual(64);
+      await opened.screenshot("demo-light-narrow");
       expect(opened.errors).toEqual([]);
     } finally {
       await opened.close();

@@ -86,28 +86,38 @@ export function StatsDialog({ open, onClose, onUnauthorized }: StatsDialogProps)
             {models.length === 0 ? (
               <p className="text-sm text-muted-foreground">No requests yet.</p>
             ) : (
-              <div className="overflow-x-auto rounded-xl border border-border">
+              // On a phone the model's name takes a row of its own, so that every figure fits beside the others.
+              <div data-testid="models" className="overflow-x-auto rounded-xl border border-border">
                 <table className="w-full text-sm tabular-nums">
                   <thead className="bg-muted/60 text-left text-xs text-muted-foreground">
                     <tr>
-                      <th className="px-3 py-2 font-medium">Model</th>
-                      <th className="px-3 py-2 text-right font-medium">Requests</th>
-                      <th className="px-3 py-2 text-right font-medium">In</th>
-                      <th className="px-3 py-2 text-right font-medium">Out</th>
-                      <th className="px-3 py-2 text-right font-medium">Cost</th>
+                      <th className="hidden px-3 py-2 font-medium sm:table-cell">Model</th>
+                      <th className="px-2 py-2 text-right font-medium sm:px-3">Requests</th>
+                      <th className="px-2 py-2 text-right font-medium sm:px-3">In</th>
+                      <th className="px-2 py-2 text-right font-medium sm:px-3">Out</th>
+                      <th className="px-2 py-2 text-right font-medium sm:px-3">Cost</th>
                     </tr>
                   </thead>
-                  <tbody>
-                    {models.map(([model, row]) => (
-                      <tr key={model} className="border-t border-border">
-                        <td className="px-3 py-2 font-mono text-xs">{model}</td>
-                        <td className="px-3 py-2 text-right">{formatCount(row.requests)}</td>
-                        <td className="px-3 py-2 text-right">{formatCount(row.input_tokens)}</td>
-                        <td className="px-3 py-2 text-right">{formatCount(row.output_tokens)}</td>
-                        <td className="px-3 py-2 text-right">{formatCost(row.total_cost)}</td>
+                  {models.map(([model, row]) => (
+                    <tbody key={model} className="border-t border-border">
+                      <tr className="sm:hidden">
+                        <th
+                          colSpan={4}
+                          scope="rowgroup"
+                          className="px-2 pt-2 text-left font-mono text-xs font-normal break-all"
+                        >
+                          {model}
+                        </th>
                       </tr>
-                    ))}
-                  </tbody>
+                      <tr>
+                        <td className="hidden px-3 py-2 font-mono text-xs break-all sm:table-cell">{model}</td>
+                        <td className="px-2 py-2 text-right sm:px-3">{formatCount(row.requests)}</td>
+                        <td className="px-2 py-2 text-right sm:px-3">{formatCount(row.input_tokens)}</td>
+                        <td className="px-2 py-2 text-right sm:px-3">{formatCount(row.output_tokens)}</td>
+                        <td className="px-2 py-2 text-right sm:px-3">{formatCost(row.total_cost)}</td>
+                      </tr>
+                    </tbody>
+                  ))}
                 </table>
               </div>
             )}

@@ -319,13 +319,21 @@ describe("web UI in headless Chromium", () => {
   });
 
   it("sends the system prompt, model and temperature from the settings", async () => {
-    harness.upstream.enqueue({ text: "Arr." });
+    harness.upstream.enqueue({ text: "Arr." }, { text: "Arr again." });
     const page = await open();
     await page.getByRole("button", { name: "Settings" }).click();
     const dialog = page.getByRole("dialog", { name: "Settings" });
     await dialog.getByLabel("System prompt").fill("You are a pirate.");
-    await dialog.getByLabel("Model").fill("pirate-model");
-    await dialog.getByLabel("Temperature").fill("0.3");
+    await dialog.getByLabel("Model", { exact: true }).fill("pirate-model");
+
+    // No temperature is chosen yet: the model's default is the chosen option, and no slider shows a value.
+    const temperature = dialog.getByRole("radiogroup", { name: "Temperature" });
+    expect(await temperature.getByRole("radio", { name: "Model default" }).isChecked()).toBe(true);
+    expect(await dialog.getByRole("slider").count()).toBe(0);
+    await opened?.screenshot("settings-default-temperature-light-wide");
+    await temperature.getByRole("radio", { name: "Custom" }).check();
+    await dialog.getByRole("slider", { name: "Temperature" }).fill("0.3");
+    expect(await dialog.locator("output").innerText()).toBe("0.3");
     await opened?.screenshot("settings-light-wide");
     await dialog.getByRole("button", { name: "Save" }).click();
     await dialog.waitFor({ state: "hidden" });
@@ -340,7 +348,19 @@ describe("web UI in headless Chromium", () => {
     // Settings are kept across reloads.
     await page.reload();
     await page.getByRole("button", { name: "Settings" }).click();
-    expect(await page.getByRole("dialog", { name: "Settings" }).getByLabel("Model").inputValue()).toBe("pirate-model");
+    expect(await dialog.getByLabel("Model", { exact: true }).inputValue()).toBe("pirate-model");
+    expect(await temperature.getByRole("radio", { name: "Custom" }).isChecked()).toBe(true);
+    expect(await dialog.getByRole("slider", { name: "Temperature" }).inputValue()).toBe("0.3");
+
+    // Back to the model's default: the slider goes, and no temperature is sent.
+    await temperature.getByRole("radio", { name: "Model default" }).check();
+    expect(await dialog.getByRole("slider").count()).toBe(0);
+    await dialog.getByRole("button", { name: "Save" }).click();
+    await dialog.waitFor({ state: "hidden" });
+    await send(page, "Hello again");
+    await until(async () => (await answers(page).count()) === 2);
+    await waitForAnswer(page);
+    expect(harness.upstream.requests.at(-1)?.body).not.toHaveProperty("temperature");
   });
 
   it("shows the service statistics, per model", async () => {

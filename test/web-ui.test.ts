@@ -370,10 +370,34 @@ describe("web UI in headless Chromium", () => {
     await waitForAnswer(page);
     await page.getByRole("button", { name: "Statistics" }).click();
     const stats = page.getByRole("dialog", { name: "Usage statistics" }).locator('[data-testid="stats"]');
-    await stats.waitFor();
+    await stats.locator('[data-testid="chart-requests"]').waitFor();
     const text = await stats.innerText();
     expect(text).toMatch(/Requests\s*[1-9]/);
     expect(text).toContain("gpt-4o-mini");
+
+    // Charts of the numbers: requests and tokens as sampled while the page was open, and the
+    // spread of the time to first token.
+    const service = (await (await fetch(`${harness.url}/stats`)).json()) as {
+      requests: { total: number };
+      ttft_ms: { p50: number | null; p90: number | null; p99: number | null };
+    };
+    const requests = stats.locator('[data-testid="chart-requests"]');
+    await requests.locator("svg path").first().waitFor();
+    expect(await requests.locator("figcaption").innerText()).toContain(String(service.requests.total));
+    // A line through at least two samples: the page's first, and the one taken when the dialog opened.
+    const line = (await requests.locator("svg path").nth(1).getAttribute("d")) ?? "";
+    expect(line).toMatch(/^M[\d.]+ [\d.]+ H[\d.]+ V[\d.]+/);
+    expect(await stats.locator('[data-testid="chart-tokens"] svg path').count()).toBe(2);
+    const ttft = stats.locator('[data-testid="chart-ttft"]');
+    expect(await ttft.locator("dt").allInnerTexts()).toEqual(["p50", "p90", "p99"]);
+    const widths = await ttft
+      .locator('[data-testid="bar"]')
+      .evaluateAll((bars) => bars.map((bar) => bar.getBoundingClientRect().width));
+    expect(widths).toHaveLength(3);
+    for (const width of widths) expect(width).toBeGreaterThan(0);
+    // p99 is the longest time, so its bar is the longest.
+    expect(service.ttft_ms.p99).not.toBeNull();
+    expect(widths[2]).toBe(Math.max(...widths));
     await opened?.screenshot("stats-light-wide");
   });
 
@@ -404,7 +428,8 @@ describe("web UI in headless Chromium", () => {
     await page.getByRole("button", { name: "Statistics" }).click();
     const stats = page.getByRole("dialog", { name: "Usage statistics" }).locator('[data-testid="stats"]');
     const models = stats.locator('[data-testid="models"]');
-    await models.waitFor();
+    // Once the charts are in, the dialog has its full width and height.
+    await stats.locator('[data-testid="chart-ttft"]').waitFor();
     expect(await models.evaluate(overflow)).toBeLessThanOrEqual(0);
     expect(await models.locator("table").evaluate(overflow)).toBeLessThanOrEqual(0);
     // Every column is there to see, Cost included, within the table's box.

@@ -86,26 +86,26 @@ export function useChatRunner({ conversations, settings, onUnauthorized }: Optio
       };
 
       try {
-        if ("request" in source) {
-          runId = await brook.startChat(source.request, { signal: own.discard.signal });
-          const run = { id: runId };
-          patch((current) => ({ ...current, run }));
-        }
-        const reading = brook.readRun(runId as string, {
+        const started = "request" in source;
+        const id = started ? await brook.startChat(source.request, { signal: own.discard.signal }) : source.runId;
+        runId = id;
+        // Named before any event arrives, so that a reload from now on finds the run.
+        if (started) patch((current) => ({ ...current, run: { id } }));
+        const reading = brook.readRun(id, {
           signal: own.discard.signal,
           stop: own.stop.signal,
-          ...("lastEventId" in source && source.lastEventId !== undefined ? { lastEventId: source.lastEventId } : {}),
+          ...(!started && source.lastEventId !== undefined ? { lastEventId: source.lastEventId } : {}),
         });
-        for await (const { id, event } of reading) {
+        for await (const { id: eventId, event } of reading) {
           if (event.type === "content") {
             pending += event.chunk;
-            pendingId = id;
+            pendingId = eventId;
             timer ??= setTimeout(flush, FLUSH_MS);
             continue;
           }
           flush();
           const ended = event.type === "complete" || event.type === "error";
-          const run = { id: runId as string, lastEventId: id };
+          const run = { id, lastEventId: eventId };
           patch((current) => ({ ...applyEvent(current, event), run: ended ? undefined : run }));
         }
       } catch (error) {

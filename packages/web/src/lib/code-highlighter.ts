@@ -17,7 +17,8 @@ function load(): Promise<StreamdownCode> {
 /**
  * Streamdown's Shiki plugin, fetched with Shiki when the first code block is shown (and each
  * grammar when a block needs it), so that answers without code never download a highlighter.
- * Until then a block shows its plain text.
+ * Until then a block shows its plain text. (`as never`: Streamdown and the plugin declare the
+ * same option shapes as types of their own.)
  */
 export const codeHighlighter: CodeHighlighterPlugin = {
   name: "shiki",

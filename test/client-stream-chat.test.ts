@@ -231,3 +231,112 @@ describe("streamChat", () => {
     expect(asked).toBeGreaterThanOrEqual(trpcRequests.length);
   });
 });
+
+describe("stopping a run", () => {
+  it("cancels the run and reads on to its cancelled event, which carries the usage of the partial answer", async () => {
+    // Two chunks, then the upstream waits: only the stop can end this run.
+    const { url, upstream, brook } = await harness({}, { tokens: 10, hangAfter: 2 });
+    const stop = new AbortController();
+    const events: ChatEvent[] = [];
+    for await (const event of createBrookClient({ url }).streamChat({ message: "stop me" }, { stop: stop.signal })) {
+      events.push(event);
+      if (contentOf(events) === "tok0 tok1") stop.abort();
+    }
+
+    expect(events.map((event) => event.type)).toEqual(["start", "content", "content", "error"]);
+    const cancelled = ErrorEvent.parse(events.at(-1));
+    expect(cancelled.code).toBe("cancelled");
+    // What the user paid for: the prompt and the two chunks streamed before the stop.
+    expect(cancelled.usage.input_tokens).toBeGreaterThan(0);
+    expect(cancelled.usage.output_tokens).toBeGreaterThan(0);
+    expect(cancelled.usage.total_cost).toBeGreaterThan(0);
+    await until(() => upstream.abortedCount() === 1);
+    expect((await serverRun(brook, startOf(events).run_id))?.terminal).toEqual(cancelled);
+  });
+
+  it("cancels a run stopped while it was starting, and still ends with its terminal event", async () => {
+    const { url, brook } = await harness({}, { tokens: 10, hangAfter: 2 });
+    const stop = new AbortController();
+    stop.abort();
+    const stopped: ChatEvent[] = [];
+    for await (const event of createBrookClient({ url }).streamChat({ message: "never mind" }, { stop: stop.signal })) {
+      stopped.push(event);
+    }
+    expect(stopped.at(-1)).toMatchObject({ type: "error", code: "cancelled" });
+    await until(() => brook.services.control.activeCount === 0);
+  });
+
+  it("gives up waiting for the terminal event after stopTimeoutMs, rejecting with the stop's reason", async () => {
+    const { upstream, brook, proxy } = await harnessBehindProxy({}, { tokens: 10, hangAfter: 2 });
+    const stop = new AbortController();
+    const received: ChatEvent[] = [];
+    const stream = createBrookClient({ url: proxy.url() }).streamChat(
+      { message: "a stop whose answer is lost" },
+      { stop: stop.signal, stopTimeoutMs: 200 },
+    );
+    const failure = await (async () => {
+      for await (const event of stream) {
+        received.push(event);
+        if (contentOf(received) === "tok0 tok1") {
+          // The server's answers stop reaching this client (its requests still reach the server).
+          proxy.freezeAll();
+          stop.abort(new Error("stopped by the user"));
+        }
+      }
+    })().then(
+      () => undefined,
+      (error: unknown) => error,
+    );
+
+    expect(failure).toBe(stop.signal.reason);
+    expect(received.map((event) => event.type)).toEqual(["start", "content", "content"]);
+    // The cancel went through: the run ended, and the model call with it.
+    await until(() => upstream.abortedCount() === 1);
+    expect((await serverRun(brook, startOf(received).run_id))?.terminal).toMatchObject({ code: "cancelled" });
+  });
+});
+
+describe("reading a run by id", () => {
+  it("yields each event with its id, and resumes after one without calling the model again", async () => {
+    const { url, upstream, brook } = await harness({}, { tokens: 30, delayMs: 10 });
+    const client = createBrookClient({ url });
+    const runId = await client.startChat({ message: "read me twice" });
+
+    // A first reader takes a few events, then goes away without a word (as a reloaded page does).
+    const first: { id: string; event: ChatEvent }[] = [];
+    await new Promise<void>((resolve, reject) => {
+      const subscription = client.trpc.chat.events.subscribe(
+        { run_id: runId },
+        {
+          onData: ({ id, data }) => {
+            first.push({ id, event: data });
+            if (first.length === 5) {
+              subscription.unsubscribe();
+              resolve();
+            }
+          },
+          onError: reject,
+        },
+      );
+    });
+    expect((await serverRun(brook, runId))?.terminal).toBeUndefined();
+
+    const rest: { id: string; event: ChatEvent }[] = [];
+    for await (const tracked of client.readRun(runId, { lastEventId: first.at(-1)?.id as string })) rest.push(tracked);
+
+    const all = [...first, ...rest];
+    expect(all.map(({ id }) => id)).toEqual(all.map((_, seq) => `${runId}:${seq}`));
+    expect(all[0]?.event).toMatchObject({ type: "start", run_id: runId });
+    expect(all.at(-1)?.event.type).toBe("complete");
+    expect(contentOf(all.map(({ event }) => event)), "every piece once, in order").toBe(fakeTokens(30));
+    expect(upstream.requests).toHaveLength(1);
+  });
+
+  it("refuses an event id of another run", async () => {
+    const { url } = await harness({}, { tokens: 3 });
+    const client = createBrookClient({ url });
+    const runId = await client.startChat({ message: "mine" });
+    const reading = client.readRun(runId, { lastEventId: "another-run:3" });
+    await expect(reading.next()).rejects.toBeInstanceOf(TRPCClientError);
+  });
+});

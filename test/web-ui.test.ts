@@ -6,6 +6,7 @@ import { ensureWebBuild, launchChromium, type OpenedPage, openPage } from "./sup
 import { toolCallDeltas, untilConnected } from "./support/mcp-harness.js";
 import { type McpTestServer, startMcpTestServer } from "./support/mcp-test-server.js";
 import { startTcpProxy } from "./support/tcp-proxy.js";
+import { fakeTokens } from "./support/trpc-reader.js";
 
 const answerMarkdown = [
   "Here is **a short answer** with code:\n\n",
@@ -34,6 +35,26 @@ const samplingScript = `new Promise((resolve) => {
     }
   }, 20);
 })`;
+
+/** What the page functions below use of a DOM element (these types know no DOM). */
+interface PageElement {
+  scrollWidth: number;
+  clientWidth: number;
+  offsetWidth: number;
+  getBoundingClientRect(): { height: number };
+  ownerDocument: { defaultView: { getComputedStyle(element: PageElement): { lineHeight: string } } };
+}
+
+/** In the page: how far an element's content runs past its box sideways (0 or less: it fits). */
+const overflow = (element: PageElement) => element.scrollWidth - element.clientWidth;
+/** In the page: the width of an element's left and right borders (and of a scroll bar, if any). */
+const borders = (element: PageElement) => element.offsetWidth - element.clientWidth;
+/** In the page: how many lines of text an element takes. */
+const lines = (element: PageElement) =>
+  Math.round(
+    element.getBoundingClientRect().height /
+      Number.parseFloat(element.ownerDocument.defaultView.getComputedStyle(element).lineHeight),
+  );
 
 function composer(page: Page) {
   return page.getByRole("textbox", { name: "Message" });
@@ -141,6 +162,30 @@ describe("web UI in headless Chromium", () => {
     expect(await page.evaluate("navigator.clipboard.readText()")).toBe(answerMarkdown.join(""));
   });
 
+  it("loads the code highlighter only once an answer has a code block", async () => {
+    harness.upstream.enqueue({ text: "No code in this one." }, { chunks: answerMarkdown });
+    opened = await openPage(browser, harness.url);
+    const { page } = opened;
+    await composer(page).waitFor();
+    await page.waitForLoadState("networkidle");
+    const assets: string[] = [];
+    page.on("request", (request) => {
+      const path = new URL(request.url()).pathname;
+      if (path.startsWith("/assets/")) assets.push(path);
+    });
+
+    await send(page, "Answer in plain words");
+    await waitForAnswer(page);
+    expect(assets).toEqual([]);
+
+    await send(page, "Now with code");
+    await until(async () => (await answers(page).count()) === 2);
+    await answers(page).last().locator("pre code span[style*='--shiki-dark']").first().waitFor();
+    // The highlighter came with the block, and with it the grammar of its language only.
+    expect(assets.some((path) => /^\/assets\/typescript-[\w-]+\.js$/.test(path))).toBe(true);
+    expect(assets.some((path) => /^\/assets\/(python|rust|cpp)-/.test(path))).toBe(false);
+  });
+
   it("Stop aborts the model call and keeps the partial answer, marked as stopped", async () => {
     harness.upstream.enqueue({ tokens: 400, delayMs: 50 });
     const abortedBefore = harness.upstream.abortedCount();
@@ -162,7 +207,39 @@ describe("web UI in headless Chromium", () => {
     expect(partial).not.toContain("tok399");
     await page.waitForTimeout(300);
     expect(await answer.innerText()).toBe(partial);
+
+    // What the stopped answer used, as its cancelled event reported it: that is what was paid for.
+    const usage = await answer.locator('[data-testid="usage"]').innerText();
+    const [, input, output] = /(\d+) in[\s\S]*?(\d+) out/.exec(usage) ?? [];
+    expect(Number(input)).toBeGreaterThan(0);
+    expect(Number(output)).toBeGreaterThan(0);
+    expect(usage).toMatch(/\$\d/);
+    expect(await answer.locator('[data-testid="stopped"]').isVisible()).toBe(true);
     await opened?.screenshot("stopped-light-wide");
+  });
+
+  it("goes on with an answer after a reload, where it was, without calling the model again", async () => {
+    harness.upstream.enqueue({ tokens: 60, delayMs: 40 });
+    const requestsBefore = harness.upstream.requests.length;
+    const page = await open();
+    await send(page, "Keep going through a reload");
+    await until(async () => (await answers(page).last().innerText()).includes("tok5"), 10_000);
+
+    await page.reload();
+    const answer = answers(page).last();
+    // It goes on (it is not marked stopped), to its end.
+    await waitForAnswer(page);
+    expect(await answer.getAttribute("data-status")).toBe("done");
+    // Every piece once: nothing lost at the reload, nothing repeated.
+    expect(await answer.locator('[data-testid="answer"]').innerText()).toBe(fakeTokens(60));
+    expect(harness.upstream.requests.length).toBe(requestsBefore + 1);
+    expect(await answer.locator('[data-testid="stopped"]').count()).toBe(0);
+
+    // Once complete it stays so across reloads.
+    await page.reload();
+    await answers(page).last().locator('[data-testid="usage"]').waitFor();
+    expect(await answers(page).last().getAttribute("data-status")).toBe("done");
+    expect(harness.upstream.requests.length).toBe(requestsBefore + 1);
   });
 
   it("sends the history with the second turn, and keeps the conversation across a reload", async () => {
@@ -242,13 +319,21 @@ describe("web UI in headless Chromium", () => {
   });
 
   it("sends the system prompt, model and temperature from the settings", async () => {
-    harness.upstream.enqueue({ text: "Arr." });
+    harness.upstream.enqueue({ text: "Arr." }, { text: "Arr again." });
     const page = await open();
     await page.getByRole("button", { name: "Settings" }).click();
     const dialog = page.getByRole("dialog", { name: "Settings" });
     await dialog.getByLabel("System prompt").fill("You are a pirate.");
-    await dialog.getByLabel("Model").fill("pirate-model");
-    await dialog.getByLabel("Temperature").fill("0.3");
+    await dialog.getByLabel("Model", { exact: true }).fill("pirate-model");
+
+    // No temperature is chosen yet: the model's default is the chosen option, and no slider shows a value.
+    const temperature = dialog.getByRole("radiogroup", { name: "Temperature" });
+    expect(await temperature.getByRole("radio", { name: "Model default" }).isChecked()).toBe(true);
+    expect(await dialog.getByRole("slider").count()).toBe(0);
+    await opened?.screenshot("settings-default-temperature-light-wide");
+    await temperature.getByRole("radio", { name: "Custom" }).check();
+    await dialog.getByRole("slider", { name: "Temperature" }).fill("0.3");
+    expect(await dialog.locator("output").innerText()).toBe("0.3");
     await opened?.screenshot("settings-light-wide");
     await dialog.getByRole("button", { name: "Save" }).click();
     await dialog.waitFor({ state: "hidden" });
@@ -263,7 +348,19 @@ describe("web UI in headless Chromium", () => {
     // Settings are kept across reloads.
     await page.reload();
     await page.getByRole("button", { name: "Settings" }).click();
-    expect(await page.getByRole("dialog", { name: "Settings" }).getByLabel("Model").inputValue()).toBe("pirate-model");
+    expect(await dialog.getByLabel("Model", { exact: true }).inputValue()).toBe("pirate-model");
+    expect(await temperature.getByRole("radio", { name: "Custom" }).isChecked()).toBe(true);
+    expect(await dialog.getByRole("slider", { name: "Temperature" }).inputValue()).toBe("0.3");
+
+    // Back to the model's default: the slider goes, and no temperature is sent.
+    await temperature.getByRole("radio", { name: "Model default" }).check();
+    expect(await dialog.getByRole("slider").count()).toBe(0);
+    await dialog.getByRole("button", { name: "Save" }).click();
+    await dialog.waitFor({ state: "hidden" });
+    await send(page, "Hello again");
+    await until(async () => (await answers(page).count()) === 2);
+    await waitForAnswer(page);
+    expect(harness.upstream.requests.at(-1)?.body).not.toHaveProperty("temperature");
   });
 
   it("shows the service statistics, per model", async () => {
@@ -273,11 +370,78 @@ describe("web UI in headless Chromium", () => {
     await waitForAnswer(page);
     await page.getByRole("button", { name: "Statistics" }).click();
     const stats = page.getByRole("dialog", { name: "Usage statistics" }).locator('[data-testid="stats"]');
-    await stats.waitFor();
+    await stats.locator('[data-testid="chart-requests"]').waitFor();
     const text = await stats.innerText();
     expect(text).toMatch(/Requests\s*[1-9]/);
     expect(text).toContain("gpt-4o-mini");
+
+    // Charts of the numbers: requests and tokens as sampled while the page was open, and the
+    // spread of the time to first token.
+    const service = (await (await fetch(`${harness.url}/stats`)).json()) as {
+      requests: { total: number };
+      ttft_ms: { p50: number | null; p90: number | null; p99: number | null };
+    };
+    const requests = stats.locator('[data-testid="chart-requests"]');
+    await requests.locator("svg path").first().waitFor();
+    expect(await requests.locator("figcaption").innerText()).toContain(String(service.requests.total));
+    // A line through at least two samples: the page's first, and the one taken when the dialog opened.
+    const line = (await requests.locator("svg path").nth(1).getAttribute("d")) ?? "";
+    expect(line).toMatch(/^M[\d.]+ [\d.]+ H[\d.]+ V[\d.]+/);
+    expect(await stats.locator('[data-testid="chart-tokens"] svg path').count()).toBe(2);
+    const ttft = stats.locator('[data-testid="chart-ttft"]');
+    expect(await ttft.locator("dt").allInnerTexts()).toEqual(["p50", "p90", "p99"]);
+    const widths = await ttft
+      .locator('[data-testid="bar"]')
+      .evaluateAll((bars) => bars.map((bar) => bar.getBoundingClientRect().width));
+    expect(widths).toHaveLength(3);
+    for (const width of widths) expect(width).toBeGreaterThan(0);
+    // p99 is the longest time, so its bar is the longest.
+    expect(service.ttft_ms.p99).not.toBeNull();
+    expect(widths[2]).toBe(Math.max(...widths));
     await opened?.screenshot("stats-light-wide");
+  });
+
+  it("fits a 390 px screen: code blocks in one box that wraps, and the statistics with every column", async () => {
+    const longLine =
+      "const greeting: string = 'hello, this line is far longer than a phone is wide, so it has to wrap';";
+    harness.upstream.enqueue({ text: `A long line:\n\n\`\`\`ts\n${longLine}\nconsole.log(greeting);\n\`\`\`\n` });
+    const page = await open({ viewport: { width: 390, height: 844 }, isMobile: true });
+    await send(page, "A long line of code, on a phone");
+    await waitForAnswer(page);
+    const block = answers(page).last().locator('[data-streamdown="code-block"]');
+    await block.locator("pre code span[style*='--shiki-dark']").first().waitFor();
+    // Nothing is wider than the screen, and no part of the block has to be scrolled sideways.
+    expect(await page.evaluate("document.documentElement.scrollWidth")).toBeLessThanOrEqual(390);
+    for (const part of ['[data-streamdown="code-block"]', '[data-streamdown="code-block-body"]', "pre"]) {
+      const element = part === '[data-streamdown="code-block"]' ? block : block.locator(part);
+      expect(await element.evaluate(overflow), part).toBeLessThanOrEqual(0);
+    }
+    // The copy button floats over the header, not over the code.
+    const copy = await block.getByRole("button", { name: "Copy Code" }).boundingBox();
+    const code = await block.locator("pre").boundingBox();
+    expect((copy?.y ?? 0) + (copy?.height ?? 0)).toBeLessThanOrEqual(code?.y ?? 0);
+    // One box: the code's own area draws no second border inside the block's.
+    expect(await block.locator('[data-streamdown="code-block-body"]').evaluate(borders)).toBe(0);
+    expect(await block.locator("pre").innerText()).toContain("so it has to wrap';");
+    await opened?.screenshot("code-light-narrow");
+
+    await page.getByRole("button", { name: "Statistics" }).click();
+    const stats = page.getByRole("dialog", { name: "Usage statistics" }).locator('[data-testid="stats"]');
+    const models = stats.locator('[data-testid="models"]');
+    // Once the charts are in, the dialog has its full width and height.
+    await stats.locator('[data-testid="chart-ttft"]').waitFor();
+    expect(await models.evaluate(overflow)).toBeLessThanOrEqual(0);
+    expect(await models.locator("table").evaluate(overflow)).toBeLessThanOrEqual(0);
+    // Every column is there to see, Cost included, within the table's box.
+    const box = await models.boundingBox();
+    const cost = await models.getByRole("columnheader", { name: "Cost" }).boundingBox();
+    expect(cost).not.toBeNull();
+    expect((cost?.x ?? 0) + (cost?.width ?? 0)).toBeLessThanOrEqual((box?.x ?? 0) + (box?.width ?? 0));
+    expect(await models.innerText()).toMatch(/\$\d/);
+    expect(await models.innerText()).toContain("gpt-4o-mini");
+    expect(await stats.evaluate(overflow)).toBeLessThanOrEqual(0);
+    await models.scrollIntoViewIfNeeded();
+    await opened?.screenshot("stats-light-narrow");
   });
 
   it("is usable on a narrow screen in dark mode: the conversation list opens as a drawer", async () => {
@@ -343,6 +507,23 @@ describe("web UI in demo mode", () => {
       await send(opened.page, "Hello demo");
       await waitForAnswer(opened.page);
       await opened.screenshot("demo-light-wide");
+      expect(opened.errors).toEqual([]);
+    } finally {
+      await opened.close();
+    }
+  });
+
+  it("keeps the banner to a line or two on a 390 px screen", async () => {
+    const opened = await openPage(browser, demo.url, { viewport: { width: 390, height: 844 }, isMobile: true });
+    try {
+      const banner = opened.page.getByRole("note").filter({ hasText: "Demo mode" });
+      await banner.waitFor();
+      const text = await banner.innerText();
+      expect(text).toContain("OPENAI_API_KEY");
+      expect(text).toContain("OPENAI_BASE_URL");
+      expect(await banner.locator("p").evaluate(lines)).toBeLessThanOrEqual(2);
+      expect((await banner.boundingBox())?.height).toBeLessThanOrEqual(64);
+      await opened.screenshot("demo-light-narrow");
       expect(opened.errors).toEqual([]);
     } finally {
       await opened.close();

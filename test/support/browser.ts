@@ -10,7 +10,12 @@ export const artifactsDir = join(root, "test", "artifacts", "web-ui");
 /** Builds the web UI when this checkout has no build yet (CI builds it before testing anyway). */
 export function ensureWebBuild(): void {
   if (existsSync(join(root, "packages", "web", "dist", "index.html"))) return;
-  execFileSync("pnpm", ["--filter", "@brook/web", "run", "build"], { cwd: root, stdio: "inherit" });
+  // As `pnpm build` would: the test runner's NODE_ENV=test would make Vite bundle React's development build.
+  execFileSync("pnpm", ["--filter", "@brook/web", "run", "build"], {
+    cwd: root,
+    stdio: "inherit",
+    env: { ...process.env, NODE_ENV: "production" },
+  });
 }
 
 const systemChromium = "/usr/bin/chromium";

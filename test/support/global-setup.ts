@@ -2,12 +2,15 @@
  * Runs once before the integration tests: what they need from the machine is brought here, so
  * that `pnpm test` passes on a machine that has only Node and npm. Chromium comes from the npm
  * registry (see browser.ts); Redis has no npm-shipped binary, so Debian's `redis-server` is
- * installed when it is missing.
+ * installed when it is missing. The web UI is built here when this checkout has no build yet.
  */
 import { execFileSync, spawnSync } from "node:child_process";
+import { ensureWebBuild } from "./browser.js";
 
 export function setup(): void {
   ensureRedisServer();
+  // Once, here: test files run in parallel, and several building it at once would overwrite each other.
+  ensureWebBuild();
 }
 
 function ensureRedisServer(): void {

@@ -10,6 +10,11 @@ export interface TcpProxy {
   url: (path?: string) => string;
   /** destroys every current client+target socket pair; the proxy keeps accepting */
   cutAll(): void;
+  /**
+   * stops passing the server's bytes to the current clients, which stay connected (their own
+   * bytes still reach the server); new connections are not affected
+   */
+  freezeAll(): void;
   /** number of live client+target pairs */
   connections(): number;
   close(): Promise<void>;
@@ -45,6 +50,13 @@ export function startTcpProxy(targetPort: number, targetHost = "127.0.0.1"): Pro
     for (const pair of [...pairs]) cut(pair);
   };
 
+  const freezeAll = () => {
+    for (const [client, target] of pairs) {
+      target.unpipe(client);
+      target.pause();
+    }
+  };
+
   return new Promise((resolve, reject) => {
     server.once("error", reject);
     server.listen(0, "127.0.0.1", () => {
@@ -53,6 +65,7 @@ export function startTcpProxy(targetPort: number, targetHost = "127.0.0.1"): Pro
         port,
         url: (path = "") => `http://127.0.0.1:${port}${path}`,
         cutAll,
+        freezeAll,
         connections: () => pairs.size,
         close: () =>
           new Promise<void>((done, fail) => {

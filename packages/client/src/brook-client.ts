@@ -1,5 +1,6 @@
 import type { AppRouter } from "@brook/server";
-import { type ChatEvent, type ChatRequest, isTerminal } from "@brook/shared";
+// Types only: the schemas (and zod) stay out of browser bundles that only stream.
+import type { ChatEvent, ChatRequest } from "@brook/shared";
 import {
   createTRPCClient,
   httpBatchLink,
@@ -8,7 +9,7 @@ import {
   type TRPCClient,
   type TRPCLink,
 } from "@trpc/client";
-import { EventSource as NodeEventSource } from "eventsource";
+import { nodeEventSource } from "#node-event-source";
 
 export interface BrookClientOptions {
   /** Brook's base URL, e.g. `http://127.0.0.1:8081`. */
@@ -26,19 +27,53 @@ export interface BrookClientOptions {
 }
 
 export interface StreamChatOptions {
-  /** Aborting it stops the stream and cancels the run on the server (the model call is aborted). */
+  /** Aborting it stops the stream at once and cancels the run on the server (the model call is aborted). */
   signal?: AbortSignal;
+  /**
+   * Aborting it cancels the run on the server and reads on until the run's terminal event: the
+   * `cancelled` error that carries the tokens and cost used so far (or `complete`, when the run
+   * ended first). When that event has not come within `stopTimeoutMs`, the stream rejects with
+   * the stop signal's reason, as `signal` would.
+   */
+  stop?: AbortSignal;
+  /** How long a stopped run may take to send its terminal event; default 5000. */
+  stopTimeoutMs?: number;
+}
+
+export interface ReadRunOptions extends StreamChatOptions {
+  /** Resume after this event (`<run_id>:<seq>`, as received); from the run's first event when absent. */
+  lastEventId?: string;
+}
+
+/** An event of a run with its id (`<run_id>:<seq>`), to resume after it with `readRun`. */
+export interface TrackedChatEvent {
+  id: string;
+  event: ChatEvent;
 }
 
 export interface BrookClient {
   /** The typed tRPC client: every procedure of Brook's router. */
   readonly trpc: TRPCClient<AppRouter>;
   /**
-   * Starts a run and yields its events until the terminal one. A dropped connection is resumed
-   * where it broke (no second model call); aborting `signal` cancels the run.
+   * Starts a run and yields its events until the terminal one: `startChat`, then `readRun`. A
+   * dropped connection is resumed where it broke (no second model call).
    */
   streamChat(request: ChatRequest, options?: StreamChatOptions): AsyncGenerator<ChatEvent, void, undefined>;
+  /**
+   * Starts a run and resolves with its id; read it with `readRun`. When `signal` aborts while the
+   * server is starting it, the run is cancelled as soon as its id arrives.
+   */
+  startChat(request: ChatRequest, options?: { signal?: AbortSignal }): Promise<string>;
+  /**
+   * Yields a run's events with their ids until the terminal one, from its start or after
+   * `lastEventId`: this is how a reader that went away (a reloaded page) picks a run up again,
+   * without a second model call. Runs wait `RUN_GRACE_MS` for a reader to come back. A dropped
+   * connection is resumed where it broke; leaving before the end cancels the run.
+   */
+  readRun(runId: string, options?: ReadRunOptions): AsyncGenerator<TrackedChatEvent, void, undefined>;
 }
+
+const defaultStopTimeoutMs = 5000;
 
 export function createBrookClient(options: BrookClientOptions): BrookClient {
   const base = `${options.url.replace(/\/+$/, "")}/trpc`;
@@ -52,24 +87,28 @@ export function createBrookClient(options: BrookClientOptions): BrookClient {
     return bearer === undefined ? extra : { ...extra, authorization: bearer };
   };
   const browserEventSource = options.EventSource ?? globalThis.EventSource;
-  const subscriptions =
-    browserEventSource === undefined
-      ? httpSubscriptionLink<AppRouter, typeof NodeEventSource>({
-          url: base,
-          EventSource: NodeEventSource,
-          // Node's EventSource sends headers through its fetch; browsers' cannot send any.
-          eventSourceOptions: () => ({
-            fetch: (input, init) => fetch(input, { ...init, headers: { ...init?.headers, ...headers() } }),
-          }),
-        })
-      : httpSubscriptionLink<AppRouter, typeof globalThis.EventSource>({
-          url: base,
-          EventSource: browserEventSource,
-          connectionParams: () => {
-            const bearer = authorization();
-            return bearer === undefined ? null : { authorization: bearer };
-          },
-        });
+  let subscriptions: TRPCLink<AppRouter>;
+  if (browserEventSource !== undefined) {
+    subscriptions = httpSubscriptionLink<AppRouter, typeof globalThis.EventSource>({
+      url: base,
+      EventSource: browserEventSource,
+      connectionParams: () => {
+        const bearer = authorization();
+        return bearer === undefined ? null : { authorization: bearer };
+      },
+    });
+  } else if (nodeEventSource !== undefined) {
+    subscriptions = httpSubscriptionLink<AppRouter, typeof nodeEventSource>({
+      url: base,
+      EventSource: nodeEventSource,
+      // Node's EventSource sends headers through its fetch; browsers' cannot send any.
+      eventSourceOptions: () => ({
+        fetch: (input, init) => fetch(input, { ...init, headers: { ...init?.headers, ...headers() } }),
+      }),
+    });
+  } else {
+    throw new Error("No EventSource here: pass one as the EventSource option of createBrookClient.");
+  }
   const links: TRPCLink<AppRouter>[] = [
     splitLink({
       condition: (operation) => operation.type === "subscription",
@@ -79,60 +118,87 @@ export function createBrookClient(options: BrookClientOptions): BrookClient {
   ];
   const trpc = createTRPCClient<AppRouter>({ links });
 
-  return {
-    trpc,
-    streamChat: (request, streamOptions) => streamChat(trpc, request, streamOptions?.signal),
-  };
+  const startChat = (request: ChatRequest, startOptions: { signal?: AbortSignal } = {}) =>
+    startRun(trpc, request, startOptions.signal);
+  const readRun = (runId: string, readOptions: ReadRunOptions = {}) => readRunEvents(trpc, runId, readOptions);
+  async function* streamChat(request: ChatRequest, streamOptions: StreamChatOptions = {}) {
+    const runId = await startChat(request, streamOptions.signal === undefined ? {} : { signal: streamOptions.signal });
+    for await (const { event } of readRun(runId, streamOptions)) yield event;
+  }
+  return { trpc, streamChat, startChat, readRun };
 }
 
-async function* streamChat(
-  trpc: TRPCClient<AppRouter>,
-  request: ChatRequest,
-  signal: AbortSignal | undefined,
-): AsyncGenerator<ChatEvent, void, undefined> {
+/** Asks the server to cancel a run, without waiting: its stream reports the end. */
+function cancelRun(trpc: TRPCClient<AppRouter>, runId: string): void {
+  trpc.chat.cancel.mutate({ run_id: runId }).catch(() => {});
+}
+
+async function startRun(trpc: TRPCClient<AppRouter>, request: ChatRequest, signal: AbortSignal | undefined) {
   signal?.throwIfAborted();
-  const cancel = (runId: string) => {
-    // Fire and forget: the caller has stopped listening already.
-    trpc.chat.cancel.mutate({ run_id: runId }).catch(() => {});
-  };
   // Starting through a mutation keeps long inputs (history) out of the subscription URL.
   const starting = trpc.chat.start.mutate(request);
-  let runId: string;
   try {
-    ({ run_id: runId } = await untilAborted(starting, signal));
+    return (await untilAborted(starting, signal)).run_id;
   } catch (error) {
     // The server may have started the run before the abort: cancel it once its id arrives.
-    if (signal?.aborted) starting.then(({ run_id }) => cancel(run_id)).catch(() => {});
+    if (signal?.aborted) starting.then(({ run_id }) => cancelRun(trpc, run_id)).catch(() => {});
     throw error;
   }
+}
 
-  const queue = new EventQueue();
+function isTerminal(event: ChatEvent): boolean {
+  return event.type === "complete" || event.type === "error";
+}
+
+async function* readRunEvents(
+  trpc: TRPCClient<AppRouter>,
+  runId: string,
+  { signal, stop, stopTimeoutMs = defaultStopTimeoutMs, lastEventId }: ReadRunOptions,
+): AsyncGenerator<TrackedChatEvent, void, undefined> {
+  signal?.throwIfAborted();
+  const queue = new EventQueue<TrackedChatEvent>();
   const subscription = trpc.chat.events.subscribe(
-    { run_id: runId },
+    lastEventId === undefined ? { run_id: runId } : { run_id: runId, lastEventId },
     {
-      onData: (tracked) => queue.push(tracked.data),
+      onData: (tracked) => queue.push({ id: tracked.id, event: tracked.data }),
       onError: (error) => queue.fail(error),
       onComplete: () => queue.end(),
     },
   );
+  let cancelled = false;
+  const cancel = () => {
+    if (cancelled) return;
+    cancelled = true;
+    cancelRun(trpc, runId);
+  };
   // An abort stops the stream at once, whatever is still queued.
   const onAbort = () => queue.fail(signal?.reason, { discardQueued: true });
+  // A stop keeps what is queued and waits for the run's last word, but not for ever.
+  let stopTimer: ReturnType<typeof setTimeout> | undefined;
+  const onStop = () => {
+    cancel();
+    stopTimer = setTimeout(() => queue.fail(stop?.reason), stopTimeoutMs);
+  };
   signal?.addEventListener("abort", onAbort, { once: true });
+  if (stop?.aborted) onStop();
+  else stop?.addEventListener("abort", onStop, { once: true });
   let ended = false;
   try {
     signal?.throwIfAborted();
     for (;;) {
-      const event = await queue.next();
-      if (event === undefined) return;
-      ended = isTerminal(event);
-      yield event;
+      const tracked = await queue.next();
+      if (tracked === undefined) return;
+      ended = isTerminal(tracked.event);
+      yield tracked;
       if (ended) return;
     }
   } finally {
     signal?.removeEventListener("abort", onAbort);
+    stop?.removeEventListener("abort", onStop);
+    clearTimeout(stopTimer);
     subscription.unsubscribe();
     // Aborted, broken out of, or failed before the end: the run must not go on without a reader.
-    if (!ended) cancel(runId);
+    if (!ended) cancel();
   }
 }
 
@@ -146,21 +212,21 @@ function untilAborted<T>(promise: Promise<T>, signal: AbortSignal | undefined): 
   });
 }
 
-/** Buffers pushed events for one pulling consumer. */
-class EventQueue {
-  #items: ChatEvent[] = [];
-  #waiter: { resolve: (event: ChatEvent | undefined) => void; reject: (error: unknown) => void } | undefined;
+/** Buffers pushed items for one pulling consumer. */
+class EventQueue<T> {
+  #items: T[] = [];
+  #waiter: { resolve: (item: T | undefined) => void; reject: (error: unknown) => void } | undefined;
   #ended = false;
   #error: unknown;
   #failed = false;
 
-  push(event: ChatEvent): void {
+  push(item: T): void {
     if (this.#waiter !== undefined) {
       const waiter = this.#waiter;
       this.#waiter = undefined;
-      waiter.resolve(event);
+      waiter.resolve(item);
     } else {
-      this.#items.push(event);
+      this.#items.push(item);
     }
   }
 
@@ -179,9 +245,8 @@ class EventQueue {
     this.#waiter = undefined;
   }
 
-  next(): Promise<ChatEvent | undefined> {
-    const item = this.#items.shift();
-    if (item !== undefined) return Promise.resolve(item);
+  next(): Promise<T | undefined> {
+    if (this.#items.length > 0) return Promise.resolve(this.#items.shift());
     if (this.#failed) return Promise.reject(this.#error);
     if (this.#ended) return Promise.resolve(undefined);
     return new Promise((resolve, reject) => {

@@ -15,5 +15,7 @@ export {
   type BrookClient,
   type BrookClientOptions,
   createBrookClient,
+  type ReadRunOptions,
   type StreamChatOptions,
+  type TrackedChatEvent,
 } from "./brook-client.js";

@@ -12,6 +12,7 @@ import { SettingsDialog } from "./components/settings-dialog.tsx";
 import { Sidebar } from "./components/sidebar.tsx";
 import { StatsDialog } from "./components/stats-dialog.tsx";
 import { brook, describeError, isUnauthorized, saveApiKey, storedApiKey } from "./lib/brook.ts";
+import { recordStats } from "./stats/stats-history.ts";
 
 const suggestions = [
   "Explain Server-Sent Events in three sentences",
@@ -22,6 +23,9 @@ const suggestions = [
 type Dialog = "settings" | "stats" | undefined;
 
 const DEMO_NOTICE = "brook.demo-notice";
+
+/** How often the page samples the service's totals for the statistics' charts (while it is visible). */
+const SAMPLE_STATS_MS = 30_000;
 
 export function App() {
   const conversations = useConversations();
@@ -76,6 +80,32 @@ export function App() {
     // Ready to type, except on touch screens, where focus would pop up the keyboard over the page.
     if (window.matchMedia("(pointer: fine)").matches) composer.current?.focus();
   }, [loadHealth]);
+
+  // Brook keeps totals, not their history: the page samples them while it is open, for the charts
+  // of the statistics (at once, now and then, and when an answer ends). Failures are for later samples.
+  const online = health !== undefined;
+  const sampleStats = useCallback(() => {
+    if ((health as { auth_required?: unknown } | undefined)?.auth_required === true && storedApiKey() === undefined)
+      return;
+    brook.trpc.stats.get.query().then(
+      (stats) => recordStats(stats),
+      () => {},
+    );
+  }, [health]);
+  useEffect(() => {
+    if (!online) return;
+    sampleStats();
+    const timer = setInterval(() => {
+      if (document.visibilityState === "visible") sampleStats();
+    }, SAMPLE_STATS_MS);
+    return () => clearInterval(timer);
+  }, [online, sampleStats]);
+  const answering = runner.streaming.size;
+  const wasAnswering = useRef(answering);
+  useEffect(() => {
+    if (answering < wasAnswering.current) sampleStats();
+    wasAnswering.current = answering;
+  }, [answering, sampleStats]);
 
   const active = conversations.active;
   const streaming = active !== undefined && runner.streaming.has(active.id);
@@ -133,7 +163,7 @@ export function App() {
       }}
       onNew={newChat}
       onDelete={(id) => {
-        runner.stop(id);
+        runner.discard(id);
         conversations.remove(id);
       }}
     />

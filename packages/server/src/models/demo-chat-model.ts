@@ -116,13 +116,21 @@ function toolReply(question: string, results: readonly { name: string; result: s
   return ["Demo mode: I called the tool, and it answered:", "", ...lines].join("\n");
 }
 
+/**
+ * What demo mode answers: what Brook is doing and how to connect a real model. Long enough (some
+ * 180 pieces, about 5-6 s at the default DEMO_TOKEN_DELAY_MS) to try Stop, Ctrl-C or a reload midway.
+ */
 function demoReply(question: string): string {
   const quoted = question.length > 200 ? `${question.slice(0, 200)}…` : question;
   if (cjk.test(question)) {
     return [
       `你好！这里是 Brook 的**演示模式**：没有连接真实的模型，所以我无法真正回答「${quoted}」。`,
       "",
-      "你看到的是一次完整的流式运行：开始事件、逐字的内容块，以及带用量和耗时的完成事件。",
+      "不过这是一次真实的流式运行：开始事件、逐块到达的内容，以及带用量、费用和耗时的完成事件。回答故意放慢，方便你中途试试：",
+      "",
+      "- 网页里的**停止**（或 Esc）、`brook chat` 里的 **Ctrl-C**：取消运行，保留已生成的部分和用量。",
+      "- 回答途中刷新页面：从断开处继续，不再调用模型。",
+      "- 统计（图表图标）计入每一次运行。",
       "",
       "要连接真实模型，请在启动前设置：",
       "",
@@ -134,9 +142,13 @@ function demoReply(question: string): string {
     ].join("\n");
   }
   return [
-    `Hello! Brook is running in **demo mode**: no model is connected, so I can't really answer "${quoted}".`,
+    `Hello! Brook is running in **demo mode**: no model is connected, so I can't really answer "${quoted}". What you are reading is a real streaming run all the same, and everything around it works as it will with a real model.`,
     "",
-    "What you see is a complete streaming run: a start event, content chunks token by token, and a final event with usage and timing.",
+    "The answer arrives the way a model's would: a start event, then the text in small pieces, token by token, and a last event with the tokens used, the cost, the time to first token and the speed. It takes a few seconds on purpose, so that you can try what happens midway:",
+    "",
+    "- **Stop** (or Esc) in the web UI, or **Ctrl-C** in `brook chat`, cancels the run on the server; the partial answer stays, with the tokens it used.",
+    "- Reload the page while an answer streams: it goes on where it was, without a second model call.",
+    "- Statistics (the chart icon) counts every run, this one included.",
     "",
     "To connect a real model, set one of these before starting Brook:",
     "",

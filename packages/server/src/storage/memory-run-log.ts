@@ -144,8 +144,8 @@ export class MemoryRunLog implements RunLogWriter {
 /** A reader of a log in this process. */
 export class MemoryLogReader implements RunLogReader {
   position: number;
-  #wake: (() => void) | undefined;
-  #fail: ((reason: unknown) => void) | undefined;
+  /** A read waiting for events: the log's next append hands them over at once. */
+  #pending: { max: number; resolve: (events: ChatEvent[]) => void; reject: (reason: unknown) => void } | undefined;
   /** The signal the reader listens to: registered once, not once per wait (listeners are not cheap). */
   #signal: AbortSignal | undefined;
   #onAbort: (() => void) | undefined;
@@ -162,12 +162,14 @@ export class MemoryLogReader implements RunLogReader {
     return this.log.terminal !== undefined && this.position >= this.log.head;
   }
 
-  async read(max: number, signal: AbortSignal): Promise<ChatEvent[]> {
-    for (;;) {
-      const events = this.take(max);
-      if (events.length > 0 || this.done) return events;
-      await this.#wait(signal);
-    }
+  read(max: number, signal: AbortSignal): Promise<ChatEvent[]> {
+    const events = this.take(max);
+    if (events.length > 0 || this.done) return Promise.resolve(events);
+    if (signal.aborted) return Promise.reject(signal.reason);
+    if (signal !== this.#signal) this.#listen(signal);
+    return new Promise((resolve, reject) => {
+      this.#pending = { max, resolve, reject };
+    });
   }
 
   take(max: number): ChatEvent[] {
@@ -186,32 +188,22 @@ export class MemoryLogReader implements RunLogReader {
     this.log.detach(this);
   }
 
-  /** @internal */
+  /** @internal The log grew (or ended): a waiting read gets what is there. */
   wake(): void {
-    const wake = this.#wake;
-    this.#wake = undefined;
-    this.#fail = undefined;
-    wake?.();
-  }
-
-  /** Resolves when events are available or the run ended; rejects when `signal` aborts. */
-  #wait(signal: AbortSignal): Promise<void> {
-    if (this.position < this.log.head || this.log.terminal !== undefined) return Promise.resolve();
-    signal.throwIfAborted();
-    if (signal !== this.#signal) this.#listen(signal);
-    return new Promise<void>((resolve, reject) => {
-      this.#wake = resolve;
-      this.#fail = reject;
-    });
+    const pending = this.#pending;
+    if (pending === undefined) return;
+    const events = this.take(pending.max);
+    if (events.length === 0 && !this.done) return;
+    this.#pending = undefined;
+    pending.resolve(events);
   }
 
   #listen(signal: AbortSignal): void {
     this.#unlisten();
     const onAbort = () => {
-      const fail = this.#fail;
-      this.#wake = undefined;
-      this.#fail = undefined;
-      fail?.(signal.reason);
+      const pending = this.#pending;
+      this.#pending = undefined;
+      pending?.reject(signal.reason);
     };
     signal.addEventListener("abort", onAbort, { once: true });
     this.#signal = signal;

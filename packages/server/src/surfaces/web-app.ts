@@ -35,6 +35,9 @@ export async function registerWebApp(app: FastifyInstance, webDir: string): Prom
     root: join(webDir, "assets"),
     prefix: "/assets/",
     index: false,
+    // The build writes a .br and a .gz beside each script and style sheet: browsers that accept
+    // them get those (with `vary: accept-encoding`), others the file itself.
+    preCompressed: true,
     // File names carry a content hash: a new build has new names.
     immutable: true,
     maxAge: "365d",

@@ -26,6 +26,11 @@ export interface Message {
   timing?: Timing;
   tools?: ToolCall[];
   error?: { message: string; code: string; retryable: boolean };
+  /**
+   * While it streams: its run and the last event applied to it, so that a reloaded page reads on
+   * from there (the run waits for its reader a while).
+   */
+  run?: { id: string; lastEventId?: string };
 }
 
 export interface Conversation {

@@ -1,5 +1,5 @@
 import type { ChatRequest } from "@brook/client";
-import { useCallback, useRef, useState } from "react";
+import { useCallback, useEffect, useRef, useState } from "react";
 import { brook, describeError, isUnauthorized } from "../lib/brook.ts";
 import { applyEvent } from "./apply-event.ts";
 import { type Conversation, type Message, newId, titleFrom } from "./conversation.ts";
@@ -15,7 +15,10 @@ export interface ChatRunner {
   send(text: string): void;
   /** Runs an assistant message again (regenerate, or retry after an error). */
   rerun(conversationId: string, assistantId: string): void;
+  /** Stops the reply: the run is cancelled, and its last event (with the tokens used) still shown. */
   stop(conversationId: string): void;
+  /** Drops the reply at once (its conversation is going away). */
+  discard(conversationId: string): void;
 }
 
 interface Options {
@@ -25,8 +28,18 @@ interface Options {
   onUnauthorized(retry: () => void): void;
 }
 
+/** A new run to start, or one already started to read on from (after a reload). */
+type Source = { request: ChatRequest } | { runId: string; lastEventId: string | undefined };
+
+interface Controls {
+  /** Stop: cancel the run, read its last event. */
+  stop: AbortController;
+  /** Discard: stop reading at once. */
+  discard: AbortController;
+}
+
 export function useChatRunner({ conversations, settings, onUnauthorized }: Options): ChatRunner {
-  const controllers = useRef(new Map<string, AbortController>());
+  const controls = useRef(new Map<string, Controls>());
   const [streaming, setStreaming] = useState<ReadonlySet<string>>(new Set());
   const options = useRef({ conversations, settings, onUnauthorized });
   options.current = { conversations, settings, onUnauthorized };
@@ -43,48 +56,62 @@ export function useChatRunner({ conversations, settings, onUnauthorized }: Optio
   }, []);
 
   const run = useCallback(
-    async (conversationId: string, prior: Message[], message: string, assistantId: string) => {
-      const { conversations, settings } = options.current;
-      controllers.current.get(conversationId)?.abort();
-      const controller = new AbortController();
-      controllers.current.set(conversationId, controller);
+    async (conversationId: string, assistantId: string, source: Source) => {
+      const { conversations } = options.current;
+      controls.current.get(conversationId)?.discard.abort();
+      const own: Controls = { stop: new AbortController(), discard: new AbortController() };
+      controls.current.set(conversationId, own);
       markStreaming(conversationId, true);
-      const patch = (change: (message: Message) => Message) =>
-        conversations.updateMessage(conversationId, assistantId, change);
+      // A run superseded by another one for the same message (a retry) no longer touches it.
+      const patch = (change: (message: Message) => Message) => {
+        if (controls.current.get(conversationId) === own)
+          conversations.updateMessage(conversationId, assistantId, change);
+      };
 
+      let runId = "runId" in source ? source.runId : undefined;
+      // Text not painted yet, and the id of the event that brought its last piece: the stored
+      // message always holds exactly the events up to its `run.lastEventId`, so a reload neither
+      // loses nor repeats a piece.
       let pending = "";
+      let pendingId: string | undefined;
       let timer: ReturnType<typeof setTimeout> | undefined;
       const flush = () => {
         clearTimeout(timer);
         timer = undefined;
-        if (pending === "") return;
+        if (pending === "" || runId === undefined) return;
         const text = pending;
+        const run = { id: runId, lastEventId: pendingId };
         pending = "";
-        patch((current) => ({ ...current, content: current.content + text }));
+        patch((current) => ({ ...current, content: current.content + text, run }));
       };
 
-      const request: ChatRequest = {
-        message,
-        history: prior
-          .filter((turn) => turn.content.trim() !== "")
-          .map((turn) => ({ role: turn.role, content: turn.content })),
-        ...(settings.systemPrompt.trim() === "" ? {} : { system_prompt: settings.systemPrompt }),
-        ...(settings.model.trim() === "" ? {} : { model: settings.model.trim() }),
-        ...(settings.temperature === undefined ? {} : { temperature: settings.temperature }),
-      };
       try {
-        for await (const event of brook.streamChat(request, { signal: controller.signal })) {
+        const started = "request" in source;
+        const id = started ? await brook.startChat(source.request, { signal: own.discard.signal }) : source.runId;
+        runId = id;
+        // Named before any event arrives, so that a reload from now on finds the run.
+        if (started) patch((current) => ({ ...current, run: { id } }));
+        const reading = brook.readRun(id, {
+          signal: own.discard.signal,
+          stop: own.stop.signal,
+          ...(!started && source.lastEventId !== undefined ? { lastEventId: source.lastEventId } : {}),
+        });
+        for await (const { id: eventId, event } of reading) {
           if (event.type === "content") {
             pending += event.chunk;
+            pendingId = eventId;
             timer ??= setTimeout(flush, FLUSH_MS);
             continue;
           }
           flush();
-          patch((current) => applyEvent(current, event));
+          const ended = event.type === "complete" || event.type === "error";
+          const run = { id, lastEventId: eventId };
+          patch((current) => ({ ...applyEvent(current, event), run: ended ? undefined : run }));
         }
       } catch (error) {
         flush();
-        if (controller.signal.aborted) {
+        if (own.discard.signal.aborted || own.stop.signal.aborted) {
+          // Discarded, or stopped and the run's last event never came.
           patch((current) => ({ ...current, status: "stopped" }));
         } else if (isUnauthorized(error)) {
           patch((current) => ({
@@ -94,18 +121,71 @@ export function useChatRunner({ conversations, settings, onUnauthorized }: Optio
           }));
           options.current.onUnauthorized(() => rerunLater.current(conversationId, assistantId));
         } else {
-          patch((current) => ({ ...current, status: "error", error: describeError(error) }));
+          const failure = describeError(error);
+          const gone = "runId" in source && failure.code === "not_found";
+          patch((current) => ({
+            ...current,
+            status: "error",
+            error: gone
+              ? {
+                  message: "This answer was interrupted, and Brook no longer has its run.",
+                  code: "not_found",
+                  retryable: true,
+                }
+              : failure,
+          }));
         }
       } finally {
         flush();
-        if (controllers.current.get(conversationId) === controller) {
-          controllers.current.delete(conversationId);
+        // A stream that ended without its last event must not look as if it were still coming.
+        patch((current) =>
+          current.status === "streaming"
+            ? {
+                ...current,
+                status: "error",
+                run: undefined,
+                error: { message: "The answer ended before it was complete.", code: "incomplete", retryable: true },
+              }
+            : { ...current, run: undefined },
+        );
+        if (controls.current.get(conversationId) === own) {
+          controls.current.delete(conversationId);
           markStreaming(conversationId, false);
         }
       }
     },
     [markStreaming],
   );
+
+  const ask = useCallback(
+    (conversationId: string, prior: Message[], message: string, assistantId: string) => {
+      const { settings } = options.current;
+      const request: ChatRequest = {
+        message,
+        history: prior
+          .filter((turn) => turn.content.trim() !== "")
+          .map((turn) => ({ role: turn.role, content: turn.content })),
+        ...(settings.systemPrompt.trim() === "" ? {} : { system_prompt: settings.systemPrompt }),
+        ...(settings.model.trim() === "" ? {} : { model: settings.model.trim() }),
+        ...(settings.temperature === undefined ? {} : { temperature: settings.temperature }),
+      };
+      void run(conversationId, assistantId, { request });
+    },
+    [run],
+  );
+
+  // Replies that were streaming when the page was left (or reloaded) are read on where they stopped.
+  const resumed = useRef(false);
+  useEffect(() => {
+    if (resumed.current) return;
+    resumed.current = true;
+    for (const conversation of options.current.conversations.list) {
+      for (const message of conversation.messages) {
+        if (message.status !== "streaming" || message.run === undefined) continue;
+        void run(conversation.id, message.id, { runId: message.run.id, lastEventId: message.run.lastEventId });
+      }
+    }
+  }, [run]);
 
   const rerun = useCallback(
     (conversationId: string, assistantId: string) => {
@@ -122,9 +202,9 @@ export function useChatRunner({ conversations, settings, onUnauthorized }: Optio
           { id: assistantId, role: "assistant", content: "", createdAt: Date.now(), status: "streaming" },
         ],
       }));
-      void run(conversationId, conversation.messages.slice(0, index - 1), question.content, assistantId);
+      ask(conversationId, conversation.messages.slice(0, index - 1), question.content, assistantId);
     },
-    [run],
+    [ask],
   );
 
   const send = useCallback(
@@ -145,14 +225,15 @@ export function useChatRunner({ conversations, settings, onUnauthorized }: Optio
           messages: [...current.messages, question, answer],
         }));
       }
-      void run(conversation.id, conversation.messages, text, answer.id);
+      ask(conversation.id, conversation.messages, text, answer.id);
     },
-    [run],
+    [ask],
   );
 
   rerunLater.current = rerun;
 
-  const stop = useCallback((conversationId: string) => controllers.current.get(conversationId)?.abort(), []);
+  const stop = useCallback((conversationId: string) => controls.current.get(conversationId)?.stop.abort(), []);
+  const discard = useCallback((conversationId: string) => controls.current.get(conversationId)?.discard.abort(), []);
 
-  return { streaming, send, rerun, stop };
+  return { streaming, send, rerun, stop, discard };
 }

@@ -17,13 +17,18 @@ function isConversation(value: unknown): value is Conversation {
   );
 }
 
-/** A reply that was streaming when the page went away cannot be picked up again: it was stopped. */
+/**
+ * A reply that was streaming when the page went away is read on from its run (the chat runner
+ * does that); one whose run was never named cannot be: it was stopped.
+ */
 function restore(stored: unknown): Conversation[] {
   if (!Array.isArray(stored)) return [];
   return stored.filter(isConversation).map((conversation) => ({
     ...conversation,
     messages: conversation.messages.map((message) =>
-      message.status === "streaming" ? { ...message, status: "stopped" } : message,
+      message.status === "streaming" && typeof message.run?.id !== "string"
+        ? { ...message, status: "stopped", run: undefined }
+        : message,
     ),
   }));
 }

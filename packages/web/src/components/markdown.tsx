@@ -1,7 +1,7 @@
-import { code } from "@streamdown/code";
 import { Streamdown } from "streamdown";
+import { codeHighlighter } from "../lib/code-highlighter.ts";
 
-const plugins = { code };
+const plugins = { code: codeHighlighter };
 
 /** Streaming-safe Markdown (unfinished fences, lists and emphasis render as they will end up). */
 export function Markdown({ text, streaming }: { text: string; streaming: boolean }) {
@@ -11,7 +11,7 @@ export function Markdown({ text, streaming }: { text: string; streaming: boolean
       isAnimating={streaming}
       caret={streaming ? "block" : undefined}
       controls={{ code: { copy: true, download: false }, table: true }}
-      shikiTheme={["github-light", "github-dark"]}
+      shikiTheme={codeHighlighter.getThemes()}
     >
       {text}
     </Streamdown>

@@ -1,4 +1,4 @@
-import { useEffect, useId, useState } from "react";
+import { useEffect, useId, useRef, useState } from "react";
 import { defaultSettings, type Settings } from "../chat/settings.ts";
 import { buttonStyles, fieldStyles, Modal } from "./modal.tsx";
 
@@ -13,9 +13,16 @@ interface SettingsDialogProps {
 export function SettingsDialog({ open, settings, defaultModel, onSave, onClose }: SettingsDialogProps) {
   const [draft, setDraft] = useState(settings);
   const ids = { prompt: useId(), model: useId(), temperature: useId() };
+  // Back on Custom after Model default, the slider is where it was.
+  const lastTemperature = useRef(settings.temperature ?? 1);
+  if (draft.temperature !== undefined) lastTemperature.current = draft.temperature;
   useEffect(() => {
     if (open) setDraft(settings);
   }, [open, settings]);
+  const segment = (chosen: boolean) =>
+    `relative flex cursor-pointer items-center justify-center rounded-md px-3 py-1.5 text-sm has-[input:focus-visible]:outline-2 has-[input:focus-visible]:outline-accent ${
+      chosen ? "bg-background font-medium text-foreground shadow-xs" : "text-muted-foreground hover:text-foreground"
+    }`;
 
   return (
     <Modal
@@ -68,38 +75,60 @@ export function SettingsDialog({ open, settings, defaultModel, onSave, onClose }
             spellCheck={false}
           />
         </div>
-        <div className="space-y-1.5">
+        {/* Either the model's own default (nothing is sent) or a value of one's choosing: the slider shows only then. */}
+        <div className="space-y-2">
           <div className="flex items-center justify-between">
-            <label htmlFor={ids.temperature} className="text-sm font-medium">
+            <span id={ids.temperature} className="text-sm font-medium">
               Temperature
-            </label>
-            <span className="text-sm text-muted-foreground tabular-nums">
-              {draft.temperature === undefined ? "model default" : draft.temperature.toFixed(1)}
             </span>
-          </div>
-          <input
-            id={ids.temperature}
-            type="range"
-            min={0}
-            max={2}
-            step={0.1}
-            value={draft.temperature ?? 1}
-            onChange={(event) => setDraft({ ...draft, temperature: Number(event.target.value) })}
-            className="w-full accent-(--accent)"
-          />
-          <div className="flex justify-between text-xs text-muted-foreground">
-            <span>Precise</span>
             {draft.temperature !== undefined && (
-              <button
-                type="button"
-                className="underline-offset-2 hover:underline"
-                onClick={() => setDraft({ ...draft, temperature: undefined })}
-              >
-                Use the model's default
-              </button>
+              <output className="text-sm text-muted-foreground tabular-nums">{draft.temperature.toFixed(1)}</output>
             )}
-            <span>Creative</span>
           </div>
+          <div
+            role="radiogroup"
+            aria-labelledby={ids.temperature}
+            className="grid grid-cols-2 gap-0.5 rounded-lg bg-muted p-0.5"
+          >
+            <label className={segment(draft.temperature === undefined)}>
+              <input
+                type="radio"
+                name={ids.temperature}
+                className="absolute inset-0 cursor-pointer appearance-none opacity-0"
+                checked={draft.temperature === undefined}
+                onChange={() => setDraft({ ...draft, temperature: undefined })}
+              />
+              Model default
+            </label>
+            <label className={segment(draft.temperature !== undefined)}>
+              <input
+                type="radio"
+                name={ids.temperature}
+                className="absolute inset-0 cursor-pointer appearance-none opacity-0"
+                checked={draft.temperature !== undefined}
+                onChange={() => setDraft({ ...draft, temperature: lastTemperature.current })}
+              />
+              Custom
+            </label>
+          </div>
+          {draft.temperature !== undefined && (
+            <div>
+              <input
+                type="range"
+                aria-label="Temperature"
+                min={0}
+                max={2}
+                step={0.1}
+                value={draft.temperature}
+                onChange={(event) => setDraft({ ...draft, temperature: Number(event.target.value) })}
+                className="w-full accent-(--accent)"
+              />
+              <div className="flex justify-between text-xs text-muted-foreground">
+                <span>Precise</span>
+                <span>Creative</span>
+              </div>
+            </div>
+          )}
         </div>
       </div>
     </Modal>

@@ -24,7 +24,16 @@ describe("the benchmark (smoke)", () => {
       config: smokeConfig,
       mode: "quick",
       brookFrom: "source",
-      only: ["ttft", "relay", "capacity", "paths", "soak"],
+      only: ["ttft", "relay", "capacity", "paths", "soak", "scaleout"],
+      scaleOut: {
+        roundMs: 200,
+        rounds: 2,
+        concurrency: 4,
+        tokens: 50,
+        delay: { runs: 8, concurrency: 4, tokens: 10, delayMs: 5 },
+        memoryRuns: 10,
+        capacity: { streams: 50, tokens: 10, delayMs: 10 },
+      },
       log: (line) => lines.push(line),
     });
     const context = lines.join("\n");
@@ -48,5 +57,10 @@ describe("the benchmark (smoke)", () => {
     expect(results.paths?.brookJsonRequestsPerSecond, context).toBeGreaterThan(0);
 
     expect(results.soak, context).toMatchObject({ requests: 200, errors: 0 });
-  }, 60_000);
+
+    expect(results.scaleout?.errors, context).toBe(0);
+    expect(results.scaleout?.remoteEventsPerSecond, context).toBeGreaterThan(0);
+    expect(results.scaleout?.delayEvents, context).toBeGreaterThan(0);
+    expect(results.scaleout?.redisKbPerRun, context).toBeGreaterThan(0);
+  }, 120_000);
 });

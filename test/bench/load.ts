@@ -214,7 +214,9 @@ function startRun(url: string, body: string, options: RequestOptions): Promise<s
         });
         res.once("end", () => {
           const runId = /"run_id":"([^"]+)"/.exec(text)?.[1];
-          resolve(res.statusCode === 200 && runId !== undefined ? runId : { error: `chat.start: HTTP ${res.statusCode}` });
+          resolve(
+            res.statusCode === 200 && runId !== undefined ? runId : { error: `chat.start: HTTP ${res.statusCode}` },
+          );
         });
       },
     );

@@ -4,7 +4,7 @@
  *
  *   --quick            a smaller run (about two minutes)
  *   --source           run Brook from its sources (tsx) instead of building it first
- *   --only=a,b         only these sections: ttft, relay, capacity, paths, soak
+ *   --only=a,b         only these sections: ttft, relay, capacity, paths, soak, scaleout
  *   --steps=1000,5000  the capacity steps
  *   --soak=N           soak requests
  *   --profile=SECTION  record a CPU profile of Brook during one section (e.g. relay)
@@ -22,6 +22,7 @@ import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
 import { ephemeralPortCount, raiseFileLimit, startBrook, startUpstream } from "./bench-processes.js";
 import { type Machine, type Results, toMarkdown, topSelfTime, updateReadme } from "./report.js";
+import { fullScaleOut, measureScaleOut, quickScaleOut, type ScaleOutConfig } from "./scale-out.js";
 import {
   type BenchConfig,
   type Context,
@@ -34,11 +35,13 @@ import {
   quickConfig,
 } from "./scenarios.js";
 
-const sections = ["ttft", "relay", "capacity", "paths", "soak"] as const;
+const sections = ["ttft", "relay", "capacity", "paths", "soak", "scaleout"] as const;
 type Section = (typeof sections)[number];
 
 export interface BenchOptions {
   config: BenchConfig;
+  /** The scale-out section's sizes (default: by mode). */
+  scaleOut?: ScaleOutConfig;
   mode: "full" | "quick";
   /** Run Brook from `dist` (build it first) or from its sources. */
   brookFrom: "build" | "source";
@@ -103,6 +106,14 @@ export async function runBench(options: BenchOptions): Promise<Results> {
     results.relay = await section("relay", () => measureRelay(context, config.relay));
     results.paths = await section("paths", () => measurePaths(context, config.paths));
     results.soak = await section("soak", () => measureSoak(context, config.soak));
+    results.scaleout = await section("scaleout", () =>
+      measureScaleOut(
+        context,
+        upstream.url,
+        options.brookFrom,
+        options.scaleOut ?? (options.mode === "quick" ? quickScaleOut : fullScaleOut),
+      ),
+    );
     // Last: thousands of streams leave the most behind (sockets in TIME_WAIT, a grown heap).
     results.capacity = await section("capacity", () => measureCapacity(context, config.capacity, fileLimit));
   } finally {

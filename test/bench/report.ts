@@ -22,6 +22,7 @@ export interface Results {
   capacity?: Row[];
   paths?: Row;
   soak?: Row;
+  scaleout?: Row;
 }
 
 const ms = (value: number | undefined) => (value === undefined || Number.isNaN(value) ? "–" : `${value} ms`);
@@ -71,6 +72,25 @@ export function toMarkdown(results: Results): string {
   if (soak !== undefined) {
     lines.push(
       `| Soak: ${count(soak.requests)} short streams, heap and RSS growth | none | ${soak.heapGrowthMb} MB heap, ${soak.rssGrowthMb} MB RSS | ${soak.errors} errors at ${count(soak.requestsPerSecond)} req/s; heap ${soak.heapBeforeMb} → ${soak.heapAfterMb} MB, RSS ${soak.rssBeforeMb} → ${soak.rssAfterMb} MB (after a full GC) |`,
+    );
+  }
+  const scale = results.scaleout;
+  if (scale !== undefined) {
+    lines.push(
+      `| Several instances (\`REDIS_URL\`): a reader on another instance vs one on the producing instance, ${scale.tokens}-token answers |  | ${times(scale.remoteRatio)} | ${count(scale.remoteEventsPerSecond)} vs ${count(scale.localEventsPerSecond)} content events/s; CPU of both instances ${scale.remoteCpuMicrosPerEvent} vs ${scale.localCpuMicrosPerEvent} µs per event |`,
+    );
+    lines.push(
+      `| Added delivery delay of a reader on another instance, p50 / p99 |  | ${ms(scale.delayP50)} / ${ms(scale.delayP99)} | ${count(scale.delayEvents)} content events of paced answers read on both instances at once |`,
+    );
+    lines.push(
+      `| Brook CPU per event with \`REDIS_URL\` set vs unset (tRPC subscription) | ≤ 25% more | ${scale.cpuIncrease >= 0 ? "+" : ""}${Math.round(scale.cpuIncrease * 100)}% | ${scale.setCpuMicrosPerEvent} vs ${scale.unsetCpuMicrosPerEvent} µs per event |`,
+    );
+    lines.push(
+      `| Redis memory per finished run (${scale.tokens} events) |  | ${scale.redisKbPerRun} KB | kept for RUN_RETENTION_MS |`,
+    );
+    const capacity = scale.capacity;
+    lines.push(
+      `| ${count(capacity.streams)} concurrent streams (${capacity.tokens} tokens, ${capacity.delayMs} ms apart): two instances vs one |  | ${ms(capacity.two.totalP99)} vs ${ms(capacity.one.totalP99)} | p99 total (ideal ${ms(capacity.one.idealMs)}); errors ${capacity.two.errors} vs ${capacity.one.errors} |`,
     );
   }
   return `${intro}\n\n${table(["Measure", "Target", "Brook", "Details"], rows)}`;

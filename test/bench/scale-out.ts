@@ -46,11 +46,16 @@ export const quickScaleOut: ScaleOutConfig = {
 
 const round2 = (value: number) => Math.round(value * 100) / 100;
 
-export async function measureScaleOut(context: Context, upstreamUrl: string, config: ScaleOutConfig) {
+export async function measureScaleOut(
+  context: Context,
+  upstreamUrl: string,
+  from: "build" | "source",
+  config: ScaleOutConfig,
+) {
   const redis = await startRedis();
   // A generous retention: the memory figure counts finished runs still kept.
   const env = { REDIS_URL: redis.url, RUN_RETENTION_MS: "600000", RUN_RETAIN_MAX: "100000" };
-  const [a, b] = [await startBrook(upstreamUrl, "build", env), await startBrook(upstreamUrl, "build", env)];
+  const [a, b] = [await startBrook(upstreamUrl, from, env), await startBrook(upstreamUrl, from, env)];
   try {
     const targets = (brook: BrookProcess, reader?: BrookProcess): Targets => ({
       upstreamUrl,
@@ -60,21 +65,29 @@ export async function measureScaleOut(context: Context, upstreamUrl: string, con
     const shape = { tokens: config.tokens, delayMs: 0 };
 
     // A reader on the producing instance (memory) against one on another (Redis).
-    const relay = await interleave(config, [
-      { name: "local", path: "trpc-run", targets: targets(a), processes: [a, b] },
-      { name: "remote", path: "trpc-run", targets: targets(a, b), processes: [a, b] },
-    ], shape);
+    const [local, remote] = await interleave(
+      config,
+      [
+        { name: "local", path: "trpc-run", targets: targets(a), processes: [a, b] },
+        { name: "remote", path: "trpc-run", targets: targets(a, b), processes: [a, b] },
+      ],
+      shape,
+    );
     context.log(
-      `scale-out relay: local ${relay.local.eventsPerSecond}/s · remote ${relay.remote.eventsPerSecond}/s · ratio ${round2(relay.remote.eventsPerSecond / relay.local.eventsPerSecond)} · CPU ${relay.local.cpuPerEvent} vs ${relay.remote.cpuPerEvent} µs/event · errors ${relay.local.errors + relay.remote.errors}`,
+      `scale-out relay: local ${local.eventsPerSecond}/s · remote ${remote.eventsPerSecond}/s · ratio ${round2(remote.eventsPerSecond / local.eventsPerSecond)} · CPU ${local.cpuPerEvent} vs ${remote.cpuPerEvent} µs/event · errors ${local.errors + remote.errors}`,
     );
 
     // The same subscription on a Brook without Redis and on one with it: what mirroring costs.
-    const cost = await interleave(config, [
-      { name: "unset", path: "trpc", targets: targets(context.brook), processes: [context.brook] },
-      { name: "set", path: "trpc", targets: targets(a), processes: [a] },
-    ], shape);
+    const [unset, set] = await interleave(
+      config,
+      [
+        { name: "unset", path: "trpc", targets: targets(context.brook), processes: [context.brook] },
+        { name: "set", path: "trpc", targets: targets(a), processes: [a] },
+      ],
+      shape,
+    );
     context.log(
-      `REDIS_URL cost: CPU ${cost.unset.cpuPerEvent} (unset) vs ${cost.set.cpuPerEvent} (set) µs/event · ${cost.unset.eventsPerSecond} vs ${cost.set.eventsPerSecond} events/s`,
+      `REDIS_URL cost: CPU ${unset.cpuPerEvent} (unset) vs ${set.cpuPerEvent} (set) µs/event · ${unset.eventsPerSecond} vs ${set.eventsPerSecond} events/s`,
     );
 
     const delay = await measureDelay(a, b, config.delay);
@@ -89,20 +102,20 @@ export async function measureScaleOut(context: Context, upstreamUrl: string, con
     );
     return {
       tokens: config.tokens,
-      localEventsPerSecond: relay.local.eventsPerSecond,
-      remoteEventsPerSecond: relay.remote.eventsPerSecond,
-      remoteRatio: round2(relay.remote.eventsPerSecond / relay.local.eventsPerSecond),
-      localCpuMicrosPerEvent: relay.local.cpuPerEvent,
-      remoteCpuMicrosPerEvent: relay.remote.cpuPerEvent,
-      unsetCpuMicrosPerEvent: cost.unset.cpuPerEvent,
-      setCpuMicrosPerEvent: cost.set.cpuPerEvent,
-      cpuIncrease: round2(cost.set.cpuPerEvent / cost.unset.cpuPerEvent - 1),
+      localEventsPerSecond: local.eventsPerSecond,
+      remoteEventsPerSecond: remote.eventsPerSecond,
+      remoteRatio: round2(remote.eventsPerSecond / local.eventsPerSecond),
+      localCpuMicrosPerEvent: local.cpuPerEvent,
+      remoteCpuMicrosPerEvent: remote.cpuPerEvent,
+      unsetCpuMicrosPerEvent: unset.cpuPerEvent,
+      setCpuMicrosPerEvent: set.cpuPerEvent,
+      cpuIncrease: round2(set.cpuPerEvent / unset.cpuPerEvent - 1),
       delayP50: delay.p50,
       delayP99: delay.p99,
       delayEvents: delay.events,
       redisKbPerRun: memory.perRunKb,
       capacity: { ...config.capacity, one: capacity.one, two: capacity.two },
-      errors: relay.local.errors + relay.remote.errors + cost.unset.errors + cost.set.errors + capacity.one.errors + capacity.two.errors,
+      errors: local.errors + remote.errors + unset.errors + set.errors + capacity.one.errors + capacity.two.errors,
     };
   } finally {
     await Promise.all([a.stop(), b.stop()]);
@@ -123,7 +136,11 @@ async function interleave(config: ScaleOutConfig, sides: [Side, Side], shape: { 
   const totals = new Map(sides.map((side) => [side.name, { seconds: 0, contents: 0, errors: 0, cpu: 0 }]));
   for (let round = 0; round < config.rounds; round++) {
     for (const side of round % 2 === 0 ? sides : [sides[1], sides[0]]) {
-      const cpu = async () => (await Promise.all(side.processes.map((process) => process.cpuMicros()))).reduce((sum, value) => sum + value, 0);
+      const cpu = async () =>
+        (await Promise.all(side.processes.map((process) => process.cpuMicros()))).reduce(
+          (sum, value) => sum + value,
+          0,
+        );
       const before = await cpu();
       const agent = newAgent();
       const deadline = performance.now() + config.roundMs;
@@ -131,7 +148,8 @@ async function interleave(config: ScaleOutConfig, sides: [Side, Side], shape: { 
       const results: Awaited<ReturnType<typeof runRequest>>[] = [];
       await Promise.all(
         Array.from({ length: config.concurrency }, async () => {
-          while (performance.now() < deadline) results.push(await runRequest(side.path, side.targets, shape, { agent }));
+          while (performance.now() < deadline)
+            results.push(await runRequest(side.path, side.targets, shape, { agent }));
         }),
       );
       agent.destroy();
@@ -153,7 +171,7 @@ async function interleave(config: ScaleOutConfig, sides: [Side, Side], shape: { 
       errors: total.errors,
     };
   };
-  return Object.fromEntries(sides.map((side) => [side.name, result(side.name)])) as Record<string, ReturnType<typeof result>>;
+  return [result(sides[0].name), result(sides[1].name)] as const;
 }
 
 /** Paced runs started on `a`, read on `a` and on `b` at once: when each event reaches the reader on `b`, later. */
@@ -181,7 +199,7 @@ async function measureRedisMemory(redis: RedisProcess, brook: BrookProcess, runs
     await arrivals(brook.url, runId, agent);
   });
   agent.destroy();
-  return { perRunKb: round2((await redis.usedMemory()) - before) / 1024 / runs };
+  return { perRunKb: round2(((await redis.usedMemory()) - before) / 1024 / runs) };
 }
 
 /** Paced REST streams all on one instance, then split over two: what a second instance adds. */
@@ -195,11 +213,17 @@ async function measureTwoVersusOne(
   const run = async (instances: BrookProcess[]) => {
     const agent = newAgent();
     const results = await runPool(config.streams, config.streams, (index) =>
-      runRequest("rest", { upstreamUrl, brookUrl: (instances[index % instances.length] as BrookProcess).url }, shape, { agent }),
+      runRequest("rest", { upstreamUrl, brookUrl: (instances[index % instances.length] as BrookProcess).url }, shape, {
+        agent,
+      }),
     );
     agent.destroy();
     const summary = summarize(results);
-    return { errors: summary.errors, totalP99: round2(summary.totalP99), idealMs: (config.tokens - 1) * config.delayMs };
+    return {
+      errors: summary.errors,
+      totalP99: round2(summary.totalP99),
+      idealMs: (config.tokens - 1) * config.delayMs,
+    };
   };
   const one = await run([a]);
   const two = await run([a, b]);
@@ -212,7 +236,11 @@ function post(url: string, input: unknown, agent: ReturnType<typeof newAgent>): 
   return new Promise((resolve, reject) => {
     const req = request(
       url,
-      { method: "POST", agent, headers: { "content-type": "application/json", "content-length": Buffer.byteLength(body) } },
+      {
+        method: "POST",
+        agent,
+        headers: { "content-type": "application/json", "content-length": Buffer.byteLength(body) },
+      },
       (res) => {
         let text = "";
         res.setEncoding("utf8");

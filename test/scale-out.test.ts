@@ -228,6 +228,10 @@ describe("when an instance or Redis fails", () => {
     });
     expect((await fetch(`${a.url}/health/ready`)).status).toBe(503);
     await until(() => b.brook.services.health().redis?.status === "unavailable");
+    // The shared statistics are out of reach: a clear 503, not stale or partial numbers.
+    const stats = await fetch(`${a.url}/stats`);
+    expect(stats.status).toBe(503);
+    expect(await stats.json()).toMatchObject({ code: "unavailable", retryable: true });
     // Runs that belong to their request go on without Redis.
     const stream = await fetch(`${a.url}/chat/stream`, { method: "POST", body: JSON.stringify({ message: "alone" }) });
     expect(await stream.text()).toContain('"type":"complete"');

@@ -6,6 +6,7 @@ import { createBrookClient } from "@brook/client";
 import { describe, expect, it } from "vitest";
 import { serverRun, streamEvents, until } from "./support/brook-harness.js";
 import { harness } from "./support/per-test.js";
+import { seededRandom, testSeed } from "./support/seeded-random.js";
 
 // A full collection on demand, without starting the test process with --expose-gc.
 setFlagsFromString("--expose-gc");
@@ -37,13 +38,14 @@ function postRequest(path: string, body: string): string {
 }
 
 describe("clients that vanish", () => {
-  it("hundreds of disconnects at random points leave no upstream stream, no active run, and memory settles", async () => {
+  it(`hundreds of disconnects at random points (seed ${testSeed}) leave no upstream stream, no active run, and memory settles`, async () => {
     const { url, upstream, brook } = await harness(
       { RUN_GRACE_MS: "100", RUN_RETENTION_MS: "0" },
       { tokens: 40, delayMs: 4 },
     );
     const client = createBrookClient({ url });
-    const random = (max: number) => Math.floor(Math.random() * max);
+    const next = seededRandom();
+    const random = (max: number) => Math.floor(next() * max);
 
     const leaveAfter = async (ms: number, work: (signal: AbortSignal) => Promise<unknown>) => {
       const controller = new AbortController();
@@ -86,7 +88,7 @@ describe("clients that vanish", () => {
         const request = postRequest("/chat/stream", '{"message":"e"}');
         const cutAt = random(request.length + 1);
         socket.write(request.slice(0, cutAt));
-        if (Math.random() < 0.5) socket.write(request.slice(cutAt));
+        if (next() < 0.5) socket.write(request.slice(cutAt));
         await sleep(ms);
         socket.destroy();
         await closed;

@@ -2,6 +2,10 @@ import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { startDemoBrook } from "./support/brook-harness.js";
 import { afterThisTest } from "./support/per-test.js";
+import { testSeed } from "./support/seeded-random.js";
+
+// The same inputs on every run (BROOK_TEST_SEED picks others); fast-check names the seed of a failure.
+fc.configureGlobal({ seed: testSeed });
 
 /** Values shaped like a chat request, with every field sometimes of the wrong kind. */
 const anyValue = fc.oneof(

@@ -9,6 +9,7 @@
 import { createServer, type IncomingHttpHeaders, type IncomingMessage, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
 import { setImmediate as nextTurn, setTimeout as sleep } from "node:timers/promises";
+import { expect, vi } from "vitest";
 
 // biome-ignore lint/suspicious/noExplicitAny: parsed JSON
 type Json = any;
@@ -479,9 +480,5 @@ function parseJson(text: string): Json {
 }
 
 async function waitUntil(done: () => boolean, timeoutMs: number): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!done()) {
-    if (Date.now() > deadline) throw new Error(`fake-upstream: not idle after ${timeoutMs}ms`);
-    await sleep(10);
-  }
+  await vi.waitFor(() => expect(done(), "fake upstream idle").toBe(true), { timeout: timeoutMs, interval: 10 });
 }

@@ -52,15 +52,17 @@ export function useChatRunner({ conversations, settings, onUnauthorized }: Optio
       const patch = (change: (message: Message) => Message) =>
         conversations.updateMessage(conversationId, assistantId, change);
 
+      // Text of one kind (the answer, or the model's thinking) waiting for the next repaint.
       let pending = "";
+      let pendingType: "content" | "reasoning" = "content";
       let timer: ReturnType<typeof setTimeout> | undefined;
       const flush = () => {
         clearTimeout(timer);
         timer = undefined;
         if (pending === "") return;
-        const text = pending;
+        const batched = { type: pendingType, chunk: pending } as const;
         pending = "";
-        patch((current) => ({ ...current, content: current.content + text }));
+        patch((current) => applyEvent(current, batched));
       };
 
       const request: ChatRequest = {
@@ -74,7 +76,9 @@ export function useChatRunner({ conversations, settings, onUnauthorized }: Optio
       };
       try {
         for await (const event of brook.streamChat(request, { signal: controller.signal })) {
-          if (event.type === "content") {
+          if (event.type === "content" || event.type === "reasoning") {
+            if (event.type !== pendingType) flush();
+            pendingType = event.type;
             pending += event.chunk;
             timer ??= setTimeout(flush, FLUSH_MS);
             continue;

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { applyEvent } from "./apply-event.ts";
+import { applyEvent, endThinking } from "./apply-event.ts";
 import type { Message } from "./conversation.ts";
 
 const usage = {
@@ -78,6 +78,9 @@ describe("applyEvent", () => {
       900,
     );
     expect(stopped).toMatchObject({ status: "stopped", reasoning: "Hmm", reasoningMs: 800 });
+    // Stopped from this side, the run sends no terminal event: the runner ends the thinking.
+    expect(endThinking({ ...thinking, status: "stopped" }, 1_100)).toMatchObject({ reasoningMs: 1_000 });
+    expect(endThinking(stopped, 5_000)).toBe(stopped);
     const plain = applyEvent(answer(), { type: "content", chunk: "Hi" });
     expect(plain).not.toHaveProperty("reasoning");
     expect(plain).not.toHaveProperty("reasoningMs");

@@ -54,6 +54,12 @@ export function applyEvent(message: Message, event: ChatEvent, now = Date.now())
   }
 }
 
+/** A run that ended without its terminal event (stopped, or its connection failed) thought until `now`. */
+export function endThinking(message: Message, now = Date.now()): Message {
+  const ended = thoughtUntil(message, now);
+  return ended.reasoningMs === undefined ? message : { ...message, ...ended };
+}
+
 /** The thinking ends where the answer begins (or the run does): how long it lasted, once. */
 function thoughtUntil(message: Message, now: number): Pick<Message, "reasoningMs"> {
   if (message.reasoningStartedAt === undefined || message.reasoningMs !== undefined) return {};

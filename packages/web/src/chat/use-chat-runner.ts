@@ -1,7 +1,7 @@
 import type { ChatRequest } from "@brook/client";
 import { useCallback, useRef, useState } from "react";
 import { brook, describeError, isUnauthorized } from "../lib/brook.ts";
-import { applyEvent } from "./apply-event.ts";
+import { applyEvent, endThinking } from "./apply-event.ts";
 import { type Conversation, type Message, newId, titleFrom } from "./conversation.ts";
 import type { Settings } from "./settings.ts";
 import type { Conversations } from "./use-conversations.ts";
@@ -102,6 +102,7 @@ export function useChatRunner({ conversations, settings, onUnauthorized }: Optio
         }
       } finally {
         flush();
+        patch((current) => endThinking(current));
         if (controllers.current.get(conversationId) === controller) {
           controllers.current.delete(conversationId);
           markStreaming(conversationId, false);

@@ -25,8 +25,10 @@ export function ThinkingBlock({ message }: { message: Message }) {
   }, [thinking, message.reasoning]);
 
   const tokens = message.usage?.reasoning_tokens ?? 0;
+  // Whole seconds while it goes on: a counter in milliseconds would only flicker.
+  const seconds = Math.floor(Math.max(0, now - (message.reasoningStartedAt ?? now)) / 1000);
   const label = thinking
-    ? `Thinking… ${formatMs(Math.max(0, now - (message.reasoningStartedAt ?? now)))}`
+    ? `Thinking…${seconds > 0 ? ` ${seconds} s` : ""}`
     : message.reasoningMs === undefined
       ? "Thought"
       : `Thought for ${formatMs(message.reasoningMs)}`;

@@ -1,6 +1,6 @@
 // biome-ignore-all lint/performance/useDomNodeTextContent: these are Playwright locators, whose innerText() follows the layout
 /** The web UI's Thinking block for reasoning models, in headless Chromium. */
-import type { Browser, Page } from "playwright-core";
+import type { Browser, Locator, Page } from "playwright-core";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { type Harness, startHarness, until } from "./support/brook-harness.js";
 import { ensureWebBuild, launchChromium, type OpenedPage, openPage } from "./support/browser.js";
@@ -43,6 +43,11 @@ async function send(page: Page, text: string): Promise<void> {
   const composer = page.getByRole("textbox", { name: "Message" });
   await composer.fill(text);
   await composer.press("Enter");
+}
+
+/** Whether a `<details>` element is open (its `open` attribute follows the reader's clicks). */
+async function isOpen(details: Locator): Promise<boolean> {
+  return (await details.getAttribute("open")) !== null;
 }
 
 async function waitForAnswer(page: Page): Promise<void> {
@@ -100,7 +105,7 @@ describe("web UI: the Thinking block of reasoning models", () => {
     const answer = answers(page).last();
     expect(await answer.locator('[data-testid="answer"]').innerText()).toBe("The answer is 42.");
     expect(await block.getAttribute("data-state")).toBe("done");
-    expect(await block.evaluate((element) => (element as HTMLDetailsElement).open)).toBe(false);
+    expect(await isOpen(block)).toBe(false);
     expect(await block.locator("summary").innerText()).toMatch(/^Thought for \d+(\.\d+)? m?s\s+12 tokens$/);
     // Thinking is not the answer: Copy takes the answer alone.
     await answer.getByRole("button", { name: "Copy", exact: true }).click();
@@ -108,7 +113,7 @@ describe("web UI: the Thinking block of reasoning models", () => {
 
     // A click opens it again, with the whole thinking.
     await block.locator("summary").click();
-    expect(await block.evaluate((element) => (element as HTMLDetailsElement).open)).toBe(true);
+    expect(await isOpen(block)).toBe(true);
     expect(await block.locator('[data-testid="reasoning"]').innerText()).toBe(thoughts.join(""));
     await opened.screenshot("thought-open-light-wide");
 
@@ -131,7 +136,7 @@ describe("web UI: the Thinking block of reasoning models", () => {
     await until(async () => (await answers(page).count()) === 2);
     const restored = answers(page).first().locator('[data-testid="thinking"]');
     await restored.waitFor();
-    expect(await restored.evaluate((element) => (element as HTMLDetailsElement).open)).toBe(false);
+    expect(await isOpen(restored)).toBe(false);
     expect(await restored.locator('[data-testid="thinking-label"]').innerText()).toMatch(/^Thought for /);
     await restored.locator("summary").click();
     expect(await restored.locator('[data-testid="reasoning"]').innerText()).toBe(thoughts.join(""));

@@ -280,7 +280,13 @@ describe("brook health and stats", { timeout: 60_000 }, () => {
     expect(text.stdout).toMatch(/^gpt-4o-mini\s+1\s+1,200\s+34\s+\$0\.\d+$/m);
 
     const json = await runBrookCli(["stats", "--json", "--url", url]);
-    expect(Stats.parse(JSON.parse(json.stdout)).tokens).toEqual({ input: 1200, output: 34, total: 1234 });
+    expect(Stats.parse(JSON.parse(json.stdout)).tokens).toEqual({
+      input: 1200,
+      output: 34,
+      total: 1234,
+      cached_input: 0,
+      reasoning: 0,
+    });
   });
 
   it("says so when the URL is not a Brook server", async () => {

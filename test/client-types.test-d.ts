@@ -61,6 +61,22 @@ describe("@brook/client types follow Brook's router", () => {
     }
   });
 
+  it("types a reasoning model's events, result and request fields", async () => {
+    for await (const event of client.streamChat({ message: "hi", reasoning_effort: "high" })) {
+      if (event.type === "reasoning") expectTypeOf(event.chunk).toEqualTypeOf<string>();
+      if (event.type === "complete") {
+        expectTypeOf(event.full_reasoning).toEqualTypeOf<string | undefined>();
+        expectTypeOf(event.timing.reasoning_ms).toEqualTypeOf<number | undefined>();
+        expectTypeOf(event.usage.cached_input_tokens).toEqualTypeOf<number>();
+        expectTypeOf(event.usage.reasoning_tokens).toEqualTypeOf<number>();
+      }
+    }
+    expectTypeOf<ChatResult["reasoning"]>().toEqualTypeOf<string | undefined>();
+    expectTypeOf<Stats["tokens"]["reasoning"]>().toEqualTypeOf<number>();
+    // @ts-expect-error reasoning_effort is low, medium or high
+    void trpc.chat.complete.mutate({ message: "hi", reasoning_effort: "max" });
+  });
+
   it("types the error data Brook's error formatter adds", () => {
     type ErrorData = NonNullable<TRPCClientError<AppRouter>["data"]>;
     expectTypeOf<ErrorData["brook_code"]>().toEqualTypeOf<ErrorCode | undefined>();

@@ -96,6 +96,8 @@ describe("REST API: the seed's endpoints", () => {
       output_tokens: 5,
       total_tokens: complete.usage.input_tokens + 5,
       total_cost: expect.any(Number),
+      cached_input_tokens: 0,
+      reasoning_tokens: 0,
       estimated: false,
       priced: true,
     });
@@ -242,6 +244,8 @@ describe("REST API: usage and cost", () => {
       output_tokens: 500,
       total_tokens: 1500,
       total_cost: 0.00045,
+      cached_input_tokens: 0,
+      reasoning_tokens: 0,
       estimated: false,
       priced: true,
     });
@@ -323,6 +327,8 @@ describe("REST API: concurrent streams and /stats", () => {
       input: streamedInput + single.usage.input_tokens,
       output: streamedOutput + single.usage.output_tokens,
       total: streamedInput + streamedOutput + single.usage.total_tokens,
+      cached_input: 0,
+      reasoning: 0,
     });
     expect(stats.total_cost).toBeCloseTo(sum((c) => c.usage.total_cost) + single.usage.total_cost, 9);
     expect(stats.models["gpt-4o-mini"]).toMatchObject({
@@ -341,7 +347,7 @@ describe("REST API: concurrent streams and /stats", () => {
     expect(reset.status).toBe(200);
     const after = Stats.parse((await getJson(`${harness.url}/stats`)).body);
     expect(after.requests.total).toBe(0);
-    expect(after.tokens).toEqual({ input: 0, output: 0, total: 0 });
+    expect(after.tokens).toEqual({ input: 0, output: 0, total: 0, cached_input: 0, reasoning: 0 });
     expect(after.total_cost).toBe(0);
     expect(after.models).toEqual({});
   });

@@ -59,7 +59,7 @@ describe("tRPC health and stats", () => {
 
     const reset = await trpc.stats.reset.mutate();
     expect(reset.requests.total).toBe(0);
-    expect(reset.tokens).toEqual({ input: 0, output: 0, total: 0 });
+    expect(reset.tokens).toEqual({ input: 0, output: 0, total: 0, cached_input: 0, reasoning: 0 });
     expect(Date.parse(reset.since)).toBeGreaterThanOrEqual(Date.parse(stats.since));
     expect((await trpc.stats.get.query()).requests.total).toBe(0);
   });

@@ -50,7 +50,7 @@ function subscriptionUrl(base: string, path: string, input: unknown, extra: Reco
 function normalized(response: RawResponse): RawResponse {
   const body = response.body
     .replace(/[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}/g, "RUN")
-    .replace(/"(ttft_ms|duration_ms|tokens_per_s)":[0-9.e+-]+/g, '"$1":0');
+    .replace(/"(ttft_ms|duration_ms|tokens_per_s|reasoning_ms)":[0-9.e+-]+/g, '"$1":0');
   // The rate limit's reset is in whole seconds from now: two servers may be a second apart.
   const headers = response.headers.map((line) => line.replace(/^(x-ratelimit-reset|retry-after): \d+$/, "$1: N"));
   return { status: response.status, headers, body };
@@ -98,6 +98,20 @@ describe("tRPC SSE fast path: the same bytes as tRPC's adapter", () => {
     expect(parts.filter((part) => part.includes('"type":"content"'))).toHaveLength(4);
     expect(parts.at(-2)).toMatch(/^data: \{"type":"complete",.*\}\nid: RUN:5$/);
     expect(parts.at(-1)).toBe("event: return\ndata: ");
+  });
+
+  it("streams a reasoning model's run: its reasoning events, then content, then complete with full_reasoning", async () => {
+    const servers = await pair({}, { reasoning: ["Thinking ", "it «over»…\n"], chunks: ["Yes", "."] });
+    const wire = await expectSameWire(servers, ({ url }) =>
+      rawGet(subscriptionUrl(url, "chat.stream", { message: "think first", reasoning_effort: "low" })),
+    );
+    const parts = blocks(wire.body);
+    expect(parts[2]).toBe('data: {"type":"reasoning","chunk":"Thinking "}\nid: RUN:1');
+    expect(parts[3]).toBe('data: {"type":"reasoning","chunk":"it «over»…\\n"}\nid: RUN:2');
+    expect(parts.filter((part) => part.includes('"type":"content"'))).toHaveLength(2);
+    expect(parts.at(-2)).toMatch(
+      /^data: \{"type":"complete",.*"full_reasoning":"Thinking it «over»…\\n".*"reasoning_ms":0.*\}\nid: RUN:5$/,
+    );
   });
 
   it("streams a run whose upstream fails after some tokens: the error event, then return", async () => {

@@ -2,7 +2,7 @@
  * An OpenAI-compatible fake chat-completions server for tests, on node:http only.
  *
  * It speaks the real wire format closely enough to drive the `openai` SDK, and can be
- * steered per request (delays, errors, cut streams, hangs, tool calls, split UTF-8 writes).
+ * steered per request (delays, errors, cut streams, hangs, tool calls, reasoning, split UTF-8 writes).
  * Concurrent tests can steer their own request by putting `[[fake:{...json...}]]` in the
  * last user message; that JSON is merged over the selected behavior.
  */
@@ -21,6 +21,14 @@ export interface FakeBehavior {
   tokens?: number;
   /** custom chunks (content deltas) to send verbatim, one SSE event each; overrides text/tokens */
   chunks?: string[];
+  /** reasoning pieces streamed before the content, one SSE event each (paced by delayMs like every delta) */
+  reasoning?: string[];
+  /**
+   * the delta field(s) that carry each reasoning piece (default ["reasoning_content"]); several send the
+   * same text under each name, as vLLM (both string fields) and OpenRouter (`reasoning` + `reasoning_details`) do;
+   * `reasoning_details` pieces are `reasoning.text` entries followed by an encrypted one
+   */
+  reasoningFields?: ("reasoning_content" | "reasoning" | "reasoning_details")[];
   /** delay in ms before the first chunk */
   firstChunkDelayMs?: number;
   /** delay in ms between chunks */
@@ -39,8 +47,13 @@ export interface FakeBehavior {
   endWithoutFinishAfter?: number;
   /** omit the usage chunk even when stream_options.include_usage is true */
   omitUsage?: boolean;
-  /** usage numbers to report (default: prompt_tokens = rough count of request message chars/4 rounded up, completion_tokens = number of chunks) */
-  usage?: { prompt_tokens: number; completion_tokens: number };
+  /**
+   * usage numbers to report (default: prompt_tokens = rough count of request message chars/4 rounded up,
+   * completion_tokens = number of chunks, reasoning ones included); `cached_tokens` and `reasoning_tokens`
+   * go out as `prompt_tokens_details` and `completion_tokens_details` (reasoning_tokens defaults to the
+   * number of reasoning chunks when there are any)
+   */
+  usage?: { prompt_tokens: number; completion_tokens: number; cached_tokens?: number; reasoning_tokens?: number };
   /** finish_reason to send (default "stop", or "tool_calls" when toolCallDeltas is set) */
   finishReason?: string;
   /** split every SSE event's bytes into separate TCP writes of this many bytes (with setImmediate between) so multi-byte UTF-8 chars are split across writes */
@@ -286,6 +299,7 @@ async function jsonCompletion(call: Call): Promise<void> {
   const toolCalls = behavior.toolCallDeltas ? mergeToolCalls(behavior.toolCallDeltas) : undefined;
   const text = contentPieces(behavior).join("");
   const message: Json = { role: "assistant", content: text || (toolCalls ? null : ""), refusal: null };
+  if (behavior.reasoning) message.reasoning_content = behavior.reasoning.join("");
   if (toolCalls) message.tool_calls = toolCalls;
   sendJson(call.res, 200, {
     ...envelope(call),
@@ -309,11 +323,26 @@ function contentPieces(behavior: FakeBehavior): string[] {
   return (behavior.text ?? DEFAULT_TEXT).split(/(?=\s)/).filter((p) => p !== "");
 }
 
-/** Content deltas first, then one delta per tool-call chunk. */
+/** Reasoning deltas first, then content deltas, then one delta per tool-call chunk. */
 function deltasFor(behavior: FakeBehavior): Json[] {
+  const reasoning = (behavior.reasoning ?? []).map((piece) => reasoningDelta(piece, behavior));
   const content = contentPieces(behavior).map((piece) => ({ content: piece }));
   const tools = (behavior.toolCallDeltas ?? []).map((calls) => ({ content: null, tool_calls: calls }));
-  return [...content, ...tools];
+  return [...reasoning, ...content, ...tools];
+}
+
+/** A reasoning piece as the chosen servers send it: no content (null, as vLLM and DeepSeek do). */
+function reasoningDelta(piece: string, behavior: FakeBehavior): Json {
+  const delta: Json = { content: null };
+  for (const field of behavior.reasoningFields ?? ["reasoning_content"]) {
+    if (field === "reasoning_details") {
+      delta.reasoning_details = [
+        { type: "reasoning.text", text: piece, format: "unknown", index: 0 },
+        { type: "reasoning.encrypted", data: "c2VjcmV0IHRob3VnaHRz", format: "unknown", index: 1 },
+      ];
+    } else delta[field] = piece;
+  }
+  return delta;
 }
 
 function finishReasonFor(behavior: FakeBehavior): string {
@@ -336,11 +365,17 @@ function mergeToolCalls(chunks: unknown[][]): Json[] {
 }
 
 function usageFor(behavior: FakeBehavior, body: Json, chunkCount: number) {
-  const u = behavior.usage ?? {
+  const { cached_tokens, reasoning_tokens, ...u } = behavior.usage ?? {
     prompt_tokens: Math.ceil(promptChars(body) / 4),
     completion_tokens: chunkCount,
   };
-  return { ...u, total_tokens: u.prompt_tokens + u.completion_tokens };
+  const thought = reasoning_tokens ?? (behavior.reasoning?.length || undefined);
+  return {
+    ...u,
+    total_tokens: u.prompt_tokens + u.completion_tokens,
+    ...(cached_tokens === undefined ? {} : { prompt_tokens_details: { cached_tokens } }),
+    ...(thought === undefined ? {} : { completion_tokens_details: { reasoning_tokens: thought } }),
+  };
 }
 
 function promptChars(body: Json): number {

@@ -17,6 +17,12 @@ export const ContentEvent = z.object({
   chunk: z.string(),
 });
 
+/** The model's visible thinking (reasoning models), before or between answer text; never part of the answer. */
+export const ReasoningEvent = z.object({
+  type: z.literal("reasoning"),
+  chunk: z.string(),
+});
+
 export const ToolCallEvent = z.object({
   type: z.literal("tool_call"),
   id: z.string(),
@@ -36,6 +42,8 @@ export const ToolResultEvent = z.object({
 export const CompleteEvent = z.object({
   type: z.literal("complete"),
   full_content: z.string(),
+  /** All reasoning chunks joined; present only when the model reasoned. */
+  full_reasoning: z.string().optional(),
   usage: Usage,
   finish_reason: z.string(),
   timing: Timing,
@@ -52,6 +60,7 @@ export const ErrorEvent = z.object({
 
 export const ChatEvent = z.discriminatedUnion("type", [
   StartEvent,
+  ReasoningEvent,
   ContentEvent,
   ToolCallEvent,
   ToolResultEvent,
@@ -60,6 +69,7 @@ export const ChatEvent = z.discriminatedUnion("type", [
 ]);
 
 export type StartEvent = z.infer<typeof StartEvent>;
+export type ReasoningEvent = z.infer<typeof ReasoningEvent>;
 export type ContentEvent = z.infer<typeof ContentEvent>;
 export type ToolCallEvent = z.infer<typeof ToolCallEvent>;
 export type ToolResultEvent = z.infer<typeof ToolResultEvent>;

@@ -6,6 +6,10 @@ export const HistoryMessage = z.object({
 });
 export type HistoryMessage = z.infer<typeof HistoryMessage>;
 
+/** How hard a reasoning model should think (`reasoning_effort` of chat completions). */
+export const ReasoningEffort = z.enum(["low", "medium", "high"]);
+export type ReasoningEffort = z.infer<typeof ReasoningEffort>;
+
 /**
  * A chat request. `message` and `system_prompt` are the seed's; the server is stateless,
  * so multi-turn context travels in `history`. Optional fields accept null (Python clients send it).
@@ -20,6 +24,8 @@ export const ChatRequest = z.object({
   max_tokens: z.number().int().positive().nullish(),
   /** Tools the model may use: absent or null for all, `false` for none, or a list of tool names. */
   tools: z.union([z.literal(false), z.array(z.string().trim().min(1).max(128)).max(256)]).nullish(),
+  /** Passed to the model as `reasoning_effort`; absent: the model's default. */
+  reasoning_effort: ReasoningEffort.nullish(),
 });
 export type ChatRequest = z.input<typeof ChatRequest>;
 export type ParsedChatRequest = z.output<typeof ChatRequest>;

@@ -6,6 +6,8 @@ import { Timing, Usage } from "./usage.js";
 /** The answer of the non-streaming routes (`POST /chat`, `chat.complete`). */
 export const ChatResult = z.object({
   response: z.string(),
+  /** The model's thinking (reasoning models); present only when it reasoned. */
+  reasoning: z.string().optional(),
   usage: Usage,
   model: z.string(),
   run_id: z.string(),

@@ -6,13 +6,14 @@ export {
   formatEventId,
   isTerminal,
   parseEventId,
+  ReasoningEvent,
   START_MESSAGE,
   StartEvent,
   type TerminalEvent,
   ToolCallEvent,
   ToolResultEvent,
 } from "./chat-event.js";
-export { ChatRequest, HistoryMessage, type ParsedChatRequest } from "./chat-request.js";
+export { ChatRequest, HistoryMessage, type ParsedChatRequest, ReasoningEffort } from "./chat-request.js";
 export { ChatResult, ErrorBody } from "./chat-result.js";
 export { ErrorCode, errorCatalogue, type TrpcErrorCode } from "./error-catalogue.js";
 export { Health, Mode, RedisState, ServiceInfo } from "./health.js";

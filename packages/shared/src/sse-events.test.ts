@@ -7,6 +7,8 @@ const usage = {
   output_tokens: 7,
   total_tokens: 19,
   total_cost: 0.0000123,
+  cached_input_tokens: 0,
+  reasoning_tokens: 0,
   estimated: false,
   priced: true,
 };
@@ -103,6 +105,31 @@ describe("readChatEvents", () => {
   it("skips events of other SSE event types", async () => {
     const text = `event: keepalive\ndata: {"not":"brook"}\n\nid: r:0\ndata: ${JSON.stringify(events[4])}\n\n`;
     expect(await collect(sliced(new TextEncoder().encode(text), []))).toEqual([{ id: "r:0", event: events[4] }]);
+  });
+
+  it("reads the reasoning events of a model that thinks, and the usage of a server that predates its details", async () => {
+    const thinking: ChatEvent[] = [
+      { type: "reasoning", chunk: "让我想想" },
+      { type: "reasoning", chunk: "……" },
+      { type: "content", chunk: "好" },
+    ];
+    const { cached_input_tokens: _cached, reasoning_tokens: _reasoning, ...olderUsage } = usage;
+    const complete = {
+      type: "complete",
+      full_content: "好",
+      full_reasoning: "让我想想……",
+      usage: olderUsage,
+      finish_reason: "stop",
+      timing: { ttft_ms: 3, duration_ms: 4, tokens_per_s: 1, reasoning_ms: 2 },
+    };
+    const text = [...thinking, complete].map((event) => `data: ${JSON.stringify(event)}\n\n`).join("");
+    const received = await collect(
+      sliced(new TextEncoder().encode(text), everyNBytes(new TextEncoder().encode(text), 5)),
+    );
+    expect(received.map((item) => item.event)).toEqual([
+      ...thinking,
+      { ...complete, usage: { ...olderUsage, cached_input_tokens: 0, reasoning_tokens: 0 } },
+    ]);
   });
 
   it("stops after the terminal event", async () => {

@@ -12,6 +12,9 @@ export const ModelStats = z.object({
   requests: z.number().int().nonnegative(),
   input_tokens: z.number().int().nonnegative(),
   output_tokens: z.number().int().nonnegative(),
+  /** Parts of `input_tokens` and `output_tokens`. */
+  cached_input_tokens: z.number().int().nonnegative(),
+  reasoning_tokens: z.number().int().nonnegative(),
   total_cost: z.number().nonnegative(),
 });
 export type ModelStats = z.infer<typeof ModelStats>;
@@ -30,6 +33,10 @@ export const Stats = z.object({
     input: z.number().int().nonnegative(),
     output: z.number().int().nonnegative(),
     total: z.number().int().nonnegative(),
+    /** The part of `input` read from the model server's prompt cache. */
+    cached_input: z.number().int().nonnegative(),
+    /** The part of `output` spent thinking. */
+    reasoning: z.number().int().nonnegative(),
   }),
   /** US dollars since the last reset. */
   total_cost: z.number().nonnegative(),

@@ -27,6 +27,17 @@ describe("parseCommandLine", () => {
     expect(parseCommandLine(["chat", "--system="], {})).toMatchObject({ options: { system: "" } });
   });
 
+  it("shows the model's thinking unless --no-reasoning, and passes --reasoning-effort on", () => {
+    expect(parseCommandLine(["chat", "hi"], {})).toMatchObject({
+      options: { reasoning: true, reasoningEffort: undefined },
+    });
+    expect(parseCommandLine(["chat", "--no-reasoning", "--reasoning-effort", "high", "hi"], {})).toMatchObject({
+      words: ["hi"],
+      options: { reasoning: false, reasoningEffort: "high" },
+    });
+    expect(() => parseCommandLine(["stats", "--no-reasoning"], {})).toThrow(/does not apply to 'stats'/);
+  });
+
   it("routes help and version", () => {
     expect(parseCommandLine(["--version"], {})).toEqual({ kind: "version" });
     expect(parseCommandLine(["-h"], {})).toEqual({ kind: "help", command: undefined });

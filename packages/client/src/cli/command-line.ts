@@ -13,6 +13,8 @@ const optionSpecs = {
   model: { type: "string", short: "m" },
   temperature: { type: "string", short: "t" },
   "max-tokens": { type: "string" },
+  "reasoning-effort": { type: "string" },
+  "no-reasoning": { type: "boolean" },
 } as const satisfies NonNullable<ParseArgsConfig["options"]>;
 
 type OptionName = keyof typeof optionSpecs;
@@ -21,7 +23,7 @@ const connectionOptions = ["url", "api-key", "json", "help"] as const satisfies 
 
 /** The commands and which options each accepts. */
 export const commands = {
-  chat: [...connectionOptions, "system", "model", "temperature", "max-tokens"],
+  chat: [...connectionOptions, "system", "model", "temperature", "max-tokens", "reasoning-effort", "no-reasoning"],
   health: connectionOptions,
   stats: connectionOptions,
   help: ["help"],
@@ -37,6 +39,10 @@ export interface CommandOptions {
   model: string | undefined;
   temperature: number | undefined;
   maxTokens: number | undefined;
+  /** Checked against the request schema by `chat`. */
+  reasoningEffort: string | undefined;
+  /** Whether to show the model's thinking (`--no-reasoning` hides it). */
+  reasoning: boolean;
 }
 
 export type Invocation =
@@ -96,6 +102,8 @@ export function parseCommandLine(
       model: values.model,
       temperature: parseNumber(values.temperature, "--temperature", name),
       maxTokens: parseNumber(values["max-tokens"], "--max-tokens", name),
+      reasoningEffort: values["reasoning-effort"],
+      reasoning: !(values["no-reasoning"] ?? false),
     },
   };
 }

@@ -24,8 +24,9 @@ ${exitCodes}`;
 const perCommand: Record<CommandName, string> = {
   chat: `Usage: brook chat [options] [message...]
 
-Streams the answer to stdout as it arrives; tool calls, usage (tokens, cost) and timing
-(time to first token, duration, tokens/s) go to stderr. The message is the arguments joined
+Streams the answer to stdout as it arrives; the model's thinking (reasoning models, dimmed),
+tool calls, usage (tokens, cost) and timing (time to first token, duration, tokens/s) go to
+stderr. The message is the arguments joined
 by spaces; without any, or for '-', it is read from stdin (e.g. git diff | brook chat "Review:" -).
 Ctrl-C cancels the run on the server; a second Ctrl-C quits at once.
 
@@ -34,7 +35,10 @@ Options:
   -m, --model <name>     Model (default: the server's)
   -t, --temperature <n>  Sampling temperature, 0 to 2
   --max-tokens <n>       Longest answer, in tokens
-  --json                 Print every event as one JSON line (NDJSON) on stdout
+  --reasoning-effort <level>
+                         How hard a reasoning model thinks: low, medium or high
+  --no-reasoning         Do not show the model's thinking
+  --json                 Print every event as one JSON line (NDJSON) on stdout, reasoning included
 ${connection}
 
 ${exitCodes}`,

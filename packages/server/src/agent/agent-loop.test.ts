@@ -1,5 +1,5 @@
 import type { ChatEvent, ParsedChatRequest } from "@brook/shared";
-import { describe, expect, it } from "vitest";
+import { afterEach, describe, expect, it, vi } from "vitest";
 import type { RunContext } from "../control/run-control.js";
 import { BrookError } from "../errors/brook-error.js";
 import type { ChatModel, ModelCall, ModelPart, ModelTool } from "../models/chat-model.js";
@@ -29,8 +29,15 @@ const batches = (...reads: ModelPart[][]) =>
 
 const accepted: ModelPart = { type: "accepted" };
 const text = (value: string): ModelPart => ({ type: "text", text: value });
+const thought = (value: string): ModelPart => ({ type: "reasoning", text: value });
 const finish = (reason = "stop"): ModelPart => ({ type: "finish", reason });
-const usage = (inputTokens: number, outputTokens: number): ModelPart => ({ type: "usage", inputTokens, outputTokens });
+const usage = (inputTokens: number, outputTokens: number, cachedInputTokens = 0, reasoningTokens = 0): ModelPart => ({
+  type: "usage",
+  inputTokens,
+  outputTokens,
+  cachedInputTokens,
+  reasoningTokens,
+});
 
 const echoTool: ModelTool = { name: "echo", description: "echoes", parameters: { type: "object" } };
 
@@ -233,5 +240,134 @@ describe("executeRun", () => {
     ]);
     const outcome = await executeRun(runOf().run, request(), deps(model));
     expect(outcome.terminal.usage).toMatchObject({ input_tokens: 0, output_tokens: 0, total_cost: 0 });
+  });
+});
+
+describe("executeRun with a reasoning model", () => {
+  afterEach(() => {
+    vi.useRealTimers();
+  });
+
+  /** A script step that moves the (fake) clock on, as time passing between network reads. */
+  const later = (ms: number) => {
+    vi.advanceTimersByTime(ms);
+    return [] as ModelPart[];
+  };
+
+  it("streams reasoning as its own events in the same append as content, and says how long the model thought", async () => {
+    vi.useFakeTimers({ toFake: ["performance"] });
+    const model = new ScriptedModel([
+      async function* () {
+        yield [accepted];
+        later(200);
+        yield [thought("Let me "), thought("think.")];
+        later(1_500);
+        yield [thought(" Done."), text("Hel")];
+        later(100);
+        yield [text("lo"), finish(), usage(30, 20, 16, 12)];
+      },
+    ]);
+    const { run, appended } = runOf();
+    const outcome = await executeRun(run, request({ reasoning_effort: "high" }), deps(model));
+    expect(appended).toEqual([
+      [expect.objectContaining({ type: "start" })],
+      [
+        { type: "reasoning", chunk: "Let me " },
+        { type: "reasoning", chunk: "think." },
+      ],
+      [
+        { type: "reasoning", chunk: " Done." },
+        { type: "content", chunk: "Hel" },
+      ],
+      [{ type: "content", chunk: "lo" }],
+      [expect.objectContaining({ type: "complete" })],
+    ]);
+    expect(outcome.terminal).toMatchObject({
+      type: "complete",
+      full_content: "Hello",
+      full_reasoning: "Let me think. Done.",
+      usage: { input_tokens: 30, output_tokens: 20, cached_input_tokens: 16, reasoning_tokens: 12, estimated: false },
+    });
+    // TTFT is the first answer token; the thinking lasted from the first reasoning token until then.
+    expect(outcome.timing).toMatchObject({ ttft_ms: 1_700, reasoning_ms: 1_500, duration_ms: 1_800 });
+    expect(model.calls[0]?.reasoningEffort).toBe("high");
+  });
+
+  it("prices cached input at the model's cache-read rate", async () => {
+    const model = new ScriptedModel([batches([accepted, text("ok"), finish(), usage(1_000_000, 1_000_000, 500_000)])]);
+    const outcome = await executeRun(runOf().run, request(), deps(model));
+    // gpt-4o-mini: 0.15 $/Mtok input, 0.075 cached, 0.60 output.
+    expect(outcome.terminal.usage.total_cost).toBeCloseTo(0.5 * 0.15 + 0.5 * 0.075 + 0.6, 10);
+  });
+
+  it("never sends reasoning back to the model, across tool rounds", async () => {
+    const call = { id: "call_1", name: "echo", arguments: '{"message":"hi"}' };
+    const model = new ScriptedModel([
+      batches([
+        accepted,
+        thought("I should call echo."),
+        text("Calling."),
+        { type: "tool_call", call },
+        finish("tool_calls"),
+      ]),
+      batches([accepted, thought("It answered."), text("It said hi."), finish(), usage(20, 4)]),
+    ]);
+    const { run, events } = runOf();
+    const outcome = await executeRun(
+      run,
+      request({ history: [{ role: "assistant", content: "before" }] }),
+      deps(model, { tools: tools(() => ({ text: "hi", isError: false })) }),
+    );
+    expect(events().map((event) => event.type)).toEqual([
+      "start",
+      "reasoning",
+      "content",
+      "tool_call",
+      "tool_result",
+      "reasoning",
+      "content",
+      "complete",
+    ]);
+    expect(outcome.terminal).toMatchObject({ full_reasoning: "I should call echo.It answered." });
+    expect(model.calls[1]?.messages.slice(-2)).toEqual([
+      { role: "assistant", content: "Calling.", toolCalls: [call] },
+      { role: "tool", toolCallId: "call_1", content: "hi" },
+    ]);
+    for (const sent of model.calls) expect(JSON.stringify(sent.messages)).not.toMatch(/should call|answered\./);
+  });
+
+  it("counts reasoning as output when the server reports no usage", async () => {
+    const thinking = "First, the user greets me. A greeting deserves a greeting back.";
+    const withThinking = new ScriptedModel([batches([accepted, thought(thinking), text("Hello!"), finish()])]);
+    const without = new ScriptedModel([batches([accepted, text("Hello!"), finish()])]);
+    const reasoned = (await executeRun(runOf().run, request(), deps(withThinking))).terminal.usage;
+    const plain = (await executeRun(runOf().run, request(), deps(without))).terminal.usage;
+    expect(reasoned).toMatchObject({ estimated: true, cached_input_tokens: 0 });
+    expect(reasoned.reasoning_tokens).toBeGreaterThan(5);
+    expect(reasoned.output_tokens).toBe(plain.output_tokens + reasoned.reasoning_tokens);
+    expect(reasoned.input_tokens).toBe(plain.input_tokens);
+  });
+
+  it("says nothing of reasoning when the model did not reason", async () => {
+    const model = new ScriptedModel([batches([accepted, text("Hi"), finish(), usage(3, 1)])]);
+    const outcome = await executeRun(runOf().run, request(), deps(model));
+    expect(outcome.terminal).not.toHaveProperty("full_reasoning");
+    expect(outcome.timing).not.toHaveProperty("reasoning_ms");
+    expect(outcome.terminal.usage).toMatchObject({ cached_input_tokens: 0, reasoning_tokens: 0 });
+    expect(model.calls[0]?.reasoningEffort).toBeUndefined();
+  });
+
+  it("counts the thinking of a run that failed mid-thought until its end", async () => {
+    vi.useFakeTimers({ toFake: ["performance"] });
+    const model = new ScriptedModel([
+      async function* () {
+        yield [accepted, thought("Hmm")];
+        later(400);
+        throw new BrookError("upstream_incomplete", "cut");
+      },
+    ]);
+    const outcome = await executeRun(runOf().run, request(), deps(model));
+    expect(outcome.terminal).toMatchObject({ type: "error", code: "upstream_incomplete" });
+    expect(outcome.timing).toMatchObject({ ttft_ms: null, reasoning_ms: 400 });
   });
 });

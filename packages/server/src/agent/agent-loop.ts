@@ -3,7 +3,7 @@ import { START_MESSAGE } from "@brook/shared";
 import type { RunContext, RunOutcome } from "../control/run-control.js";
 import { abortReason, BrookError } from "../errors/brook-error.js";
 import { errorEvent } from "../errors/error-shapes.js";
-import type { ChatModel, ModelCall, ModelMessage, ModelTool, ModelToolCall } from "../models/chat-model.js";
+import type { ChatModel, ModelCall, ModelMessage, ModelPart, ModelTool, ModelToolCall } from "../models/chat-model.js";
 import { tokenCounter } from "../models/token-counter.js";
 import type { PriceTable } from "../pricing/price-table.js";
 import type { ToolOutcome } from "../tools/tool-registry.js";
@@ -37,15 +37,25 @@ interface Step {
   messages: ModelMessage[];
   /** The model's text, piece by piece (joined only when needed: one slot per piece, not a new string). */
   texts: string[];
+  /** Its reasoning, likewise: shown and counted, never sent back to the model. */
+  reasoning: string[];
   /** The tool calls it asked for, as text: with `texts`, what a local count measures when the server reports none. */
   toolText: string;
-  reported: { inputTokens: number; outputTokens: number } | undefined;
+  reported: Extract<ModelPart, { type: "usage" }> | undefined;
   /** Brook stopped waiting for the model (timeout): what it may have billed is estimated. */
   abandoned?: boolean;
 }
 
 interface Progress {
+  /** The first answer token (TTFT). */
   firstTokenAt: number | undefined;
+  /** The first output of any kind, reasoning included (the rate of tokens/s). */
+  firstOutputAt: number | undefined;
+  /** Since when the model has been thinking without answering; undefined when it is not. */
+  reasoningSince: number | undefined;
+  /** Time spent thinking in the stretches that have ended. */
+  reasoningMs: number;
+  reasoned: boolean;
   steps: Step[];
 }
 
@@ -69,13 +79,27 @@ export async function executeRun(
 ): Promise<RunOutcome> {
   const { signal } = run;
   const messages = buildMessages(request, deps.defaultSystemPrompt);
-  const progress: Progress = { firstTokenAt: undefined, steps: [] };
+  const progress: Progress = {
+    firstTokenAt: undefined,
+    firstOutputAt: undefined,
+    reasoningSince: undefined,
+    reasoningMs: 0,
+    reasoned: false,
+    steps: [],
+  };
   run.log.append([{ type: "start", message: START_MESSAGE, run_id: run.id, model: run.model }]);
   try {
     const tools = deps.tools?.offered(request.tools) ?? [];
     let finishReason: string;
     for (let round = 0; ; round += 1) {
-      const step: Step = { accepted: false, messages: [...messages], texts: [], toolText: "", reported: undefined };
+      const step: Step = {
+        accepted: false,
+        messages: [...messages],
+        texts: [],
+        reasoning: [],
+        toolText: "",
+        reported: undefined,
+      };
       progress.steps.push(step);
       const call: ModelCall = {
         model: run.model,
@@ -83,6 +107,7 @@ export async function executeRun(
         temperature: request.temperature ?? undefined,
         maxTokens: request.max_tokens ?? undefined,
         tools: tools.length > 0 ? tools : undefined,
+        reasoningEffort: request.reasoning_effort ?? undefined,
         signal,
       };
       const outcome = await streamModelStep(run, deps.model, call, progress, step);
@@ -102,6 +127,7 @@ export async function executeRun(
       if (run.log.noteUsage !== undefined) run.log.noteUsage(await measureUsage(run, progress, deps.prices));
       const offered = new Set(tools.map((tool) => tool.name));
       const results = await runToolCalls(run, outcome.calls, offered, deps.tools);
+      // The answer text only: reasoning never goes back to the model (DeepSeek refuses it).
       messages.push({ role: "assistant", content: step.texts.join(""), toolCalls: outcome.calls });
       outcome.calls.forEach((toolCall, index) => {
         messages.push({ role: "tool", toolCallId: toolCall.id, content: results[index]?.text ?? "" });
@@ -109,11 +135,13 @@ export async function executeRun(
     }
     const usage = await measureUsage(run, progress, deps.prices);
     const timing = measureTiming(run, progress, usage);
+    const reasoning = progress.steps.map((step) => step.reasoning.join("")).join("");
     return finish(
       run,
       {
         type: "complete",
         full_content: progress.steps.map((step) => step.texts.join("")).join(""),
+        ...(progress.reasoned ? { full_reasoning: reasoning } : {}),
         usage,
         finish_reason: finishReason,
         timing,
@@ -132,7 +160,10 @@ export async function executeRun(
   }
 }
 
-/** One model call: its text streams out as content events; tool calls and usage are collected. */
+/**
+ * One model call: its reasoning and text stream out as reasoning and content events, in the
+ * order they came; tool calls and usage are collected.
+ */
 async function streamModelStep(
   run: RunContext,
   model: ChatModel,
@@ -148,21 +179,40 @@ async function streamModelStep(
         step.accepted = true;
       } else if (part.type === "text") {
         progress.firstTokenAt ??= performance.now();
+        progress.firstOutputAt ??= progress.firstTokenAt;
+        if (progress.reasoningSince !== undefined) endReasoning(progress);
         step.texts.push(part.text);
         events.push({ type: "content", chunk: part.text });
+      } else if (part.type === "reasoning") {
+        if (progress.reasoningSince === undefined) {
+          progress.reasoningSince = performance.now();
+          progress.firstOutputAt ??= progress.reasoningSince;
+          progress.reasoned = true;
+        }
+        step.reasoning.push(part.text);
+        events.push({ type: "reasoning", chunk: part.text });
       } else if (part.type === "tool_call") {
+        if (progress.reasoningSince !== undefined) endReasoning(progress);
         outcome.calls.push(part.call);
         step.toolText += part.call.name + part.call.arguments;
       } else if (part.type === "finish") {
         outcome.finishReason = part.reason;
       } else if (part.type === "usage") {
-        step.reported = { inputTokens: part.inputTokens, outputTokens: part.outputTokens };
+        step.reported = part;
       }
     }
     // A batch is one network read: it may overrun the buffer by that much, then generation waits.
     if (events.length > 0 && !run.log.append(events)) await run.log.waitForRoom(call.signal);
   }
+  // A call that ends while thinking (it asked for nothing, or stopped) thought until here.
+  if (progress.reasoningSince !== undefined) endReasoning(progress);
   return outcome;
+}
+
+/** The model stopped thinking (it answered, called a tool or finished): the stretch counts. */
+function endReasoning(progress: Progress): void {
+  progress.reasoningMs += performance.now() - (progress.reasoningSince as number);
+  progress.reasoningSince = undefined;
 }
 
 /**
@@ -216,22 +266,36 @@ function asBrookError(thrown: unknown, run: RunContext, deps: AgentDependencies)
 async function measureUsage(run: RunContext, progress: Progress, prices: PriceTable): Promise<Usage> {
   let inputTokens = 0;
   let outputTokens = 0;
+  let cachedInputTokens = 0;
+  let reasoningTokens = 0;
   let estimated = false;
   for (const step of progress.steps) {
     const reported = step.reported;
     // A request the model server refused (401, 429, unreachable…) used nothing and costs nothing.
     // One cancelled while the server was still reading the prompt may be billed: it is estimated.
     if (!step.accepted && reported === undefined && !run.signal.aborted && !step.abandoned) continue;
-    estimated ||= reported === undefined;
-    inputTokens += reported?.inputTokens ?? (await tokenCounter.messages(step.messages));
-    outputTokens += reported?.outputTokens ?? (await tokenCounter.text(step.texts.join("") + step.toolText));
+    if (reported !== undefined) {
+      inputTokens += reported.inputTokens;
+      outputTokens += reported.outputTokens;
+      cachedInputTokens += reported.cachedInputTokens;
+      reasoningTokens += reported.reasoningTokens;
+      continue;
+    }
+    // Counted here: the prompt, and all the model wrote, its thinking included (it is billed as output).
+    estimated = true;
+    const thought = await tokenCounter.text(step.reasoning.join(""));
+    inputTokens += await tokenCounter.messages(step.messages);
+    outputTokens += thought + (await tokenCounter.text(step.texts.join("") + step.toolText));
+    reasoningTokens += thought;
   }
-  const price = prices.price(run.model, inputTokens, outputTokens);
+  const price = prices.price(run.model, inputTokens, outputTokens, cachedInputTokens);
   return {
     input_tokens: inputTokens,
     output_tokens: outputTokens,
     total_tokens: inputTokens + outputTokens,
     total_cost: price.cost,
+    cached_input_tokens: cachedInputTokens,
+    reasoning_tokens: reasoningTokens,
     estimated,
     priced: price.priced,
   };
@@ -239,12 +303,18 @@ async function measureUsage(run: RunContext, progress: Progress, prices: PriceTa
 
 function measureTiming(run: RunContext, progress: Progress, usage: Usage): Timing {
   const now = performance.now();
-  const generating = progress.firstTokenAt === undefined ? 0 : (now - progress.firstTokenAt) / 1000;
-  return {
+  const generating = progress.firstOutputAt === undefined ? 0 : (now - progress.firstOutputAt) / 1000;
+  const timing: Timing = {
     ttft_ms: progress.firstTokenAt === undefined ? null : round(progress.firstTokenAt - run.startedAt),
     duration_ms: round(now - run.startedAt),
     tokens_per_s: generating > 0 ? round(usage.output_tokens / generating) : 0,
   };
+  if (progress.reasoned) {
+    // A run that failed mid-thought thought until now.
+    const thinking = progress.reasoningSince === undefined ? 0 : now - progress.reasoningSince;
+    timing.reasoning_ms = round(progress.reasoningMs + thinking);
+  }
+  return timing;
 }
 
 function finish(run: RunContext, terminal: TerminalEvent, timing: Timing): RunOutcome {

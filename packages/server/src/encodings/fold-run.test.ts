@@ -4,7 +4,16 @@ import { BrookError } from "../errors/brook-error.js";
 import { MemoryRunLog } from "../storage/memory-run-log.js";
 import { foldRun } from "./fold-run.js";
 
-const usage = { input_tokens: 3, output_tokens: 2, total_tokens: 5, total_cost: 0, estimated: false, priced: true };
+const usage = {
+  input_tokens: 3,
+  output_tokens: 2,
+  total_tokens: 5,
+  total_cost: 0,
+  cached_input_tokens: 0,
+  reasoning_tokens: 0,
+  estimated: false,
+  priced: true,
+};
 
 function newRun() {
   const log = new MemoryRunLog("r", { bufferEvents: 16, resumable: false });
@@ -27,6 +36,24 @@ describe("foldRun", () => {
       finish_reason: "stop",
       timing,
     });
+  });
+
+  it("returns the model's reasoning beside the answer, only when it reasoned", async () => {
+    const { run, append } = newRun();
+    append(
+      { type: "reasoning", chunk: "Hmm." },
+      { type: "content", chunk: "Hi" },
+      {
+        type: "complete",
+        full_content: "Hi",
+        full_reasoning: "Hmm.",
+        usage: { ...usage, reasoning_tokens: 1 },
+        finish_reason: "stop",
+        timing: { ttft_ms: 2, duration_ms: 3, tokens_per_s: 1, reasoning_ms: 1 },
+      },
+    );
+    const result = await foldRun(run, new AbortController().signal);
+    expect(result).toMatchObject({ response: "Hi", reasoning: "Hmm.", timing: { reasoning_ms: 1 } });
   });
 
   it("lists each tool call with its result", async () => {

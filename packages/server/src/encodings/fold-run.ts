@@ -30,6 +30,7 @@ export class FoldEncoder {
       case "complete":
         this.#result = {
           response: event.full_content,
+          ...(event.full_reasoning === undefined ? {} : { reasoning: event.full_reasoning }),
           usage: event.usage,
           model: this.run.model,
           run_id: this.run.id,

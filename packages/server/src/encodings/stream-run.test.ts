@@ -8,7 +8,16 @@ import { restSseEncoder } from "./rest-sse-encoder.js";
 import type { StreamEncoder } from "./stream-encoder.js";
 import { closeSignal, streamRun } from "./stream-run.js";
 
-const usage = { input_tokens: 1, output_tokens: 1, total_tokens: 2, total_cost: 0, estimated: false, priced: true };
+const usage = {
+  input_tokens: 1,
+  output_tokens: 1,
+  total_tokens: 2,
+  total_cost: 0,
+  cached_input_tokens: 0,
+  reasoning_tokens: 0,
+  estimated: false,
+  priced: true,
+};
 const content = (chunk: string): ChatEvent => ({ type: "content", chunk });
 const complete: ChatEvent = {
   type: "complete",

@@ -1,4 +1,4 @@
-import type { Mode } from "@brook/shared";
+import type { Mode, ReasoningEffort } from "@brook/shared";
 
 /** A complete tool call the model asked for; `arguments` is JSON text as the model wrote it. */
 export interface ModelToolCall {
@@ -28,23 +28,34 @@ export interface ModelCall {
   maxTokens?: number | undefined;
   /** Tools the model may call; none when empty or absent. */
   tools?: ModelTool[] | undefined;
+  /** How hard a reasoning model should think; absent: the model's default. */
+  reasoningEffort?: ReasoningEffort | undefined;
   /** The run's signal: aborting it closes the upstream request and rejects the stream's pending read (timeouts rely on it). */
   signal: AbortSignal;
 }
 
 /**
  * What a model stream yields, in order: `accepted` once the server took the request (from then
- * on the prompt is billed), text pieces, complete tool calls, one finish, then usage if the
- * server reports it.
+ * on the prompt is billed), reasoning and text pieces, complete tool calls, one finish, then
+ * usage if the server reports it.
  */
 export type ModelPart =
   | { type: "accepted" }
+  /** The model's visible thinking: output (it keeps the timeouts at bay) but never the answer. */
+  | { type: "reasoning"; text: string }
   | { type: "text"; text: string }
   | { type: "tool_call"; call: ModelToolCall }
   /** The model is still writing a tool call: no output yet, but not silence (timeouts). */
   | { type: "tool_call_delta" }
   | { type: "finish"; reason: string }
-  | { type: "usage"; inputTokens: number; outputTokens: number };
+  | {
+      type: "usage";
+      inputTokens: number;
+      outputTokens: number;
+      /** Parts of the totals (0 when the server reports none): prompt read from cache, output spent thinking. */
+      cachedInputTokens: number;
+      reasoningTokens: number;
+    };
 
 /**
  * A model adapter. It throws `BrookError`s; a stream that ends without `finish` was cut.

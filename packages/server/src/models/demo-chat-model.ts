@@ -7,7 +7,8 @@ import { tokenCounter } from "./token-counter.js";
  * The offline model of demo mode (no OPENAI_API_KEY and no OPENAI_BASE_URL): it streams a
  * reply that says what Brook is and how to connect a real model, at a human reading pace.
  * When MCP tools are offered and the message names one, it calls that tool first, then
- * answers with what the tool returned: the whole agent loop, offline.
+ * answers with what the tool returned: the whole agent loop, offline. A message that asks it to
+ * think (or reason, 思考) gets its thinking streamed first, as a reasoning model's.
  */
 export class DemoChatModel implements ChatModel {
   readonly mode = "demo" as const;
@@ -32,25 +33,42 @@ export class DemoChatModel implements ChatModel {
         { type: "accepted" },
         { type: "tool_call", call: toolCall },
         { type: "finish", reason: "tool_calls" },
-        { type: "usage", inputTokens, outputTokens },
+        { type: "usage", inputTokens, outputTokens, cachedInputTokens: 0, reasoningTokens: 0 },
       ];
       return;
     }
     const reply = results.length > 0 ? toolReply(question, results) : demoReply(question);
+    const thinking = asksToThink(question) ? demoThinking(question) : "";
     yield [{ type: "accepted" }];
+    for (const piece of thinking.match(pieces) ?? []) {
+      await this.#pace(call.signal);
+      yield [{ type: "reasoning", text: piece }];
+    }
     for (const piece of reply.match(pieces) ?? []) {
-      if (this.tokenDelayMs > 0) await sleep(this.tokenDelayMs, undefined, { signal: call.signal });
-      else call.signal.throwIfAborted();
+      await this.#pace(call.signal);
       yield [{ type: "text", text: piece }];
     }
-    const [inputTokens, outputTokens] = await Promise.all([
+    const [inputTokens, answerTokens, reasoningTokens] = await Promise.all([
       tokenCounter.messages(call.messages),
       tokenCounter.text(reply),
+      tokenCounter.text(thinking),
     ]);
     yield [
       { type: "finish", reason: "stop" },
-      { type: "usage", inputTokens, outputTokens },
+      {
+        type: "usage",
+        inputTokens,
+        outputTokens: answerTokens + reasoningTokens,
+        cachedInputTokens: 0,
+        reasoningTokens,
+      },
     ];
+  }
+
+  /** One token's time at a reading pace. */
+  async #pace(signal: AbortSignal): Promise<void> {
+    if (this.tokenDelayMs > 0) await sleep(this.tokenDelayMs, undefined, { signal });
+    else signal.throwIfAborted();
   }
 }
 
@@ -158,4 +176,28 @@ function demoReply(question: string): string {
     "pnpm start",
     "```",
   ].join("\n");
+}
+
+/** The message asks the model to think it over. */
+function asksToThink(question: string): boolean {
+  return /\b(?:think|thought|reason)/iu.test(question) || /思考|推理|想一想/u.test(question);
+}
+
+/** What the demo model "thinks" before it answers: what a reasoning model would show, offline. */
+function demoThinking(question: string): string {
+  if (cjk.test(question)) {
+    return [
+      "用户希望我先思考再回答。",
+      "不过这里是演示模式，没有连接真实的模型，所以我没有真正的推理可以展示。",
+      "这段文字以 reasoning 事件流出，与答案分开：客户端可以把它显示为「思考」区块，而它不会作为答案的一部分，也不会在历史中发回给模型。",
+      "好了，开始回答。",
+    ].join("");
+  }
+  return [
+    "The user wants me to think before answering. ",
+    "This is demo mode, though: no model is connected, so there is no real reasoning to show. ",
+    "This text streams as reasoning events, apart from the answer: a client can show it as a Thinking block, ",
+    "and it is never part of the answer, nor sent back to the model in the history. ",
+    "Now, the answer.",
+  ].join("");
 }

@@ -84,6 +84,7 @@ export class OpenAIChatModel implements ChatModel {
       ...(call.temperature === undefined ? {} : { temperature: call.temperature }),
       ...(call.maxTokens === undefined ? {} : { max_tokens: call.maxTokens }),
       ...(call.tools === undefined || call.tools.length === 0 ? {} : { tools: call.tools.map(toOpenAITool) }),
+      ...(call.reasoningEffort === undefined ? {} : { reasoning_effort: call.reasoningEffort }),
     };
     for (let attempt = 0; ; attempt += 1) {
       let opened: Response;
@@ -106,7 +107,10 @@ export class OpenAIChatModel implements ChatModel {
 function partsOf(chunk: ChatCompletionChunk, state: ChunkState, parts: ModelPart[]): void {
   // Cheap shape checks stand in for a schema parse on this per-token path.
   const choice = Array.isArray(chunk.choices) ? chunk.choices[0] : undefined;
-  const text = choice?.delta?.content;
+  const delta = choice?.delta as ReasoningDelta | undefined;
+  const reasoning = delta == null ? undefined : reasoningOf(delta);
+  if (reasoning !== undefined) parts.push({ type: "reasoning", text: reasoning });
+  const text = delta?.content;
   if (typeof text === "string" && text !== "") parts.push({ type: "text", text });
   const deltas = choice?.delta?.tool_calls;
   if (deltas != null) {
@@ -123,8 +127,61 @@ function partsOf(chunk: ChatCompletionChunk, state: ChunkState, parts: ModelPart
   const usage = chunk.usage;
   // Usage a server got wrong (missing, negative, fractional) is ignored: Brook counts instead.
   if (usage != null && isTokenCount(usage.prompt_tokens) && isTokenCount(usage.completion_tokens)) {
-    parts.push({ type: "usage", inputTokens: usage.prompt_tokens, outputTokens: usage.completion_tokens });
+    const details = usage as UsageDetails;
+    parts.push({
+      type: "usage",
+      inputTokens: usage.prompt_tokens,
+      outputTokens: usage.completion_tokens,
+      // DeepSeek names its cache hits on its own.
+      cachedInputTokens: partOf(
+        details.prompt_tokens_details?.cached_tokens ?? details.prompt_cache_hit_tokens,
+        usage.prompt_tokens,
+      ),
+      reasoningTokens: partOf(details.completion_tokens_details?.reasoning_tokens, usage.completion_tokens),
+    });
   }
+}
+
+/** The reasoning fields servers add to a delta; none of them is in the SDK's types. */
+interface ReasoningDelta {
+  content?: string | null;
+  /** DeepSeek, llama.cpp (`--reasoning-format deepseek`), older vLLM. */
+  reasoning_content?: unknown;
+  /** vLLM, Ollama, OpenRouter. */
+  reasoning?: unknown;
+  /** OpenRouter: typed pieces, some of them encrypted. */
+  reasoning_details?: unknown;
+}
+
+/**
+ * The reasoning text of a delta. Servers in transition send the same text under two names
+ * (vLLM: both fields; OpenRouter: `reasoning` and `reasoning_details`): the first one present wins.
+ */
+function reasoningOf(delta: ReasoningDelta): string | undefined {
+  const named = delta.reasoning_content;
+  if (typeof named === "string" && named !== "") return named;
+  const short = delta.reasoning;
+  if (typeof short === "string" && short !== "") return short;
+  const details = delta.reasoning_details;
+  if (!Array.isArray(details)) return undefined;
+  let text = "";
+  for (const detail of details as { type?: unknown; text?: unknown; summary?: unknown }[]) {
+    // Only readable pieces: `reasoning.encrypted` carries data no one can show.
+    if (detail?.type === "reasoning.text" && typeof detail.text === "string") text += detail.text;
+    else if (detail?.type === "reasoning.summary" && typeof detail.summary === "string") text += detail.summary;
+  }
+  return text === "" ? undefined : text;
+}
+
+interface UsageDetails {
+  prompt_tokens_details?: { cached_tokens?: unknown } | null;
+  completion_tokens_details?: { reasoning_tokens?: unknown } | null;
+  prompt_cache_hit_tokens?: unknown;
+}
+
+/** A detail of a token total; one a server got wrong counts as none, and never more than the total. */
+function partOf(value: unknown, total: number): number {
+  return isTokenCount(value) ? Math.min(value, total) : 0;
 }
 
 /** Failures that may pass: the catalogue's retryable ones, unless the server says otherwise. */

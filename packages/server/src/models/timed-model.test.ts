@@ -1,5 +1,5 @@
 import { setTimeout as sleep } from "node:timers/promises";
-import { describe, expect, it } from "vitest";
+import { afterEach, describe, expect, it, vi } from "vitest";
 import { BrookError } from "../errors/brook-error.js";
 import type { ChatModel, ModelCall, ModelPart } from "./chat-model.js";
 import { TimedChatModel } from "./timed-model.js";
@@ -81,5 +81,56 @@ describe("TimedChatModel", () => {
     const result = await collect(new TimedChatModel(inner, { firstTokenMs: 1_000, idleMs: 1_000 }), controller.signal);
     expect(result.error).not.toMatchObject({ code: "timeout" });
     expect(inner.aborted()).toBe(true);
+  });
+
+  describe("with a model that thinks before it answers", () => {
+    afterEach(() => {
+      vi.useRealTimers();
+    });
+
+    /** Reasoning every 200 ms for 10 s, then the answer: the model talks all along. */
+    function thinker(): ChatModel {
+      const pause = (ms: number, signal: AbortSignal) =>
+        new Promise<void>((resolve, reject) => {
+          const timer = setTimeout(resolve, ms);
+          signal.addEventListener("abort", () => {
+            clearTimeout(timer);
+            reject(signal.reason);
+          });
+        });
+      return {
+        mode: "openai",
+        async *stream(call: ModelCall) {
+          yield [{ type: "accepted" }];
+          for (let index = 0; index < 50; index += 1) {
+            await pause(200, call.signal);
+            yield [{ type: "reasoning", text: `step ${index}. ` }];
+          }
+          await pause(200, call.signal);
+          yield [text("answer"), { type: "finish", reason: "stop" }];
+        },
+      };
+    }
+
+    async function run(timeouts: { firstTokenMs: number; idleMs: number }) {
+      vi.useFakeTimers({ toFake: ["setTimeout", "clearTimeout", "performance"] });
+      const collecting = collect(new TimedChatModel(thinker(), timeouts));
+      await vi.advanceTimersByTimeAsync(20_000);
+      return collecting;
+    }
+
+    it("counts reasoning as output: thinking for longer than the first-token limit is no timeout", async () => {
+      const result = await run({ firstTokenMs: 1_000, idleMs: 1_000 });
+      expect(result.error).toBeUndefined();
+      expect(result.parts.filter((part) => part.type === "reasoning")).toHaveLength(50);
+      expect(result.parts.at(-2)).toEqual(text("answer"));
+    });
+
+    it("still ends a model that is silent between thoughts for longer than the idle limit", async () => {
+      const result = await run({ firstTokenMs: 1_000, idleMs: 150 });
+      expect((result.error as BrookError).code).toBe("timeout");
+      expect((result.error as BrookError).message).toMatch(/IDLE_TIMEOUT_MS/);
+      expect(result.parts).toEqual([{ type: "accepted" }, { type: "reasoning", text: "step 0. " }]);
+    });
   });
 });

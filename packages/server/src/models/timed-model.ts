@@ -2,7 +2,7 @@ import { BrookError } from "../errors/brook-error.js";
 import type { ChatModel, ModelCall, ModelPart } from "./chat-model.js";
 
 export interface ModelTimeouts {
-  /** Longest wait from the call to the model's first output (retries included); 0: none. */
+  /** Longest wait from the call to the model's first output, reasoning included (retries included); 0: none. */
   firstTokenMs: number;
   /** Longest silence between two parts once output has begun; 0: none. */
   idleMs: number;
@@ -74,7 +74,8 @@ export class TimedChatModel implements ChatModel {
           completed = true;
           return;
         }
-        // Anything past the acceptance (text, tool calls, finish, usage) is the model talking.
+        // Anything past the acceptance (reasoning, text, tool calls, finish, usage) is the model
+        // talking: a model that thinks for minutes before answering is not silent.
         if (!started && next.value.some((part) => part.type !== "accepted")) {
           started = true;
           // The first-token clock stops; the idle clock starts with the next wait.

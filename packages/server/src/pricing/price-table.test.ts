@@ -40,6 +40,32 @@ describe("PriceTable", () => {
     }
   });
 
+  it("prices cached input at the model's cache-read rate, the first time and from its remembered rates", () => {
+    const table = new PriceTable();
+    // gpt-4o-mini: 0.15 $/Mtok input, 0.075 cached, 0.60 output.
+    const expected = (1_000_000 * 0.15 + 1_000_000 * 0.075 + 500_000 * 0.6) / 1e6;
+    expect(table.price("gpt-4o-mini", 2_000_000, 500_000, 1_000_000)).toEqual({ cost: expected, priced: true });
+    expect(table.price("gpt-4o-mini", 2_000_000, 500_000, 1_000_000)).toEqual({ cost: expected, priced: true });
+    expect(new PriceTable().price("gpt-4o-mini", 2_000_000, 500_000)).toEqual({ cost: 0.6, priced: true });
+    // More cached than input is a server's mistake: at most all of the input is cached.
+    expect(table.price("gpt-4o-mini", 1_000_000, 0, 5_000_000)).toEqual({ cost: 0.075, priced: true });
+    // A model without a cache-read rate bills cached input as input, as the price data does.
+    expect(table.price("gpt-3.5-turbo", 1_000_000, 0, 500_000)).toEqual(
+      new PriceTable().price("gpt-3.5-turbo", 1_000_000, 0),
+    );
+  });
+
+  it("prices cached input of a model it has seen before exactly as the price data does", () => {
+    const table = new PriceTable();
+    const models = ["gpt-4o-mini", "claude-3-5-sonnet-latest", "deepseek-chat", "o3", "gemini-1.5-pro"];
+    for (const model of models) table.price(model, 1, 1);
+    for (const model of models) {
+      expect(table.price(model, 123_457, 98_765, 100_000), model).toEqual(
+        new PriceTable().price(model, 123_457, 98_765, 100_000),
+      );
+    }
+  });
+
   it("reports unknown models as unpriced with cost 0, warning once per model", () => {
     const warned: string[] = [];
     const table = new PriceTable({ onUnpriced: (model) => warned.push(model) });
@@ -52,10 +78,14 @@ describe("PriceTable", () => {
     const table = new PriceTable({
       overrides: {
         "my-model": { input_per_mtok: 1, output_per_mtok: 2 },
+        "my-cached-model": { input_per_mtok: 1, output_per_mtok: 2, cached_input_per_mtok: 0.25 },
         "gpt-4o-mini": { input_per_mtok: 0, output_per_mtok: 0 },
       },
     });
     expect(table.price("my-model", 1_000_000, 500_000)).toEqual({ cost: 2, priced: true });
+    // Without a cache-read rate, cached input costs what input does.
+    expect(table.price("my-model", 1_000_000, 500_000, 400_000)).toEqual({ cost: 2, priced: true });
+    expect(table.price("my-cached-model", 1_000_000, 500_000, 400_000)).toEqual({ cost: 1.7, priced: true });
     expect(table.price("GPT-4o-mini", 1000, 500)).toEqual({ cost: 0, priced: true });
   });
 

@@ -7,6 +7,8 @@ import { ConfigError } from "../config/config-error.js";
 const PriceOverride = z.object({
   input_per_mtok: z.number().nonnegative(),
   output_per_mtok: z.number().nonnegative(),
+  /** Input read from the model server's prompt cache; absent: the input rate. */
+  cached_input_per_mtok: z.number().nonnegative().optional(),
 });
 export const PriceOverrides = z.record(z.string().min(1), PriceOverride);
 export type PriceOverrides = z.infer<typeof PriceOverrides>;
@@ -47,15 +49,23 @@ export class PriceTable {
     this.#onUnpriced = options.onUnpriced ?? (() => {});
   }
 
-  price(model: string, inputTokens: number, outputTokens: number): Price {
+  /** `cachedInputTokens` is the part of `inputTokens` read from the prompt cache, at the cache-read rate. */
+  price(model: string, inputTokens: number, outputTokens: number, cachedInputTokens = 0): Price {
+    const usage: TokenUsage = {
+      input_tokens: inputTokens,
+      output_tokens: outputTokens,
+      cache_read_tokens: Math.min(cachedInputTokens, inputTokens),
+    };
     const override = this.#overrides.get(model.toLowerCase());
     if (override !== undefined) {
-      return {
-        cost: round((inputTokens * override.input_per_mtok + outputTokens * override.output_per_mtok) / 1e6),
-        priced: true,
+      const rates = {
+        input: override.input_per_mtok,
+        output: override.output_per_mtok,
+        cacheRead: override.cached_input_per_mtok ?? override.input_per_mtok,
       };
+      return { cost: round(flatCost(usage, rates)), priced: true };
     }
-    const known = this.#lookup(model, inputTokens, outputTokens);
+    const known = this.#lookup(model, usage);
     if (known !== undefined) return { cost: round(known), priced: true };
     // Callers choose model names: remember (and warn about) a bounded number of them.
     if (!this.#unpriced.has(model) && this.#unpriced.size < maxRemembered) {
@@ -65,8 +75,7 @@ export class PriceTable {
     return { cost: 0, priced: false };
   }
 
-  #lookup(model: string, inputTokens: number, outputTokens: number): number | undefined {
-    const usage = { input_tokens: inputTokens, output_tokens: outputTokens };
+  #lookup(model: string, usage: TokenUsage): number | undefined {
     try {
       const direct = this.#calc(usage, model);
       if (direct !== undefined) return direct;
@@ -80,9 +89,9 @@ export class PriceTable {
     }
   }
 
-  #calc(usage: { input_tokens: number; output_tokens: number }, model: string): number | undefined {
+  #calc(usage: TokenUsage, model: string): number | undefined {
     const rates = this.#flatRates.get(model);
-    if (rates != null) return (usage.input_tokens * rates.input + usage.output_tokens * rates.output) / 1e6;
+    if (rates != null) return flatCost(usage, rates);
     const result = calcPrice(usage, model);
     if (result === null) return undefined;
     if (rates === undefined && this.#flatRates.size < maxRemembered) this.#flatRates.set(model, flatRates(result));
@@ -90,20 +99,41 @@ export class PriceTable {
   }
 }
 
+/** What a run used, as the price data names it: `cache_read_tokens` is part of `input_tokens`. */
+type TokenUsage = {
+  input_tokens: number;
+  output_tokens: number;
+  cache_read_tokens: number;
+};
+
+/** US dollars per million tokens. */
 interface FlatRates {
   input: number;
   output: number;
+  /** Input read from the prompt cache. */
+  cacheRead: number;
+}
+
+function flatCost(usage: TokenUsage, rates: FlatRates): number {
+  const uncached = usage.input_tokens - usage.cache_read_tokens;
+  return (
+    (uncached * rates.input + usage.cache_read_tokens * rates.cacheRead + usage.output_tokens * rates.output) / 1e6
+  );
 }
 
 /**
  * The rates of a price that is the same for every request: no dates or times of day, no tiers,
- * no fee per request. Other keys (cache, search) price usage Brook never reports.
+ * no fee per request. Other keys (cache writes, search) price usage Brook never reports. A model
+ * without a cache-read rate bills cached input as input, as the price data does.
  */
 function flatRates(result: PriceCalculation): FlatRates | null {
   if (Array.isArray(result.model.prices) || "requests_kcount" in result.model_price) return null;
   const input = result.model_price.input_mtok ?? 0;
   const output = result.model_price.output_mtok ?? 0;
-  return typeof input === "number" && typeof output === "number" ? { input, output } : null;
+  const cacheRead = result.model_price.cache_read_mtok ?? input;
+  return typeof input === "number" && typeof output === "number" && typeof cacheRead === "number"
+    ? { input, output, cacheRead }
+    : null;
 }
 
 /** Reads and validates a `MODEL_PRICES` file; the error names the file and the bad entry. */

@@ -21,7 +21,7 @@ export class Metrics {
   });
   readonly #tokens = new Counter({
     name: "brook_tokens_total",
-    help: "Tokens by model and direction",
+    help: "Tokens by model and direction (input, output; cached_input and reasoning are parts of those)",
     labelNames: ["model", "direction"] as const,
     registers: [this.#registry],
   });
@@ -80,6 +80,9 @@ export class Metrics {
     this.#modelRuns.inc({ model });
     this.#tokens.inc({ model, direction: "input" }, usage.input_tokens);
     this.#tokens.inc({ model, direction: "output" }, usage.output_tokens);
+    // Parts of input and output, not added to them: sum only "input" and "output" for totals.
+    this.#tokens.inc({ model, direction: "cached_input" }, usage.cached_input_tokens);
+    this.#tokens.inc({ model, direction: "reasoning" }, usage.reasoning_tokens);
     this.#cost.inc({ model }, usage.total_cost);
     if (ended.timing.ttft_ms !== null) this.#ttft.observe(ended.timing.ttft_ms);
     this.#duration.observe(ended.timing.duration_ms);

@@ -18,7 +18,7 @@ const keys = {
 /**
  * Counts one ended run. Model names beyond the bound count as `other`.
  * KEYS: counts, models, ttft, duration. ARGV: kind, outcome, model, input, output, cost, ttft
- * bucket ('' without a first token), duration bucket, max models, now (ISO).
+ * bucket ('' without a first token), duration bucket, max models, now (ISO), cached input, reasoning.
  */
 const recordScript = `
 redis.call('HSETNX', KEYS[1], 'since', ARGV[10])
@@ -34,6 +34,8 @@ redis.call('HINCRBY', KEYS[1], 'model:' .. model .. ':requests', 1)
 redis.call('HINCRBY', KEYS[1], 'model:' .. model .. ':input_tokens', ARGV[4])
 redis.call('HINCRBY', KEYS[1], 'model:' .. model .. ':output_tokens', ARGV[5])
 redis.call('HINCRBYFLOAT', KEYS[1], 'model:' .. model .. ':total_cost', ARGV[6])
+redis.call('HINCRBY', KEYS[1], 'model:' .. model .. ':cached_input_tokens', ARGV[11])
+redis.call('HINCRBY', KEYS[1], 'model:' .. model .. ':reasoning_tokens', ARGV[12])
 if ARGV[7] ~= '' then redis.call('HINCRBY', KEYS[3], ARGV[7], 1) end
 redis.call('HINCRBY', KEYS[4], ARGV[8], 1)
 return 1
@@ -85,6 +87,8 @@ export class RedisRunStats implements RunStats {
         bucketOf(ended.timing.duration_ms),
         maxModels,
         new Date().toISOString(),
+        usage.cached_input_tokens,
+        usage.reasoning_tokens,
       )
       // Redis is away: the statistics miss this run (Redis's outage is logged once, elsewhere).
       .catch(() => {});
@@ -110,12 +114,24 @@ export class RedisRunStats implements RunStats {
     const models: Record<string, ModelStats> = {};
     let input = 0;
     let output = 0;
+    let cachedInput = 0;
+    let reasoning = 0;
     let cost = 0;
     for (const [field, value] of Object.entries(counts)) {
-      const match = /^model:(.*):(requests|input_tokens|output_tokens|total_cost)$/.exec(field);
+      const match =
+        /^model:(.*):(requests|input_tokens|output_tokens|cached_input_tokens|reasoning_tokens|total_cost)$/.exec(
+          field,
+        );
       if (match === null) continue;
       const [, name = "", measure = ""] = match;
-      const model = models[name] ?? { requests: 0, input_tokens: 0, output_tokens: 0, total_cost: 0 };
+      const model = models[name] ?? {
+        requests: 0,
+        input_tokens: 0,
+        output_tokens: 0,
+        cached_input_tokens: 0,
+        reasoning_tokens: 0,
+        total_cost: 0,
+      };
       models[name] = model;
       const amount = Number(value);
       if (measure === "requests") model.requests = amount;
@@ -125,6 +141,12 @@ export class RedisRunStats implements RunStats {
       } else if (measure === "output_tokens") {
         model.output_tokens = amount;
         output += amount;
+      } else if (measure === "cached_input_tokens") {
+        model.cached_input_tokens = amount;
+        cachedInput += amount;
+      } else if (measure === "reasoning_tokens") {
+        model.reasoning_tokens = amount;
+        reasoning += amount;
       } else {
         model.total_cost = roundDollars(amount);
         cost += amount;
@@ -140,7 +162,7 @@ export class RedisRunStats implements RunStats {
         cancelled: count("requests:cancelled"),
       },
       active_runs: this.#activeEverywhere(instances),
-      tokens: { input, output, total: input + output },
+      tokens: { input, output, total: input + output, cached_input: cachedInput, reasoning },
       total_cost: roundDollars(cost),
       models,
       ttft_ms: percentiles(sketchOf(ttft)),

@@ -4,11 +4,13 @@ import type { RunEnded, RunKind } from "../control/run-control.js";
 import { Metrics } from "./metrics.js";
 import { MemoryRunStats, maxModels } from "./run-stats.js";
 
-const usage = (input: number, output: number, cost: number) => ({
+const usage = (input: number, output: number, cost: number, cached = 0, reasoning = 0) => ({
   input_tokens: input,
   output_tokens: output,
   total_tokens: input + output,
   total_cost: cost,
+  cached_input_tokens: cached,
+  reasoning_tokens: reasoning,
   estimated: false,
   priced: true,
 });
@@ -40,9 +42,9 @@ describe("MemoryRunStats", () => {
   it("counts runs by kind and outcome, tokens and cost in all and per model", async () => {
     const stats = new MemoryRunStats(() => 2);
     stats.record(ended({}));
-    stats.record(ended({ kind: "non_streaming", model: "other-model" }, usage(1, 2, 0.5)));
+    stats.record(ended({ kind: "non_streaming", model: "other-model" }, usage(1, 2, 0.5, 1, 2)));
     stats.record(ended({ code: "cancelled" }));
-    stats.record(ended({ code: "timeout" }));
+    stats.record(ended({ code: "timeout" }, usage(10, 5, 0.001, 8, 3)));
     const snapshot = await stats.snapshot();
     expect(snapshot.requests).toEqual({
       total: 4,
@@ -53,10 +55,17 @@ describe("MemoryRunStats", () => {
       cancelled: 1,
     });
     expect(snapshot.active_runs).toBe(2);
-    expect(snapshot.tokens).toEqual({ input: 31, output: 17, total: 48 });
+    expect(snapshot.tokens).toEqual({ input: 31, output: 17, total: 48, cached_input: 9, reasoning: 5 });
     expect(snapshot.total_cost).toBe(0.503);
-    expect(snapshot.models["other-model"]).toEqual({ requests: 1, input_tokens: 1, output_tokens: 2, total_cost: 0.5 });
-    expect(snapshot.models["gpt-4o-mini"]?.requests).toBe(3);
+    expect(snapshot.models["other-model"]).toEqual({
+      requests: 1,
+      input_tokens: 1,
+      output_tokens: 2,
+      cached_input_tokens: 1,
+      reasoning_tokens: 2,
+      total_cost: 0.5,
+    });
+    expect(snapshot.models["gpt-4o-mini"]).toMatchObject({ requests: 3, cached_input_tokens: 8, reasoning_tokens: 3 });
   });
 
   it("gives TTFT and duration percentiles; runs without a first token count for duration only", async () => {
@@ -95,11 +104,13 @@ describe("Metrics", () => {
     let active = 3;
     const metrics = new Metrics(() => active);
     metrics.record(ended({}));
-    metrics.record(ended({ code: "cancelled" }));
+    metrics.record(ended({ code: "cancelled" }, usage(10, 5, 0.001, 4, 2)));
     const text = await metrics.text();
     expect(text).toMatch(/^brook_requests_total\{kind="streaming",outcome="succeeded"\} 1$/m);
     expect(text).toMatch(/^brook_requests_total\{kind="streaming",outcome="cancelled"\} 1$/m);
     expect(text).toMatch(/^brook_tokens_total\{model="gpt-4o-mini",direction="input"\} 20$/m);
+    expect(text).toMatch(/^brook_tokens_total\{model="gpt-4o-mini",direction="cached_input"\} 4$/m);
+    expect(text).toMatch(/^brook_tokens_total\{model="gpt-4o-mini",direction="reasoning"\} 2$/m);
     expect(text).toMatch(/^brook_active_runs 3$/m);
     active = 0;
     expect(await metrics.text()).toMatch(/^brook_active_runs 0$/m);

@@ -41,10 +41,19 @@ export class MemoryRunStats implements RunStats {
     requests[outcomeOf(ended)] += 1;
     const { usage } = ended.terminal;
     const name = this.#models.has(ended.model) || this.#models.size < maxModels ? ended.model : "other";
-    const model = this.#models.get(name) ?? { requests: 0, input_tokens: 0, output_tokens: 0, total_cost: 0 };
+    const model = this.#models.get(name) ?? {
+      requests: 0,
+      input_tokens: 0,
+      output_tokens: 0,
+      cached_input_tokens: 0,
+      reasoning_tokens: 0,
+      total_cost: 0,
+    };
     model.requests += 1;
     model.input_tokens += usage.input_tokens;
     model.output_tokens += usage.output_tokens;
+    model.cached_input_tokens += usage.cached_input_tokens;
+    model.reasoning_tokens += usage.reasoning_tokens;
     model.total_cost += usage.total_cost;
     this.#models.set(name, model);
     if (ended.timing.ttft_ms !== null) this.#ttft.add(ended.timing.ttft_ms);
@@ -54,18 +63,22 @@ export class MemoryRunStats implements RunStats {
   async snapshot(): Promise<Stats> {
     let input = 0;
     let output = 0;
+    let cachedInput = 0;
+    let reasoning = 0;
     let cost = 0;
     const models: Record<string, ModelStats> = {};
     for (const [name, model] of this.#models) {
       input += model.input_tokens;
       output += model.output_tokens;
+      cachedInput += model.cached_input_tokens;
+      reasoning += model.reasoning_tokens;
       cost += model.total_cost;
       models[name] = { ...model, total_cost: roundDollars(model.total_cost) };
     }
     return {
       requests: { ...this.#requests },
       active_runs: this.activeRuns(),
-      tokens: { input, output, total: input + output },
+      tokens: { input, output, total: input + output, cached_input: cachedInput, reasoning },
       total_cost: roundDollars(cost),
       models,
       ttft_ms: percentiles(this.#ttft),

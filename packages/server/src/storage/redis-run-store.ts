@@ -1,4 +1,4 @@
-import { type ChatEvent, isTerminal, type TerminalEvent, type Usage } from "@brook/shared";
+import { type ChatEvent, emptyUsage, isTerminal, type TerminalEvent, type Usage } from "@brook/shared";
 import type { Result } from "ioredis";
 import { BrookError } from "../errors/brook-error.js";
 import { errorEvent } from "../errors/error-shapes.js";
@@ -594,14 +594,7 @@ class RemoteLogReader implements RunLogReader {
 }
 
 /** The usage of a run whose producer vanished before it said what it used. */
-const unknownUsage: Usage = {
-  input_tokens: 0,
-  output_tokens: 0,
-  total_tokens: 0,
-  total_cost: 0,
-  estimated: true,
-  priced: true,
-};
+const unknownUsage: Usage = { ...emptyUsage, estimated: true };
 
 function parseUsage(text: string | null): Usage {
   if (text === null) return unknownUsage;

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { applyEvent } from "./apply-event.ts";
+import { applyEvent, endThinking } from "./apply-event.ts";
 import type { Message } from "./conversation.ts";
 
 const usage = {
@@ -7,6 +7,8 @@ const usage = {
   output_tokens: 5,
   total_tokens: 15,
   total_cost: 0.0001,
+  cached_input_tokens: 0,
+  reasoning_tokens: 0,
   estimated: false,
   priced: true,
 };
@@ -44,6 +46,44 @@ describe("applyEvent", () => {
       { type: "complete", full_content: "Hello", usage, finish_reason: "stop", timing },
     );
     expect(message).toMatchObject({ content: "Hello", status: "done", usage, timing });
+  });
+
+  it("keeps the model's thinking apart from the answer, and how long it lasted", () => {
+    let message = applyEvent(answer(), { type: "reasoning", chunk: "Let me " }, 1_000);
+    message = applyEvent(message, { type: "reasoning", chunk: "think." }, 1_400);
+    expect(message).toMatchObject({ content: "", reasoning: "Let me think.", reasoningStartedAt: 1_000 });
+    expect(message.reasoningMs).toBeUndefined();
+    // The answer begins: the thinking is over.
+    message = applyEvent(message, { type: "content", chunk: "Hi" }, 3_500);
+    message = applyEvent(message, { type: "content", chunk: "!" }, 3_600);
+    expect(message).toMatchObject({ content: "Hi!", reasoning: "Let me think.", reasoningMs: 2_500 });
+    // The server's figure wins in the end.
+    const timing = { ttft_ms: 2_600, duration_ms: 2_700, tokens_per_s: 3, reasoning_ms: 2_450 };
+    const done = applyEvent(message, {
+      type: "complete",
+      full_content: "Hi!",
+      full_reasoning: "Let me think.",
+      usage: { ...usage, reasoning_tokens: 4 },
+      finish_reason: "stop",
+      timing,
+    });
+    expect(done).toMatchObject({ status: "done", reasoning: "Let me think.", reasoningMs: 2_450, timing });
+  });
+
+  it("ends the thinking of a run stopped before it answered, and adds nothing for a model that did not think", () => {
+    const thinking = applyEvent(answer(), { type: "reasoning", chunk: "Hmm" }, 100);
+    const stopped = applyEvent(
+      thinking,
+      { type: "error", error: "The run was cancelled.", code: "cancelled", retryable: false, usage },
+      900,
+    );
+    expect(stopped).toMatchObject({ status: "stopped", reasoning: "Hmm", reasoningMs: 800 });
+    // Stopped from this side, the run sends no terminal event: the runner ends the thinking.
+    expect(endThinking({ ...thinking, status: "stopped" }, 1_100)).toMatchObject({ reasoningMs: 1_000 });
+    expect(endThinking(stopped, 5_000)).toBe(stopped);
+    const plain = applyEvent(answer(), { type: "content", chunk: "Hi" });
+    expect(plain).not.toHaveProperty("reasoning");
+    expect(plain).not.toHaveProperty("reasoningMs");
   });
 
   it("marks a cancelled run as stopped and any other error as an error, keeping the partial text", () => {

@@ -1,13 +1,22 @@
 import type { ChatEvent } from "@brook/client";
 import type { Message } from "./conversation.ts";
 
-/** An answer after one more event of its run (content is batched by the runner, but accepted here too). */
-export function applyEvent(message: Message, event: ChatEvent): Message {
+/**
+ * An answer after one more event of its run (the runner batches reasoning and content chunks into
+ * one event each). `now` dates the thinking.
+ */
+export function applyEvent(message: Message, event: ChatEvent, now = Date.now()): Message {
   switch (event.type) {
     case "start":
       return { ...message, model: event.model };
+    case "reasoning":
+      return {
+        ...message,
+        reasoning: (message.reasoning ?? "") + event.chunk,
+        reasoningStartedAt: message.reasoningStartedAt ?? now,
+      };
     case "content":
-      return { ...message, content: message.content + event.chunk };
+      return { ...message, content: message.content + event.chunk, ...thoughtUntil(message, now) };
     case "tool_call":
       return {
         ...message,
@@ -31,6 +40,8 @@ export function applyEvent(message: Message, event: ChatEvent): Message {
         status: "done",
         usage: event.usage,
         timing: event.timing,
+        ...(event.full_reasoning === undefined ? {} : { reasoning: event.full_reasoning }),
+        ...(event.timing.reasoning_ms === undefined ? {} : { reasoningMs: event.timing.reasoning_ms }),
       };
     case "error":
       return {
@@ -38,6 +49,19 @@ export function applyEvent(message: Message, event: ChatEvent): Message {
         status: event.code === "cancelled" ? "stopped" : "error",
         usage: event.usage,
         error: { message: event.error, code: event.code, retryable: event.retryable },
+        ...thoughtUntil(message, now),
       };
   }
+}
+
+/** A run that ended without its terminal event (stopped, or its connection failed) thought until `now`. */
+export function endThinking(message: Message, now = Date.now()): Message {
+  const ended = thoughtUntil(message, now);
+  return ended.reasoningMs === undefined ? message : { ...message, ...ended };
+}
+
+/** The thinking ends where the answer begins (or the run does): how long it lasted, once. */
+function thoughtUntil(message: Message, now: number): Pick<Message, "reasoningMs"> {
+  if (message.reasoningStartedAt === undefined || message.reasoningMs !== undefined) return {};
+  return { reasoningMs: Math.max(0, now - message.reasoningStartedAt) };
 }

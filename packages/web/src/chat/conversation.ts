@@ -25,6 +25,12 @@ export interface Message {
   usage?: Usage;
   timing?: Timing;
   tools?: ToolCall[];
+  /** The model's thinking (reasoning models): shown apart from the answer, never sent back in `history`. */
+  reasoning?: string;
+  /** When the thinking began (epoch ms), for the time shown while it goes on. */
+  reasoningStartedAt?: number;
+  /** How long the model thought: measured here when the answer began, then the server's figure. */
+  reasoningMs?: number;
   error?: { message: string; code: string; retryable: boolean };
   /**
    * While it streams: its run and the last event applied to it, so that a reloaded page reads on

@@ -1,7 +1,7 @@
 import type { ChatRequest } from "@brook/client";
 import { useCallback, useEffect, useRef, useState } from "react";
 import { brook, describeError, isUnauthorized } from "../lib/brook.ts";
-import { applyEvent } from "./apply-event.ts";
+import { applyEvent, endThinking } from "./apply-event.ts";
 import { type Conversation, type Message, newId, titleFrom } from "./conversation.ts";
 import type { Settings } from "./settings.ts";
 import type { Conversations } from "./use-conversations.ts";
@@ -69,20 +69,21 @@ export function useChatRunner({ conversations, settings, onUnauthorized }: Optio
       };
 
       let runId = "runId" in source ? source.runId : undefined;
-      // Text not painted yet, and the id of the event that brought its last piece: the stored
-      // message always holds exactly the events up to its `run.lastEventId`, so a reload neither
-      // loses nor repeats a piece.
+      // Text of one kind (the answer, or the model's thinking) not painted yet, and the id of the
+      // event that brought its last piece: the stored message always holds exactly the events up
+      // to its `run.lastEventId`, so a reload neither loses nor repeats a piece.
       let pending = "";
+      let pendingType: "content" | "reasoning" = "content";
       let pendingId: string | undefined;
       let timer: ReturnType<typeof setTimeout> | undefined;
       const flush = () => {
         clearTimeout(timer);
         timer = undefined;
         if (pending === "" || runId === undefined) return;
-        const text = pending;
+        const batched = { type: pendingType, chunk: pending } as const;
         const run = { id: runId, lastEventId: pendingId };
         pending = "";
-        patch((current) => ({ ...current, content: current.content + text, run }));
+        patch((current) => ({ ...applyEvent(current, batched), run }));
       };
 
       try {
@@ -97,7 +98,9 @@ export function useChatRunner({ conversations, settings, onUnauthorized }: Optio
           ...(!started && source.lastEventId !== undefined ? { lastEventId: source.lastEventId } : {}),
         });
         for await (const { id: eventId, event } of reading) {
-          if (event.type === "content") {
+          if (event.type === "content" || event.type === "reasoning") {
+            if (event.type !== pendingType) flush();
+            pendingType = event.type;
             pending += event.chunk;
             pendingId = eventId;
             timer ??= setTimeout(flush, FLUSH_MS);
@@ -138,16 +141,17 @@ export function useChatRunner({ conversations, settings, onUnauthorized }: Optio
       } finally {
         flush();
         // A stream that ended without its last event must not look as if it were still coming.
-        patch((current) =>
-          current.status === "streaming"
+        patch((current) => {
+          const ended = endThinking(current);
+          return ended.status === "streaming"
             ? {
-                ...current,
+                ...ended,
                 status: "error",
                 run: undefined,
                 error: { message: "The answer ended before it was complete.", code: "incomplete", retryable: true },
               }
-            : { ...current, run: undefined },
-        );
+            : { ...ended, run: undefined };
+        });
         if (controls.current.get(conversationId) === own) {
           controls.current.delete(conversationId);
           markStreaming(conversationId, false);

@@ -3,6 +3,7 @@ import { memo, useState } from "react";
 import type { Message } from "../chat/conversation.ts";
 import { copyText } from "../lib/clipboard.ts";
 import { Markdown } from "./markdown.tsx";
+import { ThinkingBlock } from "./thinking-block.tsx";
 import { ToolCard } from "./tool-card.tsx";
 import { UsageLine } from "./usage-line.tsx";
 
@@ -27,7 +28,8 @@ export const MessageView = memo(function MessageView({ message, isLast, busy, on
   }
 
   const streaming = message.status === "streaming";
-  const waiting = streaming && message.content === "" && (message.tools?.length ?? 0) === 0;
+  const reasoned = (message.reasoning ?? "") !== "";
+  const waiting = streaming && message.content === "" && !reasoned && (message.tools?.length ?? 0) === 0;
   return (
     <article
       data-role="assistant"
@@ -35,6 +37,7 @@ export const MessageView = memo(function MessageView({ message, isLast, busy, on
       aria-busy={streaming}
       className="group/answer flex flex-col gap-2"
     >
+      {reasoned && <ThinkingBlock message={message} />}
       {message.tools?.map((tool) => (
         <ToolCard key={tool.id} tool={tool} />
       ))}

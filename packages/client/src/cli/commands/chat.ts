@@ -12,6 +12,7 @@ const optionOfField: Record<string, string> = {
   model: "--model",
   temperature: "--temperature",
   max_tokens: "--max-tokens",
+  reasoning_effort: "--reasoning-effort",
 };
 
 /** Why a run's stream was stopped from this side. */
@@ -24,7 +25,7 @@ const outputClosed = "output closed";
  */
 export const chatCommand: Command = async ({ terminal, client, options, words }) => {
   const request = chatRequest(await readMessage(words, terminal), options);
-  const renderer = new ChatRenderer(terminal, { json: options.json });
+  const renderer = new ChatRenderer(terminal, { json: options.json, reasoning: options.reasoning });
   const controller = new AbortController();
   let interrupts = 0;
   const stopInterrupts = terminal.onInterrupt(() => {
@@ -89,12 +90,13 @@ async function readAll(stream: AsyncIterable<string | Uint8Array>): Promise<stri
 
 /** Checked against the shared request schema here, so a bad flag is named before anything is sent. */
 function chatRequest(message: string, options: CommandOptions): ChatRequest {
-  const request: ChatRequest = {
+  const request = {
     message,
     ...(options.system === undefined ? {} : { system_prompt: options.system }),
     ...(options.model === undefined ? {} : { model: options.model }),
     ...(options.temperature === undefined ? {} : { temperature: options.temperature }),
     ...(options.maxTokens === undefined ? {} : { max_tokens: options.maxTokens }),
+    ...(options.reasoningEffort === undefined ? {} : { reasoning_effort: options.reasoningEffort }),
   };
   const parsed = ChatRequest.safeParse(request);
   if (!parsed.success) {
@@ -102,5 +104,5 @@ function chatRequest(message: string, options: CommandOptions): ChatRequest {
     const field = String(issue?.path[0] ?? "message");
     throw new UsageError(`${optionOfField[field] ?? field}: ${issue?.message ?? "invalid"}`, "chat");
   }
-  return request;
+  return parsed.data;
 }

@@ -9,6 +9,8 @@ const usage: Usage = {
   output_tokens: 3,
   total_tokens: 13,
   total_cost: 0,
+  cached_input_tokens: 0,
+  reasoning_tokens: 0,
   estimated: false,
   priced: true,
 };
@@ -78,6 +80,68 @@ describe("ChatRenderer", () => {
       "↳ get-sum 3",
       " it: 3.",
     ]);
+  });
+
+  describe("with a model that thinks", () => {
+    const thinking: ChatEvent[] = [
+      { type: "start", message: "开始生成响应...", run_id: "r", model: "m" },
+      { type: "reasoning", chunk: "Hmm, " },
+      { type: "reasoning", chunk: "two words." },
+      { type: "content", chunk: "Hello there." },
+      {
+        type: "complete",
+        full_content: "Hello there.",
+        full_reasoning: "Hmm, two words.",
+        usage: { ...usage, reasoning_tokens: 2 },
+        finish_reason: "stop",
+        timing: { ttft_ms: 5, duration_ms: 9, tokens_per_s: 1, reasoning_ms: 4 },
+      },
+    ];
+
+    it("streams the thinking to stderr on a line of its own, never to stdout", () => {
+      const { terminal, written } = memoryTerminal(false);
+      const renderer = new ChatRenderer(terminal, { json: false });
+      for (const event of thinking) renderer.render(event);
+      expect(written.stdout).toBe("Hello there.\n");
+      expect(written.stderr).toBe(
+        "Hmm, two words.\nm · tokens 10 in / 3 out (2 reasoning) · cost $0 · ttft 5 ms · thought 4 ms · duration 9 ms · 1.0 tokens/s\n",
+      );
+    });
+
+    it("dims the thinking on a screen, and starts the answer on the next line", () => {
+      const { terminal, written } = memoryTerminal(true);
+      terminal.colors.stderr = picocolors.createColors(true);
+      const renderer = new ChatRenderer(terminal, { json: false });
+      for (const event of thinking.slice(0, 4)) renderer.render(event);
+      expect(written.both).toBe("\u001b[2mHmm, \u001b[22m\u001b[2mtwo words.\u001b[22m\nHello there.");
+    });
+
+    it("hides the thinking with --no-reasoning, and keeps it in JSON mode", () => {
+      const hidden = memoryTerminal(false);
+      const renderer = new ChatRenderer(hidden.terminal, { json: false, reasoning: false });
+      for (const event of thinking) renderer.render(event);
+      expect(hidden.written.stdout).toBe("Hello there.\n");
+      expect(hidden.written.stderr).not.toContain("Hmm");
+
+      const json = memoryTerminal(false);
+      const jsonRenderer = new ChatRenderer(json.terminal, { json: true, reasoning: false });
+      for (const event of thinking) jsonRenderer.render(event);
+      expect(
+        json.written.stdout
+          .trimEnd()
+          .split("\n")
+          .map((line) => JSON.parse(line)),
+      ).toEqual(thinking);
+    });
+
+    it("ends a thought that no answer followed before the closing line", () => {
+      const { terminal, written } = memoryTerminal(false);
+      const renderer = new ChatRenderer(terminal, { json: false });
+      renderer.render({ type: "reasoning", chunk: "Still thinking" });
+      renderer.interrupted();
+      expect(written.stderr).toBe("Still thinking\nInterrupted: the run was cancelled.\n");
+      expect(written.stdout).toBe("");
+    });
   });
 
   it("reports an error with its code and what was used", () => {

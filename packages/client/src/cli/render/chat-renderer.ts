@@ -4,20 +4,28 @@ import { formatRunSummary, formatToolCall, formatToolResult } from "./format.js"
 
 /**
  * Prints a run's events: the answer alone on stdout (so it pipes cleanly), everything about it
- * (tool calls, usage, timing, errors) on stderr. In JSON mode, every event is one line on stdout.
+ * (the model's thinking, tool calls, usage, timing, errors) on stderr. In JSON mode, every event
+ * is one line on stdout.
  */
 export class ChatRenderer {
   readonly #terminal: Terminal;
   readonly #json: boolean;
+  readonly #showReasoning: boolean;
   #model: string | undefined;
+  /** Whether the model's thinking is being written (until the answer or a note ends it). */
+  #reasoningOpen = false;
+  /** Whether the thinking written on stderr so far ends a line. */
+  #reasoningAtLineStart = true;
   /** Whether the answer written so far ends a line. */
   #answerAtLineStart = true;
   /** Whether the cursor of a terminal showing both streams is at the start of a line. */
   #screenAtLineStart = true;
 
-  constructor(terminal: Terminal, options: { json: boolean }) {
+  /** `reasoning: false` hides the model's thinking (`--no-reasoning`). */
+  constructor(terminal: Terminal, options: { json: boolean; reasoning?: boolean }) {
     this.#terminal = terminal;
     this.#json = options.json;
+    this.#showReasoning = options.reasoning ?? true;
   }
 
   render(event: ChatEvent): void {
@@ -30,8 +38,12 @@ export class ChatRenderer {
       case "start":
         this.#model = event.model;
         break;
+      case "reasoning":
+        if (this.#showReasoning && event.chunk !== "") this.#reason(event.chunk);
+        break;
       case "content":
         if (event.chunk === "") break;
+        this.#endReasoning();
         this.#terminal.stdout.write(event.chunk);
         this.#answerAtLineStart = this.#screenAtLineStart = event.chunk.endsWith("\n");
         break;
@@ -65,8 +77,29 @@ export class ChatRenderer {
     return `${colors.red(`error ${event.code}:`)} ${event.error}${hint}`;
   }
 
+  /** The model's thinking streams to stderr, dimmed on a terminal, apart from the answer. */
+  #reason(chunk: string): void {
+    const { stdout, stderr } = this.#terminal;
+    // Thinking between tool rounds may come after answer text on the same screen.
+    if (!this.#reasoningOpen && stdout.isTTY === true && stderr.isTTY === true && !this.#screenAtLineStart) {
+      stderr.write("\n");
+    }
+    this.#reasoningOpen = true;
+    stderr.write(this.#terminal.colors.stderr.dim(chunk));
+    this.#reasoningAtLineStart = this.#screenAtLineStart = chunk.endsWith("\n");
+  }
+
+  /** The thinking is over: its last line ends, so that what follows starts a line of its own. */
+  #endReasoning(): void {
+    if (!this.#reasoningOpen) return;
+    this.#reasoningOpen = false;
+    if (!this.#reasoningAtLineStart) this.#terminal.stderr.write("\n");
+    this.#reasoningAtLineStart = this.#screenAtLineStart = true;
+  }
+
   /** An answer on stdout always ends with a newline, like any text a command prints. */
   #endAnswer(): void {
+    this.#endReasoning();
     if (this.#answerAtLineStart) return;
     this.#terminal.stdout.write("\n");
     this.#answerAtLineStart = this.#screenAtLineStart = true;
@@ -74,6 +107,7 @@ export class ChatRenderer {
 
   /** A line on stderr; starts a new line first when it would land in the middle of the answer on screen. */
   #note(line: string): void {
+    this.#endReasoning();
     const { stdout, stderr } = this.#terminal;
     const sameScreen = stdout.isTTY === true && stderr.isTTY === true;
     if (sameScreen && !this.#screenAtLineStart) stderr.write("\n");

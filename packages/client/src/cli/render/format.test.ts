@@ -19,6 +19,8 @@ const usage: Usage = {
   output_tokens: 56,
   total_tokens: 1290,
   total_cost: 0.0000104,
+  cached_input_tokens: 0,
+  reasoning_tokens: 0,
   estimated: false,
   priced: true,
 };
@@ -65,6 +67,23 @@ describe("run summaries", () => {
     expect(formatRunSummary("m", usage, { ttft_ms: null, duration_ms: 20, tokens_per_s: 0 })).toContain("ttft —");
   });
 
+  it("shows the cached and reasoning parts of the tokens, and how long the model thought, when there are any", () => {
+    const reasoned = { ...usage, input_tokens: 2000, cached_input_tokens: 1024, reasoning_tokens: 40 };
+    expect(
+      formatRunSummary("deepseek-reasoner", reasoned, {
+        ttft_ms: 1700,
+        duration_ms: 2000,
+        tokens_per_s: 28,
+        reasoning_ms: 1530,
+      }),
+    ).toBe(
+      "deepseek-reasoner · tokens 2,000 in (1,024 cached) / 56 out (40 reasoning) · cost $0.000010 · ttft 1.70 s · thought 1.53 s · duration 2.00 s · 28.0 tokens/s",
+    );
+    expect(formatUsage({ ...reasoned, cached_input_tokens: 0, estimated: true })).toBe(
+      "tokens ~2,000 in / ~56 out (~40 reasoning) (estimated) · cost $0.000010",
+    );
+  });
+
   it("shows tool calls and results on one line each", () => {
     expect(
       formatToolCall({ type: "tool_call", id: "1", name: "get-sum", arguments: '{"a": 1,\n "b": 2}' }, plain),
@@ -82,11 +101,25 @@ describe("statistics", () => {
   const stats: Stats = {
     requests: { total: 3, streaming: 2, non_streaming: 1, succeeded: 2, failed: 1, cancelled: 0 },
     active_runs: 0,
-    tokens: { input: 1500, output: 90, total: 1590 },
+    tokens: { input: 1500, output: 90, total: 1590, cached_input: 0, reasoning: 0 },
     total_cost: 0.0021,
     models: {
-      small: { requests: 1, input_tokens: 300, output_tokens: 10, total_cost: 0 },
-      "gpt-4o-mini": { requests: 2, input_tokens: 1200, output_tokens: 80, total_cost: 0.0021 },
+      small: {
+        requests: 1,
+        input_tokens: 300,
+        output_tokens: 10,
+        cached_input_tokens: 0,
+        reasoning_tokens: 0,
+        total_cost: 0,
+      },
+      "gpt-4o-mini": {
+        requests: 2,
+        input_tokens: 1200,
+        output_tokens: 80,
+        cached_input_tokens: 0,
+        reasoning_tokens: 0,
+        total_cost: 0.0021,
+      },
     },
     ttft_ms: { count: 0, p50: null, p90: null, p99: null },
     duration_ms: { count: 1, p50: 800, p90: 800, p99: 800 },
@@ -97,6 +130,7 @@ describe("statistics", () => {
   it("lists totals, percentiles and a table of models, busiest first", () => {
     const lines = formatStats(stats, plain).split("\n");
     expect(lines).toContain("requests  3 total · 2 streaming · 1 non-streaming");
+    expect(lines).toContain("tokens    1,500 in · 90 out · 1,590 total");
     expect(lines).toContain("ttft      —");
     expect(lines).toContain("duration  p50 800 ms · p90 800 ms · p99 800 ms (1 run)");
     expect(lines).toContain("since     2026-01-01T00:00:00.000Z (up 1m 5s)");
@@ -106,6 +140,11 @@ describe("statistics", () => {
       "gpt-4o-mini         2      1,200          80  $0.0021",
       "small               1        300          10       $0",
     ]);
+  });
+
+  it("adds the cached and reasoning parts of the tokens when there are any", () => {
+    const lines = formatStats({ ...stats, tokens: { ...stats.tokens, cached_input: 1024, reasoning: 40 } }, plain);
+    expect(lines.split("\n")).toContain("tokens    1,500 in · 90 out · 1,590 total (1,024 cached in · 40 reasoning)");
   });
 
   it("leaves the table out before any request", () => {

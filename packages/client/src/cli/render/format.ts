@@ -38,18 +38,27 @@ export function oneLine(text: string, max = 160): string {
   return flat.length <= max ? flat : `${flat.slice(0, max - 1)}…`;
 }
 
-/** The tokens and cost of a run, e.g. "tokens 21 in / 12 out · cost $0.000010". */
+/**
+ * The tokens and cost of a run, e.g. "tokens 21 in / 12 out · cost $0.000010", with the cached
+ * and reasoning parts when there are any: "tokens 2,000 in (1,024 cached) / 900 out (600 reasoning)".
+ */
 export function formatUsage(usage: Usage): string {
   const approximate = usage.estimated ? "~" : "";
-  const tokens = `tokens ${approximate}${formatCount(usage.input_tokens)} in / ${approximate}${formatCount(usage.output_tokens)} out`;
+  // An older server sends neither part.
+  const cached = usage.cached_input_tokens ?? 0;
+  const reasoning = usage.reasoning_tokens ?? 0;
+  const input = `${approximate}${formatCount(usage.input_tokens)} in${cached > 0 ? ` (${formatCount(cached)} cached)` : ""}`;
+  const output = `${approximate}${formatCount(usage.output_tokens)} out${reasoning > 0 ? ` (${approximate}${formatCount(reasoning)} reasoning)` : ""}`;
+  const tokens = `tokens ${input} / ${output}`;
   const cost = usage.priced ? `cost ${formatCost(usage.total_cost)}` : "cost unknown (no price for this model)";
   return `${tokens}${usage.estimated ? " (estimated)" : ""} · ${cost}`;
 }
 
-/** e.g. "ttft 312 ms · duration 498 ms · 64.5 tokens/s". */
+/** e.g. "ttft 312 ms · duration 498 ms · 64.5 tokens/s", with "thought 1.53 s" after ttft when the model reasoned. */
 export function formatTiming(timing: Timing): string {
   const ttft = timing.ttft_ms === null ? "ttft —" : `ttft ${formatMilliseconds(timing.ttft_ms)}`;
-  return `${ttft} · duration ${formatMilliseconds(timing.duration_ms)} · ${timing.tokens_per_s.toFixed(1)} tokens/s`;
+  const thought = timing.reasoning_ms === undefined ? "" : ` · thought ${formatMilliseconds(timing.reasoning_ms)}`;
+  return `${ttft}${thought} · duration ${formatMilliseconds(timing.duration_ms)} · ${timing.tokens_per_s.toFixed(1)} tokens/s`;
 }
 
 /** The last line of a run: model, usage and, for a complete one, timing. */
@@ -67,6 +76,15 @@ export function formatToolResult(event: ToolResultEvent, colors: Colors): string
   return event.is_error
     ? `${colors.red("✗")} ${colors.bold(event.name)} failed: ${oneLine(event.result)}`
     : `${colors.green("↳")} ${colors.bold(event.name)} ${colors.dim(oneLine(event.result))}`;
+}
+
+/** The cached and reasoning parts of the token totals, when there are any: " (1,024 cached in · 600 reasoning)". */
+function formatParts(tokens: Stats["tokens"]): string {
+  const parts = [
+    (tokens.cached_input ?? 0) > 0 ? `${formatCount(tokens.cached_input)} cached in` : undefined,
+    (tokens.reasoning ?? 0) > 0 ? `${formatCount(tokens.reasoning)} reasoning` : undefined,
+  ].filter((part) => part !== undefined);
+  return parts.length === 0 ? "" : ` (${parts.join(" · ")})`;
 }
 
 /** Label/value lines with the labels padded to one column. */
@@ -113,7 +131,7 @@ export function formatStats(stats: Stats, colors: Colors): string {
       ],
       [
         "tokens",
-        `${formatCount(tokens.input)} in · ${formatCount(tokens.output)} out · ${formatCount(tokens.total)} total`,
+        `${formatCount(tokens.input)} in · ${formatCount(tokens.output)} out · ${formatCount(tokens.total)} total${formatParts(tokens)}`,
       ],
       ["cost", formatCost(stats.total_cost)],
       ["ttft", formatPercentiles(stats.ttft_ms)],

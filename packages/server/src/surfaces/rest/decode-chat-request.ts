@@ -19,5 +19,6 @@ export function decodeChatQuery(query: unknown): ParsedChatRequest {
     model: fields.model,
     temperature: number(fields.temperature),
     max_tokens: number(fields.max_tokens),
+    reasoning_effort: fields.reasoning_effort,
   });
 }

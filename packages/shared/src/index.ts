@@ -15,7 +15,7 @@ export {
 export { ChatRequest, HistoryMessage, type ParsedChatRequest } from "./chat-request.js";
 export { ChatResult, ErrorBody } from "./chat-result.js";
 export { ErrorCode, errorCatalogue, type TrpcErrorCode } from "./error-catalogue.js";
-export { Health, Mode, ServiceInfo } from "./health.js";
+export { Health, Mode, ModelServerState, ModelServerStatus, ServiceInfo } from "./health.js";
 export { type RouteName, type RouteSpec, routeOf, routes } from "./routes.js";
 export {
   CancelResult,

@@ -58,6 +58,16 @@ async function succeed(file: string, args: string[], options: { cwd: string; env
   return result;
 }
 
+/** Package `exports` as they are without the workspace-only `@brook/source` condition. */
+function withoutSourceCondition(exports: unknown): unknown {
+  if (typeof exports !== "object" || exports === null) return exports;
+  return Object.fromEntries(
+    Object.entries(exports)
+      .filter(([condition]) => condition !== "@brook/source")
+      .map(([key, value]) => [key, withoutSourceCondition(value)]),
+  );
+}
+
 const consumerManifest = { name: "brook-consumer", private: true, type: "module" };
 
 /** The strictest settings a service is likely to use; our declarations are checked too (no skipLibCheck). */
@@ -178,7 +188,9 @@ describe("@brook/shared and @brook/client installed in another project", { timeo
   it("hold built JavaScript, one self-contained declaration file and a manifest with no workspace links", async () => {
     const client = join(consumer, "node_modules", "@brook", "client");
     const shared = join(consumer, "node_modules", "@brook", "shared");
-    const clientFiles = (await readdir(client, { recursive: true })).sort();
+    const clientFiles = (await readdir(client, { recursive: true }))
+      .filter((file) => !file.startsWith("node_modules"))
+      .sort();
     expect(clientFiles).toEqual(
       expect.arrayContaining(["README.md", "bin/brook.js", "dist/index.js", "dist/cli/main.js"]),
     );
@@ -195,14 +207,19 @@ describe("@brook/shared and @brook/client installed in another project", { timeo
     );
     expect(await readdir(join(shared, "dist"))).toEqual(expect.arrayContaining(["index.js", "index.d.ts"]));
 
-    for (const dir of [client, shared]) {
+    for (const [dir, name] of [
+      [client, "client"],
+      [shared, "shared"],
+    ] as const) {
       const text = await readFile(join(dir, "package.json"), "utf8");
       const manifest = JSON.parse(text);
       expect(text).not.toContain("workspace:");
-      // Only the workspace resolves @brook/source to sources; a package has none.
+      // Only the workspace resolves @brook/source to sources; a package has none, and keeps every other condition.
       expect(text).not.toContain("@brook/source");
+      const workspace = JSON.parse(await readFile(join(root, "packages", name, "package.json"), "utf8"));
+      expect(manifest.exports).toEqual(withoutSourceCondition(workspace.exports));
+      expect(manifest.exports["."]).toMatchObject({ types: "./dist/index.d.ts", default: "./dist/index.js" });
       expect(manifest.private).toBeUndefined();
-      expect(manifest.exports["."]).toEqual({ types: "./dist/index.d.ts", default: "./dist/index.js" });
       expect(manifest.engines.node).toBeDefined();
       expect(manifest.scripts?.prepack).toBeUndefined();
     }

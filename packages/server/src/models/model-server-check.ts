@@ -1,4 +1,5 @@
 import type { ModelServerStatus } from "@brook/shared";
+import { createUpstreamFetch } from "./upstream-fetch.js";
 
 /** The SDK's own default, used when OPENAI_BASE_URL is not set. */
 const defaultBaseURL = "https://api.openai.com/v1";
@@ -35,10 +36,12 @@ export async function checkModelServer(options: ModelServerCheckOptions): Promis
   const stopped: ModelServerCheck = {
     status: { status: "unchecked", detail: "Brook stopped before the check ended." },
   };
+  // The transport of the model calls, so the check sees what they will see.
+  const upstream = createUpstreamFetch();
   let response: Response;
   let text: string;
   try {
-    response = await fetch(url, {
+    response = await upstream.fetch(url, {
       headers: options.apiKey === undefined ? {} : { authorization: `Bearer ${options.apiKey}` },
       signal: AbortSignal.any([options.signal, timeout]),
     });
@@ -50,6 +53,8 @@ export async function checkModelServer(options: ModelServerCheckOptions): Promis
       status: { status: "unreachable", detail: `GET /models failed: ${reason} (check OPENAI_BASE_URL).` },
       warning: `The model server cannot be reached: GET ${shown(url)} failed (${reason}). Check OPENAI_BASE_URL.`,
     };
+  } finally {
+    await upstream.close();
   }
   const answered = `GET /models answered ${response.status}`;
   const said = messageIn(text);
@@ -128,11 +133,13 @@ function shown(url: string): string {
   return parsed.href;
 }
 
-/** ECONNREFUSED, ENOTFOUND… from a failed fetch, else its message. */
+/** ECONNREFUSED, ENOTFOUND… from a failed request, else the message of its deepest cause. */
 function connectionProblem(error: unknown): string {
+  let message = String(error);
   for (let cause: unknown = error; cause instanceof Error; cause = cause.cause) {
     const code = (cause as { code?: unknown }).code;
     if (typeof code === "string" && /^(E[A-Z]+|UND_ERR_\w+)$/.test(code)) return code;
+    message = cause.message;
   }
-  return error instanceof Error ? error.message : String(error);
+  return message;
 }

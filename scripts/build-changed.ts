@@ -30,7 +30,7 @@ const packages: Package[] = [
   {
     name: "@brook/client",
     dir: "packages/client",
-    inputs: ["tsconfig.base.json", "packages/client/src", "packages/client/package.json"],
+    inputs: ["tsconfig.base.json", "packages/client/src", "packages/client/scripts", "packages/client/package.json"],
     after: ["@brook/shared", "@brook/server"],
   },
   {

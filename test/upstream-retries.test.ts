@@ -32,7 +32,7 @@ describe("retrying the model server before the answer starts", () => {
       { status: 429, errorCode: "insufficient_quota" },
     );
     const events = await streamEvents(url, { message: "hi" });
-    expect(events.at(-1)).toMatchObject({ type: "error", code: "rate_limited" });
+    expect(events.at(-1)).toMatchObject({ type: "error", code: "upstream_quota", retryable: false });
     expect(upstream.requests).toHaveLength(1);
   });
 

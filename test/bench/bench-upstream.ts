@@ -105,6 +105,12 @@ function main(): void {
       handleChat(req, res).catch(() => res.destroy());
       return;
     }
+    if (req.method === "GET" && req.url?.endsWith("/models")) {
+      // Brook's start-up check of the model server.
+      const list = '{"object":"list","data":[{"id":"gpt-4o-mini","object":"model","created":0,"owned_by":"bench"}]}';
+      res.writeHead(200, { "content-type": "application/json" }).end(list);
+      return;
+    }
     res.writeHead(404, { "content-type": "application/json" }).end('{"error":{"message":"not found"}}');
   });
   server.headersTimeout = 0;

@@ -85,10 +85,25 @@ export interface RecordedRequest {
   closed: Promise<{ aborted: boolean }>;
 }
 
+/** How the server as a whole behaves (per-request behavior is FakeBehavior). */
+export interface FakeServerOptions {
+  /** When set, every request with another `Authorization: Bearer` key gets OpenAI's 401 `invalid_api_key`. */
+  apiKey?: string;
+  /** The ids `GET /v1/models` lists; default gpt-4o-mini (Brook's default model) and fake-model. */
+  models?: string[];
+}
+
 export interface FakeUpstream {
   /** e.g. "http://127.0.0.1:PORT/v1" (use as OpenAI baseURL) */
   url: string;
   requests: RecordedRequest[];
+  /** The `GET /v1/models` requests, in order (with their headers). */
+  modelRequests: { headers: IncomingHttpHeaders }[];
+  /**
+   * Holds every `GET /v1/models` answer (those waiting and those to come) until the returned
+   * function is called.
+   */
+  holdModels(): () => void;
   /** number of chat-completion responses currently open */
   openStreams(): number;
   /** how many requests were aborted by the client before completion */
@@ -119,10 +134,12 @@ interface Call {
   state: { cut: boolean };
 }
 
-export function startFakeUpstream(initial: FakeBehavior = {}): Promise<FakeUpstream> {
+export function startFakeUpstream(initial: FakeBehavior = {}, options: FakeServerOptions = {}): Promise<FakeUpstream> {
   let defaultBehavior: BehaviorSource = initial;
   const queue: FakeBehavior[] = [];
   const requests: RecordedRequest[] = [];
+  const modelRequests: { headers: IncomingHttpHeaders }[] = [];
+  let modelsHeld: Promise<void> = Promise.resolve();
   const open = new Set<ServerResponse>();
   let aborted = 0;
 
@@ -184,15 +201,30 @@ export function startFakeUpstream(initial: FakeBehavior = {}): Promise<FakeUpstr
     }
   };
 
+  const listModels = async (req: IncomingMessage, res: ServerResponse) => {
+    modelRequests.push({ headers: req.headers });
+    await modelsHeld;
+    sendJson(res, 200, {
+      object: "list",
+      data: (options.models ?? ["gpt-4o-mini", "fake-model"]).map((id) => ({
+        id,
+        object: "model",
+        created: 0,
+        owned_by: "fake",
+      })),
+    });
+  };
+
   const server = createServer({ noDelay: true }, (req, res) => {
     const path = new URL(req.url ?? "/", "http://fake").pathname;
-    if (req.method === "POST" && path === "/v1/chat/completions") {
+    if (options.apiKey !== undefined && req.headers.authorization !== `Bearer ${options.apiKey}`) {
+      // OpenAI's answer to a wrong key, word for word (its message ends with a full stop).
+      req.resume();
+      sendError(res, 401, "Incorrect API key provided.", undefined, "invalid_api_key");
+    } else if (req.method === "POST" && path === "/v1/chat/completions") {
       void handleChat(req, res);
     } else if (req.method === "GET" && path === "/v1/models") {
-      sendJson(res, 200, {
-        object: "list",
-        data: [{ id: "fake-model", object: "model", created: 0, owned_by: "fake" }],
-      });
+      void listModels(req, res);
     } else {
       sendError(res, 404, `No route for ${req.method} ${path}`);
     }
@@ -205,6 +237,18 @@ export function startFakeUpstream(initial: FakeBehavior = {}): Promise<FakeUpstr
       resolve({
         url: `http://127.0.0.1:${port}/v1`,
         requests,
+        modelRequests,
+        holdModels: () => {
+          let release = () => {};
+          const held = new Promise<void>((resolve) => {
+            release = resolve;
+          });
+          modelsHeld = held;
+          return () => {
+            release();
+            if (modelsHeld === held) modelsHeld = Promise.resolve();
+          };
+        },
         openStreams: () => open.size,
         abortedCount: () => aborted,
         setBehavior: (next) => {

@@ -1,7 +1,15 @@
 import { randomUUID } from "node:crypto";
 import { readFileSync } from "node:fs";
 import { hostname } from "node:os";
-import { type Health, type Mode, type RouteSpec, routes, type ServiceInfo, type ToolList } from "@brook/shared";
+import {
+  type Health,
+  type Mode,
+  type ModelServerStatus,
+  type RouteSpec,
+  routes,
+  type ServiceInfo,
+  type ToolList,
+} from "@brook/shared";
 import type { Logger } from "pino";
 import { ApiKeys } from "./access/api-keys.js";
 import { executeRun } from "./agent/agent-loop.js";
@@ -10,6 +18,7 @@ import type { RunControl } from "./control/run-control.js";
 import { RunController } from "./control/run-controller.js";
 import type { ChatModel } from "./models/chat-model.js";
 import { DemoChatModel } from "./models/demo-chat-model.js";
+import { checkModelServer } from "./models/model-server-check.js";
 import { OpenAIChatModel } from "./models/openai-chat-model.js";
 import { TimedChatModel } from "./models/timed-model.js";
 import { observeRunEndings } from "./observers/run-endings.js";
@@ -61,6 +70,9 @@ export interface BrookServices {
 }
 
 export const demoModelName = "brook-demo";
+
+/** How long the start-up check of the model server waits for its answer. */
+const modelServerCheckMs = 5_000;
 
 const version = (JSON.parse(readFileSync(new URL("../package.json", import.meta.url), "utf8")) as { version: string })
   .version;
@@ -149,6 +161,7 @@ export function createServices(config: Config, log: Logger): BrookServices {
       maxTokens: config.MAX_TOKENS_LIMIT,
     },
   });
+  const modelServer = startModelServerCheck(config, demo, defaultModel, log);
   const mode: Mode = demo ? "demo" : "openai";
   const apiKeys = new ApiKeys(config.BROOK_API_KEYS);
   // Callbacks run last to first: runs' last events reach the store and Redis before it closes,
@@ -156,6 +169,7 @@ export function createServices(config: Config, log: Logger): BrookServices {
   const closeCallbacks: (() => Promise<void> | void)[] = [
     () => redis?.close(),
     () => tools.close(),
+    () => modelServer.stop(),
     () => adapter.close?.(),
     () => stats.close?.(),
     () => store.close(),
@@ -203,9 +217,40 @@ export function createServices(config: Config, log: Logger): BrookServices {
       active_runs: control.activeCount,
       mcp_servers: tools.statuses(),
       auth_required: apiKeys.required,
+      model_server: modelServer.status(),
     }),
     toolList: () => ({ tools: tools.list() }),
     info: () => ({ name: "Brook", status: "running", version, mode, model: defaultModel, endpoints: endpoints() }),
+  };
+}
+
+/**
+ * Asks the model server once, in the background, whether the key and the base URL work: Brook
+ * listens at once and serves whatever the answer; a failure is one warning line and `/health` says it.
+ */
+function startModelServerCheck(config: Config, demo: boolean, model: string, log: Logger) {
+  if (demo) {
+    const status: ModelServerStatus = { status: "unchecked", detail: "Demo mode: there is no model server to check." };
+    return { status: () => status, stop: () => {} };
+  }
+  let status: ModelServerStatus = { status: "checking", detail: "Asking the model server for its models…" };
+  const stopping = new AbortController();
+  const checking = checkModelServer({
+    baseURL: config.OPENAI_BASE_URL,
+    apiKey: config.OPENAI_API_KEY,
+    model,
+    timeoutMs: modelServerCheckMs,
+    signal: stopping.signal,
+  }).then((outcome) => {
+    status = outcome.status;
+    if (outcome.warning !== undefined && !stopping.signal.aborted) log.warn(outcome.warning);
+  });
+  return {
+    status: () => status,
+    stop: () => {
+      stopping.abort();
+      return checking;
+    },
   };
 }
 

@@ -51,6 +51,13 @@ export const errorCatalogue = {
     retryable: false,
     message: "The model server rejected the API key (check OPENAI_API_KEY).",
   },
+  // A 429 to Brook's account, not to the caller's pace: no retry refills a quota.
+  upstream_quota: {
+    status: 502,
+    trpc: "BAD_GATEWAY",
+    retryable: false,
+    message: "The model server's quota for this API key is used up (check the account's plan and billing).",
+  },
   upstream_bad_request: {
     status: 400,
     trpc: "BAD_REQUEST",

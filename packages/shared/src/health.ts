@@ -11,6 +11,30 @@ export const RedisState = z.object({
   last_error: z.string().nullable(),
 });
 export type RedisState = z.infer<typeof RedisState>;
+/**
+ * What Brook found when it asked the model server for its models at start-up (`GET {base}/models`,
+ * in the background): `ok`; `checking` (no answer yet); `unchecked` (demo mode: no model server);
+ * `unreachable` (no connection, or no answer in time); `rejected_key` (401/403: check
+ * OPENAI_API_KEY); `not_found` (404: OPENAI_BASE_URL likely lacks the API's base path, e.g. `/v1`);
+ * `error` (any other answer). A hint, not a verdict: Brook serves requests whatever it says.
+ */
+export const ModelServerState = z.enum([
+  "ok",
+  "checking",
+  "unchecked",
+  "unreachable",
+  "rejected_key",
+  "not_found",
+  "error",
+]);
+export type ModelServerState = z.infer<typeof ModelServerState>;
+
+export const ModelServerStatus = z.object({
+  status: ModelServerState,
+  /** What was asked and answered, in words (and what to check when it failed). */
+  detail: z.string(),
+});
+export type ModelServerStatus = z.infer<typeof ModelServerStatus>;
 
 export const Health = z.object({
   status: z.enum(["ok", "draining"]),
@@ -33,6 +57,8 @@ export const Health = z.object({
   ready: z.boolean(),
   /** Present with `REDIS_URL`. */
   redis: RedisState.optional(),
+  /** The model server's answer to Brook's start-up check (absent from Brooks that predate it). */
+  model_server: ModelServerStatus.optional(),
 });
 export type Health = z.infer<typeof Health>;
 

@@ -1,8 +1,9 @@
-import type { Stats, Usage } from "@brook/shared";
+import type { Health, Stats, Usage } from "@brook/shared";
 import picocolors from "picocolors";
 import { describe, expect, it } from "vitest";
 import {
   formatCost,
+  formatHealth,
   formatMilliseconds,
   formatRunSummary,
   formatStats,
@@ -149,5 +150,40 @@ describe("statistics", () => {
 
   it("leaves the table out before any request", () => {
     expect(formatStats({ ...stats, models: {} }, plain)).not.toContain("tokens in");
+  });
+});
+
+describe("health", () => {
+  const health: Health = {
+    status: "ok",
+    streaming: true,
+    mode: "openai",
+    model: "gpt-4o-mini",
+    version: "0.1.0",
+    uptime_s: 90,
+    active_runs: 2,
+    mcp_servers: [],
+    auth_required: false,
+    ready: true,
+  };
+
+  it("says what the start-up check of the model server found, and the state of Redis, when there are any", () => {
+    const lines = formatHealth(
+      {
+        ...health,
+        ready: false,
+        model_server: { status: "rejected_key", detail: "the model server refused the API key: check OPENAI_API_KEY" },
+        redis: { status: "unavailable", last_error: "connect ECONNREFUSED 127.0.0.1:6379" },
+      },
+      "http://127.0.0.1:8081",
+      plain,
+    ).split("\n");
+    expect(lines).toContain("model server  rejected key · the model server refused the API key: check OPENAI_API_KEY");
+    expect(lines).toContain("redis         unavailable · connect ECONNREFUSED 127.0.0.1:6379");
+  });
+
+  it("leaves both out when there is nothing to say", () => {
+    const text = formatHealth({ ...health, model_server: { status: "unchecked", detail: "demo mode" } }, "u", plain);
+    expect(text).not.toMatch(/model server|redis/);
   });
 });

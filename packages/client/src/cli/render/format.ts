@@ -106,6 +106,26 @@ export function formatHealth(health: Health, url: string, colors: Colors): strin
       ["model", health.model],
       ["uptime", formatUptime(health.uptime_s)],
       ["active runs", formatCount(health.active_runs)],
+      ...(health.model_server === undefined || health.model_server.status === "unchecked"
+        ? []
+        : [
+            [
+              "model server",
+              health.model_server.status === "ok"
+                ? colors.green("ok")
+                : `${colors.yellow(health.model_server.status.replaceAll("_", " "))} · ${health.model_server.detail}`,
+            ] as const,
+          ]),
+      ...(health.redis === undefined
+        ? []
+        : [
+            [
+              "redis",
+              health.redis.status === "connected"
+                ? colors.green("connected")
+                : `${colors.yellow(health.redis.status)}${health.redis.last_error === null ? "" : ` · ${health.redis.last_error}`}`,
+            ] as const,
+          ]),
     ],
     colors,
   );

@@ -14,6 +14,8 @@ import { observeRunEndings } from "./observers/run-endings.js";
 import { loadPriceOverrides, PriceTable } from "./pricing/price-table.js";
 import { Metrics } from "./stats/metrics.js";
 import { MemoryRunStats, type RunStats } from "./stats/run-stats.js";
+import type { ChatRuns } from "./storage/chat-runs.js";
+import { MemoryChatRuns } from "./storage/memory-chat-runs.js";
 import { MemoryRunStore } from "./storage/memory-run-store.js";
 import type { RunStore } from "./storage/run-log.js";
 import { loadMcpServers } from "./tools/mcp-servers-config.js";
@@ -30,6 +32,12 @@ export interface BrookServices {
   readonly control: RunControl;
   /** Where runs' events are kept. */
   readonly store: RunStore;
+  /** The AI SDK surface's chats and their latest runs. */
+  readonly chatRuns: ChatRuns;
+  /** The models Brook names (`GET /v1/models`): the default, then those MODEL_PRICES prices. */
+  readonly models: readonly string[];
+  /** Unix seconds when this instance started. */
+  readonly startedAtS: number;
   /** The statistics of `/stats` (reset by `/reset-stats`). */
   readonly stats: RunStats;
   /** This instance's Prometheus metrics (`/metrics`), never reset. */
@@ -69,8 +77,10 @@ export function createServices(config: Config, log: Logger): BrookServices {
     idleMs: config.IDLE_TIMEOUT_MS,
   });
   const defaultModel = demo ? demoModelName : config.OPENAI_MODEL;
+  const overrides = config.MODEL_PRICES === undefined ? undefined : loadPriceOverrides(config.MODEL_PRICES);
+  const models = [...new Set([defaultModel, ...Object.keys(overrides ?? {})])];
   const prices = new PriceTable({
-    ...(config.MODEL_PRICES === undefined ? {} : { overrides: loadPriceOverrides(config.MODEL_PRICES) }),
+    ...(overrides === undefined ? {} : { overrides }),
     onUnpriced: (name) => {
       if (name !== demoModelName)
         log.warn(
@@ -96,6 +106,8 @@ export function createServices(config: Config, log: Logger): BrookServices {
   const stats = new MemoryRunStats(activeRuns);
   const metrics = new Metrics(activeRuns);
   const store = new MemoryRunStore({ retentionMs: config.RUN_RETENTION_MS, retainMax: config.RUN_RETAIN_MAX });
+  // Room for every run the store may still hold.
+  const chatRuns = new MemoryChatRuns(Math.max(10_000, config.RUN_RETAIN_MAX + config.MAX_CONCURRENT_RUNS));
   const control: RunControl = new RunController({
     store,
     execute: (run, request) =>
@@ -127,6 +139,7 @@ export function createServices(config: Config, log: Logger): BrookServices {
     () => tools.close(),
     () => adapter.close?.(),
     () => store.close(),
+    () => chatRuns.close(),
   ];
   let closing: Promise<void> | undefined;
 
@@ -138,6 +151,9 @@ export function createServices(config: Config, log: Logger): BrookServices {
     version,
     control,
     store,
+    chatRuns,
+    models,
+    startedAtS: Math.floor(startedAt / 1000),
     stats,
     metrics,
     tools,

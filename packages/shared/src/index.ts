@@ -16,6 +16,26 @@ export { ChatRequest, HistoryMessage, type ParsedChatRequest } from "./chat-requ
 export { ChatResult, ErrorBody } from "./chat-result.js";
 export { ErrorCode, errorCatalogue, type TrpcErrorCode } from "./error-catalogue.js";
 export { Health, Mode, ServiceInfo } from "./health.js";
+export {
+  OpenAIAssistantMessage,
+  OpenAIChatCompletion,
+  OpenAIChatCompletionChunk,
+  OpenAIChatRequest,
+  OpenAIChunkToolCall,
+  OpenAIErrorBody,
+  OpenAIFinishReason,
+  OpenAIFunctionTool,
+  OpenAIMessage,
+  OpenAIModel,
+  OpenAIModelList,
+  OpenAISystemMessage,
+  OpenAIToolCall,
+  OpenAIToolChoice,
+  OpenAIToolMessage,
+  OpenAIUsage,
+  OpenAIUserMessage,
+  type ParsedOpenAIChatRequest,
+} from "./openai-chat.js";
 export { type RouteName, type RouteSpec, routeOf, routes } from "./routes.js";
 export {
   CancelResult,
@@ -34,4 +54,19 @@ export {
   ToolInfo,
   ToolList,
 } from "./tools.js";
+export {
+  BrookMessageMetadata,
+  UIChatId,
+  UIChatOptions,
+  UIChatRequest,
+  UIDynamicToolPart,
+  UIFinishReason,
+  UIMessage,
+  UIMessageChunk,
+  UIMessagePart,
+  UIOtherPart,
+  UIStaticToolPart,
+  UITextPart,
+  uiMessageStreamHeader,
+} from "./ui-message-stream.js";
 export { emptyUsage, Timing, Usage } from "./usage.js";

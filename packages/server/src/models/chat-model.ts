@@ -14,6 +14,9 @@ export interface ModelTool {
   parameters: Record<string, unknown>;
 }
 
+/** Whether the model must call a tool: OpenAI's `tool_choice` (a name: that tool). */
+export type ModelToolChoice = "none" | "auto" | "required" | { name: string };
+
 export type ModelMessage =
   | { role: "system" | "user"; content: string }
   /** An assistant turn; `toolCalls` when it asked for tools. */
@@ -28,6 +31,10 @@ export interface ModelCall {
   maxTokens?: number | undefined;
   /** Tools the model may call; none when empty or absent. */
   tools?: ModelTool[] | undefined;
+  /** Whether it must call one of `tools` (ignored without tools). */
+  toolChoice?: ModelToolChoice | undefined;
+  /** How much a reasoning model thinks (OpenAI's `reasoning_effort`), passed on as it is. */
+  reasoningEffort?: string | undefined;
   /** The run's signal: aborting it closes the upstream request and rejects the stream's pending read (timeouts rely on it). */
   signal: AbortSignal;
 }

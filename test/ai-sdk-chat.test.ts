@@ -40,10 +40,16 @@ function requestsOf(marker: string): Json[] {
 let chats = 0;
 const newChatId = () => `chat-${process.pid}-${++chats}`;
 
-const sdks = [
+/** What the tests use of each release (the same API in both). */
+interface Sdk {
+  DefaultChatTransport: new (options: { api: string; body?: object }) => ai7.DefaultChatTransport<ai7.UIMessage>;
+  readUIMessageStream: typeof ai7.readUIMessageStream;
+}
+
+const sdks: [string, Sdk][] = [
   ["ai 7", ai7],
-  ["ai 6", ai6],
-] as const;
+  ["ai 6", ai6 as unknown as Sdk],
+];
 
 describe.each(sdks)("useChat's transport (%s) against /api/chat", (_name, sdk) => {
   type Message = ai7.UIMessage;
@@ -117,7 +123,13 @@ describe.each(sdks)("useChat's transport (%s) against /api/chat", (_name, sdk) =
     const stream = await new sdk.DefaultChatTransport({
       api: `${brook.url}/api/chat`,
       body: { brook: { temperature: 0.25, max_tokens: 77 } },
-    }).sendMessages({ chatId, messages: history as never, trigger: "submit-message", messageId: undefined });
+    }).sendMessages({
+      chatId,
+      messages: history as never,
+      trigger: "submit-message",
+      messageId: undefined,
+      abortSignal: undefined,
+    });
     const { errors } = await read(stream);
     expect(errors).toEqual([]);
     const [body] = requestsOf("history-check");
@@ -236,6 +248,7 @@ describe.each(sdks)("useChat's transport (%s) against /api/chat", (_name, sdk) =
       messages: [userMessage(`${marker} ${fake({ tokens: 500, delayMs: 20 })}`)] as never,
       trigger: "submit-message",
       messageId: undefined,
+      abortSignal: undefined,
     });
     const reading = read(stream);
     await until(() => requestsOf(marker).length === 1);

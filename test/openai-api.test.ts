@@ -134,7 +134,10 @@ describe("the openai SDK against /v1/chat/completions", () => {
       chunks: ["Let me add."],
       toolCallDeltas: toolCallDeltas([{ id: "call_add", name: "add", arguments: '{"a":2,"b":3}' }]),
     })}`;
-    const completion = await client.chat.completions.create({ messages: [{ role: "user", content: ask }], model: "gpt-4o-mini" });
+    const completion = await client.chat.completions.create({
+      messages: [{ role: "user", content: ask }],
+      model: "gpt-4o-mini",
+    });
     expect(completion.choices[0]?.message).toEqual({
       role: "assistant",
       content: "Let me add.\n\nTool said: 5",
@@ -181,7 +184,9 @@ describe("the openai SDK against /v1/chat/completions", () => {
       {
         role: "assistant",
         content: null,
-        tool_calls: [{ id: "call_w", type: "function", function: { name: "get_weather", arguments: '{"city":"Oslo"}' } }],
+        tool_calls: [
+          { id: "call_w", type: "function", function: { name: "get_weather", arguments: '{"city":"Oslo"}' } },
+        ],
       },
       { role: "tool", tool_call_id: "call_w", content: "sunny, 21 °C" },
     ]);
@@ -211,7 +216,10 @@ describe("the openai SDK against /v1/chat/completions", () => {
       [{ n: 2 }, "n"],
       [{ stop: ["END"] }, "stop"],
       [{ top_p: 0.5 }, "top_p"],
-      [{ messages: [{ role: "user", content: [{ type: "image_url", image_url: { url: "https://x/y.png" } }] }] }, "messages.0.content"],
+      [
+        { messages: [{ role: "user", content: [{ type: "image_url", image_url: { url: "https://x/y.png" } }] }] },
+        "messages.0.content",
+      ],
     ] as const) {
       const error = await client.chat.completions
         .create({ model: "gpt-4o-mini", messages: [{ role: "user", content: "refused" }], ...(options as object) })
@@ -236,7 +244,11 @@ describe("the openai SDK against /v1/chat/completions", () => {
 
     // Refused before any token: the stream answers with the HTTP status too.
     const refusedStream = await client.chat.completions
-      .create({ model: "gpt-4o-mini", stream: true, messages: [{ role: "user", content: `bad-key ${fake({ status: 401 })}` }] })
+      .create({
+        model: "gpt-4o-mini",
+        stream: true,
+        messages: [{ role: "user", content: `bad-key ${fake({ status: 401 })}` }],
+      })
       .catch((error: unknown) => error);
     expect(refusedStream).toBeInstanceOf(OpenAI.InternalServerError);
     const apiError = refusedStream as InstanceType<typeof OpenAI.APIError>;
@@ -263,7 +275,10 @@ describe("the openai SDK against /v1/chat/completions", () => {
     const raw = await fetch(`${brook.url}/v1/chat/completions`, {
       method: "POST",
       headers: { "content-type": "application/json", authorization: "Bearer sk-brook-test" },
-      body: JSON.stringify({ stream: true, messages: [{ role: "user", content: `cut ${fake({ tokens: 10, cutAfter: 3 })}` }] }),
+      body: JSON.stringify({
+        stream: true,
+        messages: [{ role: "user", content: `cut ${fake({ tokens: 10, cutAfter: 3 })}` }],
+      }),
     });
     const data = sseData(await raw.text());
     expect(data).not.toContain("[DONE]");
@@ -276,7 +291,11 @@ describe("the openai SDK against /v1/chat/completions", () => {
     const marker = `leaving-${Date.now()}`;
     const controller = new AbortController();
     const stream = await client.chat.completions.create(
-      { model: "gpt-4o-mini", stream: true, messages: [{ role: "user", content: `${marker} ${fake({ tokens: 500, delayMs: 20 })}` }] },
+      {
+        model: "gpt-4o-mini",
+        stream: true,
+        messages: [{ role: "user", content: `${marker} ${fake({ tokens: 500, delayMs: 20 })}` }],
+      },
       { signal: controller.signal },
     );
     for await (const chunk of stream) {

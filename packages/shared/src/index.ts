@@ -64,7 +64,6 @@ export {
   UIMessage,
   UIMessageChunk,
   UIMessagePart,
-  UIOtherPart,
   UIStaticToolPart,
   UITextPart,
   uiMessageStreamHeader,

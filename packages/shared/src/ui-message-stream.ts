@@ -35,17 +35,24 @@ export const UIStaticToolPart = z.looseObject({
 });
 export type UIStaticToolPart = z.infer<typeof UIStaticToolPart>;
 
-/** Parts Brook reads no text from (step markers, reasoning, sources, files, data parts…). */
-export const UIOtherPart = z.looseObject({
-  type: z
-    .string()
-    .refine(
-      (type) => type !== "text" && type !== "dynamic-tool" && !type.startsWith("tool-"),
-      "not a valid text or tool part",
-    ),
+/**
+ * A part of a UI message: text and tool parts are checked as such; any other (step markers,
+ * reasoning, sources, files, data parts…) only has a type here, and Brook reads no text from it.
+ */
+export const UIMessagePart = z.looseObject({ type: z.string().min(1) }).superRefine((part, context) => {
+  const schema =
+    part.type === "text"
+      ? UITextPart
+      : part.type === "dynamic-tool"
+        ? UIDynamicToolPart
+        : part.type.startsWith("tool-")
+          ? UIStaticToolPart
+          : undefined;
+  const result = schema?.safeParse(part);
+  for (const issue of result?.error?.issues ?? []) {
+    context.addIssue({ code: "custom", message: issue.message, path: issue.path });
+  }
 });
-
-export const UIMessagePart = z.union([UITextPart, UIDynamicToolPart, UIStaticToolPart, UIOtherPart]);
 export type UIMessagePart = z.infer<typeof UIMessagePart>;
 
 export const UIMessage = z.looseObject({

@@ -20,10 +20,14 @@ export async function holdUntilShown(
   maxMs: number,
 ): Promise<HeldEvents> {
   const held: HeldEvents = { events: [], shown: false };
-  const waited = AbortSignal.any([signal, AbortSignal.timeout(maxMs)]);
+  // One timer, cleared as soon as the hold ends (AbortSignal.timeout's would live on for maxMs).
+  const waited = new AbortController();
+  const stopWaiting = () => waited.abort();
+  const timer = setTimeout(stopWaiting, maxMs);
+  signal.addEventListener("abort", stopWaiting, { once: true });
   try {
     while (!reader.done) {
-      const events = await reader.read(Number.POSITIVE_INFINITY, waited);
+      const events = await reader.read(Number.POSITIVE_INFINITY, waited.signal);
       held.events.push(...events);
       held.shown = events.some(
         (event) => event.type === "content" || (event.type === "tool_call" && callerTools.has(event.name)),
@@ -33,6 +37,9 @@ export async function holdUntilShown(
   } catch (error) {
     if (signal.aborted) throw error;
     // Held long enough: the stream starts with what there is.
+  } finally {
+    clearTimeout(timer);
+    signal.removeEventListener("abort", stopWaiting);
   }
   return held;
 }

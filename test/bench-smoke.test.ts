@@ -13,7 +13,7 @@ const smokeConfig: BenchConfig = {
   },
   relay: { roundMs: 200, rounds: 2, concurrency: 4, tokens: 50 },
   capacity: { steps: [100], tokens: 10, delayMs: 10 },
-  paths: { roundMs: 200, rounds: 2, concurrency: 4, tokens: 50, jsonTokens: 10 },
+  paths: { roundMs: 200, rounds: 2, concurrency: 4, tokens: 50, jsonTokens: 10, ttftRequests: 10 },
   soak: { requests: 200, concurrency: 8, tokens: 5 },
 };
 
@@ -54,6 +54,9 @@ describe("the benchmark (smoke)", () => {
 
     expect(results.paths?.errors, context).toBe(0);
     expect(results.paths?.trpcEventsPerSecond, context).toBeGreaterThan(0);
+    expect(results.paths?.aisdk.eventsPerSecond, context).toBeGreaterThan(0);
+    expect(results.paths?.openai.eventsPerSecond, context).toBeGreaterThan(0);
+    expect(Number.isFinite(results.paths?.openai.ttftP50), context).toBe(true);
     expect(results.paths?.brookJsonRequestsPerSecond, context).toBeGreaterThan(0);
 
     expect(results.soak, context).toMatchObject({ requests: 200, errors: 0 });

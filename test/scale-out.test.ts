@@ -170,6 +170,40 @@ describe("several instances sharing a Redis", () => {
     expect(upstream.requests).toHaveLength(3);
   });
 
+  it("resumes and stops a useChat chat on another instance than the one that started it", async () => {
+    const { instances, upstream } = await cluster(2, {}, { tokens: 40, delayMs: 15 });
+    const [a, b] = instances as [BrookCluster["instances"][0], BrookCluster["instances"][0]];
+    const chat = (id: string, text: string) =>
+      JSON.stringify({
+        id,
+        trigger: "submit-message",
+        messages: [{ id: `${id}-user`, role: "user", parts: [{ type: "text", text }] }],
+      });
+    // Sent to one instance, its connection dropped midway; resumed on the other, from the first chunk.
+    const controller = new AbortController();
+    const sent = await fetch(`${a.url}/api/chat`, {
+      method: "POST",
+      body: chat("shared-chat", "hi"),
+      signal: controller.signal,
+    });
+    const reader = (sent.body as ReadableStream<Uint8Array>).getReader();
+    await reader.read();
+    controller.abort();
+    const resumed = await (await fetch(`${b.url}/api/chat/shared-chat/stream`)).text();
+    const chunks = resumed.split("\n\n").filter((frame) => frame.startsWith("data: "));
+    expect(chunks[0]).toMatch(/^data: \{"type":"start"/);
+    expect(chunks.filter((frame) => frame.includes('"type":"text-delta"'))).toHaveLength(40);
+    expect(chunks.at(-1)).toBe("data: [DONE]");
+    expect(upstream.requests).toHaveLength(1);
+
+    // Stopped on the other instance: the producer aborts its model call.
+    const stopping = await fetch(`${a.url}/api/chat`, { method: "POST", body: chat("stopped-chat", "stop me") });
+    const first = (stopping.body as ReadableStream<Uint8Array>).getReader();
+    await first.read();
+    expect((await fetch(`${b.url}/api/chat/stopped-chat/stop`, { method: "POST" })).status).toBeLessThan(300);
+    await until(() => upstream.abortedCount() === 1, 2_000);
+  });
+
   it("gives a reader elsewhere its run's end when the producing instance drains", async () => {
     const { instances } = await cluster(2, {}, { tokens: 100, delayMs: 20 });
     const [a, b] = instances as [BrookCluster["instances"][0], BrookCluster["instances"][0]];

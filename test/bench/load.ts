@@ -8,9 +8,10 @@ import { type AnswerShape, benchMessage } from "./answer-shape.js";
 
 /**
  * What a request goes through: the upstream directly, or Brook over REST SSE, the tRPC
- * subscription, or the non-streaming `POST /chat` (and its direct twin, `stream: false`).
+ * subscription, the AI SDK's UI message stream (`/api/chat`), OpenAI's streamed chat completions
+ * (`/v1/chat/completions`), or the non-streaming `POST /chat` (and its direct twin, `stream: false`).
  */
-export type Path = "direct" | "rest" | "trpc" | "direct-json" | "rest-json" | "trpc-run";
+export type Path = "direct" | "rest" | "trpc" | "aisdk" | "openai" | "direct-json" | "rest-json" | "trpc-run";
 
 export interface Targets {
   upstreamUrl: string;
@@ -36,12 +37,15 @@ export interface RequestOptions {
   gaps?: number[];
 }
 
-/** Per path: the marker that starts a content event, and the ones that end a stream. */
-const markers: Record<"direct" | "brook", { content: string; success: string; failure: string }> = {
-  // The bench upstream puts `content` first in content deltas; the role chunk starts with `role`.
-  direct: { content: '"delta":{"content":"', success: "data: [DONE]", failure: '"error":' },
+/** Per wire format: the marker that starts a content event, and the ones that end a stream. */
+const markers: Record<"openai" | "brook" | "aisdk", { content: string; success: string; failure: string }> = {
+  // The bench upstream (and Brook) put `content` first in content deltas; the role chunk starts with `role`.
+  openai: { content: '"delta":{"content":"', success: "data: [DONE]", failure: '"error":' },
   brook: { content: '"type":"content"', success: '"type":"complete"', failure: '"type":"error"' },
+  aisdk: { content: '"type":"text-delta"', success: '"type":"finish"', failure: '"type":"error"' },
 };
+
+let chats = 0;
 
 const idleTimeoutMs = 60_000;
 
@@ -104,9 +108,29 @@ export async function runRequest(
       url = `${targets.brookUrl}/trpc/chat.stream?input=${encodeURIComponent(JSON.stringify({ message }))}`;
       method = "GET";
       break;
+    case "aisdk":
+      url = `${targets.brookUrl}/api/chat`;
+      body = JSON.stringify({
+        id: `bench-${process.pid}-${++chats}`,
+        messages: [{ id: "m", role: "user", parts: [{ type: "text", text: message }] }],
+        trigger: "submit-message",
+      });
+      break;
+    case "openai":
+      url = `${targets.brookUrl}/v1/chat/completions`;
+      body = JSON.stringify({
+        model: "gpt-4o-mini",
+        messages: [{ role: "user", content: message }],
+        stream: true,
+        stream_options: { include_usage: true },
+      });
+      break;
   }
-  const streaming = path === "direct" || path === "rest" || path === "trpc" || path === "trpc-run";
-  const mark = markers[path === "direct" || path === "direct-json" ? "direct" : "brook"];
+  const streaming = path !== "direct-json" && path !== "rest-json";
+  const mark =
+    markers[
+      path === "direct" || path === "direct-json" || path === "openai" ? "openai" : path === "aisdk" ? "aisdk" : "brook"
+    ];
 
   return new Promise<RequestResult>((resolve) => {
     let settled = false;

@@ -64,6 +64,15 @@ export function toMarkdown(results: Results): string {
     lines.push(
       `| tRPC subscription vs REST stream | ≥ 0.5× | ${times(paths.trpcRatio)} | ${count(paths.trpcEventsPerSecond)} vs ${count(paths.restEventsPerSecond)} content events/s; Brook CPU ${paths.trpcCpuMicrosPerEvent} vs ${paths.restCpuMicrosPerEvent} µs per event |`,
     );
+    for (const [name, side] of [
+      ["AI SDK UI message stream (`/api/chat`)", paths.aisdk],
+      ["OpenAI chat completions stream (`/v1`)", paths.openai],
+    ] as const) {
+      if (side === undefined) continue;
+      lines.push(
+        `| ${name} vs REST stream: events/s, CPU per event, TTFT p50 | each within 15% | ${times(side.ratio)}, ${times(side.cpuRatio)}, ${times(side.ttftRatio)} | ${count(side.eventsPerSecond)} vs ${count(paths.restEventsPerSecond)} content events/s; Brook CPU ${side.cpuMicrosPerEvent} vs ${paths.restCpuMicrosPerEvent} µs per event; TTFT p50 ${ms(side.ttftP50)} vs ${ms(paths.restTtftP50)} (added ${ms(side.addedTtftP50)}) |`,
+      );
+    }
     lines.push(
       `| Non-streaming \`POST /chat\` |  | ${count(paths.brookJsonRequestsPerSecond)} req/s | ${times(paths.jsonRatio)} the upstream's own non-streaming ${count(paths.directJsonRequestsPerSecond)} req/s |`,
     );

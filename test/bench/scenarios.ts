@@ -25,7 +25,15 @@ export interface BenchConfig {
   ttft: { rounds: number; loads: { concurrency: number; requests: number; tokens: number; delayMs: number }[] };
   relay: { roundMs: number; rounds: number; concurrency: number; tokens: number };
   capacity: { steps: number[]; tokens: number; delayMs: number };
-  paths: { roundMs: number; rounds: number; concurrency: number; tokens: number; jsonTokens: number };
+  /** `ttftRequests`: per path and round, one at a time, for the added time to first token. */
+  paths: {
+    roundMs: number;
+    rounds: number;
+    concurrency: number;
+    tokens: number;
+    jsonTokens: number;
+    ttftRequests: number;
+  };
   soak: { requests: number; concurrency: number; tokens: number };
 }
 
@@ -39,7 +47,7 @@ export const fullConfig: BenchConfig = {
   },
   relay: { roundMs: 3_000, rounds: 4, concurrency: 16, tokens: 200 },
   capacity: { steps: [1_000, 2_000, 5_000, 10_000], tokens: 50, delayMs: 20 },
-  paths: { roundMs: 3_000, rounds: 4, concurrency: 16, tokens: 200, jsonTokens: 20 },
+  paths: { roundMs: 3_000, rounds: 4, concurrency: 16, tokens: 200, jsonTokens: 20, ttftRequests: 300 },
   soak: { requests: 100_000, concurrency: 32, tokens: 5 },
 };
 
@@ -53,7 +61,7 @@ export const quickConfig: BenchConfig = {
   },
   relay: { roundMs: 1_500, rounds: 2, concurrency: 16, tokens: 200 },
   capacity: { steps: [500, 1_000], tokens: 50, delayMs: 20 },
-  paths: { roundMs: 1_500, rounds: 2, concurrency: 16, tokens: 200, jsonTokens: 20 },
+  paths: { roundMs: 1_500, rounds: 2, concurrency: 16, tokens: 200, jsonTokens: 20, ttftRequests: 150 },
   soak: { requests: 10_000, concurrency: 32, tokens: 5 },
 };
 
@@ -72,6 +80,11 @@ export interface Context {
 const round2 = (value: number) => Math.round(value * 100) / 100;
 /** The order of a pair in round `index`: A B, B A, A B… */
 const pairOrder = <T>(pair: [T, T], index: number): [T, T] => (index % 2 === 0 ? pair : [pair[1], pair[0]]);
+/** The order of several paths in round `index`: each goes first in turn (a pair: A B, B A…). */
+const roundOrder = <T>(paths: readonly T[], index: number): T[] => {
+  const shift = index % paths.length;
+  return [...paths.slice(shift), ...paths.slice(0, shift)];
+};
 
 // ---------------------------------------------------------------------------------------------
 // 1. Added time to first token
@@ -137,15 +150,15 @@ async function runFor(context: Context, path: Path, shape: AnswerShape, ms: numb
 
 async function compareThroughput(
   context: Context,
-  pair: [Path, Path],
+  paths: readonly Path[],
   shape: AnswerShape,
   config: { roundMs: number; rounds: number; concurrency: number },
 ) {
   const totals = new Map<Path, { seconds: number; contents: number; requests: number; errors: number; cpu: number }>();
   const sampleErrors: (string | undefined)[] = [];
-  for (const path of pair) totals.set(path, { seconds: 0, contents: 0, requests: 0, errors: 0, cpu: 0 });
+  for (const path of paths) totals.set(path, { seconds: 0, contents: 0, requests: 0, errors: 0, cpu: 0 });
   for (let round = 0; round < config.rounds; round++) {
-    for (const path of pairOrder(pair, round)) {
+    for (const path of roundOrder(paths, round)) {
       const cpuBefore = await context.brook.cpuMicros();
       const result = await runFor(context, path, shape, config.roundMs, config.concurrency);
       const cpu = (await context.brook.cpuMicros()) - cpuBefore;
@@ -161,7 +174,7 @@ async function compareThroughput(
       total.cpu += cpu;
     }
   }
-  const [first, second] = pair.map((path) => {
+  const sides = paths.map((path): ThroughputSide => {
     const total = totals.get(path) as {
       seconds: number;
       contents: number;
@@ -178,8 +191,8 @@ async function compareThroughput(
       /** Brook's CPU time per content event (µs); meaningless for the direct path. */
       brookCpuMicrosPerEvent: total.contents > 0 ? round2(total.cpu / total.contents) : null,
     };
-  }) as [ThroughputSide, ThroughputSide];
-  return { first, second, sampleErrors: [...new Set(sampleErrors)].slice(0, 3) };
+  });
+  return { sides, sampleErrors: [...new Set(sampleErrors)].slice(0, 3) };
 }
 
 interface ThroughputSide {
@@ -194,10 +207,12 @@ interface ThroughputSide {
 export async function measureRelay(context: Context, config: BenchConfig["relay"]) {
   const shape = { tokens: config.tokens, delayMs: 0 };
   const {
-    first: direct,
-    second: brook,
+    sides: [direct, brook],
     sampleErrors,
-  } = await compareThroughput(context, ["direct", "rest"], shape, config);
+  } = (await compareThroughput(context, ["direct", "rest"], shape, config)) as {
+    sides: [ThroughputSide, ThroughputSide];
+    sampleErrors: (string | undefined)[];
+  };
   const row = {
     concurrency: config.concurrency,
     tokens: config.tokens,
@@ -214,8 +229,37 @@ export async function measureRelay(context: Context, config: BenchConfig["relay"
   return row;
 }
 
+/** Time to first token of several Brook paths, one request at a time, interleaved round by round. */
+async function compareTtft(context: Context, paths: readonly Path[], requests: number, rounds: number) {
+  const results = new Map<Path, RequestResult[]>(paths.map((path) => [path, []]));
+  const agent = newAgent();
+  const shape = { tokens: 5, delayMs: 0 };
+  for (let round = 0; round < rounds; round++) {
+    for (const path of roundOrder(paths, round)) {
+      const batch = await runPool(requests, 1, () => runRequest(path, context.targets, shape, { agent }));
+      // The first round warms up; it does not count (unless it is the only one).
+      if (round > 0 || rounds === 1) results.get(path)?.push(...batch);
+    }
+  }
+  agent.destroy();
+  return new Map(paths.map((path) => [path, summarize(results.get(path) ?? [])]));
+}
+
+/** The ecosystems' streams (AI SDK, OpenAI) and tRPC against the REST stream, and the non-streaming path. */
 export async function measurePaths(context: Context, config: BenchConfig["paths"]) {
-  const streamed = await compareThroughput(context, ["rest", "trpc"], { tokens: config.tokens, delayMs: 0 }, config);
+  const streamed = await compareThroughput(
+    context,
+    ["rest", "trpc", "aisdk", "openai"],
+    { tokens: config.tokens, delayMs: 0 },
+    config,
+  );
+  const [rest, trpc, aisdk, openai] = streamed.sides as [
+    ThroughputSide,
+    ThroughputSide,
+    ThroughputSide,
+    ThroughputSide,
+  ];
+  const ttft = await compareTtft(context, ["rest", "aisdk", "openai"], config.ttftRequests, config.rounds);
   const json = await compareThroughput(
     context,
     ["direct-json", "rest-json"],
@@ -225,21 +269,54 @@ export async function measurePaths(context: Context, config: BenchConfig["paths"
       concurrency: 32,
     },
   );
+  const [directJson, restJson] = json.sides as [ThroughputSide, ThroughputSide];
+  const ttftOf = (path: Path) => ttft.get(path) as ReturnType<typeof summarize>;
+  const versusRest = (side: ThroughputSide, path: Path) => ({
+    eventsPerSecond: side.eventsPerSecond,
+    ratio: round2(side.eventsPerSecond / rest.eventsPerSecond),
+    cpuMicrosPerEvent: side.brookCpuMicrosPerEvent,
+    cpuRatio:
+      side.brookCpuMicrosPerEvent === null || rest.brookCpuMicrosPerEvent === null
+        ? null
+        : round2(side.brookCpuMicrosPerEvent / rest.brookCpuMicrosPerEvent),
+    ttftP50: round2(ttftOf(path).ttftP50),
+    ttftP99: round2(ttftOf(path).ttftP99),
+    addedTtftP50: round2(ttftOf(path).ttftP50 - ttftOf("rest").ttftP50),
+    ttftRatio: round2(ttftOf(path).ttftP50 / ttftOf("rest").ttftP50),
+  });
+  const ttftErrors = [...ttft.values()].reduce((sum, summary) => sum + summary.errors, 0);
   const row = {
-    restEventsPerSecond: streamed.first.eventsPerSecond,
-    trpcEventsPerSecond: streamed.second.eventsPerSecond,
-    trpcRatio: round2(streamed.second.eventsPerSecond / streamed.first.eventsPerSecond),
-    trpcCpuMicrosPerEvent: streamed.second.brookCpuMicrosPerEvent,
-    restCpuMicrosPerEvent: streamed.first.brookCpuMicrosPerEvent,
-    directJsonRequestsPerSecond: json.first.requestsPerSecond,
-    brookJsonRequestsPerSecond: json.second.requestsPerSecond,
-    jsonRatio: round2(json.second.requestsPerSecond / json.first.requestsPerSecond),
-    errors: streamed.first.errors + streamed.second.errors + json.first.errors + json.second.errors,
-    sampleErrors: [...streamed.sampleErrors, ...json.sampleErrors],
+    restEventsPerSecond: rest.eventsPerSecond,
+    trpcEventsPerSecond: trpc.eventsPerSecond,
+    trpcRatio: round2(trpc.eventsPerSecond / rest.eventsPerSecond),
+    trpcCpuMicrosPerEvent: trpc.brookCpuMicrosPerEvent,
+    restCpuMicrosPerEvent: rest.brookCpuMicrosPerEvent,
+    restTtftP50: round2(ttftOf("rest").ttftP50),
+    restTtftP99: round2(ttftOf("rest").ttftP99),
+    aisdk: versusRest(aisdk, "aisdk"),
+    openai: versusRest(openai, "openai"),
+    directJsonRequestsPerSecond: directJson.requestsPerSecond,
+    brookJsonRequestsPerSecond: restJson.requestsPerSecond,
+    jsonRatio: round2(restJson.requestsPerSecond / directJson.requestsPerSecond),
+    errors:
+      streamed.sides.reduce((sum, side) => sum + side.errors, 0) + directJson.errors + restJson.errors + ttftErrors,
+    sampleErrors: [
+      ...streamed.sampleErrors,
+      ...json.sampleErrors,
+      ...[...ttft.values()].flatMap((summary) => summary.sampleErrors),
+    ],
   };
   context.log(
     `paths: REST ${row.restEventsPerSecond}/s · tRPC ${row.trpcEventsPerSecond}/s · ratio ${row.trpcRatio} · POST /chat ${row.brookJsonRequestsPerSecond} req/s vs direct ${row.directJsonRequestsPerSecond} req/s · errors ${row.errors}`,
   );
+  for (const [name, side] of [
+    ["AI SDK /api/chat", row.aisdk],
+    ["OpenAI /v1", row.openai],
+  ] as const) {
+    context.log(
+      `paths: ${name} ${side.eventsPerSecond}/s = ${side.ratio}× REST · CPU ${side.cpuMicrosPerEvent} vs ${row.restCpuMicrosPerEvent} µs/event = ${side.cpuRatio}× · TTFT p50 ${side.ttftP50} vs ${row.restTtftP50} ms (added ${side.addedTtftP50} ms, ${side.ttftRatio}×)`,
+    );
+  }
   return row;
 }
 

@@ -70,3 +70,16 @@ export function terminalsOf(events: readonly ChatEvent[]): ChatEvent[] {
 export function fake(behavior: Record<string, unknown>): string {
   return `[[fake:${JSON.stringify(behavior)}]]`;
 }
+
+/** The `data:` payloads of an SSE text, in order, comments skipped (for formats other than Brook's own). */
+export function sseData(text: string): string[] {
+  return text
+    .split(/\r?\n\r?\n/)
+    .map((block) =>
+      block
+        .split(/\r?\n/)
+        .find((line) => line.startsWith("data: "))
+        ?.slice(6),
+    )
+    .filter((data): data is string => data !== undefined);
+}

@@ -24,11 +24,14 @@ import { TimedChatModel } from "./models/timed-model.js";
 import { observeRunEndings } from "./observers/run-endings.js";
 import { loadPriceOverrides, PriceTable } from "./pricing/price-table.js";
 import { InstanceInbox } from "./redis/instance-inbox.js";
+import { RedisChatRuns } from "./redis/redis-chat-runs.js";
 import { RedisClients } from "./redis/redis-clients.js";
 import { RedisRunChannel } from "./redis/redis-run-channel.js";
 import { Metrics } from "./stats/metrics.js";
 import { RedisRunStats } from "./stats/redis-run-stats.js";
 import { MemoryRunStats, type RunStats } from "./stats/run-stats.js";
+import type { ChatRuns } from "./storage/chat-runs.js";
+import { MemoryChatRuns } from "./storage/memory-chat-runs.js";
 import { MemoryRunStore } from "./storage/memory-run-store.js";
 import { RedisRunStore } from "./storage/redis-run-store.js";
 import type { RunStore } from "./storage/run-log.js";
@@ -46,6 +49,12 @@ export interface BrookServices {
   readonly control: RunControl;
   /** Where runs' events are kept. */
   readonly store: RunStore;
+  /** The AI SDK surface's chats and their latest runs. */
+  readonly chatRuns: ChatRuns;
+  /** The models Brook names (`GET /v1/models`): the default, then those MODEL_PRICES prices. */
+  readonly models: readonly string[];
+  /** Unix seconds when this instance started. */
+  readonly startedAtS: number;
   /** The statistics of `/stats` (reset by `/reset-stats`). */
   readonly stats: RunStats;
   /** This instance's Prometheus metrics (`/metrics`), never reset. */
@@ -92,8 +101,10 @@ export function createServices(config: Config, log: Logger): BrookServices {
     idleMs: config.IDLE_TIMEOUT_MS,
   });
   const defaultModel = demo ? demoModelName : config.OPENAI_MODEL;
+  const overrides = config.MODEL_PRICES === undefined ? undefined : loadPriceOverrides(config.MODEL_PRICES);
+  const models = [...new Set([defaultModel, ...Object.keys(overrides ?? {})])];
   const prices = new PriceTable({
-    ...(config.MODEL_PRICES === undefined ? {} : { overrides: loadPriceOverrides(config.MODEL_PRICES) }),
+    ...(overrides === undefined ? {} : { overrides }),
     onUnpriced: (name) => {
       if (name !== demoModelName)
         log.warn(
@@ -136,6 +147,11 @@ export function createServices(config: Config, log: Logger): BrookServices {
   const metrics = new Metrics(activeRuns);
   // Brook starts whether or not Redis is up; /health says how it is.
   redis?.connect();
+  const chatRuns: ChatRuns =
+    redis === undefined
+      ? // Room for every run the store may still hold.
+        new MemoryChatRuns(Math.max(10_000, config.RUN_RETAIN_MAX + config.MAX_CONCURRENT_RUNS))
+      : new RedisChatRuns(redis, (config.MAX_RUN_MS > 0 ? config.MAX_RUN_MS : 86_400_000) + config.RUN_RETENTION_MS);
   const control: RunControl = new RunController({
     store,
     channel: redis === undefined || inbox === undefined ? undefined : new RedisRunChannel(redis, inbox),
@@ -173,6 +189,7 @@ export function createServices(config: Config, log: Logger): BrookServices {
     () => adapter.close?.(),
     () => stats.close?.(),
     () => store.close(),
+    () => chatRuns.close(),
   ];
   let closing: Promise<void> | undefined;
 
@@ -184,6 +201,9 @@ export function createServices(config: Config, log: Logger): BrookServices {
     version,
     control,
     store,
+    chatRuns,
+    models,
+    startedAtS: Math.floor(startedAt / 1000),
     stats,
     metrics,
     tools,

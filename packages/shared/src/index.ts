@@ -17,6 +17,26 @@ export { ChatRequest, HistoryMessage, type ParsedChatRequest, ReasoningEffort } 
 export { ChatResult, ErrorBody } from "./chat-result.js";
 export { ErrorCode, errorCatalogue, type TrpcErrorCode } from "./error-catalogue.js";
 export { Health, Mode, ModelServerState, ModelServerStatus, RedisState, ServiceInfo } from "./health.js";
+export {
+  OpenAIAssistantMessage,
+  OpenAIChatCompletion,
+  OpenAIChatCompletionChunk,
+  OpenAIChatRequest,
+  OpenAIChunkToolCall,
+  OpenAIErrorBody,
+  OpenAIFinishReason,
+  OpenAIFunctionTool,
+  OpenAIMessage,
+  OpenAIModel,
+  OpenAIModelList,
+  OpenAISystemMessage,
+  OpenAIToolCall,
+  OpenAIToolChoice,
+  OpenAIToolMessage,
+  OpenAIUsage,
+  OpenAIUserMessage,
+  type ParsedOpenAIChatRequest,
+} from "./openai-chat.js";
 export { type RouteName, type RouteSpec, routeOf, routes } from "./routes.js";
 export {
   CancelResult,
@@ -35,4 +55,18 @@ export {
   ToolInfo,
   ToolList,
 } from "./tools.js";
+export {
+  BrookMessageMetadata,
+  UIChatId,
+  UIChatOptions,
+  UIChatRequest,
+  UIDynamicToolPart,
+  UIFinishReason,
+  UIMessage,
+  UIMessageChunk,
+  UIMessagePart,
+  UIStaticToolPart,
+  UITextPart,
+  uiMessageStreamHeader,
+} from "./ui-message-stream.js";
 export { emptyUsage, Timing, Usage } from "./usage.js";

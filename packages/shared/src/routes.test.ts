@@ -16,4 +16,13 @@ describe("routes", () => {
     expect(routeOf("/assets/index-abc.js")).toBe(routes.assets);
     expect(routeOf("/chat/stream/more")).toBeUndefined();
   });
+
+  it("matches a :name segment to any one segment", () => {
+    expect(routeOf("/api/chat/abc-1/stream")).toBe(routes.uiChatStream);
+    expect(routeOf("/api/chat/abc-1/stop")).toBe(routes.uiChatStop);
+    expect(routeOf("/api/chat")).toBe(routes.uiChat);
+    expect(routeOf("/v1/models/gpt-4o-mini")).toBe(routes.openaiModel);
+    expect(routeOf("/api/chat//stream")).toBeUndefined();
+    expect(routeOf("/api/chat/a/b/stream")).toBeUndefined();
+  });
 });

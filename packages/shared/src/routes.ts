@@ -2,7 +2,7 @@
  * Brook's HTTP routes, in one list: the server registers its routes by these paths, decides from
  * `access` which need an API key, answers a wrong method with 405 and `Allow`, and lists them at
  * `GET /`; the web UI's dev server forwards them to Brook. A route with `prefix` covers every
- * path under it.
+ * path under it; a `:name` segment matches any one segment (`/api/chat/:id/stream`).
  */
 export interface RouteSpec {
   readonly path: string;
@@ -43,9 +43,32 @@ export const routes = {
     prefix: true,
   },
   assets: { path: "/assets", methods: { GET: "the web UI's files" }, access: "open", prefix: true, page: true },
+  uiChat: {
+    path: "/api/chat",
+    methods: { POST: "the AI SDK's UI message stream (useChat, DefaultChatTransport)" },
+    access: "key",
+  },
+  uiChatStream: {
+    path: "/api/chat/:id/stream",
+    methods: { GET: "a chat's running or just-finished answer again, from its first chunk (204: none)" },
+    access: "key",
+  },
+  uiChatStop: { path: "/api/chat/:id/stop", methods: { POST: "stops a chat's running answer" }, access: "key" },
+  openaiChat: {
+    path: "/v1/chat/completions",
+    methods: { POST: "OpenAI-compatible chat completions, streaming or not" },
+    access: "key",
+  },
+  openaiModels: { path: "/v1/models", methods: { GET: "the models, as OpenAI lists them" }, access: "key" },
+  openaiModel: { path: "/v1/models/:model", methods: { GET: "one model, as OpenAI describes it" }, access: "key" },
 } as const satisfies Record<string, RouteSpec>;
 
 export type RouteName = keyof typeof routes;
+
+/** Routes with `:name` segments, each with the pattern of its paths. */
+const patterns = (Object.values(routes) as RouteSpec[])
+  .filter((route) => route.path.includes("/:"))
+  .map((route) => ({ route, pattern: new RegExp(`^${route.path.replace(/\/:\w+/g, "/[^/]+")}$`) }));
 
 /** The route a request path belongs to (query string ignored), if any. */
 export function routeOf(url: string): RouteSpec | undefined {
@@ -53,5 +76,6 @@ export function routeOf(url: string): RouteSpec | undefined {
   for (const route of Object.values(routes) as RouteSpec[]) {
     if (path === route.path || (route.prefix === true && path.startsWith(`${route.path}/`))) return route;
   }
+  for (const { route, pattern } of patterns) if (pattern.test(path)) return route;
   return undefined;
 }

@@ -158,6 +158,60 @@ describe("executeRun", () => {
     expect(events().find((event) => event.type === "tool_result")).toMatchObject({ is_error: true });
   });
 
+  it("offers the caller's own tools beside Brook's, and hands the model's calls of them back instead of running them", async () => {
+    const weather: ModelTool = { name: "get_weather", description: "weather", parameters: { type: "object" } };
+    const shadow: ModelTool = { name: "echo", description: "the caller's echo", parameters: { type: "object" } };
+    const calls = [
+      { id: "c1", name: "get_weather", arguments: '{"city":"Oslo"}' },
+      { id: "c2", name: "add", arguments: "{}" },
+    ];
+    const model = new ScriptedModel([
+      batches([
+        accepted,
+        text("Checking."),
+        ...calls.map((call) => ({ type: "tool_call" as const, call })),
+        finish("tool_calls"),
+      ]),
+    ]);
+    const ran: string[] = [];
+    const { run, events } = runOf();
+    const outcome = await executeRun(
+      run,
+      { ...request(), callerTools: [weather, shadow], toolChoice: "required", reasoning_effort: "low" },
+      deps(model, {
+        tools: tools((name) => {
+          ran.push(name);
+          return { text: "ran", isError: false };
+        }),
+      }),
+    );
+    // The caller's echo hides Brook's; its first call is made as the caller asked.
+    expect(model.calls[0]?.tools).toEqual([weather, shadow]);
+    expect(model.calls[0]).toMatchObject({ toolChoice: "required", reasoning_effort: "low" });
+    expect(ran).toEqual([]);
+    expect(events().map((event) => event.type)).toEqual(["start", "content", "tool_call", "complete"]);
+    expect(events()[2]).toEqual({ type: "tool_call", ...calls[0] });
+    expect(outcome.terminal).toMatchObject({
+      type: "complete",
+      finish_reason: "tool_calls",
+      full_content: "Checking.",
+    });
+  });
+
+  it("gives the model a whole conversation, with the default system prompt only when it has none", async () => {
+    const model = new ScriptedModel([batches([accepted, finish()]), batches([accepted, finish()])]);
+    const conversation = [
+      { role: "user" as const, content: "add" },
+      { role: "assistant" as const, content: "", toolCalls: [{ id: "c", name: "add", arguments: "{}" }] },
+      { role: "tool" as const, toolCallId: "c", content: "5" },
+    ];
+    await executeRun(runOf().run, { ...request(), conversation }, deps(model));
+    expect(model.calls[0]?.messages).toEqual([{ role: "system", content: "Be brief." }, ...conversation]);
+    const own = [{ role: "system" as const, content: "Mine." }, ...conversation];
+    await executeRun(runOf().run, { ...request(), conversation: own }, deps(model));
+    expect(model.calls[1]?.messages).toEqual(own);
+  });
+
   it("completes with max_tool_steps when the model keeps asking for tools", async () => {
     const round = () =>
       batches([

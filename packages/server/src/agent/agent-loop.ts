@@ -1,4 +1,4 @@
-import type { ChatEvent, ParsedChatRequest, TerminalEvent, Timing, Usage } from "@brook/shared";
+import type { ChatEvent, TerminalEvent, Timing, ToolCallEvent, Usage } from "@brook/shared";
 import { START_MESSAGE } from "@brook/shared";
 import type { RunContext, RunOutcome } from "../control/run-control.js";
 import { abortReason, BrookError } from "../errors/brook-error.js";
@@ -7,6 +7,7 @@ import type { ChatModel, ModelCall, ModelMessage, ModelPart, ModelTool, ModelToo
 import { tokenCounter } from "../models/token-counter.js";
 import type { PriceTable } from "../pricing/price-table.js";
 import type { ToolOutcome } from "../tools/tool-registry.js";
+import type { RunRequest } from "./run-request.js";
 
 /** The tools a run can use: what a request is offered, and how a call is made. */
 export interface AgentTools {
@@ -29,6 +30,9 @@ export interface AgentDependencies {
 
 /** The finish reason of a run stopped because the model kept asking for tools. */
 export const maxToolStepsReason = "max_tool_steps";
+
+/** The finish reason of a run that hands the model's calls of the caller's own tools back to it. */
+export const callerToolsReason = "tool_calls";
 
 /** One model call of a run, for its usage. */
 interface Step {
@@ -69,14 +73,11 @@ interface StepOutcome {
  * Generates one run: the start event, then model calls. The model's text streams as content
  * events; when it asks for tools, they run concurrently (tool_call, then tool_result events),
  * their results go back to the model, and it is asked again, up to `maxToolSteps` rounds.
+ * When it calls tools of the caller's own (`callerTools`), the run ends with those calls instead.
  * Exactly one terminal event (complete or error) ends the run, with the usage of all its
  * model calls, also when the run failed midway.
  */
-export async function executeRun(
-  run: RunContext,
-  request: ParsedChatRequest,
-  deps: AgentDependencies,
-): Promise<RunOutcome> {
+export async function executeRun(run: RunContext, request: RunRequest, deps: AgentDependencies): Promise<RunOutcome> {
   const { signal } = run;
   const messages = buildMessages(request, deps.defaultSystemPrompt);
   const progress: Progress = {
@@ -89,7 +90,10 @@ export async function executeRun(
   };
   run.log.append([{ type: "start", message: START_MESSAGE, run_id: run.id, model: run.model }]);
   try {
-    const tools = deps.tools?.offered(request.tools) ?? [];
+    const callerTools = request.callerTools ?? [];
+    const callerNames = new Set(callerTools.map((tool) => tool.name));
+    const mcpTools = (deps.tools?.offered(request.tools) ?? []).filter((tool) => !callerNames.has(tool.name));
+    const tools = [...mcpTools, ...callerTools];
     let finishReason: string;
     for (let round = 0; ; round += 1) {
       const step: Step = {
@@ -107,6 +111,7 @@ export async function executeRun(
         temperature: request.temperature ?? undefined,
         maxTokens: request.max_tokens ?? undefined,
         tools: tools.length > 0 ? tools : undefined,
+        toolChoice: round === 0 ? request.toolChoice : undefined,
         reasoningEffort: request.reasoning_effort ?? undefined,
         signal,
       };
@@ -119,13 +124,21 @@ export async function executeRun(
         finishReason = outcome.finishReason;
         break;
       }
+      // The caller runs its own tools: the turn is its. Brook's calls of the same turn are not
+      // made (the model may ask again once it has the caller's results).
+      const handedBack = outcome.calls.filter((toolCall) => callerNames.has(toolCall.name));
+      if (handedBack.length > 0) {
+        run.log.append(handedBack.map(toolCallEvent));
+        finishReason = callerToolsReason;
+        break;
+      }
       if (round >= deps.maxToolSteps) {
         finishReason = maxToolStepsReason;
         break;
       }
       // A store shared between instances keeps what the run used so far, should this instance die.
       if (run.log.noteUsage !== undefined) run.log.noteUsage(await measureUsage(run, progress, deps.prices));
-      const offered = new Set(tools.map((tool) => tool.name));
+      const offered = new Set(mcpTools.map((tool) => tool.name));
       const results = await runToolCalls(run, outcome.calls, offered, deps.tools);
       // The answer text only: reasoning never goes back to the model (DeepSeek refuses it).
       messages.push({ role: "assistant", content: step.texts.join(""), toolCalls: outcome.calls });
@@ -226,7 +239,7 @@ async function runToolCalls(
   tools: AgentTools | undefined,
 ): Promise<ToolOutcome[]> {
   const { signal } = run;
-  run.log.append(calls.map((call) => ({ type: "tool_call", id: call.id, name: call.name, arguments: call.arguments })));
+  run.log.append(calls.map(toolCallEvent));
   const outcomes = await Promise.all(
     calls.map(async (call): Promise<ToolOutcome> => {
       const outcome =
@@ -245,11 +258,22 @@ async function runToolCalls(
   return outcomes;
 }
 
-function buildMessages(request: ParsedChatRequest, defaultSystemPrompt: string): ModelMessage[] {
+function toolCallEvent(call: ModelToolCall): ToolCallEvent {
+  return { type: "tool_call", id: call.id, name: call.name, arguments: call.arguments };
+}
+
+function buildMessages(request: RunRequest, defaultSystemPrompt: string): ModelMessage[] {
   const messages: ModelMessage[] = [];
+  const { conversation } = request;
   // An explicit empty system prompt means "none"; an absent one means the default.
   const system = request.system_prompt ?? defaultSystemPrompt;
-  if (system !== "") messages.push({ role: "system", content: system });
+  if (system !== "" && !conversation?.some((message) => message.role === "system")) {
+    messages.push({ role: "system", content: system });
+  }
+  if (conversation !== undefined) {
+    messages.push(...conversation);
+    return messages;
+  }
   for (const message of request.history ?? []) messages.push(message);
   messages.push({ role: "user", content: request.message });
   return messages;

@@ -41,4 +41,17 @@ describe("checkRequestLimits", () => {
     expect(error.fields.max_tokens?.[0]).toMatch(/MAX_TOKENS_LIMIT/);
     expect(error.status).toBe(400);
   });
+
+  it("checks each entry of a conversation, by its place in it", () => {
+    const error = refusal({
+      message: "",
+      conversation: [
+        { role: "user", content: "ok" },
+        { role: "assistant", content: "", toolCalls: [{ id: "c", name: "n", arguments: "x".repeat(11) }] },
+        { role: "tool", toolCallId: "c", content: "y".repeat(11) },
+        { role: "user", content: "ok" },
+      ],
+    });
+    expect(Object.keys(error.fields)).toEqual(["messages", "messages.1.tool_calls.0.arguments", "messages.2.content"]);
+  });
 });

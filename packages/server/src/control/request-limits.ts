@@ -1,4 +1,4 @@
-import type { ParsedChatRequest } from "@brook/shared";
+import type { RunRequest } from "../agent/run-request.js";
 import { InputError } from "../errors/input-error.js";
 
 export interface RequestLimits {
@@ -11,15 +11,30 @@ export interface RequestLimits {
 }
 
 /** Refuses a request beyond the configured limits with a 400 that names each field. */
-export function checkRequestLimits(request: ParsedChatRequest, limits: RequestLimits): void {
+export function checkRequestLimits(request: RunRequest, limits: RequestLimits): void {
   const fields: Record<string, string[]> = {};
   const tooLong = (field: string, text: string | null | undefined) => {
     if (text != null && text.length > limits.maxMessageChars) {
       fields[field] = [`at most ${limits.maxMessageChars} characters (MAX_MESSAGE_CHARS); got ${text.length}`];
     }
   };
-  tooLong("message", request.message);
+  const { conversation } = request;
+  // A conversation holds the message: its entries are checked instead.
+  if (conversation === undefined) tooLong("message", request.message);
   tooLong("system_prompt", request.system_prompt);
+  if (conversation !== undefined && conversation.length > limits.maxHistoryMessages + 1) {
+    fields.messages = [
+      `at most ${limits.maxHistoryMessages + 1} messages (MAX_HISTORY_MESSAGES, and the new one); got ${conversation.length}`,
+    ];
+  }
+  conversation?.forEach((entry, index) => {
+    tooLong(`messages.${index}.content`, entry.content);
+    if (entry.role === "assistant") {
+      entry.toolCalls?.forEach((call, at) => {
+        tooLong(`messages.${index}.tool_calls.${at}.arguments`, call.arguments);
+      });
+    }
+  });
   const history = request.history ?? [];
   if (history.length > limits.maxHistoryMessages) {
     fields.history = [`at most ${limits.maxHistoryMessages} messages (MAX_HISTORY_MESSAGES); got ${history.length}`];

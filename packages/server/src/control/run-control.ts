@@ -1,4 +1,5 @@
-import type { ParsedChatRequest, TerminalEvent, Timing } from "@brook/shared";
+import type { TerminalEvent, Timing } from "@brook/shared";
+import type { RunRequest } from "../agent/run-request.js";
 import type { BrookError } from "../errors/brook-error.js";
 import type { RunLog, RunLogWriter } from "../storage/run-log.js";
 
@@ -12,6 +13,12 @@ export interface StartOptions {
    * started it: it is aborted when its reader leaves and forgotten once it ends.
    */
   resumable: boolean;
+  /**
+   * Resumable, and more (the AI SDK's contract): the run goes on to its end whether anyone reads
+   * it or not (MAX_RUN_MS still applies), and keeps every event, so that a reader that comes back
+   * can read it again from its first.
+   */
+  replayable?: boolean;
 }
 
 /** A run as the surface that started it sees it: read it through `log`. */
@@ -39,7 +46,7 @@ export interface RunControl {
    * Starts a run. Throws (before anything is billed) `shutdown` while draining, `bad_request`
    * beyond the field limits, `overloaded` at the concurrency cap.
    */
-  start(request: ParsedChatRequest, options: StartOptions): StartedRun;
+  start(request: RunRequest, options: StartOptions): StartedRun;
   /** A run's log, running or finished a short while ago; undefined when unknown. */
   find(runId: string): Promise<RunLog | undefined>;
   /** Aborts a running run: its log ends with an `error` event of code `cancelled`. */
@@ -70,14 +77,14 @@ export interface RunOutcome {
 }
 
 /** Generates a run's events; it must end the log with exactly one terminal event. */
-export type RunExecutor = (run: RunContext, request: ParsedChatRequest) => Promise<RunOutcome>;
+export type RunExecutor = (run: RunContext, request: RunRequest) => Promise<RunOutcome>;
 
 /** One ended run, as observers (stats, metrics, the run's log line) learn of it. */
 export interface RunEnded extends RunOutcome {
   id: string;
   kind: RunKind;
   model: string;
-  request: ParsedChatRequest;
+  request: RunRequest;
 }
 
 export type RunObserver = (ended: RunEnded) => void;

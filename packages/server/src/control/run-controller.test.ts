@@ -211,6 +211,17 @@ describe("RunController", () => {
     });
   });
 
+  it("never abandons a replayable run, read or not, and keeps it readable from its first event once ended", async () => {
+    const { control } = controller({ graceMs: 20 }, true);
+    const run = control.start(request, { kind: "streaming", resumable: true, replayable: true });
+    run.log.reader(0).close();
+    await vi.advanceTimersByTimeAsync(1_000);
+    expect(run.log.terminal).toBeUndefined();
+    expect(await control.cancel(run.id)).toBe("cancelled");
+    await vi.advanceTimersByTimeAsync(0);
+    expect((await control.find(run.id))?.reader(0).position).toBe(0);
+  });
+
   it("ends a run whose executor broke its contract with one internal error, and reports the bug", async () => {
     const bugs: unknown[] = [];
     const { control, ended } = controller({

@@ -1,5 +1,6 @@
 import { randomUUID } from "node:crypto";
-import { emptyUsage, type ParsedChatRequest } from "@brook/shared";
+import { emptyUsage } from "@brook/shared";
+import type { RunRequest } from "../agent/run-request.js";
 import { BrookError } from "../errors/brook-error.js";
 import { errorEvent } from "../errors/error-shapes.js";
 import type { RunLogWriter, RunStore } from "../storage/run-log.js";
@@ -72,7 +73,7 @@ export class RunController implements RunControl {
     return new Promise((resolve) => this.#idleWaiters.add(resolve));
   }
 
-  start(request: ParsedChatRequest, { kind, resumable }: StartOptions): StartedRun {
+  start(request: RunRequest, { kind, resumable, replayable = false }: StartOptions): StartedRun {
     const { options } = this;
     if (this.#draining) throw new BrookError("shutdown");
     if (options.limits !== undefined) checkRequestLimits(request, options.limits);
@@ -85,12 +86,12 @@ export class RunController implements RunControl {
     }
     const id = randomUUID();
     const model = request.model ?? options.defaultModel;
-    const log = options.store.create(id, { bufferEvents: options.bufferEvents, resumable });
+    const log = options.store.create(id, { bufferEvents: options.bufferEvents, resumable, replayable });
     const controller = new AbortController();
     const abort = (reason: BrookError) => {
       if (!controller.signal.aborted) controller.abort(reason);
     };
-    const stopTimers = this.#watch(log, abort, resumable, options);
+    const stopTimers = this.#watch(log, abort, replayable ? "never" : resumable, options);
     const context: RunContext = { id, model, startedAt: performance.now(), signal: controller.signal, log };
     const ended = this.#execute(context, request, kind)
       .then((outcome) => {
@@ -99,7 +100,7 @@ export class RunController implements RunControl {
       .finally(() => {
         stopTimers();
         this.#active.delete(id);
-        options.store.ended(id, resumable);
+        options.store.ended(id, resumable || replayable);
         if (this.#active.size === 0) {
           for (const resolve of this.#idleWaiters) resolve();
           this.#idleWaiters.clear();
@@ -135,7 +136,7 @@ export class RunController implements RunControl {
   }
 
   /** Runs the executor; whatever happens, the log ends with exactly one terminal event. */
-  async #execute(run: RunContext, request: ParsedChatRequest, kind: RunKind): Promise<RunOutcome> {
+  async #execute(run: RunContext, request: RunRequest, kind: RunKind): Promise<RunOutcome> {
     try {
       const outcome = await this.options.execute(run, request);
       if (run.log.terminal !== undefined) return outcome;
@@ -152,13 +153,14 @@ export class RunController implements RunControl {
 
   /**
    * The run's deadline (MAX_RUN_MS) and grace periods: a resumable run waits `graceMs` for a
-   * reader whenever it has none (from the start: it may never be claimed); any other run is
-   * aborted as soon as its reader leaves. Returns what stops them.
+   * reader whenever it has none (from the start: it may never be claimed); a replayable one
+   * (`"never"`) is never abandoned; any other run is aborted as soon as its reader leaves.
+   * Returns what stops them.
    */
   #watch(
     log: RunLogWriter,
     abort: (reason: BrookError) => void,
-    resumable: boolean,
+    resumable: boolean | "never",
     options: RunControllerOptions,
   ): () => void {
     const maxRunMs = options.maxRunMs ?? 0;
@@ -172,6 +174,7 @@ export class RunController implements RunControl {
     deadline?.unref();
     const abandon = () =>
       abort(new BrookError("cancelled", "The run was cancelled: its reader went away and did not come back."));
+    if (resumable === "never") return () => clearTimeout(deadline);
     let grace: NodeJS.Timeout | undefined;
     const startGrace = () => {
       if (log.terminal !== undefined) return;

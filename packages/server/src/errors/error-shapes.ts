@@ -1,8 +1,9 @@
 /**
  * The one place where a BrookError becomes what a caller sees: a stream's `error` event, a REST
- * error body, a tRPC error and its `data`. Anything thrown becomes a BrookError here too.
+ * error body, a tRPC error and its `data`, OpenAI's error body, the AI SDK's error text.
+ * Anything thrown becomes a BrookError here too.
  */
-import type { ErrorBody, ErrorEvent, TrpcErrorData, Usage } from "@brook/shared";
+import type { ErrorBody, ErrorEvent, OpenAIErrorBody, TrpcErrorData, Usage } from "@brook/shared";
 import { TRPCError } from "@trpc/server";
 import { TRPC_ERROR_CODES_BY_KEY } from "@trpc/server/rpc";
 import { z } from "zod";
@@ -45,6 +46,48 @@ export function trpcErrorEnvelope(error: BrookError, path: string) {
   return {
     error: { message: error.message, code: TRPC_ERROR_CODES_BY_KEY[error.trpcCode], data: trpcErrorData(error, path) },
   };
+}
+
+/**
+ * OpenAI's error body (`/v1`), the status staying the catalogue's (OpenAI's own for the same
+ * failures): the SDKs pick their typed error by it. `param` names the first field at fault.
+ */
+export function openAIErrorBody(error: BrookError): OpenAIErrorBody {
+  const param = error instanceof InputError ? (Object.keys(error.fields)[0] ?? null) : null;
+  return { error: { message: error.message, type: openAIErrorType(error.status), param, code: openAICode(error) } };
+}
+
+/**
+ * The headers of an OpenAI-shaped refusal: the catalogue's, and `x-should-retry` where Brook
+ * knows better than the status (the SDKs retry 408, 409, 429 and 5xx unless told otherwise).
+ */
+export function openAIErrorHeaders(error: BrookError): Record<string, string> {
+  const { status } = error;
+  const retriedByStatus = status === 408 || status === 409 || status === 429 || status >= 500;
+  return retriedByStatus === error.retryable
+    ? error.headers
+    : { ...error.headers, "x-should-retry": String(error.retryable) };
+}
+
+function openAIErrorType(status: number): string {
+  if (status === 401) return "authentication_error";
+  if (status === 403) return "permission_error";
+  if (status === 404) return "not_found_error";
+  if (status === 429) return "rate_limit_error";
+  if (status >= 500) return "server_error";
+  return "invalid_request_error";
+}
+
+/** OpenAI's codes where clients look for them; Brook's own for the rest. */
+function openAICode(error: BrookError): string {
+  if (error.code === "unauthorized") return "invalid_api_key";
+  if (error.code === "rate_limited") return "rate_limit_exceeded";
+  return error.code;
+}
+
+/** The AI SDK shows a failure's text as it is (an `error` chunk, or the body of a refusal): the human message. */
+export function uiErrorText(error: BrookError): string {
+  return error.message;
 }
 
 /**

@@ -24,6 +24,26 @@ export class InputError extends BrookError {
     return new InputError(fields);
   }
 
+  /**
+   * An InputError naming each field by its whole path (`messages.2.content`), for bodies whose
+   * problems lie deep inside lists (conversations).
+   */
+  static fromZodPaths(error: z.ZodError): InputError {
+    const fields: Record<string, string[]> = {};
+    for (const issue of error.issues) {
+      const field = issue.path.length === 0 ? "body" : issue.path.map(String).join(".");
+      fields[field] = [...(fields[field] ?? []), issue.message];
+    }
+    return new InputError(fields);
+  }
+
+  /** Parses external input with `schema`, or throws an InputError naming the fields by their whole paths. */
+  static parseDeep<T extends z.ZodType>(schema: T, input: unknown): z.output<T> {
+    const result = schema.safeParse(input);
+    if (!result.success) throw InputError.fromZodPaths(result.error);
+    return result.data;
+  }
+
   /** Parses external input with `schema`, or throws an InputError naming the fields. */
   static parse<T extends z.ZodType>(schema: T, input: unknown): z.output<T> {
     const result = schema.safeParse(input);

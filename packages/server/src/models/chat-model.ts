@@ -1,4 +1,4 @@
-import type { Mode, ReasoningEffort } from "@brook/shared";
+import type { Mode } from "@brook/shared";
 
 /** A complete tool call the model asked for; `arguments` is JSON text as the model wrote it. */
 export interface ModelToolCall {
@@ -14,6 +14,9 @@ export interface ModelTool {
   parameters: Record<string, unknown>;
 }
 
+/** Whether the model must call a tool: OpenAI's `tool_choice` (a name: that tool). */
+export type ModelToolChoice = "none" | "auto" | "required" | { name: string };
+
 export type ModelMessage =
   | { role: "system" | "user"; content: string }
   /** An assistant turn; `toolCalls` when it asked for tools. */
@@ -28,8 +31,10 @@ export interface ModelCall {
   maxTokens?: number | undefined;
   /** Tools the model may call; none when empty or absent. */
   tools?: ModelTool[] | undefined;
-  /** How hard a reasoning model should think; absent: the model's default. */
-  reasoningEffort?: ReasoningEffort | undefined;
+  /** Whether it must call one of `tools` (ignored without tools). */
+  toolChoice?: ModelToolChoice | undefined;
+  /** How hard a reasoning model should think (`reasoning_effort`, passed on as it is); absent: the model's default. */
+  reasoningEffort?: string | undefined;
   /** The run's signal: aborting it closes the upstream request and rejects the stream's pending read (timeouts rely on it). */
   signal: AbortSignal;
 }

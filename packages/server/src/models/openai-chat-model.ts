@@ -1,7 +1,7 @@
 import OpenAI from "openai";
 import type { ChatCompletionChunk } from "openai/resources/chat/completions";
 import { BrookError } from "../errors/brook-error.js";
-import type { ChatModel, ModelCall, ModelMessage, ModelPart, ModelTool } from "./chat-model.js";
+import type { ChatModel, ModelCall, ModelMessage, ModelPart, ModelTool, ModelToolChoice } from "./chat-model.js";
 import { completionChunks } from "./completion-chunks.js";
 import { retryDelayMs, waitBeforeRetry } from "./retry.js";
 import { ToolCallAssembler } from "./tool-call-assembler.js";
@@ -83,8 +83,15 @@ export class OpenAIChatModel implements ChatModel {
       stream_options: { include_usage: true },
       ...(call.temperature === undefined ? {} : { temperature: call.temperature }),
       ...(call.maxTokens === undefined ? {} : { max_tokens: call.maxTokens }),
-      ...(call.tools === undefined || call.tools.length === 0 ? {} : { tools: call.tools.map(toOpenAITool) }),
-      ...(call.reasoningEffort === undefined ? {} : { reasoning_effort: call.reasoningEffort }),
+      ...(call.tools === undefined || call.tools.length === 0
+        ? {}
+        : {
+            tools: call.tools.map(toOpenAITool),
+            ...(call.toolChoice === undefined ? {} : { tool_choice: toOpenAIToolChoice(call.toolChoice) }),
+          }),
+      ...(call.reasoningEffort === undefined
+        ? {}
+        : { reasoning_effort: call.reasoningEffort as OpenAI.ReasoningEffort }),
     };
     for (let attempt = 0; ; attempt += 1) {
       let opened: Response;
@@ -218,6 +225,10 @@ function toOpenAITool(tool: ModelTool): OpenAI.ChatCompletionFunctionTool {
     type: "function",
     function: { name: tool.name, description: tool.description, parameters: tool.parameters, strict: false },
   };
+}
+
+function toOpenAIToolChoice(choice: ModelToolChoice): OpenAI.ChatCompletionToolChoiceOption {
+  return typeof choice === "string" ? choice : { type: "function", function: { name: choice.name } };
 }
 
 /**

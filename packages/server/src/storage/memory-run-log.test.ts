@@ -23,7 +23,7 @@ const complete: ChatEvent = {
   timing: { ttft_ms: 1, duration_ms: 1, tokens_per_s: 1 },
 };
 
-function newLog(options: { bufferEvents?: number; resumable?: boolean } = {}): MemoryRunLog {
+function newLog(options: { bufferEvents?: number; resumable?: boolean; replayable?: boolean } = {}): MemoryRunLog {
   return new MemoryRunLog("r", { bufferEvents: 16, resumable: true, ...options });
 }
 
@@ -63,6 +63,16 @@ describe("MemoryRunLog", () => {
     const owned = kept(false);
     expect(() => owned.fromStart()).toThrow(BrookError);
     expect(owned.latest).toEqual(content("199"));
+  });
+
+  it("a replayable log keeps every event from the first, and never asks the producer to wait", () => {
+    const log = newLog({ bufferEvents: 16, replayable: true });
+    // Nobody reads at all: generation goes on.
+    for (let index = 0; index < 1_000; index += 1) expect(appendEach(log, content(String(index)))).toBe(true);
+    const reader = log.reader(0);
+    for (let index = 0; index < 1_000; index += 1) reader.take(Number.POSITIVE_INFINITY);
+    reader.close();
+    expect(log.reader(0).take(2)).toEqual([content("0"), content("1")]);
   });
 
   it("numbers events from 0 and lets readers start at any seq", async () => {

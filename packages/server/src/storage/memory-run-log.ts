@@ -20,11 +20,13 @@ export class MemoryRunLog implements RunLogWriter {
   #presence: ((present: boolean) => void)[] = [];
   readonly #bufferEvents: number;
   readonly #resumable: boolean;
+  readonly #replayable: boolean;
 
   constructor(runId: string, options: RunLogOptions) {
     this.runId = runId;
     this.#bufferEvents = options.bufferEvents;
     this.#resumable = options.resumable;
+    this.#replayable = options.replayable === true;
   }
 
   get head(): number {
@@ -47,11 +49,11 @@ export class MemoryRunLog implements RunLogWriter {
     }
     this.#trim();
     for (const reader of this.#readers) reader.wake();
-    return this.head - this.#floor() < this.#bufferEvents;
+    return !this.#full();
   }
 
   async waitForRoom(signal: AbortSignal): Promise<void> {
-    while (this.head - this.#floor() >= this.#bufferEvents) {
+    while (this.#full()) {
       signal.throwIfAborted();
       await new Promise<void>((resolve, reject) => {
         const onAbort = () => reject(signal.reason);
@@ -103,6 +105,11 @@ export class MemoryRunLog implements RunLogWriter {
     this.#notifyRoom();
   }
 
+  /** Readers lag `bufferEvents` behind: generation waits (a replayable log keeps everything anyway). */
+  #full(): boolean {
+    return !this.#replayable && this.head - this.#floor() >= this.#bufferEvents;
+  }
+
   #floor(): number {
     if (this.#readers.size === 0) return this.#parkedPosition;
     let floor = Number.POSITIVE_INFINITY;
@@ -117,6 +124,7 @@ export class MemoryRunLog implements RunLogWriter {
    * to one request drops what its reader took.
    */
   #trim(): void {
+    if (this.#replayable) return;
     if (!this.#resumable) {
       const taken = this.#floor() - this.#offset;
       if (taken < 32) return;
@@ -134,7 +142,7 @@ export class MemoryRunLog implements RunLogWriter {
 
   #notifyRoom(): void {
     const waiter = this.#roomWaiter;
-    if (waiter !== undefined && this.head - this.#floor() < this.#bufferEvents) {
+    if (waiter !== undefined && !this.#full()) {
       this.#roomWaiter = undefined;
       waiter();
     }

@@ -27,6 +27,11 @@ export interface RunLogOptions {
    * slowest reader stays. A run that belongs to one request keeps nothing its reader took.
    */
   resumable: boolean;
+  /**
+   * Every event stays, from seq 0, until the run is forgotten (a reader may start over from the
+   * first: the AI SDK's resume), and generation never waits for readers.
+   */
+  replayable?: boolean;
 }
 
 /** What readers see of one run. */

@@ -1,12 +1,13 @@
-import { type RouteSpec, routeOf } from "@brook/shared";
 import Fastify, { type FastifyBaseLogger, type FastifyInstance, LogController } from "fastify";
 import type { BrookServices } from "../brook-services.js";
-import { BrookError } from "../errors/brook-error.js";
 import { asBrookError, errorBody } from "../errors/error-shapes.js";
 import { InputError } from "../errors/input-error.js";
 import { accessPlugin } from "./access-plugin.js";
+import { aiSdkPlugin } from "./ai-sdk/ai-sdk-plugin.js";
 import { limitsPlugin } from "./limits-plugin.js";
+import { openAIPlugin } from "./openai/openai-plugin.js";
 import { restPlugin } from "./rest/rest-plugin.js";
+import { routeMiss } from "./route-miss.js";
 import { trpcPlugin } from "./trpc/trpc-plugin.js";
 import { findWebDir, registerWebApp } from "./web-app.js";
 
@@ -54,14 +55,8 @@ export async function createHttpApp(services: BrookServices): Promise<FastifyIns
     return reply.headers(error.headers).code(error.status).send(errorBody(error));
   });
   app.setNotFoundHandler((request, reply) => {
-    const path = request.url.split("?", 1)[0];
-    const route = routeOf(request.url);
-    if (route !== undefined && !route.prefix) {
-      const allow = allowedMethods(route);
-      const error = new BrookError("method_not_allowed", `${path} answers ${allow.join(", ")}, not ${request.method}.`);
-      return reply.code(error.status).header("allow", allow.join(", ")).send(errorBody(error));
-    }
-    return reply.code(404).send(errorBody(new BrookError("not_found", `No route ${request.method} ${path}.`)));
+    const { error, headers } = routeMiss(request.method, request.url);
+    return reply.code(error.status).headers(headers).send(errorBody(error));
   });
 
   if (config.LOG_LEVEL === "debug" || config.LOG_LEVEL === "trace") {
@@ -79,9 +74,7 @@ export async function createHttpApp(services: BrookServices): Promise<FastifyIns
   const web = webDir === undefined ? undefined : await registerWebApp(app, webDir);
   await app.register(restPlugin, { services, web });
   await app.register(trpcPlugin, { prefix: "/trpc", services });
+  await app.register(aiSdkPlugin, { services });
+  await app.register(openAIPlugin, { prefix: "/v1", services });
   return app;
-}
-
-function allowedMethods(route: RouteSpec): string[] {
-  return Object.keys(route.methods);
 }

@@ -1,0 +1,29 @@
+import type { ParsedChatRequest } from "@brook/shared";
+import type { ModelMessage, ModelTool, ModelToolChoice } from "../models/chat-model.js";
+
+/**
+ * What a run is asked to do. Brook's own surfaces (REST, tRPC) ask with a ParsedChatRequest; the
+ * surfaces of other ecosystems (the AI SDK's, OpenAI's) carry a whole conversation and more, in
+ * the fields below. None of them changes what Brook's own wire formats accept or send.
+ */
+export interface RunRequest extends Omit<ParsedChatRequest, "reasoning_effort"> {
+  /**
+   * The whole conversation, with earlier tool calls and their results: it takes the place of
+   * `history` and `message` (which then holds the last user text, for the log). A system message
+   * in it takes the place of `system_prompt` and of the default.
+   */
+  conversation?: readonly ModelMessage[] | undefined;
+  /**
+   * The caller's own function tools, offered beside the MCP tools (a caller's tool hides an MCP
+   * tool of the same name). When the model calls one, the run ends there: its `tool_call`
+   * events, then `complete` with finish reason `tool_calls`; the caller runs them and asks again.
+   */
+  callerTools?: readonly ModelTool[] | undefined;
+  /** Whether the model must call a tool, on the run's first model call (later ones choose freely). */
+  toolChoice?: ModelToolChoice | undefined;
+  /**
+   * How much a reasoning model thinks, passed on to every model call of the run: Brook's own
+   * surfaces take `low`, `medium` or `high`; OpenAI's passes on what its callers send.
+   */
+  reasoning_effort?: string | null | undefined;
+}

@@ -1,0 +1,170 @@
+import {
+  type BrookMessageMetadata,
+  type ChatEvent,
+  type UIFinishReason,
+  type UIMessageChunk,
+  uiMessageStreamHeader,
+} from "@brook/shared";
+import { BrookError } from "../errors/brook-error.js";
+import { asBrookError, uiErrorText } from "../errors/error-shapes.js";
+import { eventStreamHeaders, type StreamEncoder } from "./stream-encoder.js";
+
+const headers = { "content-type": "text/event-stream", ...eventStreamHeaders, ...uiMessageStreamHeader } as const;
+
+/** The kinds of streamed parts: one is open at a time. */
+type PartKind = "text" | "reasoning";
+
+const frame = (chunk: UIMessageChunk) => `data: ${JSON.stringify(chunk)}\n\n`;
+const startStep = frame({ type: "start-step" });
+const finishStep = frame({ type: "finish-step" });
+const done = "data: [DONE]\n\n";
+
+/**
+ * The AI SDK's UI message stream (protocol v1), what `useChat` reads: `start` (the run's id as
+ * the message id), one step per model call (`start-step` … `finish-step`), text as
+ * `text-start`/`-delta`/`-end`, Brook's MCP tool calls as provider-executed dynamic tools, then
+ * `finish` with usage and timing in `messageMetadata`, and `[DONE]`. A failure is one `error`
+ * chunk; a cancelled run ends with `abort`.
+ *
+ * Steps are derived from the events: a model call after tool results starts a new one. Every
+ * event from seq 0 gives the same chunks, so a resumed stream replays the message as it was.
+ */
+export function uiMessageStreamEncoder(): StreamEncoder {
+  return new UIMessageStreamEncoder();
+}
+
+class UIMessageStreamEncoder implements StreamEncoder {
+  readonly headers = headers;
+  readonly ping = ": ping\n\n";
+  /** The part being streamed, and the start of each of its deltas. */
+  #open: { kind: PartKind; id: string; delta: string } | undefined;
+  #parts = 0;
+  /** Tool results came back: what follows is the model's next call, a new step. */
+  #toolsDone = false;
+  #metadata: BrookMessageMetadata = {};
+
+  start(): string {
+    return "";
+  }
+
+  event(event: ChatEvent): string {
+    switch (event.type) {
+      case "content":
+        return this.#delta("text", event.chunk);
+      case "reasoning":
+        return this.#delta("reasoning", event.chunk);
+      case "start":
+        this.#metadata = { run_id: event.run_id, model: event.model };
+        return frame({ type: "start", messageId: event.run_id, messageMetadata: this.#metadata }) + startStep;
+      case "tool_call":
+        return (
+          this.#boundary() +
+          frame({
+            type: "tool-input-available",
+            toolCallId: event.id,
+            toolName: event.name,
+            input: toolInput(event.arguments),
+            providerExecuted: true,
+            dynamic: true,
+          })
+        );
+      case "tool_result":
+        this.#toolsDone = true;
+        return frame(
+          event.is_error
+            ? {
+                type: "tool-output-error",
+                toolCallId: event.id,
+                errorText: event.result,
+                providerExecuted: true,
+                dynamic: true,
+              }
+            : {
+                type: "tool-output-available",
+                toolCallId: event.id,
+                output: event.result,
+                providerExecuted: true,
+                dynamic: true,
+              },
+        );
+      case "complete":
+        return (
+          this.#close() +
+          finishStep +
+          frame({
+            type: "finish",
+            finishReason: uiFinishReason(event.finish_reason),
+            messageMetadata: { usage: event.usage, timing: event.timing, finish_reason: event.finish_reason },
+          })
+        );
+      case "error": {
+        const usage = frame({ type: "message-metadata", messageMetadata: { usage: event.usage } });
+        const error = new BrookError(event.code, event.error);
+        const last: UIMessageChunk =
+          error.code === "cancelled" ? { type: "abort" } : { type: "error", errorText: uiErrorText(error) };
+        return this.#close() + usage + frame(last);
+      }
+    }
+  }
+
+  end(): string {
+    return done;
+  }
+
+  failure(thrown: unknown): string {
+    return this.#close() + frame({ type: "error", errorText: uiErrorText(asBrookError(thrown).error) }) + done;
+  }
+
+  /** One more piece of a text (or reasoning) part, opening the part (and a new step) when needed. */
+  #delta(kind: PartKind, text: string): string {
+    let out = "";
+    if (this.#open?.kind !== kind || this.#toolsDone) {
+      out = this.#boundary();
+      const id = `${kind}-${this.#parts++}`;
+      this.#open = { kind, id, delta: `data: {"type":"${kind}-delta","id":"${id}","delta":` };
+      out += frame({ type: `${kind}-start`, id });
+    }
+    return `${out}${this.#open.delta}${JSON.stringify(text)}}\n\n`;
+  }
+
+  /** Before a new part: the open one ends, and after tool results a new step begins. */
+  #boundary(): string {
+    const closed = this.#close();
+    if (!this.#toolsDone) return closed;
+    this.#toolsDone = false;
+    return closed + finishStep + startStep;
+  }
+
+  #close(): string {
+    const open = this.#open;
+    if (open === undefined) return "";
+    this.#open = undefined;
+    return frame({ type: `${open.kind}-end`, id: open.id });
+  }
+}
+
+/** The tool's input as the client shows it: the JSON the model wrote, or its text when it is not JSON. */
+function toolInput(text: string): unknown {
+  if (text.trim() === "") return {};
+  try {
+    return JSON.parse(text);
+  } catch {
+    return text;
+  }
+}
+
+/** Brook's finish reasons (OpenAI's words) in the AI SDK's; a run stopped at MAX_TOOL_STEPS was still calling tools. */
+function uiFinishReason(reason: string): UIFinishReason {
+  switch (reason) {
+    case "stop":
+    case "length":
+      return reason;
+    case "content_filter":
+      return "content-filter";
+    case "tool_calls":
+    case "max_tool_steps":
+      return "tool-calls";
+    default:
+      return "other";
+  }
+}

@@ -1,0 +1,78 @@
+import type { OutgoingHttpHeaders } from "node:http";
+import { type CancelResult, routes, UIChatId } from "@brook/shared";
+import type { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
+import { bearerKey, keyIdentity } from "../../access/api-keys.js";
+import type { BrookServices } from "../../brook-services.js";
+import { closeSignal, streamRun } from "../../encodings/stream-run.js";
+import { uiMessageStreamEncoder } from "../../encodings/ui-message-stream-encoder.js";
+import { BrookError } from "../../errors/brook-error.js";
+import { asBrookError, uiErrorText } from "../../errors/error-shapes.js";
+import { InputError } from "../../errors/input-error.js";
+import type { RunLog } from "../../storage/run-log.js";
+import { decodeUIChatRequest } from "./decode-ui-chat-request.js";
+
+export interface AiSdkPluginOptions {
+  services: BrookServices;
+}
+
+/**
+ * The AI SDK's surface: `useChat` (any `DefaultChatTransport`) pointed at Brook. `POST /api/chat`
+ * answers with the UI message stream; its runs are replayable, so closing the connection does
+ * not stop them: `GET /api/chat/:id/stream` reads the chat's run again from its first chunk
+ * (204 when there is none) and `POST /api/chat/:id/stop` cancels it.
+ */
+export async function aiSdkPlugin(scope: FastifyInstance, { services }: AiSdkPluginOptions): Promise<void> {
+  const { control, chatRuns, config, apiKeys } = services;
+
+  // The AI SDK shows a refusal's body as the error's message: plain text, not JSON.
+  scope.setErrorHandler((thrown, request, reply) => {
+    const { error, isBug } = asBrookError(thrown);
+    if (isBug) request.log.error({ err: thrown }, "request failed");
+    return reply.headers(error.headers).code(error.status).type("text/plain; charset=utf-8").send(uiErrorText(error));
+  });
+
+  /** A chat belongs to the key that started it: another key cannot read or stop it. */
+  const chatKey = (request: FastifyRequest, chatId: string) => {
+    const key = apiKeys.required ? bearerKey(request.headers.authorization) : undefined;
+    return key === undefined ? chatId : `${keyIdentity(key)}:${chatId}`;
+  };
+  const chatIdOf = (request: FastifyRequest) =>
+    InputError.parseDeep(UIChatId, (request.params as { id?: unknown } | undefined)?.id);
+
+  scope.post(routes.uiChat.path, async (request, reply) => {
+    const { chatId, request: runRequest } = decodeUIChatRequest(request.body);
+    const run = control.start(runRequest, { kind: "streaming", resumable: true, replayable: true });
+    const replaced = await chatRuns.set(chatKey(request, chatId), run.id);
+    // The chat has moved on (a new message, a regenerated answer): its earlier run is not wanted.
+    if (replaced !== undefined && replaced !== run.id) await control.cancel(replaced);
+    await stream(reply, run.log);
+  });
+
+  // No HEAD twin: nothing to learn from one.
+  scope.get(routes.uiChatStream.path, { exposeHeadRoute: false }, async (request, reply) => {
+    const runId = await chatRuns.get(chatKey(request, chatIdOf(request)));
+    const log = runId === undefined ? undefined : await control.find(runId);
+    // 204 tells the client that there is nothing to resume.
+    if (log === undefined) return reply.code(204).send();
+    await stream(reply, log);
+  });
+
+  scope.post(routes.uiChatStop.path, async (request, reply) => {
+    const chatId = chatIdOf(request);
+    const runId = await chatRuns.get(chatKey(request, chatId));
+    if (runId === undefined) throw new BrookError("not_found", `Chat ${chatId} has no answer to stop.`);
+    const outcome = await control.cancel(runId);
+    return reply.send({ run_id: runId, cancelled: outcome === "cancelled" } satisfies CancelResult);
+  });
+
+  /** The run from its first event: a resumed client rebuilds the message from its `start`. */
+  async function stream(reply: FastifyReply, log: RunLog): Promise<void> {
+    const reader = log.reader(0);
+    reply.hijack();
+    await streamRun(reply.raw, reader, uiMessageStreamEncoder(), {
+      pingMs: config.SSE_PING_MS,
+      signal: closeSignal(reply.raw),
+      headers: reply.getHeaders() as OutgoingHttpHeaders,
+    });
+  }
+}

@@ -1,0 +1,121 @@
+import {
+  UIChatRequest,
+  type UIDynamicToolPart,
+  type UIMessage,
+  type UIMessagePart,
+  type UIStaticToolPart,
+  type UITextPart,
+} from "@brook/shared";
+import type { RunRequest } from "../../agent/run-request.js";
+import { InputError } from "../../errors/input-error.js";
+import type { ModelMessage, ModelToolCall } from "../../models/chat-model.js";
+
+export interface DecodedUIChat {
+  /** The chat's id: the conversation whose runs `/api/chat/:id/stream` and `/stop` find. */
+  chatId: string;
+  request: RunRequest;
+}
+
+/**
+ * `useChat`'s body as Brook's request: the UI messages become the conversation (text parts, the
+ * text and tool calls of earlier answers with their results), the last one, the user's, is what
+ * the run answers; `brook` carries Brook's options. Invalid input answers 400 naming the field.
+ */
+export function decodeUIChatRequest(body: unknown): DecodedUIChat {
+  const parsed = InputError.parseDeep(UIChatRequest, body);
+  const { messages } = parsed;
+  const lastIndex = messages.length - 1;
+  const last = messages[lastIndex] as UIMessage;
+  if (last.role !== "user") {
+    throw new InputError({ [`messages.${lastIndex}.role`]: ["the last message must be the user's: Brook answers it"] });
+  }
+  const conversation = messages.flatMap((message, index) => toModelMessages(message, index));
+  const message = textOf(last.parts);
+  if (message.trim() === "") throw new InputError({ [`messages.${lastIndex}.parts`]: ["the new message has no text"] });
+  const options = parsed.brook ?? {};
+  return {
+    chatId: parsed.id,
+    request: {
+      message,
+      system_prompt: options.system_prompt,
+      model: options.model,
+      temperature: options.temperature,
+      max_tokens: options.max_tokens,
+      tools: options.tools,
+      conversation,
+    },
+  };
+}
+
+function toModelMessages(message: UIMessage, index: number): ModelMessage[] {
+  if (message.role === "assistant") return assistantMessages(message.parts);
+  message.parts.forEach((part, at) => {
+    // A picture or a file silently dropped would get an answer about something else.
+    if (part.type === "file") {
+      throw new InputError({
+        [`messages.${index}.parts.${at}`]: ["Brook passes text to the model: files are not supported"],
+      });
+    }
+  });
+  return [{ role: message.role, content: textOf(message.parts) }];
+}
+
+/**
+ * An earlier answer: each step's text and tool calls (one assistant message), then the calls'
+ * results (tool messages). Calls that never got a result (an answer cut short) are left out, and
+ * reasoning is not sent back (some servers refuse it).
+ */
+function assistantMessages(parts: readonly UIMessagePart[]): ModelMessage[] {
+  const messages: ModelMessage[] = [];
+  let texts: string[] = [];
+  let calls: ModelToolCall[] = [];
+  let results: ModelMessage[] = [];
+  const flush = () => {
+    const content = texts.join("");
+    if (calls.length > 0) messages.push({ role: "assistant", content, toolCalls: calls }, ...results);
+    else if (content !== "") messages.push({ role: "assistant", content });
+    texts = [];
+    calls = [];
+    results = [];
+  };
+  for (const part of parts) {
+    if (part.type === "step-start") {
+      flush();
+    } else if (isText(part)) {
+      // Text after tool results is the model's next call.
+      if (calls.length > 0) flush();
+      texts.push(part.text);
+    } else if (isTool(part)) {
+      const result = toolResult(part);
+      if (result === undefined) continue;
+      const name =
+        part.type === "dynamic-tool" ? (part as UIDynamicToolPart).toolName : part.type.slice("tool-".length);
+      calls.push({ id: part.toolCallId, name, arguments: JSON.stringify(part.input ?? {}) });
+      results.push({ role: "tool", toolCallId: part.toolCallId, content: result });
+    }
+  }
+  flush();
+  return messages;
+}
+
+/** What the model was told a tool answered; undefined for a call that has no result. */
+function toolResult(part: UIDynamicToolPart | UIStaticToolPart): string | undefined {
+  if (part.state === "output-error") return part.errorText ?? "The tool failed.";
+  if (part.state !== "output-available") return undefined;
+  if (typeof part.output === "string") return part.output;
+  return part.output === undefined ? "" : JSON.stringify(part.output);
+}
+
+function textOf(parts: readonly UIMessagePart[]): string {
+  const texts: string[] = [];
+  for (const part of parts) if (isText(part)) texts.push(part.text);
+  return texts.join("\n");
+}
+
+function isText(part: UIMessagePart): part is UITextPart {
+  return part.type === "text";
+}
+
+function isTool(part: UIMessagePart): part is UIDynamicToolPart | UIStaticToolPart {
+  return part.type === "dynamic-tool" || part.type.startsWith("tool-");
+}

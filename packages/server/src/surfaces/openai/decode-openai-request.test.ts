@@ -1,0 +1,85 @@
+import { describe, expect, it } from "vitest";
+import { InputError } from "../../errors/input-error.js";
+import { decodeOpenAIRequest } from "./decode-openai-request.js";
+
+function refusedFields(body: unknown): string[] {
+  try {
+    decodeOpenAIRequest(body);
+  } catch (error) {
+    if (error instanceof InputError) return Object.keys(error.fields);
+    throw error;
+  }
+  throw new Error("the body was accepted");
+}
+
+describe("decodeOpenAIRequest", () => {
+  it("turns OpenAI's messages and options into Brook's request", () => {
+    const decoded = decodeOpenAIRequest({
+      model: "m",
+      stream: true,
+      stream_options: { include_usage: true },
+      temperature: 0.3,
+      max_tokens: 10,
+      max_completion_tokens: 20,
+      tool_choice: "required",
+      reasoning_effort: "high",
+      parallel_tool_calls: true,
+      user: "someone",
+      n: 1,
+      top_p: 1,
+      seed: null,
+      tools: [{ type: "function", function: { name: "get_weather", parameters: { type: "object" } } }],
+      messages: [
+        {
+          role: "developer",
+          content: [
+            { type: "text", text: "Be " },
+            { type: "text", text: "brief." },
+          ],
+        },
+        { role: "user", content: "weather?" },
+        {
+          role: "assistant",
+          content: null,
+          tool_calls: [{ id: "c", type: "function", function: { name: "get_weather", arguments: "{}" } }],
+        },
+        { role: "tool", tool_call_id: "c", content: "sunny" },
+      ],
+    });
+    expect(decoded).toEqual({
+      stream: true,
+      includeUsage: true,
+      callerTools: new Set(["get_weather"]),
+      request: {
+        message: "weather?",
+        model: "m",
+        temperature: 0.3,
+        max_tokens: 20,
+        toolChoice: "required",
+        reasoningEffort: "high",
+        callerTools: [{ name: "get_weather", description: "", parameters: { type: "object" } }],
+        conversation: [
+          { role: "system", content: "Be brief." },
+          { role: "user", content: "weather?" },
+          { role: "assistant", content: "", toolCalls: [{ id: "c", name: "get_weather", arguments: "{}" }] },
+          { role: "tool", toolCallId: "c", content: "sunny" },
+        ],
+      },
+    });
+  });
+
+  it("refuses what Brook cannot honour, naming it", () => {
+    const messages = [{ role: "user", content: "hi" }];
+    expect(refusedFields({ messages, n: 2 })).toEqual(["n"]);
+    expect(refusedFields({ messages, stop: ["x"], seed: 1 })).toEqual(["stop", "seed"]);
+    expect(refusedFields({ messages, response_format: { type: "json_object" } })).toEqual(["response_format.type"]);
+    expect(refusedFields({ messages: [] })).toEqual(["messages"]);
+    expect(refusedFields({ messages: [{ role: "function", name: "f", content: "x" }] })).toEqual(["messages.0.role"]);
+    expect(refusedFields({ messages: [{ role: "user", content: [{ type: "input_audio" }] }] })[0]).toMatch(
+      /^messages\.0\.content/,
+    );
+    expect(refusedFields({ messages, tools: [{ type: "custom", custom: { name: "x" } }] })).toContain("tools.0.type");
+    const tool = { type: "function", function: { name: "same" } };
+    expect(refusedFields({ messages, tools: [tool, tool] })).toEqual(["tools"]);
+  });
+});

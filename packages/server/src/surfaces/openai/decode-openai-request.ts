@@ -1,0 +1,79 @@
+import { OpenAIChatRequest, type OpenAIMessage, type ParsedOpenAIChatRequest } from "@brook/shared";
+import type { RunRequest } from "../../agent/run-request.js";
+import { InputError } from "../../errors/input-error.js";
+import type { ModelMessage, ModelTool, ModelToolChoice } from "../../models/chat-model.js";
+
+export interface DecodedOpenAIChat {
+  request: RunRequest;
+  stream: boolean;
+  /** `stream_options.include_usage`: a last chunk carries the usage. */
+  includeUsage: boolean;
+  /** The names of the caller's own function tools. */
+  callerTools: ReadonlySet<string>;
+}
+
+/**
+ * A chat-completions body as Brook's request: the messages become the conversation (system and
+ * developer messages its system prompt, tool calls and results as they are), the caller's
+ * function tools are offered beside Brook's MCP tools. Invalid or unsupported fields answer 400
+ * naming them.
+ */
+export function decodeOpenAIRequest(body: unknown): DecodedOpenAIChat {
+  const parsed = InputError.parseDeep(OpenAIChatRequest, body);
+  const conversation = parsed.messages.map(toModelMessage);
+  const callerTools: ModelTool[] = (parsed.tools ?? []).map(({ function: tool }) => ({
+    name: tool.name,
+    description: tool.description ?? "",
+    parameters: tool.parameters ?? { type: "object", properties: {} },
+  }));
+  const lastUser = conversation.findLast((message) => message.role === "user");
+  return {
+    request: {
+      // The last user text, for the log: the conversation is what the model gets.
+      message: lastUser?.content ?? "",
+      model: parsed.model,
+      temperature: parsed.temperature,
+      max_tokens: parsed.max_completion_tokens ?? parsed.max_tokens,
+      conversation,
+      callerTools,
+      toolChoice: toolChoice(parsed.tool_choice),
+      reasoning_effort: parsed.reasoning_effort ?? undefined,
+    },
+    stream: parsed.stream === true,
+    includeUsage: parsed.stream_options?.include_usage === true,
+    callerTools: new Set(callerTools.map((tool) => tool.name)),
+  };
+}
+
+function toModelMessage(message: OpenAIMessage): ModelMessage {
+  switch (message.role) {
+    case "system":
+    case "developer":
+      return { role: "system", content: textOf(message.content) };
+    case "user":
+      return { role: "user", content: textOf(message.content) };
+    case "tool":
+      return { role: "tool", toolCallId: message.tool_call_id, content: textOf(message.content) };
+    case "assistant": {
+      const content = message.content == null ? (message.refusal ?? "") : textOf(message.content);
+      const toolCalls = (message.tool_calls ?? []).map((call) => ({
+        id: call.id,
+        name: call.function.name,
+        arguments: call.function.arguments,
+      }));
+      return toolCalls.length > 0 ? { role: "assistant", content, toolCalls } : { role: "assistant", content };
+    }
+  }
+}
+
+function textOf(content: string | readonly { text?: string | undefined; refusal?: string | undefined }[]): string {
+  if (typeof content === "string") return content;
+  return content.map((part) => part.text ?? part.refusal ?? "").join("");
+}
+
+function toolChoice(choice: DecodedChoice): ModelToolChoice | undefined {
+  if (choice == null) return undefined;
+  return typeof choice === "string" ? choice : { name: choice.function.name };
+}
+
+type DecodedChoice = ParsedOpenAIChatRequest["tool_choice"];

@@ -1,0 +1,98 @@
+import type { OutgoingHttpHeaders } from "node:http";
+import { type OpenAIModel, type OpenAIModelList, routes } from "@brook/shared";
+import type { FastifyInstance } from "fastify";
+import type { BrookServices } from "../../brook-services.js";
+import type { StartedRun } from "../../control/run-control.js";
+import {
+  foldOpenAICompletion,
+  type OpenAIAnswerOptions,
+  openAIChunkEncoder,
+} from "../../encodings/openai-chat-encoder.js";
+import { closeSignal, streamRun } from "../../encodings/stream-run.js";
+import { BrookError } from "../../errors/brook-error.js";
+import { asBrookError, openAIErrorBody, openAIErrorHeaders } from "../../errors/error-shapes.js";
+import { routeMiss } from "../route-miss.js";
+import { decodeOpenAIRequest } from "./decode-openai-request.js";
+import { type HeldEvents, holdUntilShown, prepend } from "./hold-head.js";
+
+export interface OpenAIPluginOptions {
+  services: BrookServices;
+}
+
+/** This plugin is registered under `/v1`; the route list has whole paths. */
+const base = "/v1";
+const relative = (path: string) => path.slice(base.length);
+
+/**
+ * OpenAI's chat-completions API: any OpenAI client pointed at `…/v1` gets Brook's model, with
+ * its MCP tools run inside one answer, and Brook's keys, limits and accounting. Runs belong to
+ * their request: a closed connection aborts the model call. Every refusal is in OpenAI's shape.
+ */
+export async function openAIPlugin(scope: FastifyInstance, { services }: OpenAIPluginOptions): Promise<void> {
+  const { control, config } = services;
+
+  scope.setErrorHandler((thrown, request, reply) => {
+    const { error, isBug } = asBrookError(thrown);
+    if (isBug) request.log.error({ err: thrown }, "request failed");
+    return reply.headers(openAIErrorHeaders(error)).code(error.status).send(openAIErrorBody(error));
+  });
+  scope.setNotFoundHandler((request, reply) => {
+    const { error, headers } = routeMiss(request.method, request.url);
+    return reply.headers(headers).code(error.status).send(openAIErrorBody(error));
+  });
+
+  scope.post(relative(routes.openaiChat.path), async (request, reply) => {
+    const decoded = decodeOpenAIRequest(request.body);
+    const signal = closeSignal(reply.raw);
+    if (!decoded.stream) {
+      const run = control.start(decoded.request, { kind: "non_streaming", resumable: false });
+      const options = answerOptions(run, decoded.callerTools);
+      reply.header("x-request-id", options.id);
+      return reply.send(await foldOpenAICompletion(run, options, signal));
+    }
+    const run = control.start(decoded.request, { kind: "streaming", resumable: false });
+    const options = answerOptions(run, decoded.callerTools);
+    const reader = run.log.reader(0);
+    let held: HeldEvents;
+    try {
+      held = await holdUntilShown(reader, decoded.callerTools, signal, config.SSE_PING_MS);
+    } catch (error) {
+      reader.close();
+      throw error;
+    }
+    // A model call refused before anything was shown (rate limit, bad key…) answers with its own
+    // status, as OpenAI's does: the SDKs retry by it.
+    const refusal = held.events.at(-1);
+    if (refusal?.type === "error" && !held.shown) {
+      reader.close();
+      throw new BrookError(refusal.code, refusal.error, { usage: refusal.usage });
+    }
+    reply.hijack();
+    await streamRun(
+      reply.raw,
+      prepend(held.events, reader),
+      openAIChunkEncoder({ ...options, includeUsage: decoded.includeUsage }),
+      {
+        pingMs: config.SSE_PING_MS,
+        signal,
+        headers: { ...(reply.getHeaders() as OutgoingHttpHeaders), "x-request-id": options.id },
+      },
+    );
+  });
+
+  const model = (id: string): OpenAIModel => ({ id, object: "model", created: services.startedAtS, owned_by: "brook" });
+
+  scope.get(relative(routes.openaiModels.path), async (_request, reply) =>
+    reply.send({ object: "list", data: services.models.map(model) } satisfies OpenAIModelList),
+  );
+  scope.get(relative(routes.openaiModel.path), async (request, reply) => {
+    const id = (request.params as { model: string }).model;
+    // Only the names Brook lists; a request may still name any model, for the model server to judge.
+    if (!services.models.includes(id)) throw new BrookError("not_found", `Brook lists no model "${id}".`);
+    return reply.send(model(id));
+  });
+}
+
+function answerOptions(run: StartedRun, callerTools: ReadonlySet<string>): OpenAIAnswerOptions {
+  return { id: `chatcmpl-${run.id}`, model: run.model, created: Math.floor(Date.now() / 1000), callerTools };
+}

@@ -108,6 +108,18 @@ describe.each(sdks)("useChat's transport (%s) against /api/chat", (_name, sdk) =
     expect(metadata.timing?.duration_ms).toBeGreaterThan(0);
   });
 
+  it("streams the model's thinking as a reasoning part before the text", async () => {
+    const { message, errors } = await send(newChatId(), [
+      userMessage(`thinking ${fake({ reasoning: ["Two ", "words."], chunks: ["Hello ", "there."] })}`),
+    ]);
+    expect(errors).toEqual([]);
+    expect(message?.parts).toMatchObject([
+      { type: "step-start" },
+      { type: "reasoning", text: "Two words.", state: "done" },
+      { type: "text", text: "Hello there.", state: "done" },
+    ]);
+  });
+
   it("sends the earlier turns and Brook's options to the model", async () => {
     const chatId = newChatId();
     const history: Message[] = [

@@ -129,6 +129,35 @@ describe("the openai SDK against /v1/chat/completions", () => {
     expect(final.usage?.completion_tokens).toBe(2);
   });
 
+  it("passes the model's thinking on as reasoning_content, and its cached and reasoning tokens in usage", async () => {
+    const behavior = {
+      reasoning: ["Let me ", "see."],
+      chunks: ["Four."],
+      usage: { prompt_tokens: 20, completion_tokens: 3, cached_tokens: 16, reasoning_tokens: 2 },
+    };
+    const stream = await client.chat.completions.create({
+      model: "gpt-4o-mini",
+      messages: [{ role: "user", content: `think ${fake(behavior)}` }],
+      stream: true,
+      stream_options: { include_usage: true },
+    });
+    const chunks: OpenAI.ChatCompletionChunk[] = [];
+    for await (const chunk of stream) chunks.push(chunk);
+    const delta = (chunk: OpenAI.ChatCompletionChunk) => chunk.choices[0]?.delta as { reasoning_content?: string };
+    expect(chunks.map((chunk) => delta(chunk)?.reasoning_content ?? "").join("")).toBe("Let me see.");
+    expect(chunks.map((chunk) => chunk.choices[0]?.delta.content ?? "").join("")).toBe("Four.");
+    expect(chunks.at(-1)?.usage).toMatchObject({
+      prompt_tokens: 20,
+      prompt_tokens_details: { cached_tokens: 16 },
+      completion_tokens_details: { reasoning_tokens: 2 },
+    });
+    const whole = await client.chat.completions.create({
+      model: "gpt-4o-mini",
+      messages: [{ role: "user", content: `think whole ${fake(behavior)}` }],
+    });
+    expect(whole.choices[0]?.message).toMatchObject({ content: "Four.", reasoning_content: "Let me see." });
+  });
+
   it("runs Brook's MCP tools inside one answer: no tool_calls reach the caller", async () => {
     const ask = `mcp-inside ${fake({
       chunks: ["Let me add."],

@@ -187,7 +187,7 @@ describe("executeRun", () => {
     );
     // The caller's echo hides Brook's; its first call is made as the caller asked.
     expect(model.calls[0]?.tools).toEqual([weather, shadow]);
-    expect(model.calls[0]).toMatchObject({ toolChoice: "required", reasoning_effort: "low" });
+    expect(model.calls[0]).toMatchObject({ toolChoice: "required", reasoningEffort: "low" });
     expect(ran).toEqual([]);
     expect(events().map((event) => event.type)).toEqual(["start", "content", "tool_call", "complete"]);
     expect(events()[2]).toEqual({ type: "tool_call", ...calls[0] });

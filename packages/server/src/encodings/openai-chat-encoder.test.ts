@@ -131,7 +131,27 @@ describe("foldOpenAICompletion", () => {
       logprobs: null,
       finish_reason: "tool_calls",
     });
-    expect(completion.usage).toEqual({ prompt_tokens: 3, completion_tokens: 4, total_tokens: 7, cost: 0.5 });
+    expect(completion.usage).toEqual({
+      prompt_tokens: 3,
+      completion_tokens: 4,
+      total_tokens: 7,
+      prompt_tokens_details: { cached_tokens: 0 },
+      completion_tokens_details: { reasoning_tokens: 0 },
+      cost: 0.5,
+    });
+  });
+
+  it("carries the model's thinking as reasoning_content, streamed and folded", async () => {
+    const thinking: ChatEvent = { type: "reasoning", chunk: "Hmm." };
+    const chunks = chunksOf(encode([start, thinking, content("Yes."), complete()], false));
+    expect(chunks[1]?.choices[0]?.delta).toEqual({ reasoning_content: "Hmm." });
+    expect(chunks[2]?.choices[0]?.delta).toEqual({ content: "Yes." });
+    const completion = await foldOpenAICompletion(
+      runWith([start, thinking, content("Yes."), complete()]),
+      options,
+      new AbortController().signal,
+    );
+    expect(completion.choices[0]?.message).toMatchObject({ content: "Yes.", reasoning_content: "Hmm." });
   });
 
   it("throws a failed run's error, with its usage", async () => {

@@ -50,6 +50,19 @@ describe("uiMessageStreamEncoder", () => {
     ]);
   });
 
+  it("streams the model's thinking as a reasoning part that ends where the text begins", () => {
+    const reasoning = (chunk: string): ChatEvent => ({ type: "reasoning", chunk });
+    const chunks = encode([start, reasoning("Let me "), reasoning("think."), content("Yes."), complete()]);
+    expect(chunks.slice(2, 8)).toEqual([
+      { type: "reasoning-start", id: "reasoning-0" },
+      { type: "reasoning-delta", id: "reasoning-0", delta: "Let me " },
+      { type: "reasoning-delta", id: "reasoning-0", delta: "think." },
+      { type: "reasoning-end", id: "reasoning-0" },
+      { type: "text-start", id: "text-1" },
+      { type: "text-delta", id: "text-1", delta: "Yes." },
+    ]);
+  });
+
   it("starts a new step for the model call after tool results, and shows the tools as provider-executed", () => {
     const chunks = encode([
       start,

@@ -56,7 +56,7 @@ describe("decodeOpenAIRequest", () => {
         temperature: 0.3,
         max_tokens: 20,
         toolChoice: "required",
-        reasoningEffort: "high",
+        reasoning_effort: "high",
         callerTools: [{ name: "get_weather", description: "", parameters: { type: "object" } }],
         conversation: [
           { role: "system", content: "Be brief." },

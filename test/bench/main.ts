@@ -8,7 +8,7 @@
  *   --steps=1000,5000  the capacity steps
  *   --soak=N           soak requests
  *   --profile=SECTION  record a CPU profile of Brook during one section (e.g. relay)
- *   --readme           put the table in README.md
+ *   --readme           put the table in docs/performance.md
  *   --out=DIR          where results go (default test/bench/results)
  *
  * BENCH_BROOK_FLAGS="--trace-gc …" passes extra Node flags to the Brook process.
@@ -200,8 +200,10 @@ async function main(): Promise<void> {
   }
   console.log(`\n${markdown}\nWritten to ${out} in ${Math.round((Date.now() - startedAt) / 1000)} s.`);
   if (values.readme) {
-    const readme = join(here, "..", "..", "README.md");
-    console.log(updateReadme(readme, markdown) ? "README.md updated." : "README.md has no benchmark markers.");
+    const page = join(here, "..", "..", "docs", "performance.md");
+    console.log(
+      updateReadme(page, markdown) ? "docs/performance.md updated." : "docs/performance.md has no benchmark markers.",
+    );
   }
 }
 

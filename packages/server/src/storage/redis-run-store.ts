@@ -201,7 +201,7 @@ export class RedisRunStore implements RunStore {
   }
 
   #viewContext(runId: string): ViewContext {
-    const { clients, inbox, retention } = this.options;
+    const { clients, inbox } = this.options;
     const keys = runKeys(runId);
     return {
       fetch: async (fromSeq, max) => {
@@ -226,17 +226,7 @@ export class RedisRunStore implements RunStore {
       endIfLost: async () => {
         if ((await clients.commands.exists(keys.lease)) === 1) return;
         const usage = await clients.commands.hget(keys.meta, "usage");
-        const terminal = errorEvent(new BrookError("interrupted"), parseUsage(usage));
-        await clients.commands.brookEnd(
-          keys.events,
-          keys.end,
-          keys.notify,
-          keys.meta,
-          keys.lease,
-          Math.max(1, retention.retentionMs),
-          JSON.stringify(terminal),
-          "",
-        );
+        await this.#endInRedis(runId, parseUsage(usage), "if-lost");
       },
     };
   }
@@ -257,30 +247,32 @@ export class RedisRunStore implements RunStore {
 
   /** Once Redis is back, runs whose copy there broke end there, as interrupted for readers elsewhere. */
   #endBroken(): void {
-    const pending = [...this.#broken];
-    for (const mirror of this.#mirrors.values()) {
-      if (mirror.broken) pending.push([mirror.runId, errorEvent(new BrookError("interrupted"), mirror.usage)]);
+    const pending: [string, Usage][] = [...this.#broken].map(([runId, terminal]) => [runId, terminal.usage]);
+    for (const mirror of this.#mirrors.values()) if (mirror.broken) pending.push([mirror.runId, mirror.usage]);
+    for (const [runId, usage] of pending) {
+      this.#endInRedis(runId, usage, "force").then(
+        () => this.#broken.delete(runId),
+        () => {},
+      );
     }
-    for (const [runId, terminal] of pending) {
-      const keys = runKeys(runId);
-      const event =
-        terminal.type === "error" && terminal.code === "interrupted"
-          ? terminal
-          : errorEvent(new BrookError("interrupted"), terminal.usage);
-      this.options.clients.commands
-        .brookEnd(
-          keys.events,
-          keys.end,
-          keys.notify,
-          keys.meta,
-          keys.lease,
-          Math.max(1, this.options.retention.retentionMs),
-          JSON.stringify(event),
-          "force",
-        )
-        .then(() => this.#broken.delete(runId))
-        .catch(() => {});
-    }
+  }
+
+  /**
+   * Ends a run's copy in Redis with one `interrupted` event, unless it has ended already, and
+   * (`if-lost`) unless its producer still holds the lease.
+   */
+  #endInRedis(runId: string, usage: Usage, when: "if-lost" | "force"): Promise<number> {
+    const keys = runKeys(runId);
+    return this.options.clients.commands.brookEnd(
+      keys.events,
+      keys.end,
+      keys.notify,
+      keys.meta,
+      keys.lease,
+      Math.max(1, this.options.retention.retentionMs),
+      JSON.stringify(errorEvent(new BrookError("interrupted"), usage)),
+      when === "force" ? "force" : "",
+    );
   }
 }
 

@@ -12,14 +12,17 @@ import type { RunLog, RunLogOptions, RunLogReader, RunLogWriter, RunStore } from
  * Appends one batch of a run (ids `0-<seq + 1>`), unless the run already ended (0) or its stream
  * is gone while the batch is not its first (-1: Redis lost it). A terminal batch marks the end,
  * sets the retention time on every key and drops the lease. Readers elsewhere are told the new head.
- * KEYS: events, end, notify, meta, lease. ARGV: first seq, retention ms ('' unless terminal), safety ttl, events…
+ * The batch's events come as one argument, one JSON text a line (JSON text holds no raw newline).
+ * KEYS: events, end, notify, meta, lease. ARGV: first seq, retention ms ('' unless terminal), safety ttl, events.
  */
 const appendScript = `
 if redis.call('EXISTS', KEYS[2]) == 1 then return 0 end
 local first = tonumber(ARGV[1])
 if first > 0 and redis.call('EXISTS', KEYS[1]) == 0 then return -1 end
-for i = 4, #ARGV do
-  redis.call('XADD', KEYS[1], '0-' .. (first + i - 3), 'e', ARGV[i])
+local count = 0
+for event in string.gmatch(ARGV[4], '[^\\n]+') do
+  count = count + 1
+  redis.call('XADD', KEYS[1], '0-' .. (first + count), 'e', event)
 end
 if first == 0 then redis.call('PEXPIRE', KEYS[1], ARGV[3]) end
 if ARGV[2] ~= '' then
@@ -28,7 +31,7 @@ if ARGV[2] ~= '' then
   redis.call('PEXPIRE', KEYS[4], ARGV[2])
   redis.call('DEL', KEYS[5])
 end
-redis.call('PUBLISH', KEYS[3], first + #ARGV - 3)
+redis.call('PUBLISH', KEYS[3], first + count)
 return 1
 `;
 
@@ -70,8 +73,8 @@ export interface RedisRunStoreOptions {
   log: RedisLog;
 }
 
-/** Batches sent to Redis and not yet answered, per run, before generation waits for Redis. */
-const maxInFlight = 64;
+/** Events of a run waiting for Redis (while one call is on its way) before generation waits for it. */
+const maxPendingEvents = 4_096;
 /** Keys of a run that nobody ended (its producer and every reader gone) still expire. */
 const unboundedRunTtlMs = 24 * 60 * 60 * 1000;
 
@@ -191,7 +194,7 @@ export class RedisRunStore implements RunStore {
           first,
           terminal ? retentionMs : "",
           safetyTtl,
-          ...events.map((event) => JSON.stringify(event)),
+          events.map((event) => JSON.stringify(event)).join("\n"),
         ),
       noteUsage: (usage) => {
         clients.commands.hset(keys.meta, "usage", JSON.stringify(usage)).catch(() => {});
@@ -286,8 +289,13 @@ interface MirrorContext {
 /** A run produced here: read from memory, mirrored to Redis batch by batch. */
 class MirroredRunLog implements RunLogWriter {
   readonly visible: Promise<void>;
-  #inFlight = 0;
-  #settledWaiters: (() => void)[] = [];
+  /** Events appended while a batch is on its way to Redis: they go together, in the next call. */
+  #pending: ChatEvent[] = [];
+  /** The seq of `#pending[0]`. */
+  #pendingFrom = 0;
+  #sending = false;
+  /** Told each time a call to Redis is answered. */
+  #answered: (() => void)[] = [];
   #broken = false;
   #usage: Usage | undefined;
   /** Instances with readers of this run, and until when their last heartbeat counts. */
@@ -337,28 +345,20 @@ class MirroredRunLog implements RunLogWriter {
     const first = this.memory.head;
     const room = this.memory.append(events);
     if (this.#broken) return room;
-    this.#inFlight += 1;
-    this.redis.append(first, events, this.memory.terminal !== undefined).then(
-      (outcome) => {
-        if (outcome !== 1) this.#break(outcome === 0 ? "the run was ended there meanwhile" : "Redis lost it");
-        this.#settle();
-      },
-      (error: unknown) => {
-        this.#break(error);
-        this.#settle();
-      },
-    );
-    return room && this.#inFlight < maxInFlight;
+    if (this.#pending.length === 0) this.#pendingFrom = first;
+    for (const event of events) this.#pending.push(event);
+    if (!this.#sending) this.#send();
+    return room && this.#pending.length < maxPendingEvents;
   }
 
   async waitForRoom(signal: AbortSignal): Promise<void> {
     await this.memory.waitForRoom(signal);
-    while (this.#inFlight >= maxInFlight && !this.#broken) {
+    while (this.#pending.length >= maxPendingEvents && !this.#broken) {
       signal.throwIfAborted();
       await new Promise<void>((resolve, reject) => {
         const onAbort = () => reject(signal.reason);
         signal.addEventListener("abort", onAbort, { once: true });
-        this.#settledWaiters.push(() => {
+        this.#answered.push(() => {
           signal.removeEventListener("abort", onAbort);
           resolve();
         });
@@ -382,16 +382,32 @@ class MirroredRunLog implements RunLogWriter {
     this.#updatePresence();
   }
 
-  /** Resolves once every batch sent has been answered. */
-  settled(): Promise<void> {
-    if (this.#inFlight === 0) return Promise.resolve();
-    return new Promise((resolve) => this.#settledWaiters.push(resolve));
+  /** Resolves once everything appended has reached Redis (or the copy there broke). */
+  async settled(): Promise<void> {
+    while (this.#sending) await new Promise<void>((resolve) => this.#answered.push(resolve));
   }
 
-  #settle(): void {
-    this.#inFlight -= 1;
-    const waiters = this.#settledWaiters.splice(0);
-    for (const wake of waiters) wake();
+  /**
+   * One call to Redis at a time per run, with every batch appended since the last one: when
+   * Redis answers at once, each batch goes on its own; under load, batches travel together.
+   */
+  #send(): void {
+    const events = this.#pending;
+    const first = this.#pendingFrom;
+    this.#pending = [];
+    this.#sending = true;
+    const answered = (failure?: unknown) => {
+      if (failure !== undefined) this.#break(failure);
+      this.#sending = false;
+      if (this.#broken) this.#pending = [];
+      else if (this.#pending.length > 0) this.#send();
+      for (const wake of this.#answered.splice(0)) wake();
+    };
+    this.redis.append(first, events, isTerminal(events.at(-1) as ChatEvent)).then(
+      (outcome) =>
+        answered(outcome === 1 ? undefined : outcome === 0 ? "the run was ended there meanwhile" : "Redis lost it"),
+      (error: unknown) => answered(error),
+    );
   }
 
   #break(reason: unknown): void {

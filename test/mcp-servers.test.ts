@@ -6,8 +6,9 @@ import { fileURLToPath, pathToFileURL } from "node:url";
 import { createBrook, parseConfig } from "@brook/server";
 import { describe, expect, it } from "vitest";
 import { streamEvents, until } from "./support/brook-harness.js";
+import { freePort } from "./support/free-port.js";
 import { health, toolCallDeltas, toolEvents, toolNames, untilConnected } from "./support/mcp-harness.js";
-import { freePort, type McpTestServer, startMcpTestServer } from "./support/mcp-test-server.js";
+import { type McpTestServer, startMcpTestServer } from "./support/mcp-test-server.js";
 import { afterThisTest, harness } from "./support/per-test.js";
 import { fake } from "./support/sse-text.js";
 

@@ -220,7 +220,7 @@ export async function runRequest(
 }
 
 /** `chat.start`: the run's id, or why it failed. */
-function startRun(url: string, body: string, options: RequestOptions): Promise<string | { error: string }> {
+export function startRun(url: string, body: string, options: RequestOptions): Promise<string | { error: string }> {
   return new Promise((resolve) => {
     const req = request(
       url,

@@ -3,12 +3,11 @@
  * sides in the same run, rounds interleaved: a reader on another instance against one on the
  * producing instance; Brook with `REDIS_URL` against Brook without; two instances against one.
  */
-import { type ChildProcess, spawn } from "node:child_process";
 import { request } from "node:http";
-import { createServer } from "node:net";
+import { type RedisServer, startRedisServer } from "../support/redis-server.js";
 import { benchMessage } from "./answer-shape.js";
 import { type BrookProcess, startBrook } from "./bench-processes.js";
-import { newAgent, type Path, quantile, runPool, runRequest, summarize, type Targets } from "./load.js";
+import { newAgent, type Path, quantile, runPool, runRequest, startRun, summarize, type Targets } from "./load.js";
 import type { Context } from "./scenarios.js";
 
 export interface ScaleOutConfig {
@@ -52,7 +51,7 @@ export async function measureScaleOut(
   from: "build" | "source",
   config: ScaleOutConfig,
 ) {
-  const redis = await startRedis();
+  const redis = await startRedisServer();
   // A generous retention: the memory figure counts finished runs still kept.
   const env = { REDIS_URL: redis.url, RUN_RETENTION_MS: "600000", RUN_RETAIN_MAX: "100000" };
   const [a, b] = [await startBrook(upstreamUrl, from, env), await startBrook(upstreamUrl, from, env)];
@@ -119,7 +118,7 @@ export async function measureScaleOut(
     };
   } finally {
     await Promise.all([a.stop(), b.stop()]);
-    await redis.stop();
+    await redis.close();
   }
 }
 
@@ -191,15 +190,16 @@ async function measureDelay(a: BrookProcess, b: BrookProcess, config: ScaleOutCo
 }
 
 /** Redis's memory for `runs` finished runs of `tokens` events each, per run. */
-async function measureRedisMemory(redis: RedisProcess, brook: BrookProcess, runs: number, tokens: number) {
-  const before = await redis.usedMemory();
+async function measureRedisMemory(redis: RedisServer, brook: BrookProcess, runs: number, tokens: number) {
+  const usedMemory = async () => Number(/used_memory:(\d+)/.exec(await redis.client.info("memory"))?.[1] ?? 0);
+  const before = await usedMemory();
   const agent = newAgent();
   await runPool(runs, 16, async () => {
     const runId = await post(`${brook.url}/trpc/chat.start`, { message: benchMessage({ tokens, delayMs: 0 }) }, agent);
     await arrivals(brook.url, runId, agent);
   });
   agent.destroy();
-  return { perRunKb: round2(((await redis.usedMemory()) - before) / 1024 / runs) };
+  return { perRunKb: round2(((await usedMemory()) - before) / 1024 / runs) };
 }
 
 /** Paced REST streams all on one instance, then split over two: what a second instance adds. */
@@ -230,33 +230,11 @@ async function measureTwoVersusOne(
   return { one, two };
 }
 
-/** `POST` JSON to a tRPC mutation; the run id it answers. */
-function post(url: string, input: unknown, agent: ReturnType<typeof newAgent>): Promise<string> {
-  const body = JSON.stringify(input);
-  return new Promise((resolve, reject) => {
-    const req = request(
-      url,
-      {
-        method: "POST",
-        agent,
-        headers: { "content-type": "application/json", "content-length": Buffer.byteLength(body) },
-      },
-      (res) => {
-        let text = "";
-        res.setEncoding("utf8");
-        res.on("data", (chunk: string) => {
-          text += chunk;
-        });
-        res.once("end", () => {
-          const runId = /"run_id":"([^"]+)"/.exec(text)?.[1];
-          if (runId === undefined) reject(new Error(`chat.start answered ${res.statusCode}: ${text}`));
-          else resolve(runId);
-        });
-      },
-    );
-    req.once("error", reject);
-    req.end(body);
-  });
+/** `chat.start` on `baseUrl`: the run's id. */
+async function post(url: string, input: unknown, agent: ReturnType<typeof newAgent>): Promise<string> {
+  const started = await startRun(url, JSON.stringify(input), { agent });
+  if (typeof started !== "string") throw new Error(started.error);
+  return started;
 }
 
 /** Reads a run's `chat.events` to its end: when each content event (by seq) arrived. */
@@ -289,52 +267,5 @@ function arrivals(baseUrl: string, runId: string, agent: ReturnType<typeof newAg
     });
     req.once("error", (error) => (seen.size > 0 ? resolve(seen) : reject(error)));
     req.end();
-  });
-}
-
-interface RedisProcess {
-  url: string;
-  usedMemory(): Promise<number>;
-  stop(): Promise<void>;
-}
-
-/** A throwaway redis-server for the section (the test command installs Debian's). */
-async function startRedis(): Promise<RedisProcess> {
-  const port = await freePort();
-  const child: ChildProcess = spawn(
-    "redis-server",
-    ["--port", String(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"],
-    { stdio: ["ignore", "pipe", "inherit"] },
-  );
-  await new Promise<void>((resolve, reject) => {
-    let output = "";
-    child.stdout?.on("data", (data: Buffer) => {
-      output += data.toString();
-      if (output.includes("Ready to accept connections")) resolve();
-    });
-    child.once("exit", (code) => reject(new Error(`redis-server exited with code ${code}`)));
-  });
-  const { Redis } = await import("ioredis");
-  const client = new Redis(port, "127.0.0.1");
-  return {
-    url: `redis://127.0.0.1:${port}`,
-    usedMemory: async () => Number(/used_memory:(\d+)/.exec(await client.info("memory"))?.[1] ?? 0),
-    async stop() {
-      client.disconnect();
-      const exited = new Promise((resolve) => child.once("exit", resolve));
-      child.kill("SIGTERM");
-      await exited;
-    },
-  };
-}
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once("error", reject);
-    server.listen(0, "127.0.0.1", () => {
-      const address = server.address();
-      server.close(() => resolve(typeof address === "object" && address !== null ? address.port : 0));
-    });
   });
 }

@@ -1,5 +1,5 @@
-import { type Brook, createBrook, parseConfig } from "@brook/server";
-import { until } from "./brook-harness.js";
+import type { Brook } from "@brook/server";
+import { startTestBrook, until } from "./brook-harness.js";
 import { type FakeBehavior, type FakeUpstream, startFakeUpstream } from "./fake-upstream.js";
 import { type RedisServer, startRedisServer } from "./redis-server.js";
 
@@ -25,20 +25,7 @@ export async function startCluster(count: number, env: Env = {}, behavior: FakeB
   const upstream = await startFakeUpstream(behavior);
   const instances: BrookInstance[] = [];
   const add = async (extra: Env = {}) => {
-    const brook = await createBrook(
-      parseConfig({
-        LOG_LEVEL: "silent",
-        OPENAI_API_KEY: "test-key",
-        OPENAI_BASE_URL: upstream.url,
-        OPENAI_MAX_RETRIES: "0",
-        HOST: "127.0.0.1",
-        DRAIN_TIMEOUT_MS: "0",
-        REDIS_URL: redis.url,
-        REDIS_LEASE_MS: "600",
-        ...env,
-        ...extra,
-      }),
-    );
+    const brook = await startTestBrook(upstream.url, { REDIS_URL: redis.url, REDIS_LEASE_MS: "600", ...env, ...extra });
     const instance = { brook, url: await brook.listen(0) };
     instances.push(instance);
     return instance;

@@ -15,14 +15,13 @@ export interface Harness {
 
 type Env = { [K in keyof ConfigInput]?: string };
 
-/** Starts a fake OpenAI-compatible upstream and a Brook in front of it, both on loopback. */
-export async function startHarness(env: Env = {}, behavior: FakeBehavior = {}): Promise<Harness> {
-  const upstream = await startFakeUpstream(behavior);
-  const brook = await createBrook(
+/** A Brook in front of `upstreamUrl`, as the tests configure it: quiet, on loopback, no retries. */
+export function startTestBrook(upstreamUrl: string, env: Env = {}): Promise<Brook> {
+  return createBrook(
     parseConfig({
       LOG_LEVEL: "silent",
       OPENAI_API_KEY: "test-key",
-      OPENAI_BASE_URL: upstream.url,
+      OPENAI_BASE_URL: upstreamUrl,
       OPENAI_MAX_RETRIES: "0",
       HOST: "127.0.0.1",
       // Tests close at once; shutdown tests set their own drain time.
@@ -30,6 +29,12 @@ export async function startHarness(env: Env = {}, behavior: FakeBehavior = {}): 
       ...env,
     }),
   );
+}
+
+/** Starts a fake OpenAI-compatible upstream and a Brook in front of it, both on loopback. */
+export async function startHarness(env: Env = {}, behavior: FakeBehavior = {}): Promise<Harness> {
+  const upstream = await startFakeUpstream(behavior);
+  const brook = await startTestBrook(upstream.url, env);
   const url = await brook.listen(0);
   return {
     brook,

@@ -4,7 +4,7 @@
  */
 import { type ChildProcess, spawn } from "node:child_process";
 import { createRequire } from "node:module";
-import { freePort } from "./mcp-test-server.js";
+import { freePort } from "./free-port.js";
 
 export interface EverythingServer {
   /** e.g. http://127.0.0.1:PORT/mcp */

@@ -42,6 +42,14 @@ export async function streamRun(
   ping.unref();
   let text = encoder.start();
   let sent = false;
+  /** Writes what is due; a full socket gives back the wait for its `drain`. */
+  const flush = (): Promise<unknown> | undefined => {
+    sent = true;
+    lastWrite = Date.now();
+    const flowing = res.write(text);
+    text = "";
+    return flowing ? undefined : once(res, "drain", { signal });
+  };
   try {
     res.writeHead(options.status ?? 200, { ...options.headers, ...encoder.headers });
     for (;;) {
@@ -50,11 +58,8 @@ export async function streamRun(
       if (events.length === 0 && !reader.done) {
         // Nothing is ready: what is due goes out before the wait (the headers, the encoder's start).
         if (text !== "") {
-          sent = true;
-          lastWrite = Date.now();
-          const flowing = res.write(text);
-          text = "";
-          if (!flowing) await once(res, "drain", { signal });
+          const full = flush();
+          if (full !== undefined) await full;
         } else if (!sent) {
           sent = true;
           res.flushHeaders();
@@ -70,11 +75,8 @@ export async function streamRun(
         return;
       }
       if (text !== "") {
-        sent = true;
-        lastWrite = Date.now();
-        const flowing = res.write(text);
-        text = "";
-        if (!flowing) await once(res, "drain", { signal });
+        const full = flush();
+        if (full !== undefined) await full;
       }
     }
   } catch (error) {

@@ -4,7 +4,7 @@ import type { RunEnded } from "../control/run-control.js";
 import { BrookError } from "../errors/brook-error.js";
 import type { RedisClients } from "../redis/redis-clients.js";
 import { bucketOf, PercentileSketch } from "./percentile-sketch.js";
-import { maxModels, outcomeOf, percentiles, type RunStats, roundDollars } from "./run-stats.js";
+import { emptyModelStats, maxModels, outcomeOf, percentiles, type RunStats, roundDollars } from "./run-stats.js";
 
 /** One slot for all of them (`{stats}`), so one script can count a run in Redis Cluster too. */
 const keys = {
@@ -124,14 +124,7 @@ export class RedisRunStats implements RunStats {
         );
       if (match === null) continue;
       const [, name = "", measure = ""] = match;
-      const model = models[name] ?? {
-        requests: 0,
-        input_tokens: 0,
-        output_tokens: 0,
-        cached_input_tokens: 0,
-        reasoning_tokens: 0,
-        total_cost: 0,
-      };
+      const model = models[name] ?? emptyModelStats();
       models[name] = model;
       const amount = Number(value);
       if (measure === "requests") model.requests = amount;

@@ -41,14 +41,7 @@ export class MemoryRunStats implements RunStats {
     requests[outcomeOf(ended)] += 1;
     const { usage } = ended.terminal;
     const name = this.#models.has(ended.model) || this.#models.size < maxModels ? ended.model : "other";
-    const model = this.#models.get(name) ?? {
-      requests: 0,
-      input_tokens: 0,
-      output_tokens: 0,
-      cached_input_tokens: 0,
-      reasoning_tokens: 0,
-      total_cost: 0,
-    };
+    const model = this.#models.get(name) ?? emptyModelStats();
     model.requests += 1;
     model.input_tokens += usage.input_tokens;
     model.output_tokens += usage.output_tokens;
@@ -104,4 +97,9 @@ export function percentiles(sketch: PercentileSketch): Percentiles {
 
 export function roundDollars(dollars: number): number {
   return Math.round(dollars * 1e10) / 1e10;
+}
+
+/** A model's statistics before its first run. */
+export function emptyModelStats(): ModelStats {
+  return { requests: 0, input_tokens: 0, output_tokens: 0, cached_input_tokens: 0, reasoning_tokens: 0, total_cost: 0 };
 }

@@ -4,6 +4,7 @@ import type { Browser, Page } from "playwright-core";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { type Harness, startHarness, until } from "./support/brook-harness.js";
 import { ensureWebBuild, launchChromium, type OpenedPage, openPage } from "./support/browser.js";
+import { answers, send, waitForAnswer } from "./support/chat-page.js";
 
 const key = "brook-web-key-0123456789";
 const STORED_KEY = "brook.api-key";
@@ -16,20 +17,6 @@ async function enterKey(page: Page, value: string): Promise<void> {
   const dialog = keyPrompt(page);
   await dialog.getByLabel("API key", { exact: true }).fill(value);
   await dialog.getByRole("button", { name: "Save key" }).click();
-}
-
-function answers(page: Page) {
-  return page.locator('[data-role="assistant"]');
-}
-
-async function send(page: Page, text: string): Promise<void> {
-  const composer = page.getByRole("textbox", { name: "Message" });
-  await composer.fill(text);
-  await composer.press("Enter");
-}
-
-async function waitForAnswer(page: Page): Promise<void> {
-  await answers(page).last().locator('[data-testid="usage"]').waitFor({ timeout: 15_000 });
 }
 
 async function storedKey(page: Page): Promise<unknown> {

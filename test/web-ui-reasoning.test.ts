@@ -1,9 +1,10 @@
 // biome-ignore-all lint/performance/useDomNodeTextContent: these are Playwright locators, whose innerText() follows the layout
 /** The web UI's Thinking block for reasoning models, in headless Chromium. */
-import type { Browser, Locator, Page } from "playwright-core";
+import type { Browser, Locator } from "playwright-core";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { type Harness, startHarness, until } from "./support/brook-harness.js";
 import { ensureWebBuild, launchChromium, type OpenedPage, openPage } from "./support/browser.js";
+import { answers, send, waitForAnswer } from "./support/chat-page.js";
 
 const thoughts = Array.from({ length: 12 }, (_, index) => `Thought ${index + 1} about the question. `);
 
@@ -35,23 +36,9 @@ interface Sample {
   answer: boolean;
 }
 
-function answers(page: Page) {
-  return page.locator('[data-role="assistant"]');
-}
-
-async function send(page: Page, text: string): Promise<void> {
-  const composer = page.getByRole("textbox", { name: "Message" });
-  await composer.fill(text);
-  await composer.press("Enter");
-}
-
 /** Whether a `<details>` element is open (its `open` attribute follows the reader's clicks). */
 async function isOpen(details: Locator): Promise<boolean> {
   return (await details.getAttribute("open")) !== null;
-}
-
-async function waitForAnswer(page: Page): Promise<void> {
-  await answers(page).last().locator('[data-testid="usage"]').waitFor({ timeout: 15_000 });
 }
 
 describe("web UI: the Thinking block of reasoning models", () => {

@@ -3,6 +3,7 @@ import type { Browser, Page } from "playwright-core";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { type Harness, startDemoBrook, startHarness, until } from "./support/brook-harness.js";
 import { ensureWebBuild, launchChromium, type OpenedPage, openPage } from "./support/browser.js";
+import { answers, composer, send, waitForAnswer } from "./support/chat-page.js";
 import { toolCallDeltas, untilConnected } from "./support/mcp-harness.js";
 import { type McpTestServer, startMcpTestServer } from "./support/mcp-test-server.js";
 import { startTcpProxy } from "./support/tcp-proxy.js";
@@ -55,24 +56,6 @@ const lines = (element: PageElement) =>
     element.getBoundingClientRect().height /
       Number.parseFloat(element.ownerDocument.defaultView.getComputedStyle(element).lineHeight),
   );
-
-function composer(page: Page) {
-  return page.getByRole("textbox", { name: "Message" });
-}
-
-function answers(page: Page) {
-  return page.locator('[data-role="assistant"]');
-}
-
-async function send(page: Page, text: string): Promise<void> {
-  await composer(page).fill(text);
-  await composer(page).press("Enter");
-}
-
-/** Waits until the last answer has finished (its usage line is shown). */
-async function waitForAnswer(page: Page): Promise<void> {
-  await answers(page).last().locator('[data-testid="usage"]').waitFor({ timeout: 15_000 });
-}
 
 describe("web UI in headless Chromium", () => {
   let browser: Browser;

@@ -1,4 +1,4 @@
-import type { ParsedChatRequest, TerminalEvent } from "@brook/shared";
+import { emptyUsage, type ParsedChatRequest, type TerminalEvent } from "@brook/shared";
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 import { BrookError } from "../errors/brook-error.js";
 import { errorEvent } from "../errors/error-shapes.js";
@@ -7,16 +7,7 @@ import type { RunLog } from "../storage/run-log.js";
 import type { RunEnded, RunExecutor } from "./run-control.js";
 import { RunController, type RunControllerOptions } from "./run-controller.js";
 
-const usage = {
-  input_tokens: 0,
-  output_tokens: 0,
-  total_tokens: 0,
-  total_cost: 0,
-  cached_input_tokens: 0,
-  reasoning_tokens: 0,
-  estimated: false,
-  priced: true,
-};
+const usage = emptyUsage;
 const request = { message: "hi" } as ParsedChatRequest;
 const timing = { ttft_ms: null, duration_ms: 0, tokens_per_s: 0 };
 

@@ -113,13 +113,6 @@ export class RedisRunStore implements RunStore {
     return this.#local.size;
   }
 
-  /** The runs this instance produces whose copy in Redis is intact. */
-  get shared(): number {
-    let count = 0;
-    for (const mirror of this.#mirrors.values()) if (!mirror.broken) count += 1;
-    return count;
-  }
-
   create(runId: string, options: RunLogOptions): RunLogWriter {
     const memory = this.#local.create(runId, options);
     if (!options.resumable) return memory;

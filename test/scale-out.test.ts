@@ -3,7 +3,7 @@ import { type ChatEvent, readChatEvents, Stats } from "@brook/shared";
 import { describe, expect, it } from "vitest";
 import { startBalancer } from "./support/balancer.js";
 import { type BrookCluster, startCluster, untilRedisConnected } from "./support/brook-cluster.js";
-import { contentOf, until } from "./support/brook-harness.js";
+import { contentOf, streamEvents, until } from "./support/brook-harness.js";
 import type { FakeBehavior } from "./support/fake-upstream.js";
 import { afterThisTest } from "./support/per-test.js";
 import { spawnServer } from "./support/server-process.js";
@@ -109,14 +109,22 @@ describe("several instances sharing a Redis", () => {
     const { instances } = await cluster(2, {}, { tokens: 3 });
     const [a, b] = instances as [BrookCluster["instances"][0], BrookCluster["instances"][0]];
     await trpc(a.url).stats.reset.mutate();
-    for (const url of [a.url, a.url, b.url]) await trpc(url).chat.complete.mutate({ message: "count me" });
-    await (await fetch(`${b.url}/chat/stream`, { method: "POST", body: JSON.stringify({ message: "me too" }) })).text();
+    const durations: number[] = [];
+    for (const url of [a.url, a.url, b.url]) {
+      durations.push((await trpc(url).chat.complete.mutate({ message: "count me" })).timing.duration_ms);
+    }
+    const streamed = (await streamEvents(b.url, { message: "me too" })).at(-1);
+    if (streamed?.type !== "complete") throw new Error("the streamed run did not complete");
+    durations.push(streamed.timing.duration_ms);
     await until(async () => (await trpc(a.url).stats.get.query()).requests.total === 4);
     const stats = Stats.parse(await (await fetch(`${b.url}/stats`)).json());
     expect(stats.requests).toMatchObject({ total: 4, streaming: 1, non_streaming: 3, succeeded: 4 });
     expect(stats.tokens.output).toBe(12);
     expect(stats.models["gpt-4o-mini"]?.requests).toBe(4);
     expect(stats.ttft_ms.count).toBe(4);
+    // Percentiles by nearest rank over every instance's runs, exact while few: p50 of 4 is the 2nd.
+    const sorted = durations.sort((x, y) => x - y);
+    expect(stats.duration_ms).toEqual({ count: 4, p50: sorted[1], p90: sorted[3], p99: sorted[3] });
     const metrics = async (url: string) =>
       Number(
         /^brook_model_requests_total\{model="gpt-4o-mini"\} (\d+)$/m.exec(

@@ -3,7 +3,7 @@ import type { Result } from "ioredis";
 import type { RunEnded } from "../control/run-control.js";
 import { BrookError } from "../errors/brook-error.js";
 import type { RedisClients } from "../redis/redis-clients.js";
-import { bucketOf, PercentileSketch } from "./percentile-sketch.js";
+import { bucketOf, exactValuesMax, PercentileSketch } from "./percentile-sketch.js";
 import { emptyModelStats, maxModels, outcomeOf, percentiles, type RunStats, roundDollars } from "./run-stats.js";
 
 /** One slot for all of them (`{stats}`), so one script can count a run in Redis Cluster too. */
@@ -12,13 +12,17 @@ const keys = {
   models: "brook:{stats}:models",
   ttft: "brook:{stats}:ttft",
   duration: "brook:{stats}:duration",
+  /** The values themselves while few: percentiles are exact up to `exactValuesMax` runs. */
+  ttftValues: "brook:{stats}:ttft:values",
+  durationValues: "brook:{stats}:duration:values",
   instances: "brook:{stats}:instances",
 };
 
 /**
  * Counts one ended run. Model names beyond the bound count as `other`.
- * KEYS: counts, models, ttft, duration. ARGV: kind, outcome, model, input, output, cost, ttft
- * bucket ('' without a first token), duration bucket, max models, now (ISO), cached input, reasoning.
+ * KEYS: counts, models, ttft, duration, ttft values, duration values. ARGV: kind, outcome, model,
+ * input, output, cost, ttft bucket ('' without a first token), duration bucket, max models, now
+ * (ISO), cached input, reasoning, ttft, duration, the most values kept.
  */
 const recordScript = `
 redis.call('HSETNX', KEYS[1], 'since', ARGV[10])
@@ -36,8 +40,13 @@ redis.call('HINCRBY', KEYS[1], 'model:' .. model .. ':output_tokens', ARGV[5])
 redis.call('HINCRBYFLOAT', KEYS[1], 'model:' .. model .. ':total_cost', ARGV[6])
 redis.call('HINCRBY', KEYS[1], 'model:' .. model .. ':cached_input_tokens', ARGV[11])
 redis.call('HINCRBY', KEYS[1], 'model:' .. model .. ':reasoning_tokens', ARGV[12])
-if ARGV[7] ~= '' then redis.call('HINCRBY', KEYS[3], ARGV[7], 1) end
+local kept = tonumber(ARGV[15])
+if ARGV[7] ~= '' then
+  redis.call('HINCRBY', KEYS[3], ARGV[7], 1)
+  if redis.call('LLEN', KEYS[5]) < kept then redis.call('RPUSH', KEYS[5], ARGV[13]) end
+end
 redis.call('HINCRBY', KEYS[4], ARGV[8], 1)
+if redis.call('LLEN', KEYS[6]) < kept then redis.call('RPUSH', KEYS[6], ARGV[14]) end
 return 1
 `;
 
@@ -64,7 +73,7 @@ export class RedisRunStats implements RunStats {
     private readonly instanceId: string,
     private readonly activeRuns: () => number,
   ) {
-    clients.commands.defineCommand("brookRecordRun", { numberOfKeys: 4, lua: recordScript });
+    clients.commands.defineCommand("brookRecordRun", { numberOfKeys: 6, lua: recordScript });
     this.#timer = setInterval(() => this.#report(), 1_000);
     this.#timer.unref();
   }
@@ -77,6 +86,8 @@ export class RedisRunStats implements RunStats {
         keys.models,
         keys.ttft,
         keys.duration,
+        keys.ttftValues,
+        keys.durationValues,
         ended.kind,
         outcomeOf(ended),
         ended.model,
@@ -89,6 +100,9 @@ export class RedisRunStats implements RunStats {
         new Date().toISOString(),
         usage.cached_input_tokens,
         usage.reasoning_tokens,
+        ended.timing.ttft_ms ?? "",
+        ended.timing.duration_ms,
+        exactValuesMax,
       )
       // Redis is away: the statistics miss this run (Redis's outage is logged once, elsewhere).
       .catch(() => {});
@@ -100,12 +114,16 @@ export class RedisRunStats implements RunStats {
     let ttft: Record<string, string>;
     let duration: Record<string, string>;
     let instances: Record<string, string>;
+    let ttftValues: string[];
+    let durationValues: string[];
     try {
-      [counts, ttft, duration, instances] = await Promise.all([
+      [counts, ttft, duration, instances, ttftValues, durationValues] = await Promise.all([
         commands.hgetall(keys.counts),
         commands.hgetall(keys.ttft),
         commands.hgetall(keys.duration),
         commands.hgetall(keys.instances),
+        commands.lrange(keys.ttftValues, 0, exactValuesMax - 1),
+        commands.lrange(keys.durationValues, 0, exactValuesMax - 1),
       ]);
     } catch (error) {
       throw new BrookError("unavailable", undefined, { cause: error });
@@ -158,8 +176,8 @@ export class RedisRunStats implements RunStats {
       tokens: { input, output, total: input + output, cached_input: cachedInput, reasoning },
       total_cost: roundDollars(cost),
       models,
-      ttft_ms: percentiles(sketchOf(ttft)),
-      duration_ms: percentiles(sketchOf(duration)),
+      ttft_ms: percentiles(sketchOf(ttft, ttftValues)),
+      duration_ms: percentiles(sketchOf(duration, durationValues)),
       uptime_s: Math.round((Date.now() - this.#startedAt) / 1000),
       since: counts.since ?? new Date().toISOString(),
     };
@@ -169,7 +187,7 @@ export class RedisRunStats implements RunStats {
     try {
       await this.clients.commands
         .multi()
-        .del(keys.counts, keys.models, keys.ttft, keys.duration)
+        .del(keys.counts, keys.models, keys.ttft, keys.duration, keys.ttftValues, keys.durationValues)
         .hset(keys.counts, "since", new Date().toISOString())
         .exec();
     } catch (error) {
@@ -201,8 +219,12 @@ export class RedisRunStats implements RunStats {
   }
 }
 
-function sketchOf(counts: Record<string, string>): PercentileSketch {
+/** The merged sketch: exact from the values while every one is kept, else from the bucket counts. */
+function sketchOf(counts: Record<string, string>, values: string[]): PercentileSketch {
   const sketch = new PercentileSketch();
-  sketch.merge(Object.entries(counts).map(([bucket, count]) => [Number(bucket), Number(count)] as const));
+  sketch.merge(
+    Object.entries(counts).map(([bucket, count]) => [Number(bucket), Number(count)] as const),
+    values.map(Number),
+  );
   return sketch;
 }

@@ -64,7 +64,7 @@ describe("REST API: the seed's endpoints", () => {
     const succeeded = /^brook_requests_total\{kind="streaming",outcome="succeeded"\} ([1-9]\d*)$/m;
     expect(text).toMatch(succeeded);
     expect(text).toMatch(/^brook_tokens_total\{model="gpt-4o-mini",direction="output"\} [1-9]\d*$/m);
-    expect(text).toContain("# TYPE brook_ttft_ms summary");
+    expect(text).toContain("# TYPE brook_ttft_seconds histogram");
     expect(text).toMatch(/^brook_active_runs 0$/m);
     // Counters only grow: resetting the statistics view leaves them as they were.
     await postJson(`${harness.url}/reset-stats`, {});

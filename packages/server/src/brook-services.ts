@@ -113,6 +113,7 @@ export function createServices(config: Config, log: Logger): BrookServices {
         );
     },
   });
+  const metrics = new Metrics({ activeRuns: () => control.activeCount, mcpServers: () => tools.statuses() });
   const tools = new ToolRegistry({
     servers: loadMcpServers(config),
     clientInfo: { name: "brook", version },
@@ -120,6 +121,7 @@ export function createServices(config: Config, log: Logger): BrookServices {
     timeoutMs: config.TOOL_TIMEOUT_MS,
     resultMaxChars: config.TOOL_RESULT_CHARS,
     log: { info: (message) => log.info(message), warn: (message) => log.warn(message) },
+    onCall: (record) => metrics.recordToolCall(record),
   });
   // Brook starts without waiting: servers that are down are retried in the background.
   tools.start();
@@ -144,7 +146,6 @@ export function createServices(config: Config, log: Logger): BrookServices {
         });
   const stats: RunStats & { close?(): void } =
     redis === undefined ? new MemoryRunStats(activeRuns) : new RedisRunStats(redis, instanceId, activeRuns);
-  const metrics = new Metrics(activeRuns);
   // Brook starts whether or not Redis is up; /health says how it is.
   redis?.connect();
   const chatRuns: ChatRuns =
@@ -163,6 +164,7 @@ export function createServices(config: Config, log: Logger): BrookServices {
         tools: tools.configured ? tools : undefined,
         maxToolSteps: config.MAX_TOOL_STEPS,
         onInternalError: onUnexpected,
+        onModelCall: (name, code) => metrics.recordModelCall(name, code),
       }),
     onUnexpected,
     observers: [observeRunEndings({ stats, metrics, log, logContent: config.LOG_CONTENT })],

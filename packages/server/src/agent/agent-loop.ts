@@ -1,4 +1,4 @@
-import type { ChatEvent, TerminalEvent, Timing, ToolCallEvent, Usage } from "@brook/shared";
+import type { ChatEvent, ErrorCode, TerminalEvent, Timing, ToolCallEvent, Usage } from "@brook/shared";
 import { START_MESSAGE } from "@brook/shared";
 import type { RunContext, RunOutcome } from "../control/run-control.js";
 import { abortReason, BrookError } from "../errors/brook-error.js";
@@ -26,6 +26,8 @@ export interface AgentDependencies {
   maxToolSteps: number;
   /** Told about failures that are Brook's own bugs (the caller sees code `internal`). */
   onInternalError: (error: unknown, runId: string) => void;
+  /** Told when each model call ends (for the metrics): `code` null when it finished its answer. */
+  onModelCall?: ((model: string, code: ErrorCode | null) => void) | undefined;
 }
 
 /** The finish reason of a run stopped because the model kept asking for tools. */
@@ -115,11 +117,7 @@ export async function executeRun(run: RunContext, request: RunRequest, deps: Age
         reasoningEffort: request.reasoning_effort ?? undefined,
         signal,
       };
-      const outcome = await streamModelStep(run, deps.model, call, progress, step);
-      if (signal.aborted) throw abortReason(signal);
-      if (outcome.finishReason === undefined) {
-        throw new BrookError("upstream_incomplete", "The model server ended the stream without finishing the answer.");
-      }
+      const outcome = await modelStep(run, deps, call, progress, step);
       if (outcome.calls.length === 0) {
         finishReason = outcome.finishReason;
         break;
@@ -170,6 +168,31 @@ export async function executeRun(run: RunContext, request: RunRequest, deps: Age
     }
     const usage = await measureUsage(run, progress, deps.prices);
     return finish(run, errorEvent(error, usage), measureTiming(run, progress, usage));
+  }
+}
+
+/** One model call that finished its answer (else it throws), told to `onModelCall` either way. */
+async function modelStep(
+  run: RunContext,
+  deps: AgentDependencies,
+  call: ModelCall,
+  progress: Progress,
+  step: Step,
+): Promise<StepOutcome & { finishReason: string }> {
+  const { signal } = run;
+  try {
+    const outcome = await streamModelStep(run, deps.model, call, progress, step);
+    if (signal.aborted) throw abortReason(signal);
+    if (outcome.finishReason === undefined) {
+      throw new BrookError("upstream_incomplete", "The model server ended the stream without finishing the answer.");
+    }
+    deps.onModelCall?.(run.model, null);
+    return { calls: outcome.calls, finishReason: outcome.finishReason };
+  } catch (thrown) {
+    // The code the run will report (asBrookError's, without telling onInternalError twice).
+    const code = thrown instanceof BrookError ? thrown.code : signal.aborted ? abortReason(signal).code : "internal";
+    deps.onModelCall?.(run.model, code);
+    throw thrown;
   }
 }
 

@@ -1,7 +1,6 @@
 import type { ParsedChatRequest, TerminalEvent } from "@brook/shared";
 import { describe, expect, it } from "vitest";
 import type { RunEnded, RunKind } from "../control/run-control.js";
-import { Metrics } from "./metrics.js";
 import { MemoryRunStats, maxModels } from "./run-stats.js";
 
 const usage = (input: number, output: number, cost: number, cached = 0, reasoning = 0) => ({
@@ -96,23 +95,5 @@ describe("MemoryRunStats", () => {
     const { models } = await stats.snapshot();
     expect(Object.keys(models)).toHaveLength(maxModels + 1);
     expect(models.other?.requests).toBe(5);
-  });
-});
-
-describe("Metrics", () => {
-  it("exposes the run counters and the active runs in Prometheus format", async () => {
-    let active = 3;
-    const metrics = new Metrics(() => active);
-    metrics.record(ended({}));
-    metrics.record(ended({ code: "cancelled" }, usage(10, 5, 0.001, 4, 2)));
-    const text = await metrics.text();
-    expect(text).toMatch(/^brook_requests_total\{kind="streaming",outcome="succeeded"\} 1$/m);
-    expect(text).toMatch(/^brook_requests_total\{kind="streaming",outcome="cancelled"\} 1$/m);
-    expect(text).toMatch(/^brook_tokens_total\{model="gpt-4o-mini",direction="input"\} 20$/m);
-    expect(text).toMatch(/^brook_tokens_total\{model="gpt-4o-mini",direction="cached_input"\} 4$/m);
-    expect(text).toMatch(/^brook_tokens_total\{model="gpt-4o-mini",direction="reasoning"\} 2$/m);
-    expect(text).toMatch(/^brook_active_runs 3$/m);
-    active = 0;
-    expect(await metrics.text()).toMatch(/^brook_active_runs 0$/m);
   });
 });

@@ -17,6 +17,19 @@ export interface ToolRegistryOptions {
   /** Longer results are cut, with a note. */
   resultMaxChars: number;
   log?: ConnectionLog;
+  /** Told of every call made to a server's tool (for the metrics). */
+  onCall?: (record: ToolCallRecord) => void;
+}
+
+/** How a tool call ended: the tool's own answer (`succeeded`, `tool_error`) or why there was none. */
+export type ToolCallOutcome = "succeeded" | "tool_error" | "invalid_arguments" | "timeout" | "failed" | "cancelled";
+
+export interface ToolCallRecord {
+  server: string;
+  /** The tool's name on its server. */
+  tool: string;
+  outcome: ToolCallOutcome;
+  durationMs: number;
 }
 
 /** What the model gets back from a tool call. */
@@ -101,17 +114,34 @@ export class ToolRegistry {
   async call(call: ModelToolCall, signal: AbortSignal): Promise<ToolOutcome> {
     const entry = this.#byName.get(call.name);
     if (entry === undefined) return failure(`There is no tool named "${call.name}".`);
+    const startedAt = performance.now();
+    const observe = (outcome: ToolCallOutcome) =>
+      this.options.onCall?.({
+        server: entry.server,
+        tool: entry.tool,
+        outcome,
+        durationMs: performance.now() - startedAt,
+      });
     const args = parseArguments(call.arguments);
-    if (typeof args === "string") return failure(args);
+    if (typeof args === "string") {
+      observe("invalid_arguments");
+      return failure(args);
+    }
     const { timeoutMs, resultMaxChars } = this.options;
     try {
       const result = await entry.connection.callTool(entry.tool, args, { signal, timeoutMs });
+      observe(result.isError === true ? "tool_error" : "succeeded");
       return { text: truncateToolText(toolResultText(result), resultMaxChars), isError: result.isError === true };
     } catch (error) {
-      if (signal.aborted) throw error;
+      if (signal.aborted) {
+        observe("cancelled");
+        throw error;
+      }
       if (error instanceof McpError && error.code === ErrorCode.RequestTimeout) {
+        observe("timeout");
         return failure(`The tool "${call.name}" did not answer within ${timeoutMs} ms; the call was cancelled.`);
       }
+      observe("failed");
       const message = error instanceof Error ? error.message : String(error);
       return failure(truncateToolText(`The tool "${call.name}" could not be called: ${message}`, resultMaxChars));
     }

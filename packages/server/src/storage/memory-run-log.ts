@@ -56,6 +56,10 @@ export class MemoryRunLog implements RunLogWriter {
     return this.#readers.size;
   }
 
+  get producerWaiting(): boolean {
+    return this.#roomWaiter !== undefined;
+  }
+
   /** Bytes of the events this log keeps now. */
   get keptBytes(): number {
     return this.#bytes - this.#bytesAt(this.#offset);

@@ -359,6 +359,10 @@ class MirroredRunLog implements RunLogWriter {
     return room && !this.#pendingFull();
   }
 
+  get producerWaiting(): boolean {
+    return this.memory.producerWaiting;
+  }
+
   async waitForRoom(signal: AbortSignal): Promise<void> {
     await this.memory.waitForRoom(signal);
     while (this.#pendingFull() && !this.#broken) {

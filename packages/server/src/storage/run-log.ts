@@ -72,6 +72,8 @@ export interface RunLogWriter extends RunLog {
   append(events: readonly ChatEvent[]): boolean;
   /** Resolves once the slowest reader has room again; rejects when `signal` aborts. */
   waitForRoom(signal: AbortSignal): Promise<void>;
+  /** True while generation waits for its readers (they lag a whole buffer behind, or the log overflowed). */
+  readonly producerWaiting: boolean;
   /** Told each time the run goes from no reader to some, and back (grace periods hang on it). */
   onPresence(listener: (present: boolean) => void): void;
   /**

@@ -171,6 +171,8 @@ export function createServices(config: Config, log: Logger): BrookServices {
     defaultModel,
     graceMs: config.RUN_GRACE_MS,
     bufferEvents: config.RUN_BUFFER_EVENTS,
+    bufferBytes: config.RUN_BUFFER_BYTES,
+    maxBytes: config.RUN_MAX_BYTES,
     maxConcurrent: config.MAX_CONCURRENT_RUNS,
     maxRunMs: config.MAX_RUN_MS,
     limits: {

@@ -79,6 +79,13 @@ export const errorCatalogue = {
   },
   timeout: { status: 504, trpc: "TIMEOUT", retryable: true, message: "The run took too long." },
   cancelled: { status: 499, trpc: "CLIENT_CLOSED_REQUEST", retryable: false, message: "The run was cancelled." },
+  // Asking again would grow the same answer past the same bound.
+  run_too_large: {
+    status: 507,
+    trpc: "PAYLOAD_TOO_LARGE",
+    retryable: false,
+    message: "The answer outgrew what Brook keeps of one run (RUN_MAX_BYTES).",
+  },
   shutdown: {
     status: 503,
     trpc: "SERVICE_UNAVAILABLE",

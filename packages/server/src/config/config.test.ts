@@ -9,6 +9,17 @@ describe("parseConfig", () => {
     expect(isDemoMode(config)).toBe(true);
   });
 
+  it("bounds runs in bytes by default, and refuses byte bounds too small to hold an answer", () => {
+    expect(parseConfig({})).toMatchObject({ RUN_BUFFER_BYTES: 1_048_576, RUN_MAX_BYTES: 8_388_608 });
+    expect(parseConfig({ RUN_BUFFER_BYTES: "65536", RUN_MAX_BYTES: "1048576" })).toMatchObject({
+      RUN_BUFFER_BYTES: 65_536,
+      RUN_MAX_BYTES: 1_048_576,
+    });
+    expect(() => parseConfig({ RUN_BUFFER_BYTES: "100" })).toThrow(/RUN_BUFFER_BYTES/);
+    expect(() => parseConfig({ RUN_MAX_BYTES: "0" })).toThrow(/RUN_MAX_BYTES/);
+    expect(() => parseConfig({ RUN_MAX_BYTES: "lots" })).toThrow(/RUN_MAX_BYTES/);
+  });
+
   it("leaves demo mode as soon as a key or a base URL is set", () => {
     expect(isDemoMode(parseConfig({ OPENAI_API_KEY: "sk-test" }))).toBe(false);
     expect(isDemoMode(parseConfig({ OPENAI_BASE_URL: "http://127.0.0.1:11434/v1" }))).toBe(false);

@@ -74,6 +74,13 @@ export const ConfigSchema = z.object({
   RUN_RETAIN_MAX: z.coerce.number().int().min(0).default(1_000),
   /** Events a run buffers ahead of its slowest reader before generation waits. */
   RUN_BUFFER_EVENTS: z.coerce.number().int().min(16).default(4_096),
+  /** Bytes (text, plus 64 per event) a run buffers ahead of its slowest reader before generation waits. */
+  RUN_BUFFER_BYTES: z.coerce.number().int().min(4_096).default(1_048_576),
+  /**
+   * Bytes (text, plus 64 per event) a replayable run (`/api/chat`, which keeps its whole answer
+   * for replays) may keep; past them it ends with `run_too_large`.
+   */
+  RUN_MAX_BYTES: z.coerce.number().int().min(65_536).default(8_388_608),
   /** A `: ping` comment is sent on SSE streams after this much silence. */
   SSE_PING_MS: z.coerce.number().int().min(100).default(15_000),
   /**

@@ -14,9 +14,9 @@ export interface StartOptions {
    */
   resumable: boolean;
   /**
-   * Resumable, and more (the AI SDK's contract): the run goes on to its end whether anyone reads
-   * it or not (MAX_RUN_MS still applies), and keeps every event, so that a reader that comes back
-   * can read it again from its first.
+   * Resumable, and more (the AI SDK's contract): the run never waits for readers, and keeps every
+   * event, so that a reader that comes back can read it again from its first. Its bounds: the
+   * grace period once its readers left, RUN_MAX_BYTES kept (past it: `run_too_large`), MAX_RUN_MS.
    */
   replayable?: boolean;
 }

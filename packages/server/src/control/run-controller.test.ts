@@ -202,15 +202,53 @@ describe("RunController", () => {
     });
   });
 
-  it("never abandons a replayable run, read or not, and keeps it readable from its first event once ended", async () => {
-    const { control } = controller({ graceMs: 20 }, true);
+  it("gives a replayable run the grace period once its readers left, then cancels it with one terminal event", async () => {
+    const { control, ended } = controller({ graceMs: 20 }, true);
     const run = control.start(request, { kind: "streaming", resumable: true, replayable: true });
     run.log.reader(0).close();
+    await vi.advanceTimersByTimeAsync(15);
+    // A reader back in time (the AI SDK's resume) keeps it going, however long it stays.
+    const returning = run.log.reader(0);
     await vi.advanceTimersByTimeAsync(1_000);
     expect(run.log.terminal).toBeUndefined();
-    expect(await control.cancel(run.id)).toBe("cancelled");
-    await vi.advanceTimersByTimeAsync(0);
+    returning.close();
+    await vi.advanceTimersByTimeAsync(19);
+    expect(run.log.terminal).toBeUndefined();
+    await vi.advanceTimersByTimeAsync(1);
+    expect(await terminalOf(run.log)).toMatchObject({ type: "error", code: "cancelled", usage });
+    await vi.waitFor(() => expect(ended).toHaveLength(1));
+    // Still readable from its first event once ended.
     expect((await control.find(run.id))?.reader(0).position).toBe(0);
+  });
+
+  it("ends a replayable run that outgrows its byte budget with run_too_large, carrying its usage", async () => {
+    const spent = { ...usage, output_tokens: 7, total_tokens: 7, estimated: true };
+    const { control, ended } = controller({
+      maxBytes: 10_000,
+      // A model faster than anyone reads: it appends until the run stops it.
+      execute: async (run) => {
+        try {
+          for (;;) {
+            if (!run.log.append([{ type: "content", chunk: "x".repeat(1_000) }])) await run.log.waitForRoom(run.signal);
+          }
+        } catch (error) {
+          const terminal = errorEvent(error as BrookError, spent);
+          run.log.append([terminal]);
+          return { terminal, timing };
+        }
+      },
+    });
+    const run = control.start(request, { kind: "streaming", resumable: true, replayable: true });
+    expect(await terminalOf(run.log)).toMatchObject({
+      type: "error",
+      code: "run_too_large",
+      retryable: false,
+      usage: spent,
+    });
+    expect(run.log.terminal).toMatchObject({ error: expect.stringMatching(/RUN_MAX_BYTES/) });
+    // Events of 1,064 bytes (text and overhead): the tenth crossed the budget, then the terminal event, nothing more.
+    expect(run.log.head).toBe(10 + 1);
+    await vi.waitFor(() => expect(ended).toEqual([expect.objectContaining({ terminal: run.log.terminal })]));
   });
 
   it("ends a run whose executor broke its contract with one internal error, and reports the bug", async () => {

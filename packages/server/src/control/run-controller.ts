@@ -32,6 +32,10 @@ export interface RunControllerOptions {
   graceMs: number;
   /** Events a run buffers ahead of its slowest reader before generation waits. */
   bufferEvents: number;
+  /** Bytes a run buffers ahead of its slowest reader before generation waits (RUN_BUFFER_BYTES). */
+  bufferBytes?: number;
+  /** Bytes a replayable run keeps; past them it ends with `run_too_large` (RUN_MAX_BYTES). */
+  maxBytes?: number;
   /** Runs generating at once; more are refused with `overloaded`. 0: no cap. */
   maxConcurrent?: number;
   /** A run still going after this long is ended with `timeout`. 0: never. */
@@ -86,12 +90,18 @@ export class RunController implements RunControl {
     }
     const id = randomUUID();
     const model = request.model ?? options.defaultModel;
-    const log = options.store.create(id, { bufferEvents: options.bufferEvents, resumable, replayable });
+    const log = options.store.create(id, {
+      bufferEvents: options.bufferEvents,
+      bufferBytes: options.bufferBytes,
+      maxBytes: options.maxBytes,
+      resumable,
+      replayable,
+    });
     const controller = new AbortController();
     const abort = (reason: BrookError) => {
       if (!controller.signal.aborted) controller.abort(reason);
     };
-    const stopTimers = this.#watch(log, abort, replayable ? "never" : resumable, options);
+    const stopTimers = this.#watch(log, abort, resumable || replayable, options);
     const context: RunContext = { id, model, startedAt: performance.now(), signal: controller.signal, log };
     const ended = this.#execute(context, request, kind)
       .then((outcome) => {
@@ -152,15 +162,15 @@ export class RunController implements RunControl {
   }
 
   /**
-   * The run's deadline (MAX_RUN_MS) and grace periods: a resumable run waits `graceMs` for a
-   * reader whenever it has none (from the start: it may never be claimed); a replayable one
-   * (`"never"`) is never abandoned; any other run is aborted as soon as its reader leaves.
-   * Returns what stops them.
+   * The run's deadline (MAX_RUN_MS), its byte budget and grace periods: a resumable run
+   * (replayable ones too) waits `graceMs` for a reader whenever it has none (from the start: it
+   * may never be claimed); any other run is aborted as soon as its reader leaves. A replayable
+   * run that outgrows RUN_MAX_BYTES ends with `run_too_large`. Returns what stops the timers.
    */
   #watch(
     log: RunLogWriter,
     abort: (reason: BrookError) => void,
-    resumable: boolean | "never",
+    resumable: boolean,
     options: RunControllerOptions,
   ): () => void {
     const maxRunMs = options.maxRunMs ?? 0;
@@ -172,9 +182,16 @@ export class RunController implements RunControl {
           )
         : undefined;
     deadline?.unref();
+    log.onOverflow(() =>
+      abort(
+        new BrookError(
+          "run_too_large",
+          `The answer outgrew the ${options.maxBytes} bytes a replayable run may keep (RUN_MAX_BYTES); it was ended there.`,
+        ),
+      ),
+    );
     const abandon = () =>
       abort(new BrookError("cancelled", "The run was cancelled: its reader went away and did not come back."));
-    if (resumable === "never") return () => clearTimeout(deadline);
     let grace: NodeJS.Timeout | undefined;
     const startGrace = () => {
       if (log.terminal !== undefined) return;

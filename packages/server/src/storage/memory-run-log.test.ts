@@ -2,7 +2,9 @@ import { getEventListeners } from "node:events";
 import type { ChatEvent } from "@brook/shared";
 import { describe, expect, it } from "vitest";
 import { BrookError } from "../errors/brook-error.js";
+import { eventSize } from "./event-size.js";
 import { MemoryRunLog } from "./memory-run-log.js";
+import type { RunLogOptions } from "./run-log.js";
 
 const usage = {
   input_tokens: 1,
@@ -23,9 +25,13 @@ const complete: ChatEvent = {
   timing: { ttft_ms: 1, duration_ms: 1, tokens_per_s: 1 },
 };
 
-function newLog(options: { bufferEvents?: number; resumable?: boolean; replayable?: boolean } = {}): MemoryRunLog {
+function newLog(options: Partial<RunLogOptions> = {}): MemoryRunLog {
   return new MemoryRunLog("r", { bufferEvents: 16, resumable: true, ...options });
 }
+
+/** An event of 1,000 characters: 1,064 bytes with the overhead every event is counted with. */
+const kilo = content("x".repeat(1_000));
+const kiloBytes = eventSize(kilo);
 
 /** Appends one event at a time, as a slow model would. */
 function appendEach(log: MemoryRunLog, event: ChatEvent): boolean {
@@ -232,5 +238,92 @@ describe("MemoryRunLog", () => {
     expect(getEventListeners(other.signal, "abort")).toHaveLength(1);
     second.close();
     expect(getEventListeners(other.signal, "abort")).toHaveLength(0);
+  });
+
+  describe("in bytes", () => {
+    it("counts an event by its text and a fixed overhead, without serializing it", () => {
+      expect(kiloBytes).toBe(1_064);
+      expect(eventSize(content(""))).toBe(64);
+      expect(
+        eventSize({ type: "tool_result", id: "c1", name: "search", result: "r".repeat(500), is_error: false }),
+      ).toBe(64 + 6 + 500);
+    });
+
+    it("asks the producer to wait once a reader lags bufferBytes behind, however few the events", async () => {
+      const log = newLog({ bufferEvents: 1_024, bufferBytes: 10_000 });
+      const reader = log.reader(0);
+      let accepted = 0;
+      while (appendEach(log, kilo)) accepted += 1;
+      // 9 events (9,576 bytes) fit; the tenth fills the buffer.
+      expect(accepted).toBe(9);
+      let roomMade = false;
+      const waiting = log.waitForRoom(new AbortController().signal).then(() => {
+        roomMade = true;
+      });
+      await Promise.resolve();
+      expect(roomMade).toBe(false);
+      reader.take(1);
+      await waiting;
+      expect(roomMade).toBe(true);
+    });
+
+    it("keeps a resumable run's window within its byte buffer and a margin, and lets a reader resume within it", () => {
+      const log = newLog({ bufferEvents: 1_024, bufferBytes: 20_000 });
+      const reader = log.reader(0);
+      for (let index = 0; index < 1_000; index += 1) {
+        appendEach(log, kilo);
+        reader.take(Number.POSITIVE_INFINITY);
+        // The window and a quarter more before trimming, plus the event that went over.
+        expect(log.keptBytes).toBeLessThan(20_000 * 1.25 + kiloBytes);
+      }
+      reader.close();
+      // A quarter of the buffer behind the reader is still there for a resume.
+      expect(log.reader(log.head - 4).position).toBe(log.head - 4);
+      expect(() => log.reader(log.head - 40)).toThrow(BrookError);
+    });
+
+    it("drops what the reader of a run that belongs to one request took, once it adds up to a batch", () => {
+      const log = newLog({ bufferEvents: 1_024, bufferBytes: 20_000, resumable: false });
+      const reader = log.reader(0);
+      for (let index = 0; index < 1_000; index += 1) {
+        appendEach(log, kilo);
+        reader.take(Number.POSITIVE_INFINITY);
+        expect(log.keptBytes).toBeLessThanOrEqual(20_000 / 4 + kiloBytes);
+      }
+    });
+
+    it("hands a reader at most a quarter of bufferBytes at once, and always at least one event", () => {
+      const log = newLog({ bufferEvents: 1_024, bufferBytes: 20_000 });
+      for (let index = 0; index < 10; index += 1) appendEach(log, kilo);
+      const huge = content("y".repeat(30_000));
+      appendEach(log, huge);
+      const reader = log.reader(0);
+      expect(reader.take(Number.POSITIVE_INFINITY)).toHaveLength(4);
+      expect(reader.take(3)).toHaveLength(3);
+      expect(reader.take(Number.POSITIVE_INFINITY)).toHaveLength(3);
+      expect(reader.take(Number.POSITIVE_INFINITY)).toEqual([huge]);
+    });
+
+    it("a replayable log tells once when it outgrows maxBytes, then holds the producer until the run is aborted", async () => {
+      const log = newLog({ bufferEvents: 16, bufferBytes: 4_096, replayable: true, maxBytes: 10_000 });
+      let overflows = 0;
+      log.onOverflow(() => {
+        overflows += 1;
+      });
+      // Nobody reads: generation goes on, far past the reader buffer, up to the budget.
+      let accepted = 0;
+      while (appendEach(log, kilo)) accepted += 1;
+      expect(accepted).toBe(9);
+      expect(overflows).toBe(1);
+      expect(appendEach(log, kilo)).toBe(false);
+      expect(overflows).toBe(1);
+      const controller = new AbortController();
+      const waiting = log.waitForRoom(controller.signal);
+      controller.abort(new BrookError("run_too_large"));
+      await expect(waiting).rejects.toMatchObject({ code: "run_too_large" });
+      // The terminal event still goes in, and a replay reads everything from the first event.
+      log.append([complete]);
+      expect(await collect(log, 0)).toHaveLength(12);
+    });
   });
 });

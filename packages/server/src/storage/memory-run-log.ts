@@ -1,30 +1,45 @@
 import { type ChatEvent, isTerminal, type TerminalEvent } from "@brook/shared";
 import { BrookError } from "../errors/brook-error.js";
+import { eventSize } from "./event-size.js";
 import type { RunLogOptions, RunLogReader, RunLogWriter } from "./run-log.js";
 
 /**
  * One run's log in this process: a window of events behind the head. Generation waits
  * (backpressure) rather than drop events a reader has not had yet, and events every reader has
- * taken leave the window, so memory stays bounded however long the answer.
+ * taken leave the window, so memory stays bounded however long the answer. Sizes are counted in
+ * events and in bytes (`eventSize`), through running totals: O(1) per event.
  */
 export class MemoryRunLog implements RunLogWriter {
   readonly runId: string;
   #events: ChatEvent[] = [];
+  /** Bytes appended before each event of `#events` (running totals, parallel to it). */
+  #starts: number[] = [];
   /** seq of `#events[0]`. */
   #offset = 0;
+  /** Bytes appended in all, up to the head. */
+  #bytes = 0;
   #terminal: TerminalEvent | undefined;
   readonly #readers = new Set<MemoryLogReader>();
   /** Where the last reader was when it left, so generation does not outrun a reader that may return. */
   #parkedPosition = 0;
   #roomWaiter: (() => void) | undefined;
   #presence: ((present: boolean) => void)[] = [];
+  #overflow: (() => void)[] = [];
+  #overflowed = false;
   readonly #bufferEvents: number;
+  readonly #bufferBytes: number;
+  /** A reader takes at most this many bytes at once (at least one event): a slow socket holds little. */
+  readonly #batchBytes: number;
+  readonly #maxBytes: number;
   readonly #resumable: boolean;
   readonly #replayable: boolean;
 
   constructor(runId: string, options: RunLogOptions) {
     this.runId = runId;
     this.#bufferEvents = options.bufferEvents;
+    this.#bufferBytes = options.bufferBytes ?? Number.POSITIVE_INFINITY;
+    this.#batchBytes = Math.max(1, Math.floor(this.#bufferBytes / 4));
+    this.#maxBytes = options.maxBytes ?? Number.POSITIVE_INFINITY;
     this.#resumable = options.resumable;
     this.#replayable = options.replayable === true;
   }
@@ -41,11 +56,27 @@ export class MemoryRunLog implements RunLogWriter {
     return this.#readers.size;
   }
 
+  get producerWaiting(): boolean {
+    return this.#roomWaiter !== undefined;
+  }
+
+  /** Bytes of the events this log keeps now. */
+  get keptBytes(): number {
+    return this.#bytes - this.#bytesAt(this.#offset);
+  }
+
   append(events: readonly ChatEvent[]): boolean {
     for (const event of events) {
       if (this.#terminal !== undefined) throw new Error(`run ${this.runId} already ended`);
       this.#events.push(event);
+      this.#starts.push(this.#bytes);
+      this.#bytes += eventSize(event);
       if (isTerminal(event)) this.#terminal = event;
+    }
+    // A replayable log keeps everything: past its budget the run has to end (the terminal event still goes in).
+    if (this.#replayable && !this.#overflowed && this.#terminal === undefined && this.#bytes > this.#maxBytes) {
+      this.#overflowed = true;
+      for (const listener of this.#overflow) listener();
     }
     this.#trim();
     for (const reader of this.#readers) reader.wake();
@@ -70,6 +101,10 @@ export class MemoryRunLog implements RunLogWriter {
     this.#presence.push(listener);
   }
 
+  onOverflow(listener: () => void): void {
+    this.#overflow.push(listener);
+  }
+
   reader(fromSeq: number): MemoryLogReader {
     if (fromSeq < this.#offset) {
       throw new BrookError("not_found", `Events before ${this.runId}:${this.#offset} are no longer kept.`);
@@ -85,11 +120,18 @@ export class MemoryRunLog implements RunLogWriter {
     return reader;
   }
 
-  /** @internal Up to `max` events from `seq` on (a copy), or none when caught up. */
+  /**
+   * @internal Up to `max` events from `seq` on (a copy), within a quarter of `bufferBytes` (at
+   * least one), or none when caught up.
+   */
   eventsFrom(seq: number, max: number): ChatEvent[] {
     if (seq >= this.head) return [];
     const start = seq - this.#offset;
-    return this.#events.slice(start, start + max);
+    let end = Math.min(this.#events.length, start + max);
+    const limit = (this.#starts[start] as number) + this.#batchBytes;
+    if (this.#bytesAt(this.#offset + end) > limit)
+      end = Math.max(start + 1, this.#seqAtBytes(limit + 1) - 1 - this.#offset);
+    return this.#events.slice(start, end);
   }
 
   /** @internal called by a reader */
@@ -105,9 +147,14 @@ export class MemoryRunLog implements RunLogWriter {
     this.#notifyRoom();
   }
 
-  /** Readers lag `bufferEvents` behind: generation waits (a replayable log keeps everything anyway). */
+  /**
+   * Readers lag `bufferEvents` or `bufferBytes` behind: generation waits. A replayable log keeps
+   * everything anyway: it waits only once past `maxBytes`, for the run to be ended.
+   */
   #full(): boolean {
-    return !this.#replayable && this.head - this.#floor() >= this.#bufferEvents;
+    if (this.#replayable) return this.#overflowed;
+    const floor = this.#floor();
+    return this.head - floor >= this.#bufferEvents || this.#bytes - this.#bytesAt(floor) >= this.#bufferBytes;
   }
 
   #floor(): number {
@@ -115,6 +162,23 @@ export class MemoryRunLog implements RunLogWriter {
     let floor = Number.POSITIVE_INFINITY;
     for (const reader of this.#readers) floor = Math.min(floor, reader.position);
     return floor;
+  }
+
+  /** Bytes appended before `seq` (a kept seq, or the head). */
+  #bytesAt(seq: number): number {
+    return seq >= this.head ? this.#bytes : (this.#starts[seq - this.#offset] as number);
+  }
+
+  /** The first kept seq with at least `bytes` appended before it (the head when none): a binary search. */
+  #seqAtBytes(bytes: number): number {
+    let low = 0;
+    let high = this.#starts.length;
+    while (low < high) {
+      const middle = (low + high) >>> 1;
+      if ((this.#starts[middle] as number) < bytes) low = middle + 1;
+      else high = middle;
+    }
+    return this.#offset + low;
   }
 
   /**
@@ -126,18 +190,31 @@ export class MemoryRunLog implements RunLogWriter {
   #trim(): void {
     if (this.#replayable) return;
     if (!this.#resumable) {
-      const taken = this.#floor() - this.#offset;
-      if (taken < 32) return;
-      this.#events.splice(0, taken);
-      this.#offset += taken;
+      const floor = this.#floor();
+      const taken = floor - this.#offset;
+      if (taken < 32 && this.#bytesAt(floor) - this.#bytesAt(this.#offset) < this.#batchBytes) return;
+      this.#drop(taken);
       return;
     }
-    const excess = this.#events.length - this.#bufferEvents;
-    if (excess < Math.max(64, this.#bufferEvents >> 2)) return;
-    const keepFrom = Math.min(excess, this.#floor() - (this.#bufferEvents >> 2) - this.#offset);
-    if (keepFrom <= 0) return;
-    this.#events.splice(0, keepFrom);
-    this.#offset += keepFrom;
+    const overEvents = this.#events.length - this.#bufferEvents;
+    const overBytes = this.keptBytes - this.#bufferBytes;
+    if (overEvents < Math.max(64, this.#bufferEvents >> 2) && !(overBytes >= this.#bufferBytes / 4)) return;
+    const floor = this.#floor();
+    // The window: the last `bufferEvents` events and `bufferBytes` bytes; the margin: a quarter of
+    // each behind the slowest reader. Whichever reaches further back stays.
+    const windowFrom = Math.max(this.head - this.#bufferEvents, this.#seqAtBytes(this.#bytes - this.#bufferBytes));
+    const marginFrom = Math.max(
+      floor - (this.#bufferEvents >> 2),
+      this.#seqAtBytes(this.#bytesAt(floor) - this.#bufferBytes / 4),
+    );
+    this.#drop(Math.min(windowFrom, marginFrom) - this.#offset);
+  }
+
+  #drop(count: number): void {
+    if (count <= 0) return;
+    this.#events.splice(0, count);
+    this.#starts.splice(0, count);
+    this.#offset += count;
   }
 
   #notifyRoom(): void {

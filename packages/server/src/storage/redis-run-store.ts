@@ -4,6 +4,7 @@ import { BrookError } from "../errors/brook-error.js";
 import { errorEvent } from "../errors/error-shapes.js";
 import type { InstanceInbox } from "../redis/instance-inbox.js";
 import { type RedisClients, type RedisLog, runKeys } from "../redis/redis-clients.js";
+import { eventSize } from "./event-size.js";
 import type { MemoryRunLog } from "./memory-run-log.js";
 import { MemoryRunStore, type RetentionOptions } from "./memory-run-store.js";
 import type { RunLog, RunLogOptions, RunLogReader, RunLogWriter, RunStore } from "./run-log.js";
@@ -116,7 +117,7 @@ export class RedisRunStore implements RunStore {
   create(runId: string, options: RunLogOptions): RunLogWriter {
     const memory = this.#local.create(runId, options);
     if (!options.resumable) return memory;
-    const mirror = new MirroredRunLog(memory, this.#mirrorContext(runId));
+    const mirror = new MirroredRunLog(memory, this.#mirrorContext(runId), options.bufferBytes);
     this.#mirrors.set(runId, mirror);
     return mirror;
   }
@@ -286,6 +287,10 @@ class MirroredRunLog implements RunLogWriter {
   #pending: ChatEvent[] = [];
   /** The seq of `#pending[0]`. */
   #pendingFrom = 0;
+  /** Bytes of `#pending` (see `eventSize`). */
+  #pendingBytes = 0;
+  /** Pending bytes before generation waits for Redis. */
+  readonly #maxPendingBytes: number;
   #sending = false;
   /** Told each time a call to Redis is answered. */
   #answered: (() => void)[] = [];
@@ -300,7 +305,9 @@ class MirroredRunLog implements RunLogWriter {
   constructor(
     private readonly memory: MemoryRunLog,
     private readonly redis: MirrorContext,
+    maxPendingBytes = Number.POSITIVE_INFINITY,
   ) {
+    this.#maxPendingBytes = maxPendingBytes;
     this.visible = redis.register().catch((error: unknown) => this.#break(error));
     memory.onPresence(() => this.#updatePresence());
   }
@@ -325,6 +332,11 @@ class MirroredRunLog implements RunLogWriter {
     return this.#broken;
   }
 
+  /** Bytes held for the run here: its log, and what waits for Redis. */
+  get keptBytes(): number {
+    return this.memory.keptBytes + this.#pendingBytes;
+  }
+
   /** What the run has used so far, as the agent loop last noted it. */
   get usage(): Usage {
     return this.#usage ?? unknownUsage;
@@ -339,14 +351,21 @@ class MirroredRunLog implements RunLogWriter {
     const room = this.memory.append(events);
     if (this.#broken) return room;
     if (this.#pending.length === 0) this.#pendingFrom = first;
-    for (const event of events) this.#pending.push(event);
+    for (const event of events) {
+      this.#pending.push(event);
+      this.#pendingBytes += eventSize(event);
+    }
     if (!this.#sending) this.#send();
-    return room && this.#pending.length < maxPendingEvents;
+    return room && !this.#pendingFull();
+  }
+
+  get producerWaiting(): boolean {
+    return this.memory.producerWaiting;
   }
 
   async waitForRoom(signal: AbortSignal): Promise<void> {
     await this.memory.waitForRoom(signal);
-    while (this.#pending.length >= maxPendingEvents && !this.#broken) {
+    while (this.#pendingFull() && !this.#broken) {
       signal.throwIfAborted();
       await new Promise<void>((resolve, reject) => {
         const onAbort = () => reject(signal.reason);
@@ -366,6 +385,10 @@ class MirroredRunLog implements RunLogWriter {
 
   onPresence(listener: (present: boolean) => void): void {
     this.#presence.push(listener);
+  }
+
+  onOverflow(listener: () => void): void {
+    this.memory.onOverflow(listener);
   }
 
   /** A heartbeat (or a goodbye) from an instance whose readers read this run. */
@@ -388,12 +411,15 @@ class MirroredRunLog implements RunLogWriter {
     const events = this.#pending;
     const first = this.#pendingFrom;
     this.#pending = [];
+    this.#pendingBytes = 0;
     this.#sending = true;
     const answered = (failure?: unknown) => {
       if (failure !== undefined) this.#break(failure);
       this.#sending = false;
-      if (this.#broken) this.#pending = [];
-      else if (this.#pending.length > 0) this.#send();
+      if (this.#broken) {
+        this.#pending = [];
+        this.#pendingBytes = 0;
+      } else if (this.#pending.length > 0) this.#send();
       for (const wake of this.#answered.splice(0)) wake();
     };
     this.redis.append(first, events, isTerminal(events.at(-1) as ChatEvent)).then(
@@ -401,6 +427,11 @@ class MirroredRunLog implements RunLogWriter {
         answered(outcome === 1 ? undefined : outcome === 0 ? "the run was ended there meanwhile" : "Redis lost it"),
       (error: unknown) => answered(error),
     );
+  }
+
+  /** Redis lags `maxPendingEvents` events or `bufferBytes` bytes behind: generation waits. */
+  #pendingFull(): boolean {
+    return this.#pending.length >= maxPendingEvents || this.#pendingBytes >= this.#maxPendingBytes;
   }
 
   #break(reason: unknown): void {
@@ -468,6 +499,13 @@ class RemoteRunLog implements RunLog {
 
   get readerCount(): number {
     return this.#readers.size;
+  }
+
+  /** What its readers fetched and have not handed out yet (counted when asked: off the hot path). */
+  get keptBytes(): number {
+    let bytes = 0;
+    for (const reader of this.#readers) bytes += reader.bufferedBytes;
+    return bytes;
   }
 
   reader(fromSeq: number): RunLogReader {
@@ -548,6 +586,13 @@ class RemoteLogReader implements RunLogReader {
 
   get done(): boolean {
     return this.#done;
+  }
+
+  /** @internal */
+  get bufferedBytes(): number {
+    let bytes = 0;
+    for (const event of this.#buffer) bytes += eventSize(event);
+    return bytes;
   }
 
   take(max: number): ChatEvent[] {

@@ -23,15 +23,25 @@ export interface RunLogOptions {
   /** Events buffered ahead of the slowest reader before the producer is asked to wait. */
   bufferEvents: number;
   /**
+   * Bytes (see `eventSize`) buffered ahead of the slowest reader before the producer is asked to
+   * wait, whichever of the two bounds comes first. Unbounded when absent.
+   */
+  bufferBytes?: number;
+  /**
    * Readers may come back for what they missed (Last-Event-ID, lastEventId): a margin behind the
    * slowest reader stays. A run that belongs to one request keeps nothing its reader took.
    */
   resumable: boolean;
   /**
    * Every event stays, from seq 0, until the run is forgotten (a reader may start over from the
-   * first: the AI SDK's resume), and generation never waits for readers.
+   * first: the AI SDK's resume), and generation never waits for readers, up to `maxBytes`.
    */
   replayable?: boolean;
+  /**
+   * The most bytes a replayable log keeps: past them it overflows (see `onOverflow`) and asks the
+   * producer to wait until the run is aborted. Unbounded when absent.
+   */
+  maxBytes?: number;
 }
 
 /** What readers see of one run. */
@@ -43,6 +53,8 @@ export interface RunLog {
   readonly terminal: TerminalEvent | undefined;
   /** Readers of this log now, on this instance. */
   readonly readerCount: number;
+  /** Bytes (see `eventSize`) of this run's events held on this instance now: its log, what waits to be shared, readers' buffers. */
+  readonly keptBytes: number;
   /**
    * A reader that starts at `fromSeq`. Throws `not_found` when those events are no longer kept,
    * `bad_request` for a seq the run has not reached.
@@ -53,14 +65,22 @@ export interface RunLog {
 /** The producer's side of one run's log. */
 export interface RunLogWriter extends RunLog {
   /**
-   * Appends a batch, in order. Returns false when readers lag `bufferEvents` behind: the producer
-   * then awaits `waitForRoom` before its next batch. A terminal event ends the log.
+   * Appends a batch, in order. Returns false when readers lag `bufferEvents` or `bufferBytes`
+   * behind, or the log overflowed: the producer then awaits `waitForRoom` before its next batch.
+   * A terminal event ends the log (it is always taken, whatever the bounds).
    */
   append(events: readonly ChatEvent[]): boolean;
   /** Resolves once the slowest reader has room again; rejects when `signal` aborts. */
   waitForRoom(signal: AbortSignal): Promise<void>;
+  /** True while generation waits for its readers (they lag a whole buffer behind, or the log overflowed). */
+  readonly producerWaiting: boolean;
   /** Told each time the run goes from no reader to some, and back (grace periods hang on it). */
   onPresence(listener: (present: boolean) => void): void;
+  /**
+   * Told once when a replayable log passes `maxBytes`: the run must end. From then on `append`
+   * returns false and `waitForRoom` waits for the run's signal.
+   */
+  onOverflow(listener: () => void): void;
   /** Resolves once readers on other instances can find the run (at once when nothing is shared). */
   readonly visible?: Promise<void>;
   /**

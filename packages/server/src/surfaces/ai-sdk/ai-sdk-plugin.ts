@@ -18,8 +18,9 @@ export interface AiSdkPluginOptions {
 /**
  * The AI SDK's surface: `useChat` (any `DefaultChatTransport`) pointed at Brook. `POST /api/chat`
  * answers with the UI message stream; its runs are replayable, so closing the connection does
- * not stop them: `GET /api/chat/:id/stream` reads the chat's run again from its first chunk
- * (204 when there is none) and `POST /api/chat/:id/stop` cancels it.
+ * not stop them at once (they wait RUN_GRACE_MS for a reader): `GET /api/chat/:id/stream` reads
+ * the chat's run again from its first chunk (204 when there is none) and `POST /api/chat/:id/stop`
+ * cancels it.
  */
 export async function aiSdkPlugin(scope: FastifyInstance, { services }: AiSdkPluginOptions): Promise<void> {
   const { control, chatRuns, config, apiKeys } = services;

@@ -1,0 +1,26 @@
+import type { ChatEvent } from "@brook/shared";
+
+/** What an event costs besides its text: the object, its strings' headers, its slot in the log. */
+const eventOverhead = 64;
+
+/**
+ * About what an event holds in memory, in bytes: its text's length (known, O(1)) and a fixed
+ * overhead, so that a flood of tiny events is bounded too. Never serializes the event.
+ */
+export function eventSize(event: ChatEvent): number {
+  switch (event.type) {
+    case "content":
+    case "reasoning":
+      return eventOverhead + event.chunk.length;
+    case "tool_call":
+      return eventOverhead + event.name.length + event.arguments.length;
+    case "tool_result":
+      return eventOverhead + event.name.length + event.result.length;
+    case "complete":
+      return eventOverhead + event.full_content.length + (event.full_reasoning?.length ?? 0);
+    case "error":
+      return eventOverhead + event.error.length;
+    default:
+      return eventOverhead + event.message.length + event.run_id.length + event.model.length;
+  }
+}

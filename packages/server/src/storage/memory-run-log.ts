@@ -9,6 +9,7 @@ import type { RunLogOptions, RunLogReader, RunLogWriter } from "./run-log.js";
  */
 export class MemoryRunLog implements RunLogWriter {
   readonly runId: string;
+  readonly owner: string | undefined;
   #events: ChatEvent[] = [];
   /** seq of `#events[0]`. */
   #offset = 0;
@@ -24,6 +25,7 @@ export class MemoryRunLog implements RunLogWriter {
 
   constructor(runId: string, options: RunLogOptions) {
     this.runId = runId;
+    this.owner = options.owner;
     this.#bufferEvents = options.bufferEvents;
     this.#resumable = options.resumable;
     this.#replayable = options.replayable === true;

@@ -60,7 +60,7 @@ export const limitsPlugin = fastifyPlugin(async (app: FastifyInstance, { config,
   });
   // The same store and key as the limit above: one count per caller.
   const count = app.createRateLimit();
-  app.decorate("countRequest", async (request: FastifyRequest) => {
+  const check = async (request: FastifyRequest) => {
     const outcome = await count(request);
     if (outcome.isAllowed || !outcome.isExceeded) return;
     throw new BrookError(
@@ -68,5 +68,16 @@ export const limitsPlugin = fastifyPlugin(async (app: FastifyInstance, { config,
       `Too many requests: at most ${outcome.max} a minute (RATE_LIMIT_RPM), each call of a batch counted; retry in ${outcome.ttlInSeconds} s.`,
       { retryAfterS: outcome.ttl / 1000 },
     );
+  };
+  // A batch's calls are counted one after the other: the in-process store hands every count of
+  // one key the same object, so counts made at once would all read the last one's total.
+  const pending = new WeakMap<FastifyRequest, Promise<void>>();
+  app.decorate("countRequest", (request: FastifyRequest) => {
+    const counted = (pending.get(request) ?? Promise.resolve()).then(
+      () => check(request),
+      () => check(request),
+    );
+    pending.set(request, counted);
+    return counted;
   });
 });

@@ -204,6 +204,13 @@ describe("tRPC batches and RATE_LIMIT_RPM", () => {
     const fits = (await (await completeBatch(url, 4)).json()) as BatchItem[];
     expect(fits.every((item) => item.result !== undefined)).toBe(true);
   });
+
+  it("the typed client splits what it batches below the default MAX_BATCH_SIZE", async () => {
+    const { url } = await harness();
+    const trpc = createBrookClient({ url }).trpc;
+    const answers = await Promise.all(Array.from({ length: 45 }, () => trpc.stats.get.query()));
+    expect(answers).toHaveLength(45);
+  });
 });
 
 describe("runs per key (MAX_RUNS_PER_KEY)", () => {

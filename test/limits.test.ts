@@ -2,7 +2,7 @@ import { type AppRouter, createBrookClient } from "@brook/client";
 import { ErrorBody } from "@brook/shared";
 import type { TRPCClientError } from "@trpc/client";
 import { describe, expect, it } from "vitest";
-import { startCluster } from "./support/brook-cluster.js";
+import { type BrookInstance, startCluster } from "./support/brook-cluster.js";
 import { streamEvents, until } from "./support/brook-harness.js";
 import { afterThisTest, harness } from "./support/per-test.js";
 import { trpcFailure } from "./support/trpc-failure.js";
@@ -170,14 +170,16 @@ describe("tRPC batches and RATE_LIMIT_RPM", () => {
     }
     expect(upstream.requests).toHaveLength(5);
     // The key's minute is used up; another key's is not.
-    expect((await post(url, "/chat", { message: "more" }, { authorization: "Bearer key-a" })).response.status).toBe(429);
-    expect((await post(url, "/chat", { message: "more" }, { authorization: "Bearer key-b" })).response.status).toBe(200);
+    const more = async (key: string) =>
+      (await post(url, "/chat", { message: "more" }, { authorization: `Bearer ${key}` })).response.status;
+    expect(await more("key-a")).toBe(429);
+    expect(await more("key-b")).toBe(200);
   });
 
   it("shares the count of batched calls between instances through Redis", async () => {
     const cluster = await startCluster(2, { RATE_LIMIT_RPM: "5", BROOK_API_KEYS: "key-a" });
     afterThisTest(() => cluster.close());
-    const [a, b] = cluster.instances as [{ url: string }, { url: string }];
+    const [a, b] = cluster.instances as [BrookInstance, BrookInstance];
     const auth = { authorization: "Bearer key-a" };
     const first = (await (await completeBatch(a.url, 4, auth)).json()) as BatchItem[];
     expect(first.every((item) => item.result !== undefined)).toBe(true);
@@ -239,9 +241,16 @@ describe("runs per key (MAX_RUNS_PER_KEY)", () => {
       expect(error).toMatchObject({ code: "too_many_runs", retryable: true });
       expect(error.error).toContain("MAX_RUNS_PER_KEY");
     }
-    const error = await trpcFailure(createBrookClient({ url, apiKey: "key-a" }).trpc.chat.start.mutate({ message: "x" }));
+    const error = await trpcFailure(
+      createBrookClient({ url, apiKey: "key-a" }).trpc.chat.start.mutate({ message: "x" }),
+    );
     expect(error.data).toMatchObject({ code: "TOO_MANY_REQUESTS", brook_code: "too_many_runs", retryable: true });
-    const openai = await post(url, "/v1/chat/completions", { model: "m", messages: [{ role: "user", content: "x" }] }, a);
+    const openai = await post(
+      url,
+      "/v1/chat/completions",
+      { model: "m", messages: [{ role: "user", content: "x" }] },
+      a,
+    );
     expect(openai.response.status).toBe(429);
     expect(openai.body).toMatchObject({ error: { code: "too_many_runs" } });
     expect(upstream.requests).toHaveLength(1);

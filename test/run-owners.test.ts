@@ -6,8 +6,8 @@
 import { createBrookClient } from "@brook/client";
 import { ErrorBody, readChatEvents } from "@brook/shared";
 import { describe, expect, it } from "vitest";
+import { type BrookInstance, startCluster } from "./support/brook-cluster.js";
 import { serverRun, until } from "./support/brook-harness.js";
-import { startCluster } from "./support/brook-cluster.js";
 import { afterThisTest, harness } from "./support/per-test.js";
 import { trpcFailure } from "./support/trpc-failure.js";
 import { readTracked } from "./support/trpc-reader.js";
@@ -142,7 +142,7 @@ describe("runs belong to the key that started them", () => {
   it("across instances sharing a Redis: another key gets not_found on the other instance, the owner is served there", async () => {
     const cluster = await startCluster(2, keys, holding);
     afterThisTest(() => cluster.close());
-    const [a, b] = cluster.instances as [{ url: string }, { url: string }];
+    const [a, b] = cluster.instances as [BrookInstance, BrookInstance];
     const { run_id } = await trpc(a.url, alice).chat.start.mutate({ message: "started on a" });
 
     expect((await subscriptionRefusal(readRun(b.url, bob, run_id))).data).toMatchObject({ brook_code: "not_found" });

@@ -63,7 +63,9 @@ describe("parseConfig: access and limits", () => {
 
   it("caps runs per key at half of MAX_CONCURRENT_RUNS when keys share the instance, as set otherwise", () => {
     expect(runsPerKeyCap(parseConfig({ BROOK_API_KEYS: "a,b" }))).toBe(128);
-    expect(runsPerKeyCap(parseConfig({ BROOK_API_KEYS: "a", BROOK_ADMIN_KEYS: "root", MAX_CONCURRENT_RUNS: "5" }))).toBe(3);
+    expect(
+      runsPerKeyCap(parseConfig({ BROOK_API_KEYS: "a", BROOK_ADMIN_KEYS: "root", MAX_CONCURRENT_RUNS: "5" })),
+    ).toBe(3);
     expect(runsPerKeyCap(parseConfig({ BROOK_API_KEYS: "a" }))).toBe(0);
     expect(runsPerKeyCap(parseConfig({}))).toBe(0);
     expect(runsPerKeyCap(parseConfig({ BROOK_API_KEYS: "a,b", MAX_RUNS_PER_KEY: "7" }))).toBe(7);

@@ -82,9 +82,9 @@ export async function until(check: () => boolean | Promise<boolean>, timeoutMs =
   await vi.waitFor(async () => expect(await check(), "condition").toBe(true), { timeout: timeoutMs, interval: 10 });
 }
 
-/** A run's log on the server, when it still has one. */
+/** A run's log on the server, when it still has one (whichever key started it: no caller is named). */
 export function serverRun(brook: Brook, runId: string) {
-  return brook.services.control.find(runId);
+  return brook.services.control.find(runId, undefined);
 }
 
 /** Waits for a run's terminal event on the server. */

@@ -113,7 +113,8 @@ export function createBrookClient(options: BrookClientOptions): BrookClient {
     splitLink({
       condition: (operation) => operation.type === "subscription",
       true: subscriptions,
-      false: httpBatchLink({ url: base, headers }),
+      // Brook refuses batches of more than MAX_BATCH_SIZE calls (20 by default).
+      false: httpBatchLink({ url: base, headers, maxItems: 10 }),
     }),
   ];
   const trpc = createTRPCClient<AppRouter>({ links });

@@ -13,7 +13,7 @@ import {
 import type { Logger } from "pino";
 import { ApiKeys } from "./access/api-keys.js";
 import { executeRun } from "./agent/agent-loop.js";
-import { type Config, isDemoMode } from "./config/config.js";
+import { type Config, isDemoMode, runsPerKeyCap } from "./config/config.js";
 import type { RunControl } from "./control/run-control.js";
 import { RunController } from "./control/run-controller.js";
 import type { ChatModel } from "./models/chat-model.js";
@@ -174,6 +174,7 @@ export function createServices(config: Config, log: Logger): BrookServices {
     bufferBytes: config.RUN_BUFFER_BYTES,
     maxBytes: config.RUN_MAX_BYTES,
     maxConcurrent: config.MAX_CONCURRENT_RUNS,
+    maxPerOwner: runsPerKeyCap(config),
     maxRunMs: config.MAX_RUN_MS,
     limits: {
       maxMessageChars: config.MAX_MESSAGE_CHARS,
@@ -183,7 +184,7 @@ export function createServices(config: Config, log: Logger): BrookServices {
   });
   const modelServer = startModelServerCheck(config, demo, defaultModel, log);
   const mode: Mode = demo ? "demo" : "openai";
-  const apiKeys = new ApiKeys(config.BROOK_API_KEYS);
+  const apiKeys = new ApiKeys(config.BROOK_API_KEYS, config.BROOK_ADMIN_KEYS);
   // Callbacks run last to first: runs' last events reach the store and Redis before it closes,
   // and MCP connections close once the runs that used them have ended.
   const closeCallbacks: (() => Promise<void> | void)[] = [

@@ -19,6 +19,12 @@ export const errorCatalogue = {
     retryable: false,
     message: "Requests from this origin are not allowed (see CORS_ORIGINS).",
   },
+  forbidden: {
+    status: 403,
+    trpc: "FORBIDDEN",
+    retryable: false,
+    message: "This needs an admin key (BROOK_ADMIN_KEYS).",
+  },
   not_found: { status: 404, trpc: "NOT_FOUND", retryable: false, message: "Not found." },
   method_not_allowed: {
     status: 405,
@@ -37,6 +43,14 @@ export const errorCatalogue = {
     trpc: "TOO_MANY_REQUESTS",
     retryable: true,
     message: "Brook is at capacity; retry shortly.",
+    headers: { "retry-after": "1" },
+  },
+  // One key's share of the instance (MAX_RUNS_PER_KEY): the other keys are still served.
+  too_many_runs: {
+    status: 429,
+    trpc: "TOO_MANY_REQUESTS",
+    retryable: true,
+    message: "This API key has as many answers running as it may (MAX_RUNS_PER_KEY); retry once one ends.",
     headers: { "retry-after": "1" },
   },
   rate_limited: {

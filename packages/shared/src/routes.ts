@@ -8,8 +8,11 @@ export interface RouteSpec {
   readonly path: string;
   /** Each method the route answers, with what it does. */
   readonly methods: Readonly<Partial<Record<"GET" | "POST", string>>>;
-  /** `open` to anyone, `key` with an API key when BROOK_API_KEYS is set, `trpc`: tRPC checks keys itself. */
-  readonly access: "open" | "key" | "trpc";
+  /**
+   * `open` to anyone, `key` with an API key when BROOK_API_KEYS is set, `admin` with an admin key
+   * (BROOK_ADMIN_KEYS) when keys are set, `trpc`: tRPC checks keys itself.
+   */
+  readonly access: "open" | "key" | "admin" | "trpc";
   readonly prefix?: true;
   /** Served by the web UI's own dev server too (the page and its assets). */
   readonly page?: true;
@@ -34,7 +37,7 @@ export const routes = {
   },
   tools: { path: "/tools", methods: { GET: "the MCP tools the model can use" }, access: "key" },
   stats: { path: "/stats", methods: { GET: "usage statistics" }, access: "key" },
-  resetStats: { path: "/reset-stats", methods: { POST: "reset usage statistics" }, access: "key" },
+  resetStats: { path: "/reset-stats", methods: { POST: "reset usage statistics" }, access: "admin" },
   metrics: { path: "/metrics", methods: { GET: "Prometheus metrics" }, access: "key" },
   trpc: {
     path: "/trpc",

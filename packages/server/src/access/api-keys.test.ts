@@ -30,3 +30,22 @@ describe("ApiKeys", () => {
     expect(keyIdentity("secret")).not.toBe(keyIdentity("secret2"));
   });
 });
+
+describe("admin keys and run owners", () => {
+  it("takes admin keys as API keys, and only them as admins", () => {
+    const keys = new ApiKeys(["user-key"], ["admin-key"]);
+    expect(keys.accepts("Bearer admin-key")).toBe(true);
+    expect(keys.isAdmin("Bearer admin-key")).toBe(true);
+    expect(keys.isAdmin("Bearer user-key")).toBe(false);
+    expect(keys.isAdmin(undefined)).toBe(false);
+    expect(new ApiKeys([]).isAdmin(undefined)).toBe(true);
+  });
+
+  it("names a run's owner by its key's identity, and no owner when keys are off or the key is unknown", () => {
+    const keys = new ApiKeys(["user-key", "other-key"]);
+    expect(keys.ownerOf("Bearer user-key")).toBe(keyIdentity("user-key"));
+    expect(keys.ownerOf("Bearer other-key")).not.toBe(keys.ownerOf("Bearer user-key"));
+    expect(keys.ownerOf("Bearer made-up")).toBeUndefined();
+    expect(new ApiKeys([]).ownerOf("Bearer user-key")).toBeUndefined();
+  });
+});

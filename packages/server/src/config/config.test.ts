@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { isDemoMode, parseConfig } from "./config.js";
+import { isDemoMode, parseConfig, runsPerKeyCap } from "./config.js";
 import { ConfigError } from "./config-error.js";
 
 describe("parseConfig", () => {
@@ -70,5 +70,19 @@ describe("parseConfig: access and limits", () => {
     expect(() => parseConfig({ LOG_CONTENT: "maybe" })).toThrow(/LOG_CONTENT/);
     expect(parseConfig({ LOG_CONTENT: "true" }).LOG_CONTENT).toBe(true);
     expect(parseConfig({}).LOG_CONTENT).toBe(false);
+  });
+
+  it("caps runs per key at half of MAX_CONCURRENT_RUNS when keys share the instance, as set otherwise", () => {
+    expect(runsPerKeyCap(parseConfig({ BROOK_API_KEYS: "a,b" }))).toBe(128);
+    expect(
+      runsPerKeyCap(parseConfig({ BROOK_API_KEYS: "a", BROOK_ADMIN_KEYS: "root", MAX_CONCURRENT_RUNS: "5" })),
+    ).toBe(3);
+    expect(runsPerKeyCap(parseConfig({ BROOK_API_KEYS: "a" }))).toBe(0);
+    expect(runsPerKeyCap(parseConfig({}))).toBe(0);
+    expect(runsPerKeyCap(parseConfig({ BROOK_API_KEYS: "a,b", MAX_RUNS_PER_KEY: "7" }))).toBe(7);
+    expect(runsPerKeyCap(parseConfig({ BROOK_API_KEYS: "a,b", MAX_CONCURRENT_RUNS: "0" }))).toBe(0);
+    expect(parseConfig({}).MAX_BATCH_SIZE).toBe(20);
+    expect(() => parseConfig({ MAX_BATCH_SIZE: "0" })).toThrow(/MAX_BATCH_SIZE/);
+    expect(() => parseConfig({ MAX_RUNS_PER_KEY: "-1" })).toThrow(/MAX_RUNS_PER_KEY/);
   });
 });

@@ -92,10 +92,20 @@ export const ConfigSchema = z.object({
   DEMO_TOKEN_DELAY_MS: milliseconds(30),
   /** API keys callers must present as `Authorization: Bearer <key>`; none means the API is open. */
   BROOK_API_KEYS: list,
+  /** Keys that may also reset the statistics (`POST /reset-stats`, `stats.reset`); they are API keys too. */
+  BROOK_ADMIN_KEYS: list,
   /** Browser origins allowed to call Brook besides its own; `*` allows any. */
   CORS_ORIGINS: origins,
   /** Runs generating at once; more are refused with 429 `overloaded`. 0: no cap. */
   MAX_CONCURRENT_RUNS: z.coerce.number().int().min(0).default(256),
+  /**
+   * Runs one API key may have generating at once on an instance; more are refused with 429
+   * `too_many_runs`. 0: no cap. Unset: half of MAX_CONCURRENT_RUNS when there are two keys or
+   * more, no cap with one key or none (see runsPerKeyCap).
+   */
+  MAX_RUNS_PER_KEY: z.coerce.number().int().min(0).optional(),
+  /** Calls one tRPC batch request may hold; each counts against RATE_LIMIT_RPM. */
+  MAX_BATCH_SIZE: z.coerce.number().int().min(1).max(1_000).default(20),
   /** Requests per minute per API key (or per IP without one). 0: no limit. */
   RATE_LIMIT_RPM: z.coerce.number().int().min(0).default(0),
   /** Longest `message`, `system_prompt` or history entry, in characters. */
@@ -144,6 +154,17 @@ export function parseConfig(env: Record<string, string | undefined>): Config {
   throw ConfigError.many(
     result.error.issues.map((issue) => ({ variable: issue.path.join("."), problem: issue.message })),
   );
+}
+
+/**
+ * The per-key cap on concurrent runs: MAX_RUNS_PER_KEY when set, else half of MAX_CONCURRENT_RUNS
+ * when several keys share the instance (one key cannot take every slot), else none (a single key
+ * is every client: capping it would only leave slots idle). 0: no cap.
+ */
+export function runsPerKeyCap(config: Config): number {
+  if (config.MAX_RUNS_PER_KEY !== undefined) return config.MAX_RUNS_PER_KEY;
+  const keys = new Set([...config.BROOK_API_KEYS, ...config.BROOK_ADMIN_KEYS]).size;
+  return keys >= 2 ? Math.ceil(config.MAX_CONCURRENT_RUNS / 2) : 0;
 }
 
 /** Demo mode runs when no model server is configured at all. */

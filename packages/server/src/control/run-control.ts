@@ -19,6 +19,11 @@ export interface StartOptions {
    * grace period once its readers left, RUN_MAX_BYTES kept (past it: `run_too_large`), MAX_RUN_MS.
    */
   replayable?: boolean;
+  /**
+   * The identity of the API key that starts the run (ApiKeys.ownerOf): only that key finds and
+   * cancels it, and it counts against that key's cap (MAX_RUNS_PER_KEY). Undefined when keys are off.
+   */
+  owner?: string | undefined;
 }
 
 /** A run as the surface that started it sees it: read it through `log`. */
@@ -44,19 +49,30 @@ export interface RunControl {
   readonly draining: boolean;
   /**
    * Starts a run. Throws (before anything is billed) `shutdown` while draining, `bad_request`
-   * beyond the field limits, `overloaded` at the concurrency cap.
+   * beyond the field limits, `overloaded` at the concurrency cap, `too_many_runs` at its owner's cap.
    */
   start(request: RunRequest, options: StartOptions): StartedRun;
-  /** A run's log, running or finished a short while ago; undefined when unknown. */
-  find(runId: string): Promise<RunLog | undefined>;
-  /** Aborts a running run: its log ends with an `error` event of code `cancelled`. */
-  cancel(runId: string): Promise<CancelOutcome>;
+  /**
+   * A run's log, running or finished a short while ago; undefined when unknown, and when `caller`
+   * (the identity of the caller's key) may not see it: another key's run is not confirmed to exist.
+   */
+  find(runId: string, caller: string | undefined): Promise<RunLog | undefined>;
+  /** Aborts a running run `caller` may see: its log ends with an `error` event of code `cancelled`. */
+  cancel(runId: string, caller: string | undefined): Promise<CancelOutcome>;
   /** Refuses new runs from now on (code `shutdown`); running ones go on. */
   drain(): void;
   /** Resolves when no run is generating. */
   idle(): Promise<void>;
   /** Aborts every running run with `reason` and waits until each has ended. */
   abortAll(reason: BrookError): Promise<void>;
+}
+
+/**
+ * Whether a caller may read and cancel a run: any caller when keys are off (no caller identity),
+ * a run started while keys were off by anyone, else only the key that started it.
+ */
+export function visibleTo(owner: string | undefined, caller: string | undefined): boolean {
+  return caller === undefined || owner === undefined || owner === caller;
 }
 
 /** What the agent loop gets of the run it generates. */

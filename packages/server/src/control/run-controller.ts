@@ -6,16 +6,17 @@ import { errorEvent } from "../errors/error-shapes.js";
 import type { RunLogWriter, RunStore } from "../storage/run-log.js";
 import { checkRequestLimits, type RequestLimits } from "./request-limits.js";
 import type { RunChannel } from "./run-channel.js";
-import type {
-  CancelOutcome,
-  RunContext,
-  RunControl,
-  RunExecutor,
-  RunKind,
-  RunObserver,
-  RunOutcome,
-  StartedRun,
-  StartOptions,
+import {
+  type CancelOutcome,
+  type RunContext,
+  type RunControl,
+  type RunExecutor,
+  type RunKind,
+  type RunObserver,
+  type RunOutcome,
+  type StartedRun,
+  type StartOptions,
+  visibleTo,
 } from "./run-control.js";
 
 export interface RunControllerOptions {
@@ -38,6 +39,8 @@ export interface RunControllerOptions {
   maxBytes?: number;
   /** Runs generating at once; more are refused with `overloaded`. 0: no cap. */
   maxConcurrent?: number;
+  /** Runs one owner (API key) may have generating at once; more are refused with `too_many_runs`. 0: no cap. */
+  maxPerOwner?: number;
   /** A run still going after this long is ended with `timeout`. 0: never. */
   maxRunMs?: number;
   /** Field limits checked before a run starts. */
@@ -46,6 +49,7 @@ export interface RunControllerOptions {
 
 /** A run generating on this instance. */
 interface ActiveRun {
+  readonly owner: string | undefined;
   readonly controller: AbortController;
   readonly ended: Promise<void>;
 }
@@ -53,6 +57,8 @@ interface ActiveRun {
 /** The RunControl of one instance: the runs it generates, their grace periods and deadlines. */
 export class RunController implements RunControl {
   readonly #active = new Map<string, ActiveRun>();
+  /** Runs generating now per owner, for MAX_RUNS_PER_KEY. */
+  readonly #perOwner = new Map<string, number>();
   #draining = false;
   readonly #idleWaiters = new Set<() => void>();
 
@@ -77,7 +83,7 @@ export class RunController implements RunControl {
     return new Promise((resolve) => this.#idleWaiters.add(resolve));
   }
 
-  start(request: RunRequest, { kind, resumable, replayable = false }: StartOptions): StartedRun {
+  start(request: RunRequest, { kind, resumable, replayable = false, owner }: StartOptions): StartedRun {
     const { options } = this;
     if (this.#draining) throw new BrookError("shutdown");
     if (options.limits !== undefined) checkRequestLimits(request, options.limits);
@@ -88,6 +94,14 @@ export class RunController implements RunControl {
         `Brook is running ${cap} answers already (MAX_CONCURRENT_RUNS); retry shortly.`,
       );
     }
+    const ownerCap = options.maxPerOwner ?? 0;
+    const ownerRuns = owner === undefined ? 0 : (this.#perOwner.get(owner) ?? 0);
+    if (owner !== undefined && ownerCap > 0 && ownerRuns >= ownerCap) {
+      throw new BrookError(
+        "too_many_runs",
+        `This API key has ${ownerCap} answers running already (MAX_RUNS_PER_KEY); retry once one ends.`,
+      );
+    }
     const id = randomUUID();
     const model = request.model ?? options.defaultModel;
     const log = options.store.create(id, {
@@ -96,6 +110,7 @@ export class RunController implements RunControl {
       maxBytes: options.maxBytes,
       resumable,
       replayable,
+      owner,
     });
     const controller = new AbortController();
     const abort = (reason: BrookError) => {
@@ -110,25 +125,36 @@ export class RunController implements RunControl {
       .finally(() => {
         stopTimers();
         this.#active.delete(id);
+        if (owner !== undefined) this.#release(owner);
         options.store.ended(id, resumable || replayable);
         if (this.#active.size === 0) {
           for (const resolve of this.#idleWaiters) resolve();
           this.#idleWaiters.clear();
         }
       });
-    this.#active.set(id, { controller, ended });
+    this.#active.set(id, { owner, controller, ended });
+    if (owner !== undefined) this.#perOwner.set(owner, ownerRuns + 1);
     return { id, model, log, visible: log.visible ?? Promise.resolve() };
   }
 
-  find(runId: string) {
-    return this.options.store.find(runId);
+  async find(runId: string, caller?: string) {
+    const log = await this.options.store.find(runId);
+    return log !== undefined && visibleTo(log.owner, caller) ? log : undefined;
   }
 
-  async cancel(runId: string): Promise<CancelOutcome> {
+  async cancel(runId: string, caller?: string): Promise<CancelOutcome> {
+    const active = this.#active.get(runId);
+    if (active !== undefined && !visibleTo(active.owner, caller)) return "not_found";
     if (this.#cancelHere(runId)) return "cancelled";
-    if ((await this.options.store.find(runId)) === undefined) return "not_found";
+    if ((await this.find(runId, caller)) === undefined) return "not_found";
     // Another instance may be generating it.
     return this.options.channel?.requestCancel(runId) ?? "finished";
+  }
+
+  #release(owner: string): void {
+    const left = (this.#perOwner.get(owner) ?? 1) - 1;
+    if (left > 0) this.#perOwner.set(owner, left);
+    else this.#perOwner.delete(owner);
   }
 
   /** Aborts the run if it generates here; false when it does not. */

@@ -11,6 +11,7 @@ import type { RunLogOptions, RunLogReader, RunLogWriter } from "./run-log.js";
  */
 export class MemoryRunLog implements RunLogWriter {
   readonly runId: string;
+  readonly owner: string | undefined;
   #events: ChatEvent[] = [];
   /** Bytes appended before each event of `#events` (running totals, parallel to it). */
   #starts: number[] = [];
@@ -36,6 +37,7 @@ export class MemoryRunLog implements RunLogWriter {
 
   constructor(runId: string, options: RunLogOptions) {
     this.runId = runId;
+    this.owner = options.owner;
     this.#bufferEvents = options.bufferEvents;
     this.#bufferBytes = options.bufferBytes ?? Number.POSITIVE_INFINITY;
     this.#batchBytes = Math.max(1, Math.floor(this.#bufferBytes / 4));

@@ -117,7 +117,7 @@ export class RedisRunStore implements RunStore {
   create(runId: string, options: RunLogOptions): RunLogWriter {
     const memory = this.#local.create(runId, options);
     if (!options.resumable) return memory;
-    const mirror = new MirroredRunLog(memory, this.#mirrorContext(runId), options.bufferBytes);
+    const mirror = new MirroredRunLog(memory, this.#mirrorContext(runId, options.owner), options.bufferBytes);
     this.#mirrors.set(runId, mirror);
     return mirror;
   }
@@ -131,10 +131,11 @@ export class RedisRunStore implements RunStore {
     const { commands } = this.options.clients;
     let last: [string, string[]][];
     let producer: string | null;
+    let owner: string | null;
     try {
-      [last, producer] = await Promise.all([
+      [last, [producer = null, owner = null]] = await Promise.all([
         commands.xrevrange(keys.events, "+", "-", "COUNT", 1),
-        commands.hget(keys.meta, "producer"),
+        commands.hmget(keys.meta, "producer", "owner"),
       ]);
     } catch (error) {
       throw new BrookError("unavailable", undefined, { cause: error });
@@ -144,7 +145,7 @@ export class RedisRunStore implements RunStore {
     const head = entry === undefined ? 0 : seqOfId(entry[0]) + 1;
     const lastEvent = entry === undefined ? undefined : parseEntry(entry);
     const terminal = lastEvent !== undefined && isTerminal(lastEvent) ? lastEvent : undefined;
-    return new RemoteRunLog(runId, head, terminal, producer, this.#viewContext(runId));
+    return new RemoteRunLog(runId, ownerOf(owner), head, terminal, producer, this.#viewContext(runId));
   }
 
   ended(runId: string, retain: boolean): void {
@@ -169,7 +170,7 @@ export class RedisRunStore implements RunStore {
     await this.#local.close();
   }
 
-  #mirrorContext(runId: string): MirrorContext {
+  #mirrorContext(runId: string, owner: string | undefined): MirrorContext {
     const { clients, inbox, retention, leaseMs, log } = this.options;
     const keys = runKeys(runId);
     const keyList = [keys.events, keys.end, keys.notify, keys.meta, keys.lease];
@@ -178,7 +179,8 @@ export class RedisRunStore implements RunStore {
     return {
       register: () =>
         Promise.all([
-          clients.commands.hset(keys.meta, "producer", inbox.instanceId),
+          // The owner travels with the run, so that instances elsewhere keep it from other keys.
+          clients.commands.hset(keys.meta, { producer: inbox.instanceId, owner: owner ?? openToAll }),
           clients.commands.pexpire(keys.meta, this.#safetyTtlMs),
           clients.commands.set(keys.lease, inbox.instanceId, "PX", leaseMs),
         ]).then(() => undefined),
@@ -314,6 +316,10 @@ class MirroredRunLog implements RunLogWriter {
 
   get runId(): string {
     return this.memory.runId;
+  }
+
+  get owner(): string | undefined {
+    return this.memory.owner;
   }
 
   get head(): number {
@@ -480,6 +486,7 @@ class RemoteRunLog implements RunLog {
 
   constructor(
     readonly runId: string,
+    readonly owner: string | undefined,
     head: number,
     terminal: TerminalEvent | undefined,
     private readonly producer: string | null,
@@ -637,6 +644,18 @@ class RemoteLogReader implements RunLogReader {
     this.#wake = undefined;
     wake?.();
   }
+}
+
+/** The `owner` recorded for a run started while keys were off. */
+const openToAll = "";
+
+/**
+ * The owner of a run as recorded in Redis. A run with none recorded (its producer failed to
+ * register it) is kept from every key: it matches no key's identity (base64url has no `?`).
+ */
+function ownerOf(recorded: string | null): string | undefined {
+  if (recorded === null) return "?unrecorded";
+  return recorded === openToAll ? undefined : recorded;
 }
 
 /** The usage of a run whose producer vanished before it said what it used. */

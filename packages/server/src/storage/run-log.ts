@@ -42,11 +42,15 @@ export interface RunLogOptions {
    * producer to wait until the run is aborted. Unbounded when absent.
    */
   maxBytes?: number;
+  /** The identity of the API key that started the run (see ApiKeys.ownerOf); undefined: open to all. */
+  owner?: string | undefined;
 }
 
 /** What readers see of one run. */
 export interface RunLog {
   readonly runId: string;
+  /** The identity of the API key that started the run; undefined when it is open to all. */
+  readonly owner?: string | undefined;
   /** The next seq to be written. */
   readonly head: number;
   /** The terminal event, once written. */

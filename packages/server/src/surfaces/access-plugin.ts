@@ -16,16 +16,18 @@ export interface AccessOptions {
 /**
  * Who may call Brook, for every route: browsers' cross-site calls from origins not allowed are
  * refused before anything runs (a page elsewhere must not spend this server's model budget),
- * then the API key is checked (tRPC checks it itself: subscriptions may carry it as a
- * connection parameter). Listed origins get CORS headers.
+ * then the API key is checked, and an admin key on admin routes (tRPC checks them itself:
+ * subscriptions may carry the key as a connection parameter). Listed origins get CORS headers.
  */
 export const accessPlugin = fastifyPlugin(async (app: FastifyInstance, { config, apiKeys }: AccessOptions) => {
   const origins = new OriginPolicy(config.CORS_ORIGINS);
   app.addHook("onRequest", async (request) => {
     if (!origins.allows(request.headers)) throw new BrookError("forbidden_origin");
     if (request.method === "OPTIONS" || isOpenRoute(request.method, request.url)) return;
-    if (routeOf(request.url)?.access === "trpc") return;
+    const access = routeOf(request.url)?.access;
+    if (access === "trpc") return;
     if (!apiKeys.accepts(request.headers.authorization)) throw new BrookError("unauthorized");
+    if (access === "admin" && !apiKeys.isAdmin(request.headers.authorization)) throw new BrookError("forbidden");
   });
   await app.register(cors, {
     // Same-origin calls need no CORS headers; listed origins get them.

@@ -1,5 +1,5 @@
 import rateLimit from "@fastify/rate-limit";
-import type { FastifyInstance } from "fastify";
+import type { FastifyInstance, FastifyRequest } from "fastify";
 import fastifyPlugin from "fastify-plugin";
 import type { Redis } from "ioredis";
 import { type ApiKeys, bearerKey, keyIdentity } from "../access/api-keys.js";
@@ -14,9 +14,23 @@ export interface LimitsOptions {
   redis?: Redis | undefined;
 }
 
-/** `RATE_LIMIT_RPM` for every route but the open ones (tRPC calls count too). */
+declare module "fastify" {
+  interface FastifyInstance {
+    /**
+     * Counts one more request of `request`'s caller against RATE_LIMIT_RPM, in the same count
+     * (and the same Redis) as whole requests: each call of a tRPC batch after its first. Throws
+     * `rate_limited` past the limit; does nothing when there is none.
+     */
+    countRequest(request: FastifyRequest): Promise<void>;
+  }
+}
+
+/** `RATE_LIMIT_RPM` for every route but the open ones (tRPC calls count too, each call of a batch). */
 export const limitsPlugin = fastifyPlugin(async (app: FastifyInstance, { config, apiKeys, redis }: LimitsOptions) => {
-  if (config.RATE_LIMIT_RPM === 0) return;
+  if (config.RATE_LIMIT_RPM === 0) {
+    app.decorate("countRequest", async () => {});
+    return;
+  }
   await app.register(rateLimit, {
     global: true,
     max: config.RATE_LIMIT_RPM,
@@ -43,5 +57,27 @@ export const limitsPlugin = fastifyPlugin(async (app: FastifyInstance, { config,
         `Too many requests: at most ${context.max} a minute (RATE_LIMIT_RPM); retry in ${context.after}.`,
         { retryAfterS: context.ttl / 1000 },
       ),
+  });
+  // The same store and key as the limit above: one count per caller.
+  const count = app.createRateLimit();
+  const check = async (request: FastifyRequest) => {
+    const outcome = await count(request);
+    if (outcome.isAllowed || !outcome.isExceeded) return;
+    throw new BrookError(
+      "rate_limited",
+      `Too many requests: at most ${outcome.max} a minute (RATE_LIMIT_RPM), each call of a batch counted; retry in ${outcome.ttlInSeconds} s.`,
+      { retryAfterS: outcome.ttl / 1000 },
+    );
+  };
+  // A batch's calls are counted one after the other: the in-process store hands every count of
+  // one key the same object, so counts made at once would all read the last one's total.
+  const pending = new WeakMap<FastifyRequest, Promise<void>>();
+  app.decorate("countRequest", (request: FastifyRequest) => {
+    const counted = (pending.get(request) ?? Promise.resolve()).then(
+      () => check(request),
+      () => check(request),
+    );
+    pending.set(request, counted);
+    return counted;
   });
 });

@@ -1,7 +1,6 @@
 import type { OutgoingHttpHeaders } from "node:http";
 import { type CancelResult, routes, UIChatId } from "@brook/shared";
 import type { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
-import { bearerKey, keyIdentity } from "../../access/api-keys.js";
 import type { BrookServices } from "../../brook-services.js";
 import { closeSignal, streamRun } from "../../encodings/stream-run.js";
 import { uiMessageStreamEncoder } from "../../encodings/ui-message-stream-encoder.js";
@@ -32,27 +31,30 @@ export async function aiSdkPlugin(scope: FastifyInstance, { services }: AiSdkPlu
     return reply.headers(error.headers).code(error.status).type("text/plain; charset=utf-8").send(uiErrorText(error));
   });
 
+  /** The caller's key, as its runs are owned (undefined when keys are off). */
+  const ownerOf = (request: FastifyRequest) => apiKeys.ownerOf(request.headers.authorization);
   /** A chat belongs to the key that started it: another key cannot read or stop it. */
   const chatKey = (request: FastifyRequest, chatId: string) => {
-    const key = apiKeys.required ? bearerKey(request.headers.authorization) : undefined;
-    return key === undefined ? chatId : `${keyIdentity(key)}:${chatId}`;
+    const owner = ownerOf(request);
+    return owner === undefined ? chatId : `${owner}:${chatId}`;
   };
   const chatIdOf = (request: FastifyRequest) =>
     InputError.parseDeep(UIChatId, (request.params as { id?: unknown } | undefined)?.id);
 
   scope.post(routes.uiChat.path, async (request, reply) => {
     const { chatId, request: runRequest } = decodeUIChatRequest(request.body);
-    const run = control.start(runRequest, { kind: "streaming", resumable: true, replayable: true });
+    const owner = ownerOf(request);
+    const run = control.start(runRequest, { kind: "streaming", resumable: true, replayable: true, owner });
     const replaced = await chatRuns.set(chatKey(request, chatId), run.id);
     // The chat has moved on (a new message, a regenerated answer): its earlier run is not wanted.
-    if (replaced !== undefined && replaced !== run.id) await control.cancel(replaced);
+    if (replaced !== undefined && replaced !== run.id) await control.cancel(replaced, owner);
     await stream(reply, run.log);
   });
 
   // No HEAD twin: nothing to learn from one.
   scope.get(routes.uiChatStream.path, { exposeHeadRoute: false }, async (request, reply) => {
     const runId = await chatRuns.get(chatKey(request, chatIdOf(request)));
-    const log = runId === undefined ? undefined : await control.find(runId);
+    const log = runId === undefined ? undefined : await control.find(runId, ownerOf(request));
     // 204 tells the client that there is nothing to resume.
     if (log === undefined) return reply.code(204).send();
     await stream(reply, log);
@@ -62,7 +64,7 @@ export async function aiSdkPlugin(scope: FastifyInstance, { services }: AiSdkPlu
     const chatId = chatIdOf(request);
     const runId = await chatRuns.get(chatKey(request, chatId));
     if (runId === undefined) throw new BrookError("not_found", `Chat ${chatId} has no answer to stop.`);
-    const outcome = await control.cancel(runId);
+    const outcome = await control.cancel(runId, ownerOf(request));
     return reply.send({ run_id: runId, cancelled: outcome === "cancelled" } satisfies CancelResult);
   });
 

@@ -29,7 +29,7 @@ const relative = (path: string) => path.slice(base.length);
  * their request: a closed connection aborts the model call. Every refusal is in OpenAI's shape.
  */
 export async function openAIPlugin(scope: FastifyInstance, { services }: OpenAIPluginOptions): Promise<void> {
-  const { control, config } = services;
+  const { control, config, apiKeys } = services;
 
   scope.setErrorHandler((thrown, request, reply) => {
     const { error, isBug } = asBrookError(thrown);
@@ -44,13 +44,15 @@ export async function openAIPlugin(scope: FastifyInstance, { services }: OpenAIP
   scope.post(relative(routes.openaiChat.path), async (request, reply) => {
     const decoded = decodeOpenAIRequest(request.body);
     const signal = closeSignal(reply.raw);
+    // Owned by the caller's key: it counts against that key's cap (MAX_RUNS_PER_KEY).
+    const owner = apiKeys.ownerOf(request.headers.authorization);
     if (!decoded.stream) {
-      const run = control.start(decoded.request, { kind: "non_streaming", resumable: false });
+      const run = control.start(decoded.request, { kind: "non_streaming", resumable: false, owner });
       const options = answerOptions(run, decoded.callerTools);
       reply.header("x-request-id", options.id);
       return reply.send(await foldOpenAICompletion(run, options, signal));
     }
-    const run = control.start(decoded.request, { kind: "streaming", resumable: false });
+    const run = control.start(decoded.request, { kind: "streaming", resumable: false, owner });
     const options = answerOptions(run, decoded.callerTools);
     const reader = run.log.reader(0);
     let held: HeldEvents;

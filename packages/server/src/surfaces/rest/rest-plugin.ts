@@ -18,7 +18,9 @@ export interface RestPluginOptions {
 
 /** The seed's REST contract: `/chat/stream`, `/chat`, `/`, `/health`, `/stats`, `/reset-stats`; and `/tools`, `/metrics`. */
 export async function restPlugin(app: FastifyInstance, { services, web }: RestPluginOptions): Promise<void> {
-  const { control, stats, config } = services;
+  const { control, stats, config, apiKeys } = services;
+  /** The caller's key, as the runs it starts are owned: only that key reads and cancels them. */
+  const ownerOf = (request: FastifyRequest) => apiKeys.ownerOf(request.headers.authorization);
 
   // The seed's route: closing the connection aborts the run at once ("可中断").
   app.post(routes.chatStream.path, (request, reply) =>
@@ -32,7 +34,11 @@ export async function restPlugin(app: FastifyInstance, { services, web }: RestPl
   );
 
   app.post(routes.chat.path, async (request, reply) => {
-    const run = control.start(decodeChatBody(request.body), { kind: "non_streaming", resumable: false });
+    const run = control.start(decodeChatBody(request.body), {
+      kind: "non_streaming",
+      resumable: false,
+      owner: ownerOf(request),
+    });
     return reply.send(await foldRun(run, closeSignal(reply.raw)));
   });
 
@@ -69,14 +75,16 @@ export async function restPlugin(app: FastifyInstance, { services, web }: RestPl
     // Only EventSource reconnects (GET) resume; a POST always starts the run its body asks for.
     const lastEventId = request.headers["last-event-id"];
     const resumed =
-      resumable && typeof lastEventId === "string" && lastEventId !== "" ? await resumeTarget(lastEventId) : undefined;
+      resumable && typeof lastEventId === "string" && lastEventId !== ""
+        ? await resumeTarget(lastEventId, ownerOf(request))
+        : undefined;
     if (resumed === "nothing-left") {
       // 204 tells an EventSource to stop reconnecting: the run already ended for this reader.
       await reply.code(204).send();
       return;
     }
     const { log, fromSeq } = resumed ?? {
-      log: control.start(decode(), { kind: "streaming", resumable }).log,
+      log: control.start(decode(), { kind: "streaming", resumable, owner: ownerOf(request) }).log,
       fromSeq: 0,
     };
     const reader = log.reader(fromSeq);
@@ -88,9 +96,13 @@ export async function restPlugin(app: FastifyInstance, { services, web }: RestPl
     });
   }
 
-  async function resumeTarget(lastEventId: string): Promise<{ log: RunLog; fromSeq: number } | "nothing-left"> {
+  /** Another key's run is answered as an unknown one: 204, nothing to resume. */
+  async function resumeTarget(
+    lastEventId: string,
+    owner: string | undefined,
+  ): Promise<{ log: RunLog; fromSeq: number } | "nothing-left"> {
     const point = resumePoint(lastEventId);
-    const log = point === undefined ? undefined : await control.find(point.runId);
+    const log = point === undefined ? undefined : await control.find(point.runId, owner);
     if (point === undefined || log === undefined) return "nothing-left";
     if (log.terminal !== undefined && point.fromSeq >= log.head) return "nothing-left";
     return { log, fromSeq: point.fromSeq };

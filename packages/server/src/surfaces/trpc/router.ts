@@ -14,15 +14,16 @@ import { foldRun } from "../../encodings/fold-run.js";
 import { BrookError } from "../../errors/brook-error.js";
 import type { RunLog } from "../../storage/run-log.js";
 import { RunSubscription } from "./run-subscription.js";
-import { apiProcedure, publicProcedure, type TrpcServices, t } from "./trpc.js";
+import { adminProcedure, apiProcedure, publicProcedure, type TrpcServices, t } from "./trpc.js";
 
 type RunEvents = AsyncIterable<TrackedEnvelope<ChatEvent>>;
 
 const noSuchRun = (runId: string) =>
   new BrookError("not_found", `No run ${runId} (finished runs are kept for a while only).`);
 
-async function findRun(services: TrpcServices, runId: string): Promise<RunLog> {
-  const log = await services.control.find(runId);
+/** The run, if the caller's key may see it: another key's run is answered as unknown. */
+async function findRun(services: TrpcServices, runId: string, owner: string | undefined): Promise<RunLog> {
+  const log = await services.control.find(runId, owner);
   if (log === undefined) throw noSuchRun(runId);
   return log;
 }
@@ -46,13 +47,13 @@ export const appRouter = t.router({
 
   stats: t.router({
     get: apiProcedure.query(({ ctx }) => ctx.services.stats.snapshot()),
-    reset: apiProcedure.mutation(({ ctx }) => ctx.services.stats.reset()),
+    reset: adminProcedure.mutation(({ ctx }) => ctx.services.stats.reset()),
   }),
 
   chat: t.router({
     /** The whole answer at once. A mutation: it bills. */
     complete: apiProcedure.input(ChatRequest).mutation(({ ctx, input, signal }) => {
-      const run = ctx.services.control.start(input, { kind: "non_streaming", resumable: false });
+      const run = ctx.services.control.start(input, { kind: "non_streaming", resumable: false, owner: ctx.owner });
       return foldRun(run, signal ?? new AbortController().signal);
     }),
 
@@ -61,8 +62,8 @@ export const appRouter = t.router({
       const resume = resumeAfter(input.lastEventId);
       const log =
         resume === undefined
-          ? ctx.services.control.start(input, { kind: "streaming", resumable: true }).log
-          : await findRun(ctx.services, resume.runId);
+          ? ctx.services.control.start(input, { kind: "streaming", resumable: true, owner: ctx.owner }).log
+          : await findRun(ctx.services, resume.runId, ctx.owner);
       return new RunSubscription(log, resume?.fromSeq ?? 0, signal);
     }),
 
@@ -71,7 +72,7 @@ export const appRouter = t.router({
       .input(ChatRequest)
       .output(StartResult)
       .mutation(async ({ ctx, input }) => {
-        const run = ctx.services.control.start(input, { kind: "streaming", resumable: true });
+        const run = ctx.services.control.start(input, { kind: "streaming", resumable: true, owner: ctx.owner });
         // Behind a load balancer, `chat.events` may reach another instance: it must find the run there.
         await run.visible;
         return { run_id: run.id };
@@ -80,7 +81,7 @@ export const appRouter = t.router({
     /** A run's events from the start, or after `lastEventId` when resuming. */
     events: apiProcedure.input(RunEventsInput).subscription(async ({ ctx, input, signal }): Promise<RunEvents> => {
       const resume = resumeAfter(input.lastEventId, input.run_id);
-      const log = await findRun(ctx.services, input.run_id);
+      const log = await findRun(ctx.services, input.run_id, ctx.owner);
       return new RunSubscription(log, resume?.fromSeq ?? 0, signal);
     }),
 
@@ -89,7 +90,7 @@ export const appRouter = t.router({
       .input(RunRef)
       .output(CancelResult)
       .mutation(async ({ ctx, input }) => {
-        const outcome = await ctx.services.control.cancel(input.run_id);
+        const outcome = await ctx.services.control.cancel(input.run_id, ctx.owner);
         if (outcome === "not_found") throw noSuchRun(input.run_id);
         return { run_id: input.run_id, cancelled: outcome === "cancelled" };
       }),

@@ -21,7 +21,13 @@ async function call(path: string, input?: unknown) {
     endpoint: "/trpc",
     req: new Request(`http://brook.test/trpc/${path}${query}`),
     router,
-    createContext: () => ({ services: {} as TrpcServices, authorized: true }),
+    createContext: () => ({
+      services: {} as TrpcServices,
+      authorized: true,
+      owner: undefined,
+      admin: true,
+      countCall: async () => {},
+    }),
   });
   return { status: response.status, body: (await response.json()) as { error: { message: string; data: never } } };
 }

@@ -19,6 +19,12 @@ export interface TrpcContext {
   services: TrpcServices;
   /** The caller presented a valid API key (or none is required). */
   authorized: boolean;
+  /** The identity of the caller's key: the runs it starts are its own. Undefined when keys are off. */
+  owner: string | undefined;
+  /** The caller presented an admin key (BROOK_ADMIN_KEYS), or no key is required. */
+  admin: boolean;
+  /** Counts one more request against RATE_LIMIT_RPM (a batch's calls after its first); throws `rate_limited` past it. */
+  countCall(): Promise<void>;
 }
 
 /** SSE pings keep proxies and the client's inactivity check happy; they must come more often than it checks. */
@@ -64,8 +70,18 @@ const brookErrors = t.middleware(async ({ next }) => {
 /** Procedures anyone may call (health). */
 export const publicProcedure = t.procedure.use(brookErrors);
 
-/** Procedures that need an API key when BROOK_API_KEYS is set. */
-export const apiProcedure = publicProcedure.use(({ ctx, next }) => {
+/**
+ * Procedures that need an API key when BROOK_API_KEYS is set. The request counted once against
+ * RATE_LIMIT_RPM; each further call of a batch counts once more, so a batch buys no extra calls.
+ */
+export const apiProcedure = publicProcedure.use(async ({ ctx, next, batchIndex }) => {
   if (!ctx.authorized) throw new BrookError("unauthorized");
+  if (batchIndex > 0) await ctx.countCall();
+  return next();
+});
+
+/** Procedures that need an admin key (BROOK_ADMIN_KEYS) when keys are set. */
+export const adminProcedure = apiProcedure.use(({ ctx, next }) => {
+  if (!ctx.admin) throw new BrookError("forbidden");
   return next();
 });

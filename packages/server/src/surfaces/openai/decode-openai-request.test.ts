@@ -95,16 +95,19 @@ describe("decodeOpenAIRequest", () => {
       stop: "END",
       parallelToolCalls: false,
     });
-    expect(decodeOpenAIRequest({ messages: [{ role: "user", content: "hi" }], stop: ["a", "b"] }).request.stop).toEqual([
-      "a",
-      "b",
-    ]);
+    expect(decodeOpenAIRequest({ messages: [{ role: "user", content: "hi" }], stop: ["a", "b"] }).request.stop).toEqual(
+      ["a", "b"],
+    );
   });
 
   it("refuses what Brook cannot honour, naming it", () => {
     const messages = [{ role: "user", content: "hi" }];
     expect(refusedFields({ messages, n: 2 })).toEqual(["n"]);
-    expect(refusedFields({ messages, n: 3, logprobs: true, top_logprobs: 5 })).toEqual(["n", "logprobs", "top_logprobs"]);
+    expect(refusedFields({ messages, n: 3, logprobs: true, top_logprobs: 5 })).toEqual([
+      "n",
+      "logprobs",
+      "top_logprobs",
+    ]);
     expect(refusedFields({ messages, modalities: ["text", "audio"] })).toEqual(["modalities.1"]);
     expect(refusedFields({ messages, audio: { voice: "alloy", format: "wav" } })).toEqual(["audio"]);
     expect(refusedFields({ messages, store: true })).toEqual(["store"]);

@@ -7,6 +7,7 @@ import {
   type ChatEvent,
   ChatResult,
   type CompleteEvent,
+  ErrorBody,
   Health,
   readChatEvents,
   ServiceInfo,
@@ -252,7 +253,12 @@ describe("REST API: what reaches the model", () => {
       }),
     });
     expect(response.status).toBe(400);
-    expect(Object.keys((await response.json()).fields)).toEqual(["top_p", "frequency_penalty", "seed", "stop"]);
+    expect(Object.keys(ErrorBody.parse(await response.json()).fields ?? {})).toEqual([
+      "top_p",
+      "frequency_penalty",
+      "seed",
+      "stop",
+    ]);
     expect(harness.upstream.requests).toHaveLength(before);
   });
 

@@ -1,9 +1,10 @@
 /**
- * Builds the packages whose inputs changed since their last build, in dependency order, and
- * says one line per package built (`pnpm start` runs it). A build's own output is shown only
+ * Builds the packages whose inputs changed since their last build (`pnpm start` runs it): each
+ * one as soon as the packages it is built against are done, so the web UI, the slowest, builds
+ * beside the others. It says when each build starts and ends; a build's own output is shown only
  * when it fails. `pnpm build` still builds everything.
  */
-import { spawnSync } from "node:child_process";
+import { type ChildProcess, spawn } from "node:child_process";
 import { existsSync, readdirSync, statSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 
@@ -14,8 +15,10 @@ interface Package {
   dir: string;
   /** Folders and files (from the root) whose changes make this package stale. */
   inputs: string[];
-  /** Packages it is built against: their rebuild makes it stale too. */
+  /** Packages it is built against: it waits for them, and their rebuild makes it stale too. */
   after: string[];
+  /** Said when its build starts, for a build that takes a while. */
+  slow?: string;
 }
 
 const shared = ["tsconfig.base.json", "packages/shared/src", "packages/shared/package.json"];
@@ -39,26 +42,59 @@ const packages: Package[] = [
     dir: "packages/web",
     inputs: ["packages/web", "packages/client/src", ...shared],
     after: [],
+    slow: "the web UI, the slowest, beside the others",
   },
 ];
 
 const stampName = ".build-stamp";
-const built = new Set<string>();
-for (const pkg of packages) {
+const running = new Set<ChildProcess>();
+/** Per package: whether it was rebuilt (which makes the packages built against it stale). */
+const builds = new Map<string, Promise<boolean>>();
+for (const pkg of packages) builds.set(pkg.name, buildIfStale(pkg));
+await Promise.all(builds.values());
+
+async function buildIfStale(pkg: Package): Promise<boolean> {
+  const rebuilt = await Promise.all(pkg.after.map((name) => builds.get(name)));
   const stamp = join(root, pkg.dir, "dist", stampName);
   const builtAt = existsSync(stamp) ? statSync(stamp).mtimeMs : 0;
-  const stale = pkg.after.some((name) => built.has(name)) || pkg.inputs.some((input) => newest(input) > builtAt);
-  if (!stale) continue;
+  if (!rebuilt.some(Boolean) && !pkg.inputs.some((input) => newest(input) > builtAt)) return false;
   const started = performance.now();
-  const result = spawnSync("pnpm", ["--filter", pkg.name, "run", "build"], { cwd: root, encoding: "utf8" });
+  console.log(`brook: building ${pkg.name}${pkg.slow === undefined ? "" : ` (${pkg.slow})`}…`);
+  const result = await run("pnpm", ["--filter", pkg.name, "run", "build"]);
   if (result.status !== 0) {
-    process.stderr.write(`${result.stdout}${result.stderr}`);
+    process.stderr.write(result.output);
     console.error(`brook: building ${pkg.name} failed`);
+    for (const child of running) child.kill();
     process.exit(result.status ?? 1);
   }
   writeFileSync(stamp, "");
-  built.add(pkg.name);
   console.log(`brook: built ${pkg.name} (${((performance.now() - started) / 1000).toFixed(1)} s)`);
+  return true;
+}
+
+/** Runs a command in the root, its output kept for when it fails. */
+function run(command: string, args: string[]): Promise<{ status: number | null; output: string }> {
+  return new Promise((resolve) => {
+    const child = spawn(command, args, { cwd: root, stdio: ["ignore", "pipe", "pipe"] });
+    running.add(child);
+    let output = "";
+    child.stdout.setEncoding("utf8").on("data", (text: string) => {
+      output += text;
+    });
+    child.stderr.setEncoding("utf8").on("data", (text: string) => {
+      output += text;
+    });
+    const settle = (status: number | null) => {
+      running.delete(child);
+      resolve({ status: status ?? 1, output });
+    };
+    // A command that cannot start ends with "error" alone.
+    child.once("error", (error) => {
+      output += `${error.message}\n`;
+      settle(1);
+    });
+    child.once("close", settle);
+  });
 }
 
 /** The latest modification time of a file, or of anything under a folder (builds and dependencies aside). */

@@ -7,9 +7,11 @@ import { ChatEvent, Health, Stats } from "@brook/shared";
 import { describe, expect, it } from "vitest";
 import { runBrookCli, spawnBrookCli } from "./support/brook-cli.js";
 import { streamEvents, until } from "./support/brook-harness.js";
+import { freePort } from "./support/free-port.js";
 import { toolCallDeltas, untilConnected } from "./support/mcp-harness.js";
 import { startMcpTestServer } from "./support/mcp-test-server.js";
 import { afterThisTest, harness } from "./support/per-test.js";
+import { spawnServer } from "./support/server-process.js";
 
 const summaryLine =
   /^gpt-4o-mini · tokens \d+ in \/ \d+ out · cost \$[\d.]+ · ttft \d+ ms · duration [\d.]+ m?s · [\d.]+ tokens\/s$/m;
@@ -250,6 +252,29 @@ describe("brook chat with MCP tools", { timeout: 60_000 }, () => {
     const firstContent = types.indexOf("content");
     expect(firstContent).toBeGreaterThan(Math.max(...results.map((each) => events.indexOf(each))));
     expect(events.map((event) => (event.type === "content" ? event.chunk : "")).join("")).toMatch(/^Tool said: 5 \| /);
+  });
+});
+
+describe("brook and the server's port", { timeout: 60_000 }, () => {
+  it("follows PORT as `PORT=… pnpm start` sets it, and BROOK_URL wins over it", async () => {
+    const port = String(await freePort());
+    const server = spawnServer({ PORT: port, HOST: "127.0.0.1", DEMO_TOKEN_DELAY_MS: "0" });
+    afterThisTest(async () => {
+      server.child.kill("SIGKILL");
+      await server.exited;
+    });
+    await server.waitFor(new RegExp(`127\\.0\\.0\\.1:${port}`));
+
+    const chat = await runBrookCli(["chat", "Hello on another port"], { env: { PORT: port } });
+    expect(chat.code, chat.stderr).toBe(0);
+    expect(chat.stdout).toContain("demo mode");
+    const health = await runBrookCli(["health"], { env: { PORT: port } });
+    expect(health.stdout).toContain(`at http://127.0.0.1:${port}`);
+
+    const elsewhere = await closedUrl();
+    const wins = await runBrookCli(["health"], { env: { PORT: port, BROOK_URL: elsewhere } });
+    expect(wins.code).not.toBe(0);
+    expect(wins.stderr).toContain(elsewhere);
   });
 });
 

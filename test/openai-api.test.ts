@@ -221,30 +221,67 @@ describe("the openai SDK against /v1/chat/completions", () => {
     ]);
   });
 
-  it("passes tool_choice, reasoning_effort and max_completion_tokens on", async () => {
+  it("passes tool_choice, reasoning_effort, max_completion_tokens and the sampling options on", async () => {
     await client.chat.completions.create({
       model: "gpt-4o-mini",
       messages: [{ role: "user", content: "options-pass" }],
       tools: [weather],
       tool_choice: { type: "function", function: { name: "get_weather" } },
+      parallel_tool_calls: false,
       reasoning_effort: "low",
       max_completion_tokens: 64,
       temperature: 0.5,
+      top_p: 0.9,
+      presence_penalty: 0.25,
+      frequency_penalty: -0.5,
+      seed: 7,
+      stop: ["END", "\n\n"],
+      // Bookkeeping, accepted and not passed on.
+      n: 1,
+      user: "user-1",
+      metadata: { team: "search" },
+      store: false,
+      service_tier: "auto",
+      logprobs: false,
     });
     const [body] = requestsOf("options-pass");
     expect(body).toMatchObject({
       tool_choice: { type: "function", function: { name: "get_weather" } },
+      parallel_tool_calls: false,
       reasoning_effort: "low",
       max_tokens: 64,
       temperature: 0.5,
+      top_p: 0.9,
+      presence_penalty: 0.25,
+      frequency_penalty: -0.5,
+      seed: 7,
+      stop: ["END", "\n\n"],
     });
+    for (const field of ["n", "user", "metadata", "store", "service_tier", "logprobs"]) {
+      expect(body, field).not.toHaveProperty(field);
+    }
+
+    // One stop sequence as a string; parallel_tool_calls goes with the tools offered (here Brook's MCP tools).
+    await client.chat.completions.create({
+      model: "gpt-4o-mini",
+      messages: [{ role: "user", content: "stop-string" }],
+      stop: "END",
+      parallel_tool_calls: true,
+    });
+    const [single] = requestsOf("stop-string");
+    expect(single.stop).toEqual(["END"]);
+    expect(single.tools.map((tool: Json) => tool.function.name)).toContain("echo");
+    expect(single.parallel_tool_calls).toBe(true);
   });
 
-  it("refuses unsupported options by name, as the SDK's BadRequestError", async () => {
+  it("refuses what Brook cannot honour by name, as the SDK's BadRequestError", async () => {
     for (const [options, param] of [
       [{ n: 2 }, "n"],
-      [{ stop: ["END"] }, "stop"],
-      [{ top_p: 0.5 }, "top_p"],
+      [{ logprobs: true, top_logprobs: 3 }, "logprobs"],
+      [{ modalities: ["text", "audio"], audio: { voice: "alloy", format: "wav" } }, "modalities"],
+      [{ top_p: 1.5 }, "top_p"],
+      [{ stop: ["a", "b", "c", "d", "e"] }, "stop"],
+      [{ response_format: { type: "json_object" } }, "response_format"],
       [
         { messages: [{ role: "user", content: [{ type: "image_url", image_url: { url: "https://x/y.png" } }] }] },
         "messages.0.content",
@@ -256,8 +293,10 @@ describe("the openai SDK against /v1/chat/completions", () => {
       expect(error, param).toBeInstanceOf(OpenAI.BadRequestError);
       const body = OpenAIErrorBody.parse({ error: (error as InstanceType<typeof OpenAI.BadRequestError>).error });
       expect(body.error.param, param).toMatch(new RegExp(`^${param.replaceAll(".", "\\.")}`));
+      expect(body.error.message, param).toContain(param.split(".")[0]);
       expect(body.error.type).toBe("invalid_request_error");
     }
+    expect(requestsOf("refused")).toEqual([]);
   });
 
   it("maps failures to the SDK's typed errors, with x-should-retry where the status misleads", async () => {

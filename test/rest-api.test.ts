@@ -7,6 +7,7 @@ import {
   type ChatEvent,
   ChatResult,
   type CompleteEvent,
+  ErrorBody,
   Health,
   readChatEvents,
   ServiceInfo,
@@ -218,10 +219,62 @@ describe("REST API: what reaches the model", () => {
     });
   });
 
-  it("leaves temperature and max_tokens to the model when the request omits them", async () => {
+  it("forwards top_p, the penalties, seed and stop, from POST /chat/stream, POST /chat and GET's query", async () => {
+    const sampling = { top_p: 0.9, presence_penalty: 0.5, frequency_penalty: -1, seed: 11 };
+    await streamEvents(harness.url, { message: "hi", ...sampling, stop: ["END", "###"] });
+    expect(lastBody()).toMatchObject({ ...sampling, stop: ["END", "###"] });
+
+    const answer = await fetch(`${harness.url}/chat`, {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify({ message: "hi", ...sampling, stop: "END" }),
+    });
+    expect(answer.status).toBe(200);
+    expect(lastBody()).toMatchObject({ ...sampling, stop: ["END"] });
+
+    const query = new URLSearchParams({ message: "hi", top_p: "0.5", seed: "3", stop: "END" });
+    query.append("stop", "STOP");
+    const events = await fetch(`${harness.url}/chat/stream?${query}`);
+    await events.text();
+    expect(lastBody()).toMatchObject({ top_p: 0.5, seed: 3, stop: ["END", "STOP"] });
+  });
+
+  it("refuses sampling options out of OpenAI's ranges, naming them", async () => {
+    const before = harness.upstream.requests.length;
+    const response = await fetch(`${harness.url}/chat`, {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify({
+        message: "hi",
+        top_p: 2,
+        frequency_penalty: -3,
+        seed: 1.5,
+        stop: ["a", "b", "c", "d", "e"],
+      }),
+    });
+    expect(response.status).toBe(400);
+    expect(Object.keys(ErrorBody.parse(await response.json()).fields ?? {})).toEqual([
+      "top_p",
+      "frequency_penalty",
+      "seed",
+      "stop",
+    ]);
+    expect(harness.upstream.requests).toHaveLength(before);
+  });
+
+  it("leaves temperature, max_tokens and the sampling options to the model when the request omits them", async () => {
     await streamEvents(harness.url, { message: "hi" });
-    expect(lastBody()).not.toHaveProperty("temperature");
-    expect(lastBody()).not.toHaveProperty("max_tokens");
+    for (const field of [
+      "temperature",
+      "max_tokens",
+      "top_p",
+      "presence_penalty",
+      "frequency_penalty",
+      "seed",
+      "stop",
+    ]) {
+      expect(lastBody(), field).not.toHaveProperty(field);
+    }
     expect(lastBody().model).toBe("gpt-4o-mini");
   });
 });

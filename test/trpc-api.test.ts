@@ -82,6 +82,21 @@ describe("tRPC chat.complete", () => {
     ]);
   });
 
+  it("passes the sampling options on, from chat.complete and chat.stream", async () => {
+    const { url, upstream } = await harness();
+    const trpc = client(url);
+    const sampling = { top_p: 0.8, presence_penalty: 1, frequency_penalty: 0.5, seed: 5, stop: ["END"] };
+    await trpc.chat.complete.mutate({ message: "hi", ...sampling });
+    expect(upstream.requests.at(-1)?.body).toMatchObject(sampling);
+
+    const events = [];
+    for await (const event of createBrookClient({ url }).streamChat({ message: "hi", top_p: 0.3, stop: "." })) {
+      events.push(event);
+    }
+    expect(events.at(-1)?.type).toBe("complete");
+    expect(upstream.requests.at(-1)?.body).toMatchObject({ top_p: 0.3, stop: ["."] });
+  });
+
   it("turns an upstream failure into a TRPCClientError with brook_code and usage", async () => {
     const { url, upstream } = await harness({}, { status: 500, errorMessage: "model exploded" });
     const error = await trpcError(client(url).chat.complete.mutate({ message: "fail please" }));

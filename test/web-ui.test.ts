@@ -42,7 +42,7 @@ interface PageElement {
   scrollWidth: number;
   clientWidth: number;
   offsetWidth: number;
-  getBoundingClientRect(): { height: number };
+  getBoundingClientRect(): { height: number; right: number };
   ownerDocument: { defaultView: { getComputedStyle(element: PageElement): { lineHeight: string } } };
 }
 
@@ -56,6 +56,26 @@ const lines = (element: PageElement) =>
     element.getBoundingClientRect().height /
       Number.parseFloat(element.ownerDocument.defaultView.getComputedStyle(element).lineHeight),
   );
+
+/**
+ * In the page: scrolled to its end, how far the first line of a code block's body ends before the
+ * body's inner right edge.
+ */
+const endGap = (body: PageElement) => {
+  const scroller = body as unknown as {
+    scrollLeft: number;
+    clientLeft: number;
+    ownerDocument: {
+      createRange(): { selectNodeContents(node: unknown): void; getClientRects(): { right: number }[] };
+    };
+    querySelector(selector: string): unknown;
+  };
+  scroller.scrollLeft = body.scrollWidth;
+  const range = scroller.ownerDocument.createRange();
+  range.selectNodeContents(scroller.querySelector("pre code > span"));
+  const text = [...range.getClientRects()].at(-1);
+  return body.getBoundingClientRect().right - scroller.clientLeft - (text?.right ?? 0);
+};
 
 describe("web UI in headless Chromium", () => {
   let browser: Browser;
@@ -425,6 +445,38 @@ describe("web UI in headless Chromium", () => {
     expect(await stats.evaluate(overflow)).toBeLessThanOrEqual(0);
     await models.scrollIntoViewIfNeeded();
     await opened?.screenshot("stats-light-narrow");
+  });
+
+  it("code: the longest line keeps the padding at 1280 px; a URL wider than a phone scrolls rather than breaking", {
+    timeout: 60_000,
+  }, async () => {
+    const longest = `curl -X POST "https://brook.example.com/chat/stream" ${"--header 'x-option: value' ".repeat(6)}--no-buffer`;
+    const url = 'OPENAI_BASE_URL="http://127.0.0.1:11434/v1/some/long/path/with/no/spaces/in/it/at/all"';
+    const answer = { text: `Try:\n\n\`\`\`bash\n${longest}\nexport ${url}\n\`\`\`\n` };
+    harness.upstream.enqueue(answer, answer);
+    const wide = await open({ viewport: { width: 1280, height: 800 } });
+    await send(wide, "A wide line of code");
+    await waitForAnswer(wide);
+    const body = answers(wide).last().locator('[data-streamdown="code-block-body"]');
+    await body.locator("pre code span[style*='--shiki-dark']").first().waitFor();
+    expect(await body.evaluate(overflow)).toBeGreaterThan(0);
+    // Scrolled to its end, the longest line ends the padding's width (0.75rem) before the box does.
+    const gap = await body.evaluate(endGap);
+    expect(gap).toBeGreaterThanOrEqual(11);
+    await opened?.close();
+
+    const phone = await open({ viewport: { width: 390, height: 844 }, isMobile: true });
+    await send(phone, "The same code on a phone");
+    await waitForAnswer(phone);
+    const narrow = answers(phone).last().locator('[data-streamdown="code-block-body"]');
+    await narrow.locator("pre code span[style*='--shiki-dark']").first().waitFor();
+    // The string token holding the URL is on one line: not cut at some letter to fit.
+    const token = narrow.locator("pre code span span", { hasText: "11434" });
+    expect(await token.evaluate((element) => element.getClientRects().length)).toBe(1);
+    // The long line of words still wraps at its spaces.
+    expect(await narrow.locator("pre code > span").first().evaluate(lines)).toBeGreaterThan(2);
+    expect(await phone.evaluate("document.documentElement.scrollWidth")).toBeLessThanOrEqual(390);
+    await opened?.screenshot("code-url-narrow");
   });
 
   it("is usable on a narrow screen in dark mode: the conversation list opens as a drawer", async () => {

@@ -10,6 +10,13 @@ export type HistoryMessage = z.infer<typeof HistoryMessage>;
 export const ReasoningEffort = z.enum(["low", "medium", "high"]);
 export type ReasoningEffort = z.infer<typeof ReasoningEffort>;
 
+/** Sampling options passed on to the model as they are, with OpenAI's names and ranges. */
+export const TopP = z.number().min(0).max(1);
+export const Penalty = z.number().min(-2).max(2);
+export const Seed = z.number().int().min(Number.MIN_SAFE_INTEGER).max(Number.MAX_SAFE_INTEGER);
+/** Where the model stops writing: one sequence or up to 4 (not included in the answer). */
+export const StopSequences = z.union([z.string().min(1).max(1_000), z.array(z.string().min(1).max(1_000)).max(4)]);
+
 /**
  * A chat request. `message` and `system_prompt` are the seed's; the server is stateless,
  * so multi-turn context travels in `history`. Optional fields accept null (Python clients send it).
@@ -22,6 +29,14 @@ export const ChatRequest = z.object({
   model: z.string().trim().min(1).max(200).nullish(),
   temperature: z.number().min(0).max(2).nullish(),
   max_tokens: z.number().int().positive().nullish(),
+  /** Nucleus sampling: only the most likely tokens whose probabilities add up to `top_p`. */
+  top_p: TopP.nullish(),
+  /** Penalties for tokens already present (once, or by how often): -2 to 2. */
+  presence_penalty: Penalty.nullish(),
+  frequency_penalty: Penalty.nullish(),
+  /** Asks the model server for repeatable sampling (servers that support it). */
+  seed: Seed.nullish(),
+  stop: StopSequences.nullish(),
   /** Tools the model may use: absent or null for all, `false` for none, or a list of tool names. */
   tools: z.union([z.literal(false), z.array(z.string().trim().min(1).max(128)).max(256)]).nullish(),
   /** Passed to the model as `reasoning_effort`; absent: the model's default. */

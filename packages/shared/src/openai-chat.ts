@@ -4,6 +4,7 @@
  * refused by name rather than ignored.
  */
 import { z } from "zod";
+import { Penalty, Seed, StopSequences, TopP } from "./chat-request.js";
 
 const onlyText = "Brook passes text to the model: only text parts are supported";
 
@@ -82,7 +83,7 @@ export type OpenAIToolChoice = z.infer<typeof OpenAIToolChoice>;
 
 const notPassedOn = "Brook does not pass this option on to the model";
 
-/** The fields Brook reads, and those it accepts with the value that changes nothing. */
+/** The fields Brook reads or passes on, and those it accepts with the value that changes nothing. */
 const requestFields = {
   model: z.string().trim().min(1).max(200).nullish(),
   messages: z.array(OpenAIMessage).min(1),
@@ -90,7 +91,13 @@ const requestFields = {
   stream_options: z
     .looseObject({ include_usage: z.boolean().nullish(), include_obfuscation: z.boolean().nullish() })
     .nullish(),
+  // Passed on to the model server.
   temperature: z.number().min(0).max(2).nullish(),
+  top_p: TopP.nullish(),
+  presence_penalty: Penalty.nullish(),
+  frequency_penalty: Penalty.nullish(),
+  seed: Seed.nullish(),
+  stop: StopSequences.nullish(),
   max_tokens: z.number().int().positive().nullish(),
   max_completion_tokens: z.number().int().positive().nullish(),
   tools: z
@@ -102,22 +109,21 @@ const requestFields = {
     )
     .nullish(),
   tool_choice: OpenAIToolChoice.nullish(),
+  /** Passed on with the tools, when the model is offered any. */
   parallel_tool_calls: z.boolean().nullish(),
   reasoning_effort: z.enum(["none", "minimal", "low", "medium", "high", "xhigh"]).nullish(),
   n: z.literal(1, "Brook answers with one choice: n must be 1").nullish(),
   // Bookkeeping of the caller's, with no effect on the answer.
   user: z.string().max(1_000).nullish(),
   metadata: z.record(z.string(), z.unknown()).nullish(),
-  store: z.boolean().nullish(),
+  store: z.literal(false, "Brook does not store answers for later retrieval: store must be false").nullish(),
   service_tier: z.string().max(100).nullish(),
   prompt_cache_key: z.string().max(1_000).nullish(),
   prompt_cache_retention: z.string().max(100).nullish(),
   safety_identifier: z.string().max(1_000).nullish(),
-  // Options Brook does not pass on, accepted with their defaults.
-  logprobs: z.literal(false, `${notPassedOn}: logprobs must be false`).nullish(),
-  top_p: z.literal(1, `${notPassedOn}: top_p must be 1`).nullish(),
-  presence_penalty: z.literal(0, `${notPassedOn}: presence_penalty must be 0`).nullish(),
-  frequency_penalty: z.literal(0, `${notPassedOn}: frequency_penalty must be 0`).nullish(),
+  // Brook's events carry no log probabilities, so it cannot relay them.
+  logprobs: z.literal(false, "Brook does not relay log probabilities: logprobs must be false").nullish(),
+  top_logprobs: z.literal(0, "Brook does not relay log probabilities: top_logprobs must be 0").nullish(),
   response_format: z
     .looseObject({ type: z.literal("text", `${notPassedOn}: only the text response format is supported`) })
     .nullish(),
@@ -125,8 +131,8 @@ const requestFields = {
 };
 
 /**
- * `POST /v1/chat/completions`. Any other field (`stop`, `seed`, `logit_bias`, `audio`,
- * `functions`…) is refused by name when set: an option that silently did nothing would be worse.
+ * `POST /v1/chat/completions`. Any other field (`logit_bias`, `audio`, `functions`…) is refused
+ * by name when set: an option that silently did nothing would be worse.
  */
 export const OpenAIChatRequest = z.looseObject(requestFields).superRefine((body, context) => {
   for (const [field, value] of Object.entries(body)) {

@@ -17,6 +17,25 @@ describe("parseCommandLine", () => {
     });
   });
 
+  it("follows PORT, as the server does, unless BROOK_URL or --url says where Brook is", () => {
+    expect(parseCommandLine(["health"], { PORT: "9000" })).toMatchObject({
+      options: { url: "http://127.0.0.1:9000" },
+    });
+    expect(parseCommandLine(["health"], { PORT: "9000", BROOK_URL: "http://brook.internal:7000" })).toMatchObject({
+      options: { url: "http://brook.internal:7000" },
+    });
+    expect(parseCommandLine(["health", "--url", "http://127.0.0.1:7001"], { PORT: "9000" })).toMatchObject({
+      options: { url: "http://127.0.0.1:7001" },
+    });
+    expect(parseCommandLine(["health"], { PORT: "", BROOK_URL: "" })).toMatchObject({
+      options: { url: "http://127.0.0.1:8081" },
+    });
+    expect(() => parseCommandLine(["health"], { PORT: "http://x" })).toThrow(
+      "PORT: 'http://x' is not a port number (1 to 65535); set BROOK_URL instead",
+    );
+    expect(() => parseCommandLine(["health"], { PORT: "70000" })).toThrow(/PORT/);
+  });
+
   it("passes the words of a chat, options anywhere and '--' before a message that starts with '-'", () => {
     expect(parseCommandLine(["chat", "why", "-m", "small", "is the sky blue?", "-t", "0.5"], {})).toMatchObject({
       command: "chat",

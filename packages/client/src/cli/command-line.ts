@@ -95,7 +95,7 @@ export function parseCommandLine(
     command: name,
     words,
     options: {
-      url: parseUrl(values.url ?? env.BROOK_URL ?? defaultUrl, values.url === undefined ? "BROOK_URL" : "--url", name),
+      url: serverUrl(values.url, env, name),
       apiKey: values["api-key"] ?? (env.BROOK_API_KEY || undefined),
       json: values.json ?? false,
       system: values.system,
@@ -133,6 +133,25 @@ function describeParseError(error: unknown): string {
     }
   }
   return message.split(". ")[0] ?? message;
+}
+
+/**
+ * Where Brook is: `--url`, else `BROOK_URL`, else the loopback address on `PORT` (the variable
+ * `pnpm start` listens on), else the default address.
+ */
+function serverUrl(
+  option: string | undefined,
+  env: Readonly<Record<string, string | undefined>>,
+  command: CommandName,
+): string {
+  if (option !== undefined) return parseUrl(option, "--url", command);
+  if (env.BROOK_URL) return parseUrl(env.BROOK_URL, "BROOK_URL", command);
+  const port = env.PORT?.trim();
+  if (!port) return defaultUrl;
+  if (!/^\d{1,5}$/.test(port) || Number(port) < 1 || Number(port) > 65_535) {
+    throw new UsageError(`PORT: '${env.PORT}' is not a port number (1 to 65535); set BROOK_URL instead`, command);
+  }
+  return `http://127.0.0.1:${Number(port)}`;
 }
 
 function parseUrl(text: string, source: string, command: CommandName): string {

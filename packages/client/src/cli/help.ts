@@ -1,6 +1,7 @@
 import { type CommandName, defaultUrl } from "./command-line.js";
 
-const connection = `  --url <url>            Brook's base URL (default: $BROOK_URL or ${defaultUrl})
+const connection = `  --url <url>            Brook's base URL (default: $BROOK_URL, else
+                         http://127.0.0.1:$PORT, else ${defaultUrl})
   --api-key <key>        API key, when the server requires one (default: $BROOK_API_KEY)`;
 
 const exitCodes = `Exit codes: 0 success, 1 error, 2 usage error, 130 interrupted (Ctrl-C).`;

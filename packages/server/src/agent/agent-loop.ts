@@ -96,6 +96,7 @@ export async function executeRun(run: RunContext, request: RunRequest, deps: Age
     const callerNames = new Set(callerTools.map((tool) => tool.name));
     const mcpTools = (deps.tools?.offered(request.tools) ?? []).filter((tool) => !callerNames.has(tool.name));
     const tools = [...mcpTools, ...callerTools];
+    const stop = typeof request.stop === "string" ? [request.stop] : (request.stop ?? undefined);
     let finishReason: string;
     for (let round = 0; ; round += 1) {
       const step: Step = {
@@ -112,8 +113,14 @@ export async function executeRun(run: RunContext, request: RunRequest, deps: Age
         messages: step.messages,
         temperature: request.temperature ?? undefined,
         maxTokens: request.max_tokens ?? undefined,
+        topP: request.top_p ?? undefined,
+        presencePenalty: request.presence_penalty ?? undefined,
+        frequencyPenalty: request.frequency_penalty ?? undefined,
+        seed: request.seed ?? undefined,
+        stop,
         tools: tools.length > 0 ? tools : undefined,
         toolChoice: round === 0 ? request.toolChoice : undefined,
+        parallelToolCalls: request.parallelToolCalls,
         reasoningEffort: request.reasoning_effort ?? undefined,
         signal,
       };

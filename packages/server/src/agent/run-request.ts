@@ -21,6 +21,8 @@ export interface RunRequest extends Omit<ParsedChatRequest, "reasoning_effort"> 
   callerTools?: readonly ModelTool[] | undefined;
   /** Whether the model must call a tool, on the run's first model call (later ones choose freely). */
   toolChoice?: ModelToolChoice | undefined;
+  /** Whether the model may call several tools at once (OpenAI's `parallel_tool_calls`), on every model call offering tools. */
+  parallelToolCalls?: boolean | undefined;
   /**
    * How much a reasoning model thinks, passed on to every model call of the run: Brook's own
    * surfaces take `low`, `medium` or `high`; OpenAI's passes on what its callers send.

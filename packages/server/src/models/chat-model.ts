@@ -29,10 +29,19 @@ export interface ModelCall {
   messages: ModelMessage[];
   temperature?: number | undefined;
   maxTokens?: number | undefined;
+  /** Sampling options, passed on as they are (OpenAI's `top_p`, penalties, `seed`, `stop`); absent: the server's defaults. */
+  topP?: number | undefined;
+  presencePenalty?: number | undefined;
+  frequencyPenalty?: number | undefined;
+  seed?: number | undefined;
+  /** Up to 4 sequences where the model stops; none when empty or absent. */
+  stop?: readonly string[] | undefined;
   /** Tools the model may call; none when empty or absent. */
   tools?: ModelTool[] | undefined;
   /** Whether it must call one of `tools` (ignored without tools). */
   toolChoice?: ModelToolChoice | undefined;
+  /** Whether it may call several tools at once (ignored without tools); absent: the server's default. */
+  parallelToolCalls?: boolean | undefined;
   /** How hard a reasoning model should think (`reasoning_effort`, passed on as it is); absent: the model's default. */
   reasoningEffort?: string | undefined;
   /** The run's signal: aborting it closes the upstream request and rejects the stream's pending read (timeouts rely on it). */

@@ -1,6 +1,7 @@
 import { randomUUID } from "node:crypto";
 import { setTimeout as sleep } from "node:timers/promises";
 import type { ChatModel, ModelCall, ModelMessage, ModelPart, ModelTool, ModelToolCall } from "./chat-model.js";
+import { demoToolArguments } from "./demo-tool-arguments.js";
 import { tokenCounter } from "./token-counter.js";
 
 /**
@@ -8,7 +9,9 @@ import { tokenCounter } from "./token-counter.js";
  * reply that says what Brook is and how to connect a real model, at a human reading pace.
  * When MCP tools are offered and the message names one, it calls that tool first, then
  * answers with what the tool returned: the whole agent loop, offline. A message that asks it to
- * think (or reason, 思考) gets its thinking streamed first, as a reasoning model's.
+ * think (or reason, 思考) gets its thinking streamed first, as a reasoning model's. It honours
+ * `max_tokens` (the answer ends there, finish reason `length`) and `stop`, so that limits can be
+ * tried offline too.
  */
 export class DemoChatModel implements ChatModel {
   readonly mode = "demo" as const;
@@ -23,7 +26,7 @@ export class DemoChatModel implements ChatModel {
       const toolCall: ModelToolCall = {
         id: `call_${randomUUID().replaceAll("-", "").slice(0, 24)}`,
         name: tool.name,
-        arguments: JSON.stringify(demoArguments(tool, question)),
+        arguments: JSON.stringify(demoToolArguments(tool.parameters, question)),
       };
       const [inputTokens, outputTokens] = await Promise.all([
         tokenCounter.messages(call.messages),
@@ -37,27 +40,34 @@ export class DemoChatModel implements ChatModel {
       ];
       return;
     }
-    const reply = results.length > 0 ? toolReply(question, results) : demoReply(question);
+    const reply = untilStop(results.length > 0 ? toolReply(question, results) : demoReply(question), call.stop);
     const thinking = asksToThink(question) ? demoThinking(question) : "";
+    // Each piece counts its tokens, so that a `max_tokens` limit ends the answer where a model's would.
+    const budget = { left: call.maxTokens ?? Number.POSITIVE_INFINITY, cut: false };
+    let thought = "";
+    let answered = "";
     yield [{ type: "accepted" }];
     for (const piece of thinking.match(pieces) ?? []) {
+      if (!(await spend(piece, budget))) break;
       await this.#pace(call.signal);
+      thought += piece;
       yield [{ type: "reasoning", text: piece }];
     }
-    for (const piece of reply.match(pieces) ?? []) {
+    for (const piece of budget.cut ? [] : (reply.match(pieces) ?? [])) {
+      if (!(await spend(piece, budget))) break;
       await this.#pace(call.signal);
+      answered += piece;
       yield [{ type: "text", text: piece }];
     }
-    const [inputTokens, answerTokens, reasoningTokens] = await Promise.all([
-      tokenCounter.messages(call.messages),
-      tokenCounter.text(reply),
-      tokenCounter.text(thinking),
+    const [answerTokens, reasoningTokens] = await Promise.all([
+      tokenCounter.text(answered),
+      tokenCounter.text(thought),
     ]);
     yield [
-      { type: "finish", reason: "stop" },
+      { type: "finish", reason: budget.cut ? "length" : "stop" },
       {
         type: "usage",
-        inputTokens,
+        inputTokens: await tokenCounter.messages(call.messages),
         outputTokens: answerTokens + reasoningTokens,
         cachedInputTokens: 0,
         reasoningTokens,
@@ -70,6 +80,25 @@ export class DemoChatModel implements ChatModel {
     if (this.tokenDelayMs > 0) await sleep(this.tokenDelayMs, undefined, { signal });
     else signal.throwIfAborted();
   }
+}
+
+/** Takes the tokens of `piece` from the budget; false (and `cut`) when they do not fit. */
+async function spend(piece: string, budget: { left: number; cut: boolean }): Promise<boolean> {
+  if (budget.left === Number.POSITIVE_INFINITY) return true;
+  const tokens = await tokenCounter.text(piece);
+  if (tokens > budget.left) budget.cut = true;
+  else budget.left -= tokens;
+  return !budget.cut;
+}
+
+/** The text up to the first of the stop sequences, which is left out, as a model server does. */
+function untilStop(text: string, stop: readonly string[] | undefined): string {
+  let end = text.length;
+  for (const sequence of stop ?? []) {
+    const at = text.indexOf(sequence);
+    if (at >= 0 && at < end) end = at;
+  }
+  return text.slice(0, end);
 }
 
 /** Word-sized pieces, and single characters of CJK text, like a tokenizer's stream. */
@@ -105,21 +134,6 @@ function namedTool(question: string, tools: readonly ModelTool[]): ModelTool | u
     }
   }
   return best?.tool;
-}
-
-/** Arguments from the question: its numbers for number fields, the question itself for text fields. */
-function demoArguments(tool: ModelTool, question: string): Record<string, unknown> {
-  const properties = (tool.parameters.properties ?? {}) as Record<string, { type?: unknown }>;
-  const required = Array.isArray(tool.parameters.required) ? (tool.parameters.required as string[]) : [];
-  const numbers = (question.match(/-?\d+(?:\.\d+)?/g) ?? []).map(Number);
-  const args: Record<string, unknown> = {};
-  for (const name of required) {
-    const type = properties[name]?.type;
-    if (type === "number" || type === "integer") args[name] = numbers.shift() ?? 1;
-    else if (type === "boolean") args[name] = true;
-    else if (type === "string" || type === undefined) args[name] = question;
-  }
-  return args;
 }
 
 function escapeRegExp(text: string): string {

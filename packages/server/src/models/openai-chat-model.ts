@@ -83,11 +83,17 @@ export class OpenAIChatModel implements ChatModel {
       stream_options: { include_usage: true },
       ...(call.temperature === undefined ? {} : { temperature: call.temperature }),
       ...(call.maxTokens === undefined ? {} : { max_tokens: call.maxTokens }),
+      ...(call.topP === undefined ? {} : { top_p: call.topP }),
+      ...(call.presencePenalty === undefined ? {} : { presence_penalty: call.presencePenalty }),
+      ...(call.frequencyPenalty === undefined ? {} : { frequency_penalty: call.frequencyPenalty }),
+      ...(call.seed === undefined ? {} : { seed: call.seed }),
+      ...(call.stop === undefined || call.stop.length === 0 ? {} : { stop: [...call.stop] }),
       ...(call.tools === undefined || call.tools.length === 0
         ? {}
         : {
             tools: call.tools.map(toOpenAITool),
             ...(call.toolChoice === undefined ? {} : { tool_choice: toOpenAIToolChoice(call.toolChoice) }),
+            ...(call.parallelToolCalls === undefined ? {} : { parallel_tool_calls: call.parallelToolCalls }),
           }),
       ...(call.reasoningEffort === undefined
         ? {}

@@ -69,6 +69,24 @@ describe("ChatRenderer", () => {
     );
   });
 
+  it("ends the last line saying when the answer was cut, and by what", () => {
+    const cutAt = (finish_reason: string) => {
+      const { terminal, written } = memoryTerminal(false);
+      const renderer = new ChatRenderer(terminal, { json: false });
+      const complete = run.at(-1) as Extract<ChatEvent, { type: "complete" }>;
+      for (const event of [...run.slice(0, -1), { ...complete, finish_reason }]) renderer.render(event);
+      return written.stderr.trimEnd().split("\n").at(-1);
+    };
+    expect(cutAt("length")).toBe(
+      "m · tokens 10 in / 3 out · cost $0 · ttft 5 ms · duration 9 ms · 1.0 tokens/s · cut: the answer reached its token limit (finish_reason length)",
+    );
+    expect(cutAt("max_tool_steps")).toMatch(
+      / · cut: the model asked for more rounds of tools .* \(finish_reason max_tool_steps\)$/,
+    );
+    expect(cutAt("content_filter")).toMatch(/ · cut by the model's content filter \(finish_reason content_filter\)$/);
+    expect(cutAt("stop")).toBe("m · tokens 10 in / 3 out · cost $0 · ttft 5 ms · duration 9 ms · 1.0 tokens/s");
+  });
+
   it("on a screen, starts tool lines on a line of their own", () => {
     const { terminal, written } = memoryTerminal(true);
     const renderer = new ChatRenderer(terminal, { json: false });

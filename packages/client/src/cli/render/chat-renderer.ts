@@ -1,6 +1,6 @@
 import type { ChatEvent, ErrorEvent } from "@brook/shared";
 import type { Terminal } from "../terminal.js";
-import { formatRunSummary, formatToolCall, formatToolResult } from "./format.js";
+import { describeFinish, formatRunSummary, formatToolCall, formatToolResult } from "./format.js";
 
 /**
  * Prints a run's events: the answer alone on stdout (so it pipes cleanly), everything about it
@@ -55,7 +55,11 @@ export class ChatRenderer {
         break;
       case "complete":
         this.#endAnswer();
-        this.#note(colors.dim(formatRunSummary(this.#model, event.usage, event.timing)));
+        {
+          const summary = colors.dim(formatRunSummary(this.#model, event.usage, event.timing));
+          const cut = describeFinish(event.finish_reason);
+          this.#note(cut === undefined ? summary : `${summary}${colors.dim(" · ")}${colors.yellow(cut)}`);
+        }
         break;
       case "error":
         this.#endAnswer();

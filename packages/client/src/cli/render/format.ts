@@ -68,6 +68,26 @@ export function formatRunSummary(model: string | undefined, usage: Usage, timing
     .join(" · ");
 }
 
+/**
+ * Why a complete answer ended, when the model did not end it itself: the end of a run's last line
+ * says that the answer was cut, and by what. Undefined for an answer the model finished.
+ */
+export function describeFinish(reason: string): string | undefined {
+  switch (reason) {
+    case "stop":
+    case "tool_calls":
+      return undefined;
+    case "length":
+      return "cut: the answer reached its token limit (finish_reason length)";
+    case "content_filter":
+      return "cut by the model's content filter (finish_reason content_filter)";
+    case "max_tool_steps":
+      return "cut: the model asked for more rounds of tools than the server allows (finish_reason max_tool_steps)";
+    default:
+      return `finish_reason ${reason}`;
+  }
+}
+
 export function formatToolCall(event: ToolCallEvent, colors: Colors): string {
   return `${colors.cyan("⚙")} ${colors.bold(event.name)} ${colors.dim(oneLine(event.arguments))}`;
 }

@@ -56,7 +56,10 @@ describe("decodeOpenAIRequest", () => {
         temperature: 0.3,
         max_tokens: 20,
         toolChoice: "required",
+        parallelToolCalls: true,
         reasoning_effort: "high",
+        top_p: 1,
+        seed: null,
         callerTools: [{ name: "get_weather", description: "", parameters: { type: "object" } }],
         conversation: [
           { role: "system", content: "Be brief." },
@@ -68,10 +71,53 @@ describe("decodeOpenAIRequest", () => {
     });
   });
 
+  it("passes sampling options on, and accepts the caller's bookkeeping", () => {
+    const { request } = decodeOpenAIRequest({
+      messages: [{ role: "user", content: "hi" }],
+      top_p: 0.9,
+      presence_penalty: -0.5,
+      frequency_penalty: 1.5,
+      seed: 42,
+      stop: "END",
+      parallel_tool_calls: false,
+      n: 1,
+      user: "someone",
+      metadata: { team: "a" },
+      store: false,
+      service_tier: "auto",
+      logprobs: false,
+    });
+    expect(request).toMatchObject({
+      top_p: 0.9,
+      presence_penalty: -0.5,
+      frequency_penalty: 1.5,
+      seed: 42,
+      stop: "END",
+      parallelToolCalls: false,
+    });
+    expect(decodeOpenAIRequest({ messages: [{ role: "user", content: "hi" }], stop: ["a", "b"] }).request.stop).toEqual(
+      ["a", "b"],
+    );
+  });
+
   it("refuses what Brook cannot honour, naming it", () => {
     const messages = [{ role: "user", content: "hi" }];
     expect(refusedFields({ messages, n: 2 })).toEqual(["n"]);
-    expect(refusedFields({ messages, stop: ["x"], seed: 1 })).toEqual(["stop", "seed"]);
+    expect(refusedFields({ messages, n: 3, logprobs: true, top_logprobs: 5 })).toEqual([
+      "n",
+      "logprobs",
+      "top_logprobs",
+    ]);
+    expect(refusedFields({ messages, modalities: ["text", "audio"] })).toEqual(["modalities.1"]);
+    expect(refusedFields({ messages, audio: { voice: "alloy", format: "wav" } })).toEqual(["audio"]);
+    expect(refusedFields({ messages, store: true })).toEqual(["store"]);
+    expect(refusedFields({ messages, logit_bias: { "42": 1 } })).toEqual(["logit_bias"]);
+    // OpenAI's ranges.
+    expect(
+      refusedFields({ messages, top_p: 1.5, presence_penalty: -3, frequency_penalty: 2.5, seed: 0.5, temperature: 3 }),
+    ).toEqual(["temperature", "top_p", "presence_penalty", "frequency_penalty", "seed"]);
+    expect(refusedFields({ messages, stop: ["a", "b", "c", "d", "e"] })).toEqual(["stop"]);
+    expect(refusedFields({ messages, stop: "" })).toEqual(["stop"]);
     expect(refusedFields({ messages, response_format: { type: "json_object" } })).toEqual(["response_format.type"]);
     expect(refusedFields({ messages: [] })).toEqual(["messages"]);
     expect(refusedFields({ messages: [{ role: "function", name: "f", content: "x" }] })).toEqual(["messages.0.role"]);

@@ -19,6 +19,11 @@ export function decodeChatQuery(query: unknown): ParsedChatRequest {
     model: fields.model,
     temperature: number(fields.temperature),
     max_tokens: number(fields.max_tokens),
+    top_p: number(fields.top_p),
+    presence_penalty: number(fields.presence_penalty),
+    frequency_penalty: number(fields.frequency_penalty),
+    seed: number(fields.seed),
+    stop: fields.stop,
     reasoning_effort: fields.reasoning_effort,
   });
 }

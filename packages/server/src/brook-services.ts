@@ -117,6 +117,7 @@ export function createServices(config: Config, log: Logger): BrookServices {
     servers: loadMcpServers(config),
     clientInfo: { name: "brook", version },
     retryMaxMs: config.MCP_RETRY_MAX_MS,
+    pingIntervalMs: config.MCP_PING_INTERVAL_MS,
     timeoutMs: config.TOOL_TIMEOUT_MS,
     resultMaxChars: config.TOOL_RESULT_CHARS,
     log: { info: (message) => log.info(message), warn: (message) => log.warn(message) },

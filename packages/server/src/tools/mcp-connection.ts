@@ -5,7 +5,7 @@ import { Client } from "@modelcontextprotocol/sdk/client/index.js";
 import { SSEClientTransport } from "@modelcontextprotocol/sdk/client/sse.js";
 import { getDefaultEnvironment, StdioClientTransport } from "@modelcontextprotocol/sdk/client/stdio.js";
 import { StreamableHTTPClientTransport, StreamableHTTPError } from "@modelcontextprotocol/sdk/client/streamableHttp.js";
-import type { CallToolResult, Tool } from "@modelcontextprotocol/sdk/types.js";
+import { type CallToolResult, ErrorCode, McpError, type Tool } from "@modelcontextprotocol/sdk/types.js";
 import type { McpServerSpec } from "./mcp-servers-config.js";
 
 /** A tool as the server lists it (tools that need task execution are left out). */
@@ -405,7 +405,9 @@ export class McpConnection {
   #probe(client: Client): void {
     if (client !== this.#client || this.#probing || this.#lifetime.signal.aborted) return;
     this.#probing = true;
-    const timeout = Math.min(5_000, Math.max(1_000, this.options.pingIntervalMs ?? 0));
+    // No answer before the next ping is due (1 to 5 s) is no answer.
+    const every = this.options.pingIntervalMs ?? 0;
+    const timeout = every > 0 ? Math.min(5_000, Math.max(1_000, every)) : 5_000;
     scoped(this.#lifetime.signal, (signal) => client.ping({ signal, timeout }))
       .then(noop, (error: unknown) => {
         if (client !== this.#client || this.#lifetime.signal.aborted) return;
@@ -413,6 +415,8 @@ export class McpConnection {
           this.#reconnect(client, this.#lifetime.signal).catch(noop);
           return;
         }
+        // An error answer (a server that does not know ping) still says that it is there.
+        if (isAnswer(error)) return;
         this.#lost(client, `it stopped answering: ${describe(error)}`);
       })
       .finally(() => {
@@ -527,6 +531,13 @@ function watchExit(transport: StdioClientTransport, onExit: (how: string) => voi
     onExit(code === null ? `was killed by ${signal ?? "a signal"}` : `exited with code ${code}`);
   if (child.exitCode !== null || child.signalCode !== null) tell(child.exitCode, child.signalCode);
   else child.once("exit", tell);
+}
+
+/** A JSON-RPC error the server sent, as opposed to one the SDK made up (a timeout, a closed connection). */
+function isAnswer(error: unknown): boolean {
+  return (
+    error instanceof McpError && error.code !== ErrorCode.RequestTimeout && error.code !== ErrorCode.ConnectionClosed
+  );
 }
 
 /** A failure to reach the server at all, as opposed to an answer (MCP or HTTP error) from it. */

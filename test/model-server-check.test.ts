@@ -5,6 +5,7 @@ import { Health } from "@brook/shared";
 import { describe, expect, it } from "vitest";
 import { contentOf, streamEvents, until } from "./support/brook-harness.js";
 import { type FakeServerOptions, type FakeUpstream, startFakeUpstream } from "./support/fake-upstream.js";
+import { freePort } from "./support/free-port.js";
 import { afterThisTest } from "./support/per-test.js";
 
 type Env = { [K in keyof ConfigInput]?: string };
@@ -25,18 +26,33 @@ async function brookWithLog(env: Env) {
   afterThisTest(() => brook.close());
   const url = await brook.listen(0);
   const health = async () => Health.parse(await (await fetch(`${url}/health`)).json());
-  /** The model server's status once the check has ended. */
+  /** The model server's status once the check has ended (with when, which it must say). */
   const checked = async () => {
     await until(async () => (await health()).model_server?.status !== "checking");
-    return (await health()).model_server;
+    const { checked_at, ...status } = (await health()).model_server ?? { status: "absent" };
+    expect(Date.parse(checked_at ?? "")).not.toBeNaN();
+    return status;
+  };
+  const ready = async () => {
+    const response = await fetch(`${url}/health/ready`);
+    return { status: response.status, body: (await response.json()) as { ready: boolean; model_server?: string } };
   };
   return {
     brook,
     url,
     health,
     checked,
+    ready,
     warnings: () => lines.filter((line) => line.level === 40).map((line) => line.msg),
   };
+}
+
+/** A fake model server on `port` (for one that dies and comes back at the same address). */
+async function upstreamOn(port: number): Promise<FakeUpstream> {
+  const upstream = await startFakeUpstream({}, { port });
+  // The test may have closed it already.
+  afterThisTest(() => upstream.close().catch(() => {}));
+  return upstream;
 }
 
 async function upstreamFor(behavior: FakeServerOptions = {}): Promise<FakeUpstream> {
@@ -128,9 +144,11 @@ describe("the model server check at start-up", () => {
     expect((await health()).model_server).toEqual({
       status: "checking",
       detail: "Asking the model server for its models…",
+      checked_at: null,
     });
     expect(contentOf(await streamEvents(url, { message: "hi" }))).toBe("Hello from the fake upstream.");
-    expect((await health()).model_server?.status).toBe("checking");
+    // The run's answered model call says what the check has not yet.
+    expect((await health()).model_server).toMatchObject({ status: "ok", detail: "A model call was answered." });
 
     release();
     expect((await checked())?.status).toBe("ok");
@@ -148,10 +166,77 @@ describe("the model server check at start-up", () => {
   });
 
   it("demo mode has nothing to check: unchecked, and no request", async () => {
-    const { health } = await brookWithLog({ DEMO_TOKEN_DELAY_MS: "0" });
+    const { health, ready } = await brookWithLog({ DEMO_TOKEN_DELAY_MS: "0" });
     expect((await health()).model_server).toEqual({
       status: "unchecked",
       detail: "Demo mode: there is no model server to check.",
+      checked_at: null,
     });
+    expect(await ready()).toMatchObject({ status: 200, body: { ready: true, model_server: "unchecked" } });
+  });
+});
+
+describe("the model server, after start-up", () => {
+  it("is checked again on an interval: one that died is unreachable at the next check, /health/ready 503, and ok when back", async () => {
+    const port = await freePort();
+    const first = await upstreamOn(port);
+    const { url, health, checked, ready, warnings } = await brookWithLog({
+      OPENAI_BASE_URL: first.url,
+      OPENAI_API_KEY: "the-key",
+      MODEL_CHECK_INTERVAL_MS: "50",
+    });
+    expect((await checked()).status).toBe("ok");
+    expect(await ready()).toMatchObject({ status: 200, body: { ready: true, model_server: "ok" } });
+
+    await first.close();
+    await until(async () => (await health()).model_server?.status === "unreachable");
+    expect(await ready()).toEqual({
+      status: 503,
+      body: expect.objectContaining({ ready: false, model_server: "unreachable" }),
+    });
+    const down = await health();
+    expect(down.ready).toBe(false);
+    // The instance itself is fine: /health answers 200 and says what is wrong.
+    expect((await fetch(`${url}/health`)).status).toBe(200);
+    const lastChecked = Date.parse(down.model_server?.checked_at ?? "");
+    await until(async () => Date.parse((await health()).model_server?.checked_at ?? "") > lastChecked);
+    // Every check fails the same way: one warning, not one per check.
+    expect(warnings().filter((line) => line.includes("cannot be reached"))).toHaveLength(1);
+
+    const second = await upstreamOn(port);
+    await until(async () => (await health()).model_server?.status === "ok");
+    expect(await ready()).toMatchObject({ status: 200, body: { ready: true } });
+    expect(second.modelRequests.length).toBeGreaterThan(0);
+  });
+
+  it("follows the model calls of runs: one that cannot connect marks it unreachable at once, one answered ok", async () => {
+    const port = await freePort();
+    const first = await upstreamOn(port);
+    const { url, health, checked, ready, warnings } = await brookWithLog({
+      OPENAI_BASE_URL: first.url,
+      OPENAI_API_KEY: "the-key",
+      OPENAI_MAX_RETRIES: "0",
+      MODEL_CHECK_INTERVAL_MS: "0",
+    });
+    expect((await checked()).status).toBe("ok");
+
+    await first.close();
+    const failed = await streamEvents(url, { message: "hello?" });
+    expect(failed.at(-1)).toMatchObject({ type: "error", code: "upstream_unreachable" });
+    expect((await health()).model_server).toMatchObject({
+      status: "unreachable",
+      detail: "A model call could not connect (check OPENAI_BASE_URL).",
+    });
+    expect((await ready()).status).toBe(503);
+    expect(warnings()).toContain(
+      "A model call could not connect to the model server; /health/ready answers 503 until it answers again. Check OPENAI_BASE_URL.",
+    );
+
+    const second = await upstreamOn(port);
+    expect(contentOf(await streamEvents(url, { message: "hello again" }))).toBe("Hello from the fake upstream.");
+    expect((await health()).model_server).toMatchObject({ status: "ok", detail: "A model call was answered." });
+    expect((await ready()).status).toBe(200);
+    // No check ran meanwhile (MODEL_CHECK_INTERVAL_MS=0): the runs told it.
+    expect(second.modelRequests).toHaveLength(0);
   });
 });

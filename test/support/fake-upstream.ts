@@ -91,6 +91,8 @@ export interface FakeServerOptions {
   apiKey?: string;
   /** The ids `GET /v1/models` lists; default gpt-4o-mini (Brook's default model) and fake-model. */
   models?: string[];
+  /** Listen on this port (default: any free one), e.g. to come back where one was closed. */
+  port?: number;
 }
 
 export interface FakeUpstream {
@@ -232,7 +234,7 @@ export function startFakeUpstream(initial: FakeBehavior = {}, options: FakeServe
 
   return new Promise((resolve, reject) => {
     server.once("error", reject);
-    server.listen(0, "127.0.0.1", () => {
+    server.listen(options.port ?? 0, "127.0.0.1", () => {
       const { port } = server.address() as AddressInfo;
       resolve({
         url: `http://127.0.0.1:${port}/v1`,

@@ -23,6 +23,8 @@ export interface ToolLog {
   calls: { name: string; args: Record<string, unknown> }[];
   /** Calls whose request was cancelled by the client (`notifications/cancelled`). */
   cancelled: string[];
+  /** Told of every call as it arrives (a server in another process writes it down). */
+  onCall?: (name: string) => void;
 }
 
 export interface ToolSpec {
@@ -154,6 +156,7 @@ export function registerSpec(server: McpServer, spec: ToolSpec, log: ToolLog): v
     { description: spec.description, inputSchema: spec.shape },
     async (args: Record<string, unknown>, extra): Promise<CallToolResult> => {
       log.calls.push({ name: spec.name, args });
+      log.onCall?.(spec.name);
       extra.signal.addEventListener("abort", () => log.cancelled.push(spec.name), { once: true });
       // A thrown error becomes an `isError` result (McpServer's own handling).
       return { content: [{ type: "text", text: await spec.run(args, extra.signal) }] };
@@ -176,6 +179,8 @@ export interface McpTestServer {
 }
 
 export interface McpTestServerOptions {
+  /** Where its tool log goes (default: a new one). */
+  log?: ToolLog;
   /** Listen on this port (default: any free one). */
   port?: number;
   /** Speak the legacy HTTP+SSE transport only (Streamable HTTP POSTs answer 405). */
@@ -186,7 +191,7 @@ export interface McpTestServerOptions {
 
 /** Serves the test MCP server over HTTP on loopback. */
 export async function startMcpTestServer(options: McpTestServerOptions = {}): Promise<McpTestServer> {
-  const log: ToolLog = { calls: [], cancelled: [] };
+  const log: ToolLog = options.log ?? { calls: [], cancelled: [] };
   const sessions = new Map<string, { transport: StreamableHTTPServerTransport | SSEServerTransport; mcp: McpServer }>();
   const extraTools: { name: string; answer: string }[] = [];
   let started = 0;

@@ -14,11 +14,12 @@ import type { Logger } from "pino";
 import { ApiKeys } from "./access/api-keys.js";
 import { executeRun } from "./agent/agent-loop.js";
 import { type Config, isDemoMode, runsPerKeyCap } from "./config/config.js";
-import type { RunControl } from "./control/run-control.js";
+import type { RunControl, RunObserver } from "./control/run-control.js";
 import { RunController } from "./control/run-controller.js";
 import type { ChatModel } from "./models/chat-model.js";
 import { DemoChatModel } from "./models/demo-chat-model.js";
 import { checkModelServer } from "./models/model-server-check.js";
+import { ModelServerMonitor } from "./models/model-server-monitor.js";
 import { OpenAIChatModel } from "./models/openai-chat-model.js";
 import { TimedChatModel } from "./models/timed-model.js";
 import { observeRunEndings } from "./observers/run-endings.js";
@@ -80,7 +81,7 @@ export interface BrookServices {
 
 export const demoModelName = "brook-demo";
 
-/** How long the start-up check of the model server waits for its answer. */
+/** How long a check of the model server waits for its answer. */
 const modelServerCheckMs = 5_000;
 
 const version = (JSON.parse(readFileSync(new URL("../package.json", import.meta.url), "utf8")) as { version: string })
@@ -114,10 +115,12 @@ export function createServices(config: Config, log: Logger): BrookServices {
     },
   });
   const metrics = new Metrics({ activeRuns: () => control.activeCount, mcpServers: () => tools.statuses() });
+  const modelServer = demo ? undefined : monitorModelServer(config, defaultModel, log);
   const tools = new ToolRegistry({
     servers: loadMcpServers(config),
     clientInfo: { name: "brook", version },
     retryMaxMs: config.MCP_RETRY_MAX_MS,
+    pingIntervalMs: config.MCP_PING_INTERVAL_MS,
     timeoutMs: config.TOOL_TIMEOUT_MS,
     resultMaxChars: config.TOOL_RESULT_CHARS,
     log: { info: (message) => log.info(message), warn: (message) => log.warn(message) },
@@ -167,7 +170,10 @@ export function createServices(config: Config, log: Logger): BrookServices {
         onModelCall: (name, code) => metrics.recordModelCall(name, code),
       }),
     onUnexpected,
-    observers: [observeRunEndings({ stats, metrics, log, logContent: config.LOG_CONTENT })],
+    observers: [
+      observeRunEndings({ stats, metrics, log, logContent: config.LOG_CONTENT }),
+      ...(modelServer === undefined ? [] : [observeModelCalls(modelServer)]),
+    ],
     defaultModel,
     graceMs: config.RUN_GRACE_MS,
     bufferEvents: config.RUN_BUFFER_EVENTS,
@@ -182,7 +188,6 @@ export function createServices(config: Config, log: Logger): BrookServices {
       maxTokens: config.MAX_TOKENS_LIMIT,
     },
   });
-  const modelServer = startModelServerCheck(config, demo, defaultModel, log);
   const mode: Mode = demo ? "demo" : "openai";
   const apiKeys = new ApiKeys(config.BROOK_API_KEYS, config.BROOK_ADMIN_KEYS);
   // Callbacks run last to first: runs' last events reach the store and Redis before it closes,
@@ -190,7 +195,7 @@ export function createServices(config: Config, log: Logger): BrookServices {
   const closeCallbacks: (() => Promise<void> | void)[] = [
     () => redis?.close(),
     () => tools.close(),
-    () => modelServer.stop(),
+    () => modelServer?.stop(),
     () => adapter.close?.(),
     () => stats.close?.(),
     () => store.close(),
@@ -232,7 +237,7 @@ export function createServices(config: Config, log: Logger): BrookServices {
     },
     health: () => ({
       status: control.draining ? "draining" : "ok",
-      ready: !control.draining && (redis === undefined || redis.connected),
+      ready: !control.draining && (redis === undefined || redis.connected) && modelServer?.state !== "unreachable",
       ...(redis === undefined ? {} : { redis: redis.state }),
       streaming: true,
       mode,
@@ -242,40 +247,46 @@ export function createServices(config: Config, log: Logger): BrookServices {
       active_runs: control.activeCount,
       mcp_servers: tools.statuses(),
       auth_required: apiKeys.required,
-      model_server: modelServer.status(),
+      model_server: modelServer?.status() ?? demoModelServer,
     }),
     toolList: () => ({ tools: tools.list() }),
     info: () => ({ name: "Brook", status: "running", version, mode, model: defaultModel, endpoints: endpoints() }),
   };
 }
 
+const demoModelServer: ModelServerStatus = {
+  status: "unchecked",
+  detail: "Demo mode: there is no model server to check.",
+  checked_at: null,
+};
+
 /**
- * Asks the model server once, in the background, whether the key and the base URL work: Brook
- * listens at once and serves whatever the answer; a failure is one warning line and `/health` says it.
+ * Asks the model server, in the background, whether the key and the base URL work, at start-up
+ * and every MODEL_CHECK_INTERVAL_MS: Brook listens at once and serves whatever the answer; a
+ * failure is one warning line and `/health` says it.
  */
-function startModelServerCheck(config: Config, demo: boolean, model: string, log: Logger) {
-  if (demo) {
-    const status: ModelServerStatus = { status: "unchecked", detail: "Demo mode: there is no model server to check." };
-    return { status: () => status, stop: () => {} };
-  }
-  let status: ModelServerStatus = { status: "checking", detail: "Asking the model server for its models…" };
-  const stopping = new AbortController();
-  const checking = checkModelServer({
-    baseURL: config.OPENAI_BASE_URL,
-    apiKey: config.OPENAI_API_KEY,
-    model,
-    timeoutMs: modelServerCheckMs,
-    signal: stopping.signal,
-  }).then((outcome) => {
-    status = outcome.status;
-    if (outcome.warning !== undefined && !stopping.signal.aborted) log.warn(outcome.warning);
+function monitorModelServer(config: Config, model: string, log: Logger): ModelServerMonitor {
+  const monitor = new ModelServerMonitor({
+    check: (signal) =>
+      checkModelServer({
+        baseURL: config.OPENAI_BASE_URL,
+        apiKey: config.OPENAI_API_KEY,
+        model,
+        timeoutMs: modelServerCheckMs,
+        signal,
+      }),
+    intervalMs: config.MODEL_CHECK_INTERVAL_MS,
+    log: { info: (message) => log.info(message), warn: (message) => log.warn(message) },
   });
-  return {
-    status: () => status,
-    stop: () => {
-      stopping.abort();
-      return checking;
-    },
+  monitor.start();
+  return monitor;
+}
+
+/** Runs tell what their model calls met: no connection marks the model server down, an answer up. */
+function observeModelCalls(monitor: ModelServerMonitor): RunObserver {
+  return ({ terminal }) => {
+    if (terminal.type === "complete") monitor.answered();
+    else if (terminal.code === "upstream_unreachable") monitor.unreachable();
   };
 }
 

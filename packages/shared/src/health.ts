@@ -12,11 +12,13 @@ export const RedisState = z.object({
 });
 export type RedisState = z.infer<typeof RedisState>;
 /**
- * What Brook found when it asked the model server for its models at start-up (`GET {base}/models`,
- * in the background): `ok`; `checking` (no answer yet); `unchecked` (demo mode: no model server);
- * `unreachable` (no connection, or no answer in time); `rejected_key` (401/403: check
- * OPENAI_API_KEY); `not_found` (404: OPENAI_BASE_URL likely lacks the API's base path, e.g. `/v1`);
- * `error` (any other answer). A hint, not a verdict: Brook serves requests whatever it says.
+ * What Brook knows of the model server, from asking it for its models (`GET {base}/models`, in the
+ * background at start-up and every MODEL_CHECK_INTERVAL_MS) and from the model calls of runs (one
+ * that cannot connect makes it `unreachable` at once, one answered makes it `ok`): `ok`;
+ * `checking` (no answer yet); `unchecked` (demo mode: no model server); `unreachable` (no
+ * connection, or no answer in time); `rejected_key` (401/403: check OPENAI_API_KEY); `not_found`
+ * (404: OPENAI_BASE_URL likely lacks the API's base path, e.g. `/v1`); `error` (any other answer).
+ * Brook serves requests whatever it says; only `unreachable` makes `GET /health/ready` answer 503.
  */
 export const ModelServerState = z.enum([
   "ok",
@@ -33,6 +35,11 @@ export const ModelServerStatus = z.object({
   status: ModelServerState,
   /** What was asked and answered, in words (and what to check when it failed). */
   detail: z.string(),
+  /**
+   * When that was learnt (ISO 8601): the last check or model call; null before the first
+   * (absent from Brooks that predate it).
+   */
+  checked_at: z.iso.datetime().nullable().optional(),
 });
 export type ModelServerStatus = z.infer<typeof ModelServerStatus>;
 
@@ -51,13 +58,14 @@ export const Health = z.object({
   /** True when API routes need `Authorization: Bearer <key>` (BROOK_API_KEYS is set). */
   auth_required: z.boolean(),
   /**
-   * This instance can serve every request: it is not draining and, with `REDIS_URL`, it reaches
-   * Redis (`GET /health/ready` answers 503 otherwise, for balancers).
+   * This instance can serve every request: it is not draining, the model server is not known to
+   * be unreachable and, with `REDIS_URL`, it reaches Redis (`GET /health/ready` answers 503
+   * otherwise, for balancers).
    */
   ready: z.boolean(),
   /** Present with `REDIS_URL`. */
   redis: RedisState.optional(),
-  /** The model server's answer to Brook's start-up check (absent from Brooks that predate it). */
+  /** What Brook last learnt of the model server (absent from Brooks that predate it). */
   model_server: ModelServerStatus.optional(),
 });
 export type Health = z.infer<typeof Health>;

@@ -61,6 +61,10 @@ export const ConfigSchema = z.object({
   TOOL_RESULT_CHARS: z.coerce.number().int().min(100).default(20_000),
   /** Longest wait between attempts to reach an MCP server that is down. */
   MCP_RETRY_MAX_MS: z.coerce.number().int().min(10).default(30_000),
+  /** How often connected HTTP MCP servers are pinged to notice one that went away (0: never). */
+  MCP_PING_INTERVAL_MS: z.coerce.number().int().min(0).default(15_000),
+  /** How often the model server is asked for its models again after start-up (0: only at start-up). */
+  MODEL_CHECK_INTERVAL_MS: z.coerce.number().int().min(0).default(30_000),
   PORT: z.coerce.number().int().min(0).max(65535).default(8081),
   HOST: z.string().trim().min(1).default("127.0.0.1"),
   SYSTEM_PROMPT: z.string().default("You are Brook, a helpful assistant. Answer clearly and concisely."),

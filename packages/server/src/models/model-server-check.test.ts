@@ -59,7 +59,7 @@ describe("checkModelServer", () => {
     const outcome = await check(base);
     expect(outcome.status).toEqual({ status: "error", detail: "GET /models answered 503." });
     expect(outcome.warning).toBe(
-      `The model server failed its start-up check: GET ${base}/models answered 503 (Loading the model, internal node 10.0.0.7).`,
+      `The model server failed its check: GET ${base}/models answered 503 (Loading the model, internal node 10.0.0.7).`,
     );
   });
 

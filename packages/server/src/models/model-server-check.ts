@@ -75,7 +75,7 @@ export async function checkModelServer(options: ModelServerCheckOptions): Promis
   if (!response.ok) {
     return {
       status: { status: "error", detail: `${answered}.` },
-      warning: `The model server failed its start-up check: ${logged}.`,
+      warning: `The model server failed its check: ${logged}.`,
     };
   }
   const ids = modelIds(text);

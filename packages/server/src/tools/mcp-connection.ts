@@ -1,3 +1,4 @@
+import type { ChildProcess } from "node:child_process";
 import { setTimeout as sleep } from "node:timers/promises";
 import type { McpServerState, McpServerStatus, McpTransport } from "@brook/shared";
 import { Client } from "@modelcontextprotocol/sdk/client/index.js";
@@ -21,6 +22,11 @@ export interface McpConnectionOptions {
   retryMaxMs: number;
   /** Limit of the initialize and list requests. */
   requestTimeoutMs?: number;
+  /**
+   * How often a connected HTTP server is pinged to notice that it went away while nobody called it
+   * (0: never; transport errors still trigger a ping at once).
+   */
+  pingIntervalMs?: number;
   /** Called whenever the tool list (or the state) changes. */
   onChange: () => void;
   /** Where connections, losses and failures are told (once per change, not per retry). */
@@ -40,11 +46,30 @@ export interface CallOptions {
 /** Longest tool list Brook reads from one server; a server that pages forever is cut off. */
 const maxPages = 100;
 const lastErrorMax = 300;
+/** Lines of a stdio server's stderr that tell why it ended. */
+const stderrLines = 3;
+
+/**
+ * The server went away while a call was in flight (its process ended, its connection dropped):
+ * the call may or may not have taken effect, so it is never sent again.
+ */
+export class McpServerGoneError extends Error {
+  constructor(
+    readonly server: string,
+    readonly reason: string,
+  ) {
+    super(
+      `The MCP server "${server}" went away during the call (${reason}); the call was not repeated, so it may or may not have taken effect.`,
+    );
+  }
+}
 
 /**
  * One MCP server: connects in the background (retrying with backoff while it is down), keeps its
- * tool list fresh (pagination, `notifications/tools/list_changed`), calls tools, and reconnects
- * once when the server has forgotten the session.
+ * tool list fresh (pagination, `notifications/tools/list_changed`), calls tools, notices when
+ * the server goes away (a process exit, a transport error, a ping unanswered) and reconnects once
+ * when the server has forgotten the session. A call is sent again only when the server answered
+ * that it did not know the session, i.e. it never ran it.
  */
 export class McpConnection {
   readonly name: string;
@@ -58,7 +83,17 @@ export class McpConnection {
   #connecting: Promise<void> | undefined;
   /** A new session replacing an expired one: calls that arrive meanwhile wait for it. */
   #renewing: Promise<void> | undefined;
+  /** The stderr of the current stdio process (since it connected, once it has: not its banner). */
   #stderrTail = "";
+  /** How the current stdio process ended, once it has. */
+  #processEnd: { how?: string } = {};
+  /** Why a connection was lost, for the calls that were in flight on it. */
+  readonly #deaths = new WeakMap<Client, string>();
+  /** Calls in flight per connection: a replaced session is closed once its last call is answered. */
+  readonly #inFlight = new WeakMap<Client, number>();
+  readonly #retired = new WeakSet<Client>();
+  #pingTimer: NodeJS.Timeout | undefined;
+  #probing = false;
 
   constructor(
     readonly spec: McpServerSpec,
@@ -109,22 +144,14 @@ export class McpConnection {
       );
     }
     try {
-      return await this.#call(client, name, args, options.signal, options.timeoutMs);
+      return await this.#attempt(client, name, args, options.signal, options.timeoutMs);
     } catch (error) {
-      // The server forgot the session (restart, idle expiry), or a parallel call found that out
-      // first and closed the old session under this one: a new session, then one retry.
-      const replaced =
-        client !== this.#client && error instanceof McpError && error.code === ErrorCode.ConnectionClosed;
-      if (options.signal.aborted) throw error;
-      if (!(this.#isExpiredSession(error) || replaced)) {
-        // The server cannot be reached any more (it stopped, the network dropped): its tools are
-        // withdrawn and Brook reconnects in the background.
-        if (isUnreachable(error)) this.#lost(client, describe(error));
-        throw error;
-      }
+      // The server answered that it does not know the session (a restart, idle expiry): it never
+      // ran the call, which goes again, once, on a new session.
+      if (options.signal.aborted || !this.#isExpiredSession(error)) throw error;
       const renewed = await this.#reconnect(client, options.signal);
       const remaining = Math.max(1, Math.round(deadline - performance.now()));
-      return await this.#call(renewed, name, args, options.signal, remaining);
+      return await this.#attempt(renewed, name, args, options.signal, remaining);
     }
   }
 
@@ -133,6 +160,7 @@ export class McpConnection {
     this.#lifetime.abort();
     this.#state = "closed";
     this.#tools = [];
+    this.#unwatch();
     this.options.onChange();
     const client = this.#client;
     this.#client = undefined;
@@ -140,10 +168,32 @@ export class McpConnection {
     await this.#connecting?.catch(() => {});
   }
 
-  #call(client: Client, name: string, args: Record<string, unknown>, signal: AbortSignal, timeout: number) {
-    return scoped(signal, (scope) =>
-      client.callTool({ name, arguments: args }, undefined, { signal: scope, timeout }),
-    ) as Promise<CallToolResult>;
+  /** One call on one connection; a connection lost under it turns into McpServerGoneError. */
+  async #attempt(
+    client: Client,
+    name: string,
+    args: Record<string, unknown>,
+    signal: AbortSignal,
+    timeout: number,
+  ): Promise<CallToolResult> {
+    this.#inFlight.set(client, (this.#inFlight.get(client) ?? 0) + 1);
+    try {
+      return (await scoped(signal, (scope) =>
+        client.callTool({ name, arguments: args }, undefined, { signal: scope, timeout }),
+      )) as CallToolResult;
+    } catch (error) {
+      if (signal.aborted || this.#isExpiredSession(error)) throw error;
+      const died = this.#deaths.get(client);
+      if (died !== undefined) throw new McpServerGoneError(this.name, died);
+      // The server cannot be reached any more (it stopped, the network dropped): its tools are
+      // withdrawn and Brook reconnects in the background.
+      if (isUnreachable(error)) this.#lost(client, describe(error));
+      throw error;
+    } finally {
+      const left = (this.#inFlight.get(client) ?? 1) - 1;
+      this.#inFlight.set(client, left);
+      if (left === 0 && this.#retired.has(client)) void client.close().catch(noop);
+    }
   }
 
   #connectInBackground(): void {
@@ -183,6 +233,9 @@ export class McpConnection {
       this.#tools = tools;
       this.#state = "connected";
       this.#lastError = null;
+      // From now on stderr tells why the server ends, not how it started.
+      this.#stderrTail = "";
+      this.#watch(client);
       this.options.log?.info(
         `MCP server "${this.name}" connected over ${this.#transport} with ${tools.length} tool(s).`,
       );
@@ -198,6 +251,8 @@ export class McpConnection {
     if (spec.kind === "stdio") {
       this.#transport = "stdio";
       this.#stderrTail = "";
+      const processEnd: { how?: string } = {};
+      this.#processEnd = processEnd;
       const transport = new StdioClientTransport({
         command: spec.command,
         args: spec.args,
@@ -209,7 +264,11 @@ export class McpConnection {
       transport.stderr?.on("data", (chunk: Buffer) => {
         this.#stderrTail = (this.#stderrTail + chunk.toString("utf8")).slice(-lastErrorMax);
       });
-      return await this.#initialize(transport);
+      const client = await this.#initialize(transport);
+      watchExit(transport, (how) => {
+        processEnd.how = how;
+      });
+      return client;
     }
     const url = new URL(spec.url);
     const requestInit = { headers: spec.headers };
@@ -235,8 +294,10 @@ export class McpConnection {
       },
     });
     client.onclose = () => this.#lost(client);
+    // A stream that broke (the server went away, or a hiccup the SDK retries): a ping tells which.
+    // A stdio server's end is its process's exit, which closes the transport.
     client.onerror = () => {
-      // Transport hiccups (a dropped notification stream) are retried by the SDK; calls report real failures.
+      if (!(transport instanceof StdioClientTransport)) this.#probe(client);
     };
     await scoped(this.#lifetime.signal, (signal) =>
       client.connect(transport, { signal, timeout: this.#requestTimeout }),
@@ -290,27 +351,95 @@ export class McpConnection {
     );
   }
 
-  /** The transport closed on its own (a stdio server exited, a stream ended): reconnect with backoff. */
+  /**
+   * The server went away (a stdio process exited, a ping went unanswered, a request could not
+   * reach it): calls in flight fail at once saying so, its tools are withdrawn, and Brook
+   * reconnects with backoff.
+   */
   #lost(client: Client, reason?: string): void {
     if (client !== this.#client || this.#lifetime.signal.aborted) return;
+    const why = reason ?? this.#stdioEnd();
+    this.#deaths.set(client, why);
+    this.#unwatch();
     this.#client = undefined;
     this.#tools = [];
     this.#state = "unavailable";
-    this.#lastError = reason ?? (this.#stderrTail.trim() || "The connection closed.");
+    this.#lastError = why;
     client.onclose = undefined;
-    void client.close().catch(() => {});
-    this.options.log?.warn(`MCP server "${this.name}" disconnected (${this.#lastError}); reconnecting.`);
+    // Closing rejects the calls in flight (the SDK's "connection closed"), which #attempt reports.
+    void client.close().catch(noop);
+    this.options.log?.warn(`MCP server "${this.name}" went away (${why}); reconnecting in the background.`);
     this.options.onChange();
     this.#connectInBackground();
+  }
+
+  /** Why the stdio process ended: its exit code or signal, and the last lines of its stderr. */
+  #stdioEnd(): string {
+    if (this.#transport !== "stdio") return "the connection closed";
+    const how = `the process ${this.#processEnd.how ?? "ended"}`;
+    const lines = this.#stderrTail
+      .split(/\r?\n/)
+      .map((line) => line.trim())
+      .filter((line) => line !== "")
+      .slice(-stderrLines)
+      .join(" | ");
+    return lines === "" ? how : `${how}; its stderr ends: ${lines}`;
+  }
+
+  /** Pings a connected HTTP server on an interval, so that a dead one is noticed between calls. */
+  #watch(client: Client): void {
+    this.#unwatch();
+    const every = this.options.pingIntervalMs ?? 0;
+    if (this.#transport === "stdio" || every <= 0) return;
+    this.#pingTimer = setInterval(() => this.#probe(client), every);
+    // A server being watched never keeps Brook's process alive.
+    this.#pingTimer.unref();
+  }
+
+  #unwatch(): void {
+    clearInterval(this.#pingTimer);
+    this.#pingTimer = undefined;
+  }
+
+  /** One ping at a time: no answer in time (or no connection) means the server went away. */
+  #probe(client: Client): void {
+    if (client !== this.#client || this.#probing || this.#lifetime.signal.aborted) return;
+    this.#probing = true;
+    // No answer before the next ping is due (1 to 5 s) is no answer.
+    const every = this.options.pingIntervalMs ?? 0;
+    const timeout = every > 0 ? Math.min(5_000, Math.max(1_000, every)) : 5_000;
+    scoped(this.#lifetime.signal, (signal) => client.ping({ signal, timeout }))
+      .then(noop, (error: unknown) => {
+        if (client !== this.#client || this.#lifetime.signal.aborted) return;
+        if (this.#isExpiredSession(error)) {
+          this.#reconnect(client, this.#lifetime.signal).catch(noop);
+          return;
+        }
+        // An error answer (a server that does not know ping) still says that it is there.
+        if (isAnswer(error)) return;
+        this.#lost(client, `it stopped answering: ${describe(error)}`);
+      })
+      .finally(() => {
+        this.#probing = false;
+      });
+  }
+
+  /** A connection whose session the server forgot: closed once the calls still on it are answered. */
+  #retire(client: Client): void {
+    client.onclose = undefined;
+    client.onerror = undefined;
+    this.#retired.add(client);
+    if ((this.#inFlight.get(client) ?? 0) === 0) void client.close().catch(noop);
   }
 
   /** Replaces an expired session with a new one; concurrent callers share one reconnection. */
   async #reconnect(expired: Client, signal: AbortSignal): Promise<Client> {
     if (this.#client === expired) {
+      this.#unwatch();
       this.#client = undefined;
       this.#state = "connecting";
-      expired.onclose = undefined;
-      void expired.close().catch(() => {});
+      // Calls still in flight on it get their own answer (a 404 sends them here too).
+      this.#retire(expired);
       const connecting = this.#connect().finally(() => {
         this.#connecting = undefined;
         this.#renewing = undefined;
@@ -389,6 +518,26 @@ async function scoped<T>(parent: AbortSignal, work: (signal: AbortSignal) => Pro
   } finally {
     parent.removeEventListener("abort", follow);
   }
+}
+
+/**
+ * Tells how a stdio server's process ended. The SDK's transport keeps its child process to itself
+ * and reports only that it closed; without the process, the reason says only that it ended.
+ */
+function watchExit(transport: StdioClientTransport, onExit: (how: string) => void): void {
+  const child = (transport as unknown as { _process?: ChildProcess })._process;
+  if (child === undefined) return;
+  const tell = (code: number | null, signal: NodeJS.Signals | null) =>
+    onExit(code === null ? `was killed by ${signal ?? "a signal"}` : `exited with code ${code}`);
+  if (child.exitCode !== null || child.signalCode !== null) tell(child.exitCode, child.signalCode);
+  else child.once("exit", tell);
+}
+
+/** A JSON-RPC error the server sent, as opposed to one the SDK made up (a timeout, a closed connection). */
+function isAnswer(error: unknown): boolean {
+  return (
+    error instanceof McpError && error.code !== ErrorCode.RequestTimeout && error.code !== ErrorCode.ConnectionClosed
+  );
 }
 
 /** A failure to reach the server at all, as opposed to an answer (MCP or HTTP error) from it. */

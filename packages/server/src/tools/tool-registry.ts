@@ -1,7 +1,7 @@
 import type { McpServerStatus, ToolInfo } from "@brook/shared";
 import { ErrorCode, McpError } from "@modelcontextprotocol/sdk/types.js";
 import type { ModelTool, ModelToolCall } from "../models/chat-model.js";
-import { type ConnectionLog, McpConnection, type McpTool } from "./mcp-connection.js";
+import { type ConnectionLog, McpConnection, McpServerGoneError, type McpTool } from "./mcp-connection.js";
 import type { McpServerSpec } from "./mcp-servers-config.js";
 import { assignToolNames } from "./tool-names.js";
 import { toolResultText, truncateToolText } from "./tool-result-text.js";
@@ -12,6 +12,8 @@ export interface ToolRegistryOptions {
   /** Longest wait between attempts to reach a server that is down. */
   retryMaxMs: number;
   retryMinMs?: number;
+  /** How often connected HTTP servers are pinged (0: only after a transport error). */
+  pingIntervalMs?: number;
   /** Per tool call. */
   timeoutMs: number;
   /** Longer results are cut, with a note. */
@@ -60,6 +62,7 @@ export class ToolRegistry {
           clientInfo: options.clientInfo,
           retryMaxMs: options.retryMaxMs,
           ...(options.retryMinMs === undefined ? {} : { retryMinMs: options.retryMinMs }),
+          ...(options.pingIntervalMs === undefined ? {} : { pingIntervalMs: options.pingIntervalMs }),
           onChange: () => this.#rebuild(),
           ...(options.log === undefined ? {} : { log: options.log }),
         }),
@@ -108,8 +111,8 @@ export class ToolRegistry {
 
   /**
    * Calls a tool by the name the model used. Every failure the model can act on (unknown tool,
-   * bad JSON, the tool's own error, a timeout, a server that is down) comes back as an error
-   * result; only the run's abort throws.
+   * bad JSON, the tool's own error, a timeout, a server that is down or went away during the
+   * call) comes back as an error result; only the run's abort throws.
    */
   async call(call: ModelToolCall, signal: AbortSignal): Promise<ToolOutcome> {
     const entry = this.#byName.get(call.name);
@@ -142,6 +145,9 @@ export class ToolRegistry {
         return failure(`The tool "${call.name}" did not answer within ${timeoutMs} ms; the call was cancelled.`);
       }
       observe("failed");
+      if (error instanceof McpServerGoneError) {
+        return failure(truncateToolText(`The tool "${call.name}" did not finish: ${error.message}`, resultMaxChars));
+      }
       const message = error instanceof Error ? error.message : String(error);
       return failure(truncateToolText(`The tool "${call.name}" could not be called: ${message}`, resultMaxChars));
     }

@@ -52,12 +52,16 @@ export async function restPlugin(app: FastifyInstance, { services, web }: RestPl
     const health = services.health();
     return reply.code(health.status === "ok" ? 200 : 503).send(health);
   });
-  // For balancers: only instances that can serve every request (not draining, Redis reachable).
+  // For balancers: only instances that can serve every request (not draining, Redis reachable,
+  // the model server not known to be unreachable).
   app.get(routes.ready.path, async (_request, reply) => {
     const health = services.health();
-    return reply
-      .code(health.ready ? 200 : 503)
-      .send({ ready: health.ready, status: health.status, redis: health.redis });
+    return reply.code(health.ready ? 200 : 503).send({
+      ready: health.ready,
+      status: health.status,
+      redis: health.redis,
+      model_server: health.model_server?.status,
+    });
   });
   app.get(routes.tools.path, async (_request, reply) => reply.send(services.toolList()));
   app.get(routes.stats.path, async (_request, reply) => reply.send(await stats.snapshot()));

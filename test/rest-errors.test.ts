@@ -48,9 +48,9 @@ describe("REST errors: upstream failures", () => {
     expect(error.error).toMatch(/API key/);
   });
 
-  it("an upstream 429 is rate_limited and retryable", async () => {
+  it("an upstream 429 is upstream_rate_limited (not Brook's own rate_limited) and retryable", async () => {
     const { error } = await streamFailure(harness.url, `hi ${fake({ status: 429 })}`);
-    expect(error).toMatchObject({ code: "rate_limited", retryable: true });
+    expect(error).toMatchObject({ code: "upstream_rate_limited", retryable: true });
   });
 
   it("an upstream 400 is upstream_bad_request and passes on the upstream's reason", async () => {
@@ -99,7 +99,7 @@ describe("REST errors: upstream failures", () => {
     const cases = [
       { status: 500, code: "upstream_error", http: 502, retryable: true },
       { status: 401, code: "upstream_auth", http: 502, retryable: false },
-      { status: 429, code: "rate_limited", http: 429, retryable: true },
+      { status: 429, code: "upstream_rate_limited", http: 429, retryable: true },
       { status: 400, code: "upstream_bad_request", http: 400, retryable: false },
     ] as const;
     for (const { status, code, http, retryable } of cases) {

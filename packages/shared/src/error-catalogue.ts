@@ -26,6 +26,12 @@ export const errorCatalogue = {
     retryable: false,
     message: "This route does not answer that method.",
   },
+  request_timeout: {
+    status: 408,
+    trpc: "TIMEOUT",
+    retryable: true,
+    message: "The request did not arrive in time (HEADERS_TIMEOUT_MS, REQUEST_TIMEOUT_MS).",
+  },
   payload_too_large: {
     status: 413,
     trpc: "PAYLOAD_TOO_LARGE",
@@ -39,7 +45,15 @@ export const errorCatalogue = {
     message: "Brook is at capacity; retry shortly.",
     headers: { "retry-after": "1" },
   },
+  // Brook's own limit (RATE_LIMIT_RPM): the caller's pace.
   rate_limited: {
+    status: 429,
+    trpc: "TOO_MANY_REQUESTS",
+    retryable: true,
+    message: "Too many requests (RATE_LIMIT_RPM); retry shortly.",
+  },
+  // The model server's 429: Brook's pace at the model server, not the caller's.
+  upstream_rate_limited: {
     status: 429,
     trpc: "TOO_MANY_REQUESTS",
     retryable: true,
@@ -77,7 +91,10 @@ export const errorCatalogue = {
     retryable: true,
     message: "The model server ended the answer before it was finished.",
   },
-  timeout: { status: 504, trpc: "TIMEOUT", retryable: true, message: "The run took too long." },
+  // GATEWAY_TIMEOUT, not TIMEOUT (tRPC's 408): the same status on every surface. tRPC's
+  // subscription link reconnects on it, but a run's timeout reaches subscribers as an `error`
+  // event, never as a thrown error, so no model call runs twice.
+  timeout: { status: 504, trpc: "GATEWAY_TIMEOUT", retryable: true, message: "The run took too long." },
   cancelled: { status: 499, trpc: "CLIENT_CLOSED_REQUEST", retryable: false, message: "The run was cancelled." },
   shutdown: {
     status: 503,

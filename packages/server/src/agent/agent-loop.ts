@@ -162,7 +162,7 @@ export async function executeRun(run: RunContext, request: RunRequest, deps: Age
       timing,
     );
   } catch (thrown) {
-    const error = asBrookError(thrown, run, deps);
+    const error = runError(thrown, run, deps);
     // A call given up on (timeout) may still be billed, like a cancelled one.
     if (error.code === "timeout") {
       const waitedOn = progress.steps.at(-1);
@@ -279,7 +279,8 @@ function buildMessages(request: RunRequest, defaultSystemPrompt: string): ModelM
   return messages;
 }
 
-function asBrookError(thrown: unknown, run: RunContext, deps: AgentDependencies): BrookError {
+/** What ended the run: Brook's own failure, the run's abort reason, else a bug (`internal`, logged). */
+function runError(thrown: unknown, run: RunContext, deps: AgentDependencies): BrookError {
   if (thrown instanceof BrookError) return thrown;
   if (run.signal.aborted) return abortReason(run.signal);
   deps.onInternalError(thrown, run.id);

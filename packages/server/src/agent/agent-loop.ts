@@ -1,13 +1,13 @@
 import type { ChatEvent, TerminalEvent, Timing, ToolCallEvent, Usage } from "@brook/shared";
 import { START_MESSAGE } from "@brook/shared";
 import type { RunContext, RunOutcome } from "../control/run-control.js";
+import type { RunRequest } from "../control/run-request.js";
 import { abortReason, BrookError } from "../errors/brook-error.js";
 import { errorEvent } from "../errors/error-shapes.js";
 import type { ChatModel, ModelCall, ModelMessage, ModelPart, ModelTool, ModelToolCall } from "../models/chat-model.js";
 import { tokenCounter } from "../models/token-counter.js";
 import type { PriceTable } from "../pricing/price-table.js";
 import type { ToolOutcome } from "../tools/tool-registry.js";
-import type { RunRequest } from "./run-request.js";
 
 /** The tools a run can use: what a request is offered, and how a call is made. */
 export interface AgentTools {

@@ -1,5 +1,5 @@
-import type { RunRequest } from "../agent/run-request.js";
 import { InputError } from "../errors/input-error.js";
+import type { RunRequest } from "./run-request.js";
 
 export interface RequestLimits {
   /** Longest message, system prompt or history entry, in characters. */

@@ -6,7 +6,7 @@ import {
   type UIStaticToolPart,
   type UITextPart,
 } from "@brook/shared";
-import type { RunRequest } from "../../agent/run-request.js";
+import type { RunRequest } from "../../control/run-request.js";
 import { InputError } from "../../errors/input-error.js";
 import type { ModelMessage, ModelToolCall } from "../../models/chat-model.js";
 

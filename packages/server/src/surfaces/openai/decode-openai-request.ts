@@ -1,5 +1,5 @@
 import { OpenAIChatRequest, type OpenAIMessage, type ParsedOpenAIChatRequest } from "@brook/shared";
-import type { RunRequest } from "../../agent/run-request.js";
+import type { RunRequest } from "../../control/run-request.js";
 import { InputError } from "../../errors/input-error.js";
 import type { ModelMessage, ModelTool, ModelToolChoice } from "../../models/chat-model.js";
 

@@ -35,6 +35,11 @@ export function decodeOpenAIRequest(body: unknown): DecodedOpenAIChat {
       temperature: parsed.temperature,
       max_tokens: parsed.max_completion_tokens ?? parsed.max_tokens,
       conversation,
+      // The conversation is the messages, one for one; tool calls keep OpenAI's `function`.
+      fieldNames: {
+        max_tokens: parsed.max_completion_tokens == null ? "max_tokens" : "max_completion_tokens",
+        toolArguments: (index, call) => `messages.${index}.tool_calls.${call}.function.arguments`,
+      },
       callerTools,
       toolChoice: toolChoice(parsed.tool_choice),
       reasoning_effort: parsed.reasoning_effort ?? undefined,

@@ -1,4 +1,4 @@
-import { createServer } from "node:net";
+import { connect, createServer } from "node:net";
 import { ErrorBody, type ErrorEvent, errorCatalogue, Stats, Usage } from "@brook/shared";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { contentOf, type Harness, startHarness } from "./support/brook-harness.js";
@@ -48,9 +48,9 @@ describe("REST errors: upstream failures", () => {
     expect(error.error).toMatch(/API key/);
   });
 
-  it("an upstream 429 is rate_limited and retryable", async () => {
+  it("an upstream 429 is upstream_rate_limited (not Brook's own rate_limited) and retryable", async () => {
     const { error } = await streamFailure(harness.url, `hi ${fake({ status: 429 })}`);
-    expect(error).toMatchObject({ code: "rate_limited", retryable: true });
+    expect(error).toMatchObject({ code: "upstream_rate_limited", retryable: true });
   });
 
   it("an upstream 400 is upstream_bad_request and passes on the upstream's reason", async () => {
@@ -99,7 +99,7 @@ describe("REST errors: upstream failures", () => {
     const cases = [
       { status: 500, code: "upstream_error", http: 502, retryable: true },
       { status: 401, code: "upstream_auth", http: 502, retryable: false },
-      { status: 429, code: "rate_limited", http: 429, retryable: true },
+      { status: 429, code: "upstream_rate_limited", http: 429, retryable: true },
       { status: 400, code: "upstream_bad_request", http: 400, retryable: false },
     ] as const;
     for (const { status, code, http, retryable } of cases) {
@@ -270,5 +270,89 @@ describe("REST errors: bad input", () => {
     const body = ErrorBody.parse(await response.json());
     expect(body).toMatchObject({ code: "not_found", retryable: false });
     expect(body.error).toContain("/no/such/route");
+  });
+});
+
+describe("REST errors: refused before a route, in Brook's shape", () => {
+  let harness: Harness;
+  beforeAll(async () => {
+    harness = await startHarness();
+  });
+  afterAll(() => harness.close());
+
+  /** Sends raw HTTP and reads the whole answer (Node closes the connection after its refusals). */
+  async function rawHttp(request: string): Promise<{ status: number; body: unknown }> {
+    const { port } = new URL(harness.url);
+    const socket = connect(Number(port), "127.0.0.1");
+    let received = "";
+    socket.on("data", (data) => {
+      received += data.toString("utf8");
+    });
+    socket.on("error", () => {});
+    const closed = new Promise<void>((resolve) => socket.once("close", () => resolve()));
+    socket.write(request);
+    await closed;
+    const [head = "", body = ""] = received.split("\r\n\r\n", 2);
+    expect(head).toMatch(/\r\ncontent-type: application\/json/i);
+    return { status: Number(head.split(" ", 2)[1]), body: JSON.parse(body) };
+  }
+
+  async function expectRefusal(response: Response, status: number, code: string) {
+    expect(response.status).toBe(status);
+    expect(response.headers.get("content-type")).toMatch(/^application\/json/);
+    const body = ErrorBody.parse(await response.json());
+    expect(body).toMatchObject({ code, retryable: false });
+    return body;
+  }
+
+  it("a path segment over 5,000 characters → 400 naming the url (not Fastify's 414 body)", async () => {
+    const response = await fetch(`${harness.url}/api/chat/${"x".repeat(6_000)}/stream`);
+    const body = await expectRefusal(response, 400, "bad_request");
+    expect(body.fields?.url?.[0]).toMatch(/longer than 5000/);
+    expect(body.error).not.toContain("x".repeat(100));
+  });
+
+  it("a path that is not validly percent-encoded → 400 naming the url", async () => {
+    const response = await fetch(`${harness.url}/api/chat/%ff/stream`);
+    const body = await expectRefusal(response, 400, "bad_request");
+    expect(body.fields?.url?.[0]).toMatch(/percent-encoded/);
+  });
+
+  it("request headers over 16 KiB → Brook's 400 naming the headers (not Node's 431 body)", async () => {
+    const { status, body } = await rawHttp(
+      `GET /health HTTP/1.1\r\nHost: brook\r\nX-Big: ${"y".repeat(20_000)}\r\n\r\n`,
+    );
+    expect(status).toBe(400);
+    expect(ErrorBody.parse(body)).toMatchObject({ code: "bad_request", fields: { headers: [expect.any(String)] } });
+  });
+
+  it("a request that is not HTTP → Brook's 400 naming the request", async () => {
+    const { status, body } = await rawHttp("NOT HTTP AT ALL\r\n\r\n");
+    expect(status).toBe(400);
+    expect(ErrorBody.parse(body).fields).toHaveProperty("request");
+  });
+
+  it("GET /assets/ and a missing asset → 404 not_found, not a 400 about the body", async () => {
+    for (const path of ["/assets/", "/assets/no-such-file.js"]) {
+      const body = await expectRefusal(await fetch(`${harness.url}${path}`), 404, "not_found");
+      expect(body.fields, path).toBeUndefined();
+    }
+  });
+
+  it("a body with a __proto__ key is accepted as tRPC accepts it, the key dropped", async () => {
+    const body = '{"message":"hi","__proto__":{"polluted":true},"constructor":{"prototype":{"polluted":true}}}';
+    for (const [path, type] of [
+      ["/chat", "application/json"],
+      ["/chat", "text/plain"],
+      ["/trpc/chat.complete", "application/json"],
+    ] as const) {
+      const response = await fetch(`${harness.url}${path}`, {
+        method: "POST",
+        headers: { "content-type": type },
+        body,
+      });
+      expect(response.status, `${path} ${type}`).toBe(200);
+    }
+    expect(({} as Record<string, unknown>).polluted).toBeUndefined();
   });
 });

@@ -43,7 +43,7 @@ describe("errors the model server sends inside a stream", () => {
     {
       name: "a rate limit",
       error: { message: "Rate limit reached for requests.", type: "requests", code: "rate_limit_exceeded" },
-      code: "rate_limited",
+      code: "upstream_rate_limited",
       retryable: true,
       text: "The model server is rate limiting requests (in its stream: Rate limit reached for requests).",
     },

@@ -15,7 +15,7 @@ describe("retrying the model server before the answer starts", () => {
   it("gives up after OPENAI_MAX_RETRIES and reports the last failure", async () => {
     const { url, upstream } = await harness({ OPENAI_MAX_RETRIES: "1" }, { status: 429 });
     const events = await streamEvents(url, { message: "hi" });
-    expect(events.at(-1)).toMatchObject({ type: "error", code: "rate_limited", retryable: true });
+    expect(events.at(-1)).toMatchObject({ type: "error", code: "upstream_rate_limited", retryable: true });
     expect(upstream.requests).toHaveLength(2);
   });
 
@@ -54,7 +54,7 @@ describe("retrying the model server before the answer starts", () => {
   it("does not wait out an unreasonable Retry-After: the caller hears at once", async () => {
     const { url, upstream } = await harness({ OPENAI_MAX_RETRIES: "2" }, { status: 429, retryAfterSeconds: 3600 });
     const events = await streamEvents(url, { message: "hi" });
-    expect(events.at(-1)).toMatchObject({ type: "error", code: "rate_limited" });
+    expect(events.at(-1)).toMatchObject({ type: "error", code: "upstream_rate_limited" });
     expect(upstream.requests).toHaveLength(1);
   });
 

@@ -32,6 +32,12 @@ export const errorCatalogue = {
     retryable: false,
     message: "This route does not answer that method.",
   },
+  request_timeout: {
+    status: 408,
+    trpc: "TIMEOUT",
+    retryable: true,
+    message: "The request did not arrive in time (HEADERS_TIMEOUT_MS, REQUEST_TIMEOUT_MS).",
+  },
   payload_too_large: {
     status: 413,
     trpc: "PAYLOAD_TOO_LARGE",
@@ -53,7 +59,15 @@ export const errorCatalogue = {
     message: "This API key has as many answers running as it may (MAX_RUNS_PER_KEY); retry once one ends.",
     headers: { "retry-after": "1" },
   },
+  // Brook's own limit (RATE_LIMIT_RPM): the caller's pace.
   rate_limited: {
+    status: 429,
+    trpc: "TOO_MANY_REQUESTS",
+    retryable: true,
+    message: "Too many requests (RATE_LIMIT_RPM); retry shortly.",
+  },
+  // The model server's 429: Brook's pace at the model server, not the caller's.
+  upstream_rate_limited: {
     status: 429,
     trpc: "TOO_MANY_REQUESTS",
     retryable: true,
@@ -91,11 +105,14 @@ export const errorCatalogue = {
     retryable: true,
     message: "The model server ended the answer before it was finished.",
   },
-  timeout: { status: 504, trpc: "TIMEOUT", retryable: true, message: "The run took too long." },
+  // GATEWAY_TIMEOUT, not TIMEOUT (tRPC's 408): the same status on every surface. tRPC's
+  // subscription link reconnects on it, but a run's timeout reaches subscribers as an `error`
+  // event, never as a thrown error, so no model call runs twice.
+  timeout: { status: 504, trpc: "GATEWAY_TIMEOUT", retryable: true, message: "The run took too long." },
   cancelled: { status: 499, trpc: "CLIENT_CLOSED_REQUEST", retryable: false, message: "The run was cancelled." },
   // Asking again would grow the same answer past the same bound.
   run_too_large: {
-    status: 507,
+    status: 413,
     trpc: "PAYLOAD_TOO_LARGE",
     retryable: false,
     message: "The answer outgrew what Brook keeps of one run (RUN_MAX_BYTES).",

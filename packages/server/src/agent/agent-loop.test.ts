@@ -247,11 +247,11 @@ describe("executeRun", () => {
     const model = new ScriptedModel([
       async function* () {
         yield [accepted];
-        throw new BrookError("rate_limited", "slow down");
+        throw new BrookError("upstream_rate_limited", "slow down");
       },
     ]);
     const outcome = await executeRun(runOf().run, request(), deps(model));
-    expect(outcome.terminal).toMatchObject({ type: "error", code: "rate_limited", error: "slow down" });
+    expect(outcome.terminal).toMatchObject({ type: "error", code: "upstream_rate_limited", error: "slow down" });
   });
 
   it("ends with the abort's reason when the run is stopped mid-answer, and counts what was sent", async () => {

@@ -1,13 +1,13 @@
 import type { ChatEvent, ErrorCode, TerminalEvent, Timing, ToolCallEvent, Usage } from "@brook/shared";
 import { START_MESSAGE } from "@brook/shared";
 import type { RunContext, RunOutcome } from "../control/run-control.js";
+import type { RunRequest } from "../control/run-request.js";
 import { abortReason, BrookError } from "../errors/brook-error.js";
 import { errorEvent } from "../errors/error-shapes.js";
 import type { ChatModel, ModelCall, ModelMessage, ModelPart, ModelTool, ModelToolCall } from "../models/chat-model.js";
 import { tokenCounter } from "../models/token-counter.js";
 import type { PriceTable } from "../pricing/price-table.js";
 import type { ToolOutcome } from "../tools/tool-registry.js";
-import type { RunRequest } from "./run-request.js";
 
 /** The tools a run can use: what a request is offered, and how a call is made. */
 export interface AgentTools {
@@ -167,7 +167,7 @@ export async function executeRun(run: RunContext, request: RunRequest, deps: Age
       timing,
     );
   } catch (thrown) {
-    const error = asBrookError(thrown, run, deps);
+    const error = runError(thrown, run, deps);
     // A call given up on (timeout) may still be billed, like a cancelled one.
     if (error.code === "timeout") {
       const waitedOn = progress.steps.at(-1);
@@ -309,7 +309,8 @@ function buildMessages(request: RunRequest, defaultSystemPrompt: string): ModelM
   return messages;
 }
 
-function asBrookError(thrown: unknown, run: RunContext, deps: AgentDependencies): BrookError {
+/** What ended the run: Brook's own failure, the run's abort reason, else a bug (`internal`, logged). */
+function runError(thrown: unknown, run: RunContext, deps: AgentDependencies): BrookError {
   if (thrown instanceof BrookError) return thrown;
   if (run.signal.aborted) return abortReason(run.signal);
   deps.onInternalError(thrown, run.id);

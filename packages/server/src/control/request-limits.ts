@@ -1,5 +1,5 @@
-import type { RunRequest } from "../agent/run-request.js";
 import { InputError } from "../errors/input-error.js";
+import { brookFieldNames, type RunRequest } from "./run-request.js";
 
 export interface RequestLimits {
   /** Longest message, system prompt or history entry, in characters. */
@@ -13,6 +13,7 @@ export interface RequestLimits {
 /** Refuses a request beyond the configured limits with a 400 that names each field. */
 export function checkRequestLimits(request: RunRequest, limits: RequestLimits): void {
   const fields: Record<string, string[]> = {};
+  const names = request.fieldNames === undefined ? brookFieldNames : { ...brookFieldNames, ...request.fieldNames };
   const tooLong = (field: string, text: string | null | undefined) => {
     if (text != null && text.length > limits.maxMessageChars) {
       fields[field] = [`at most ${limits.maxMessageChars} characters (MAX_MESSAGE_CHARS); got ${text.length}`];
@@ -20,18 +21,18 @@ export function checkRequestLimits(request: RunRequest, limits: RequestLimits): 
   };
   const { conversation } = request;
   // A conversation holds the message: its entries are checked instead.
-  if (conversation === undefined) tooLong("message", request.message);
-  tooLong("system_prompt", request.system_prompt);
+  if (conversation === undefined) tooLong(names.message, request.message);
+  tooLong(names.system_prompt, request.system_prompt);
   if (conversation !== undefined && conversation.length > limits.maxHistoryMessages + 1) {
-    fields.messages = [
+    fields[names.messages] = [
       `at most ${limits.maxHistoryMessages + 1} messages (MAX_HISTORY_MESSAGES, and the new one); got ${conversation.length}`,
     ];
   }
   conversation?.forEach((entry, index) => {
-    tooLong(`messages.${index}.content`, entry.content);
+    tooLong(names.content(index), entry.content);
     if (entry.role === "assistant") {
       entry.toolCalls?.forEach((call, at) => {
-        tooLong(`messages.${index}.tool_calls.${at}.arguments`, call.arguments);
+        tooLong(names.toolArguments(index, at), call.arguments);
       });
     }
   });
@@ -43,7 +44,7 @@ export function checkRequestLimits(request: RunRequest, limits: RequestLimits): 
     tooLong(`history.${index}.content`, entry.content);
   });
   if (request.max_tokens != null && request.max_tokens > limits.maxTokens) {
-    fields.max_tokens = [`at most ${limits.maxTokens} (MAX_TOKENS_LIMIT); got ${request.max_tokens}`];
+    fields[names.max_tokens] = [`at most ${limits.maxTokens} (MAX_TOKENS_LIMIT); got ${request.max_tokens}`];
   }
   if (Object.keys(fields).length > 0) throw new InputError(fields);
 }

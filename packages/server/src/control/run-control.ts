@@ -1,7 +1,7 @@
 import type { TerminalEvent, Timing } from "@brook/shared";
-import type { RunRequest } from "../agent/run-request.js";
 import type { BrookError } from "../errors/brook-error.js";
 import type { RunLog, RunLogWriter } from "../storage/run-log.js";
+import type { RunRequest } from "./run-request.js";
 
 export type RunKind = "streaming" | "non_streaming";
 

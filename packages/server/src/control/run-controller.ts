@@ -1,6 +1,5 @@
 import { randomUUID } from "node:crypto";
 import { emptyUsage } from "@brook/shared";
-import type { RunRequest } from "../agent/run-request.js";
 import { BrookError } from "../errors/brook-error.js";
 import { errorEvent } from "../errors/error-shapes.js";
 import type { RunLogWriter, RunStore } from "../storage/run-log.js";
@@ -18,6 +17,7 @@ import {
   type StartOptions,
   visibleTo,
 } from "./run-control.js";
+import type { RunRequest } from "./run-request.js";
 
 export interface RunControllerOptions {
   store: RunStore;

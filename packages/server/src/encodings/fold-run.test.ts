@@ -2,7 +2,7 @@ import type { ChatEvent } from "@brook/shared";
 import { describe, expect, it } from "vitest";
 import { BrookError } from "../errors/brook-error.js";
 import { MemoryRunLog } from "../storage/memory-run-log.js";
-import { foldRun } from "./fold-run.js";
+import { ChatResultFold, foldRun } from "./fold-run.js";
 
 const usage = {
   input_tokens: 3,
@@ -23,7 +23,7 @@ function newRun() {
 describe("foldRun", () => {
   it("folds a run into one answer", async () => {
     const { run, append } = newRun();
-    const folding = foldRun(run, new AbortController().signal);
+    const folding = foldRun(run.log, new ChatResultFold(run), new AbortController().signal);
     append({ type: "start", message: "开始生成响应...", run_id: "r", model: "m" });
     append({ type: "content", chunk: "Hel" }, { type: "content", chunk: "lo" });
     const timing = { ttft_ms: 1, duration_ms: 2, tokens_per_s: 3 };
@@ -52,7 +52,7 @@ describe("foldRun", () => {
         timing: { ttft_ms: 2, duration_ms: 3, tokens_per_s: 1, reasoning_ms: 1 },
       },
     );
-    const result = await foldRun(run, new AbortController().signal);
+    const result = await foldRun(run.log, new ChatResultFold(run), new AbortController().signal);
     expect(result).toMatchObject({ response: "Hi", reasoning: "Hmm.", timing: { reasoning_ms: 1 } });
   });
 
@@ -71,7 +71,7 @@ describe("foldRun", () => {
         timing: { ttft_ms: null, duration_ms: 1, tokens_per_s: 0 },
       },
     );
-    const result = await foldRun(run, new AbortController().signal);
+    const result = await foldRun(run.log, new ChatResultFold(run), new AbortController().signal);
     expect(result.tool_calls).toEqual([
       {
         call: { id: "c1", name: "echo", arguments: '{"message":"x"}' },
@@ -86,7 +86,7 @@ describe("foldRun", () => {
 
   it("throws a failed run's error with its usage", async () => {
     const { run, append } = newRun();
-    const folding = foldRun(run, new AbortController().signal);
+    const folding = foldRun(run.log, new ChatResultFold(run), new AbortController().signal);
     append({ type: "error", error: "boom", code: "upstream_error", retryable: true, usage });
     await expect(folding).rejects.toMatchObject({ code: "upstream_error", message: "boom", usage });
   });
@@ -94,7 +94,7 @@ describe("foldRun", () => {
   it("reports a caller that left as a cancelled request, not as a server failure", async () => {
     const { run } = newRun();
     const caller = new AbortController();
-    const folding = foldRun(run, caller.signal);
+    const folding = foldRun(run.log, new ChatResultFold(run), caller.signal);
     caller.abort();
     const error = await folding.catch((caught: unknown) => caught);
     expect(error).toBeInstanceOf(BrookError);

@@ -1,19 +1,43 @@
 import type { ChatEvent, ChatResult } from "@brook/shared";
-import type { StartedRun } from "../control/run-control.js";
 import { BrookError } from "../errors/brook-error.js";
+import { callerLeft, fromErrorEvent } from "../errors/error-shapes.js";
+import type { RunLog } from "../storage/run-log.js";
+
+/** A non-streaming encoding: a run's events folded into one answer. */
+export interface RunFold<T> {
+  event(event: ChatEvent): void;
+  /** The answer; throws the run's error, or `internal` when the run has not ended. */
+  result(): T;
+}
+
+/** Reads a run to its end and folds it into one answer; a caller that left is `cancelled`. */
+export async function foldRun<T>(log: RunLog, fold: RunFold<T>, signal: AbortSignal): Promise<T> {
+  const reader = log.reader(0);
+  try {
+    for (;;) {
+      const events = await reader.read(Number.POSITIVE_INFINITY, signal);
+      for (const event of events) fold.event(event);
+      if (reader.done) return fold.result();
+    }
+  } catch (error) {
+    throw callerLeft(error, signal);
+  } finally {
+    reader.close();
+  }
+}
 
 type ToolCalls = NonNullable<ChatResult["tool_calls"]>;
 
 /**
- * The non-streaming encoding (`POST /chat`, `chat.complete`): a run's events folded into one
- * answer. A failed run is its BrookError, with the usage it had.
+ * Brook's own answer (`POST /chat`, `chat.complete`): the run's text, reasoning, tool calls,
+ * usage and timing. A failed run is its BrookError, with the usage it had.
  */
-export class FoldEncoder {
+export class ChatResultFold implements RunFold<ChatResult> {
   readonly #calls: ToolCalls = [];
   #result: ChatResult | undefined;
   #error: BrookError | undefined;
 
-  constructor(private readonly run: Pick<StartedRun, "id" | "model">) {}
+  constructor(private readonly run: { readonly id: string; readonly model: string }) {}
 
   event(event: ChatEvent): void {
     switch (event.type) {
@@ -40,35 +64,16 @@ export class FoldEncoder {
         };
         break;
       case "error":
-        this.#error = new BrookError(event.code, event.error, { usage: event.usage });
+        this.#error = fromErrorEvent(event);
         break;
       default:
         break;
     }
   }
 
-  /** The answer; throws the run's error, or `internal` when the run has not ended. */
   result(): ChatResult {
     if (this.#error !== undefined) throw this.#error;
     if (this.#result === undefined) throw new BrookError("internal", "The run ended without an answer.");
     return this.#result;
-  }
-}
-
-/** Reads a run to its end and folds it into one answer. */
-export async function foldRun(run: Pick<StartedRun, "id" | "model" | "log">, signal: AbortSignal): Promise<ChatResult> {
-  const fold = new FoldEncoder(run);
-  const reader = run.log.reader(0);
-  try {
-    for (;;) {
-      const events = await reader.read(Number.POSITIVE_INFINITY, signal);
-      for (const event of events) fold.event(event);
-      if (reader.done) return fold.result();
-    }
-  } catch (error) {
-    // The caller left: that is a cancelled request, not a server failure.
-    throw signal.aborted && !(error instanceof BrookError) ? new BrookError("cancelled") : error;
-  } finally {
-    reader.close();
   }
 }

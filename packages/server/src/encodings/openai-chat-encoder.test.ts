@@ -2,7 +2,8 @@ import { type ChatEvent, OpenAIChatCompletionChunk, OpenAIErrorBody } from "@bro
 import { describe, expect, it } from "vitest";
 import { BrookError } from "../errors/brook-error.js";
 import { MemoryRunLog } from "../storage/memory-run-log.js";
-import { foldOpenAICompletion, openAIChunkEncoder } from "./openai-chat-encoder.js";
+import { foldRun } from "./fold-run.js";
+import { OpenAICompletionFold, openAIChunkEncoder } from "./openai-chat-encoder.js";
 
 const usage = {
   input_tokens: 3,
@@ -107,7 +108,7 @@ describe("openAIChunkEncoder", () => {
   });
 });
 
-describe("foldOpenAICompletion", () => {
+describe("OpenAICompletionFold", () => {
   function runWith(events: ChatEvent[]) {
     const log = new MemoryRunLog("run-1", { bufferEvents: 64, resumable: false });
     log.append(events);
@@ -115,9 +116,10 @@ describe("foldOpenAICompletion", () => {
   }
 
   it("folds a run into one chat completion, with the caller's tool calls and null content beside them", async () => {
-    const completion = await foldOpenAICompletion(
-      runWith([start, { type: "tool_call", id: "c2", name: "get_weather", arguments: "{}" }, complete("tool_calls")]),
-      options,
+    const completion = await foldRun(
+      runWith([start, { type: "tool_call", id: "c2", name: "get_weather", arguments: "{}" }, complete("tool_calls")])
+        .log,
+      new OpenAICompletionFold(options),
       new AbortController().signal,
     );
     expect(completion.choices[0]).toEqual({
@@ -146,21 +148,22 @@ describe("foldOpenAICompletion", () => {
     const chunks = chunksOf(encode([start, thinking, content("Yes."), complete()], false));
     expect(chunks[1]?.choices[0]?.delta).toEqual({ reasoning_content: "Hmm." });
     expect(chunks[2]?.choices[0]?.delta).toEqual({ content: "Yes." });
-    const completion = await foldOpenAICompletion(
-      runWith([start, thinking, content("Yes."), complete()]),
-      options,
+    const completion = await foldRun(
+      runWith([start, thinking, content("Yes."), complete()]).log,
+      new OpenAICompletionFold(options),
       new AbortController().signal,
     );
     expect(completion.choices[0]?.message).toMatchObject({ content: "Yes.", reasoning_content: "Hmm." });
   });
 
   it("throws a failed run's error, with its usage", async () => {
-    const failure = await foldOpenAICompletion(
-      runWith([start, { type: "error", error: "Too many.", code: "rate_limited", retryable: true, usage }]),
-      options,
+    const failure = await foldRun(
+      runWith([start, { type: "error", error: "Too many.", code: "upstream_rate_limited", retryable: true, usage }])
+        .log,
+      new OpenAICompletionFold(options),
       new AbortController().signal,
     ).catch((error: unknown) => error);
     expect(failure).toBeInstanceOf(BrookError);
-    expect(failure).toMatchObject({ code: "rate_limited", message: "Too many.", usage });
+    expect(failure).toMatchObject({ code: "upstream_rate_limited", message: "Too many.", usage });
   });
 });

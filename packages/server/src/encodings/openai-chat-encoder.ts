@@ -7,9 +7,10 @@ import type {
   OpenAIUsage,
   Usage,
 } from "@brook/shared";
-import type { StartedRun } from "../control/run-control.js";
 import { BrookError } from "../errors/brook-error.js";
-import { asBrookError, openAIErrorBody } from "../errors/error-shapes.js";
+import { asBrookError, fromErrorEvent, openAIErrorBody } from "../errors/error-shapes.js";
+import type { RunFold } from "./fold-run.js";
+import { sse } from "./sse-frame.js";
 import { eventStreamHeaders, type StreamEncoder } from "./stream-encoder.js";
 
 export interface OpenAIAnswerOptions {
@@ -137,11 +138,11 @@ export function openAIChunkEncoder(options: OpenAIAnswerOptions & { includeUsage
         }
         case "error":
           failed = true;
-          return errorFrame(new BrookError(event.code, event.error, { usage: event.usage }));
+          return errorFrame(fromErrorEvent(event));
       }
     },
-    end: () => (failed ? "" : "data: [DONE]\n\n"),
-    ping: ": ping\n\n",
+    end: () => (failed ? "" : sse.done),
+    ping: sse.ping,
     failure(thrown) {
       failed = true;
       return errorFrame(asBrookError(thrown).error);
@@ -150,75 +151,80 @@ export function openAIChunkEncoder(options: OpenAIAnswerOptions & { includeUsage
 }
 
 function frame(chunk: OpenAIChatCompletionChunk): string {
-  return `data: ${JSON.stringify(chunk)}\n\n`;
+  return sse.data(JSON.stringify(chunk));
 }
 
 function errorFrame(error: BrookError): string {
-  return `data: ${JSON.stringify(openAIErrorBody(error))}\n\n`;
+  return sse.data(JSON.stringify(openAIErrorBody(error)));
 }
 
 /**
- * OpenAI's answer without `stream`: a run read to its end and folded into one chat completion.
+ * OpenAI's answer without `stream`: a run folded into one chat completion (see `foldRun`).
  * A failed run throws its BrookError (with the usage it had).
  */
-export async function foldOpenAICompletion(
-  run: Pick<StartedRun, "log">,
-  options: OpenAIAnswerOptions,
-  signal: AbortSignal,
-): Promise<OpenAIChatCompletion> {
-  const answer = new OpenAIAnswer(options);
-  const texts: string[] = [];
-  const reasoning: string[] = [];
-  const reader = run.log.reader(0);
-  try {
-    for (;;) {
-      for (const event of await reader.read(Number.POSITIVE_INFINITY, signal)) {
-        switch (event.type) {
-          case "content":
-            texts.push(answer.text(event.chunk));
-            break;
-          case "reasoning":
-            reasoning.push(event.chunk);
-            break;
-          case "tool_call":
-            answer.toolCall(event);
-            break;
-          case "complete": {
-            const content = texts.join("");
-            return {
-              id: options.id,
-              object: "chat.completion",
-              created: options.created,
-              model: options.model,
-              choices: [
-                {
-                  index: 0,
-                  message: {
-                    role: "assistant",
-                    content: content === "" && answer.toolCalls.length > 0 ? null : content,
-                    refusal: null,
-                    ...(reasoning.length > 0 ? { reasoning_content: reasoning.join("") } : {}),
-                    ...(answer.toolCalls.length > 0 ? { tool_calls: answer.toolCalls } : {}),
-                  },
-                  logprobs: null,
-                  finish_reason: answer.finishReason(event),
-                },
-              ],
-              usage: openAIUsage(event.usage),
-            };
-          }
-          case "error":
-            throw new BrookError(event.code, event.error, { usage: event.usage });
-          default:
-            break;
-        }
-      }
-      if (reader.done) throw new BrookError("internal", "The run ended without an answer.");
+export class OpenAICompletionFold implements RunFold<OpenAIChatCompletion> {
+  readonly #answer: OpenAIAnswer;
+  readonly #texts: string[] = [];
+  readonly #reasoning: string[] = [];
+  #result: OpenAIChatCompletion | undefined;
+  #error: BrookError | undefined;
+
+  constructor(private readonly options: OpenAIAnswerOptions) {
+    this.#answer = new OpenAIAnswer(options);
+  }
+
+  event(event: ChatEvent): void {
+    switch (event.type) {
+      case "content":
+        this.#texts.push(this.#answer.text(event.chunk));
+        break;
+      case "reasoning":
+        this.#reasoning.push(event.chunk);
+        break;
+      case "tool_call":
+        this.#answer.toolCall(event);
+        break;
+      case "complete":
+        this.#result = this.#completion(event);
+        break;
+      case "error":
+        this.#error = fromErrorEvent(event);
+        break;
+      default:
+        break;
     }
-  } catch (error) {
-    // The caller left: that is a cancelled request, not a server failure.
-    throw signal.aborted && !(error instanceof BrookError) ? new BrookError("cancelled") : error;
-  } finally {
-    reader.close();
+  }
+
+  result(): OpenAIChatCompletion {
+    if (this.#error !== undefined) throw this.#error;
+    if (this.#result === undefined) throw new BrookError("internal", "The run ended without an answer.");
+    return this.#result;
+  }
+
+  #completion(event: CompleteEvent): OpenAIChatCompletion {
+    const { options } = this;
+    const answer = this.#answer;
+    const content = this.#texts.join("");
+    return {
+      id: options.id,
+      object: "chat.completion",
+      created: options.created,
+      model: options.model,
+      choices: [
+        {
+          index: 0,
+          message: {
+            role: "assistant",
+            content: content === "" && answer.toolCalls.length > 0 ? null : content,
+            refusal: null,
+            ...(this.#reasoning.length > 0 ? { reasoning_content: this.#reasoning.join("") } : {}),
+            ...(answer.toolCalls.length > 0 ? { tool_calls: answer.toolCalls } : {}),
+          },
+          logprobs: null,
+          finish_reason: answer.finishReason(event),
+        },
+      ],
+      usage: openAIUsage(event.usage),
+    };
   }
 }

@@ -1,4 +1,5 @@
 import { type ChatEvent, formatEventId } from "@brook/shared";
+import { sse } from "./sse-frame.js";
 import { eventStreamHeaders, type StreamEncoder } from "./stream-encoder.js";
 
 const headers = { "content-type": "text/event-stream; charset=utf-8", ...eventStreamHeaders } as const;
@@ -8,8 +9,8 @@ export function restSseEncoder(runId: string): StreamEncoder {
   return {
     headers,
     start: () => "",
-    event: (event: ChatEvent, seq: number) => `id: ${formatEventId(runId, seq)}\ndata: ${JSON.stringify(event)}\n\n`,
+    event: (event: ChatEvent, seq: number) => sse.idData(formatEventId(runId, seq), JSON.stringify(event)),
     end: () => "",
-    ping: ": ping\n\n",
+    ping: sse.ping,
   };
 }

@@ -42,13 +42,18 @@ afterEach(() => {
 });
 
 /** Serves one request with `handle`, and reads the whole response as a client would. */
-async function serve(handle: (res: ServerResponse) => Promise<void>, onPiece?: (piece: string) => void) {
+async function serve(
+  handle: (res: ServerResponse) => Promise<void>,
+  onPiece?: (piece: string) => void,
+  onHead?: () => void,
+) {
   const server = createServer((_req, res) => void handle(res));
   servers.push(server);
   await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
   const { port } = server.address() as AddressInfo;
   return new Promise<Served>((resolve, reject) => {
     const req = httpRequest({ port, host: "127.0.0.1", path: "/" }, (response) => {
+      onHead?.();
       const pieces: string[] = [];
       response.setEncoding("utf8");
       response.on("data", (piece: string) => {
@@ -88,17 +93,26 @@ describe("streamRun", () => {
 
   it("sends the headers at once when nothing is ready, then each batch as it comes", async () => {
     const log = new MemoryRunLog("run", { bufferEvents: 64, resumable: true });
+    const arrived: string[] = [];
+    let head = false;
     const served = serve(
       (res) => streamRun(res, log.reader(0), restSseEncoder("run"), { pingMs: 15_000, signal: closeSignal(res) }),
-      () => {},
+      (piece) => arrived.push(piece),
+      () => {
+        head = true;
+      },
     );
-    await vi.waitFor(() => expect(log.readerCount).toBe(1));
+    // The client has the status and headers while the run has written nothing.
+    await vi.waitFor(() => expect(head).toBe(true));
+    expect(log.head).toBe(0);
+    expect(arrived).toEqual([]);
     log.append([content("a")]);
-    await new Promise((resolve) => setTimeout(resolve, 20));
+    // The batch goes out on its own, before the run goes on.
+    await vi.waitFor(() => expect(arrived).toHaveLength(1));
+    expect(arrived[0]).toBe(`id: run:0\ndata: ${JSON.stringify(content("a"))}\n\n`);
     log.append([complete]);
-    const { body } = await served;
-    expect(body).toContain('data: {"type":"content","chunk":"a"}');
-    expect(body.endsWith(`data: ${JSON.stringify(complete)}\n\n`)).toBe(true);
+    const { pieces } = await served;
+    expect(pieces).toEqual([arrived[0], `id: run:1\ndata: ${JSON.stringify(complete)}\n\n`]);
   });
 
   it("adds the route's headers and an encoder's start and end around the events", async () => {

@@ -1,4 +1,5 @@
 import { type ChatEvent, formatEventId } from "@brook/shared";
+import { sseFramer } from "./sse-frame.js";
 import type { StreamEncoder } from "./stream-encoder.js";
 
 /** tRPC's SSE response headers, in the order its `Headers` iterate. */
@@ -10,19 +11,22 @@ export const trpcSseHeaders = {
   "x-accel-buffering": "no",
 } as const;
 
+/** tRPC's `sseStreamProducer` adds a blank line after every message. */
+const trpcSse = sseFramer("\n\n");
+
 /**
  * The text of each part of a stream as tRPC's `sseStreamProducer` writes it: one `field: value`
  * line per field (event, data, id), then the blank line it adds after every message.
  */
 export function trpcSseWire(client: object, serialize: (value: unknown) => unknown) {
   return {
-    connected: `event: connected\ndata: ${JSON.stringify(client)}\n\n\n`,
-    ping: "event: ping\ndata: \n\n\n",
-    end: "event: return\ndata: \n\n\n",
+    connected: trpcSse.event("connected", JSON.stringify(client)),
+    ping: trpcSse.event("ping", ""),
+    end: trpcSse.event("return", ""),
     /** A tracked value. */
-    event: (id: string, value: unknown) => `data: ${JSON.stringify(serialize(value))}\nid: ${id}\n\n\n`,
+    event: (id: string, value: unknown) => trpcSse.dataId(JSON.stringify(serialize(value)), id),
     /** The errorFormatter's shape of an error raised while streaming. */
-    error: (shape: unknown) => `event: serialized-error\ndata: ${JSON.stringify(serialize(shape))}\n\n\n`,
+    error: (shape: unknown) => trpcSse.event("serialized-error", JSON.stringify(serialize(shape))),
   };
 }
 

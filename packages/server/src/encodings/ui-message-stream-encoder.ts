@@ -5,8 +5,8 @@ import {
   type UIMessageChunk,
   uiMessageStreamHeader,
 } from "@brook/shared";
-import { BrookError } from "../errors/brook-error.js";
-import { asBrookError, uiErrorText } from "../errors/error-shapes.js";
+import { asBrookError, fromErrorEvent, uiErrorText } from "../errors/error-shapes.js";
+import { sse } from "./sse-frame.js";
 import { eventStreamHeaders, type StreamEncoder } from "./stream-encoder.js";
 
 const headers = { "content-type": "text/event-stream", ...eventStreamHeaders, ...uiMessageStreamHeader } as const;
@@ -14,10 +14,9 @@ const headers = { "content-type": "text/event-stream", ...eventStreamHeaders, ..
 /** The kinds of streamed parts: one is open at a time. */
 type PartKind = "text" | "reasoning";
 
-const frame = (chunk: UIMessageChunk) => `data: ${JSON.stringify(chunk)}\n\n`;
+const frame = (chunk: UIMessageChunk) => sse.data(JSON.stringify(chunk));
 const startStep = frame({ type: "start-step" });
 const finishStep = frame({ type: "finish-step" });
-const done = "data: [DONE]\n\n";
 
 /**
  * The AI SDK's UI message stream (protocol v1), what `useChat` reads: `start` (the run's id as
@@ -35,9 +34,9 @@ export function uiMessageStreamEncoder(): StreamEncoder {
 
 class UIMessageStreamEncoder implements StreamEncoder {
   readonly headers = headers;
-  readonly ping = ": ping\n\n";
+  readonly ping = sse.ping;
   /** The part being streamed, and the start of each of its deltas. */
-  #open: { kind: PartKind; id: string; delta: string } | undefined;
+  #open: { kind: PartKind; id: string; head: string; tail: string } | undefined;
   #parts = 0;
   /** Tool results came back: what follows is the model's next call, a new step. */
   #toolsDone = false;
@@ -99,7 +98,7 @@ class UIMessageStreamEncoder implements StreamEncoder {
         );
       case "error": {
         const usage = frame({ type: "message-metadata", messageMetadata: { usage: event.usage } });
-        const error = new BrookError(event.code, event.error);
+        const error = fromErrorEvent(event);
         const last: UIMessageChunk =
           error.code === "cancelled" ? { type: "abort" } : { type: "error", errorText: uiErrorText(error) };
         return this.#close() + usage + frame(last);
@@ -108,11 +107,11 @@ class UIMessageStreamEncoder implements StreamEncoder {
   }
 
   end(): string {
-    return done;
+    return sse.done;
   }
 
   failure(thrown: unknown): string {
-    return this.#close() + frame({ type: "error", errorText: uiErrorText(asBrookError(thrown).error) }) + done;
+    return this.#close() + frame({ type: "error", errorText: uiErrorText(asBrookError(thrown).error) }) + sse.done;
   }
 
   /** One more piece of a text (or reasoning) part, opening the part (and a new step) when needed. */
@@ -121,10 +120,12 @@ class UIMessageStreamEncoder implements StreamEncoder {
     if (this.#open?.kind !== kind || this.#toolsDone) {
       out = this.#boundary();
       const id = `${kind}-${this.#parts++}`;
-      this.#open = { kind, id, delta: `data: {"type":"${kind}-delta","id":"${id}","delta":` };
+      // Deltas are most of a stream: each is one frame written around the text's JSON.
+      const [head, tail] = frame({ type: `${kind}-delta`, id, delta: "\u0000" }).split('"\\u0000"') as [string, string];
+      this.#open = { kind, id, head, tail };
       out += frame({ type: `${kind}-start`, id });
     }
-    return `${out}${this.#open.delta}${JSON.stringify(text)}}\n\n`;
+    return `${out}${this.#open.head}${JSON.stringify(text)}${this.#open.tail}`;
   }
 
   /** Before a new part: the open one ends, and after tool results a new step begins. */

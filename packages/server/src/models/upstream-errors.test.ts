@@ -36,7 +36,7 @@ describe("toBrookError", () => {
         false,
       ],
       [{ message: "Invalid token", type: "authentication_error" }, "upstream_auth", false],
-      [{ message: "Rate limit reached", type: "requests", code: "rate_limit_exceeded" }, "rate_limited", true],
+      [{ message: "Rate limit reached", type: "requests", code: "rate_limit_exceeded" }, "upstream_rate_limited", true],
       [
         { message: "You exceeded your current quota.", type: "insufficient_quota", code: "insufficient_quota" },
         "upstream_quota",
@@ -53,7 +53,7 @@ describe("toBrookError", () => {
       // vLLM and OpenRouter put the HTTP status in `code`; LiteLLM as a string.
       [{ message: "max_tokens is too large", type: "BadRequestError", code: 400 }, "upstream_bad_request", false],
       [{ message: "No auth", code: 401 }, "upstream_auth", false],
-      [{ message: "Slow down", code: "429" }, "rate_limited", true],
+      [{ message: "Slow down", code: "429" }, "upstream_rate_limited", true],
       [{ message: "Provider returned error", code: 502 }, "upstream_error", true],
     ];
     for (const [body, code, retryable] of cases) {
@@ -67,7 +67,7 @@ describe("toBrookError", () => {
       "upstream_auth",
     );
     expect(toBrookError(httpError(429, { message: "Slow down" }), running)).toMatchObject({
-      code: "rate_limited",
+      code: "upstream_rate_limited",
       retryable: true,
     });
     const quota = toBrookError(

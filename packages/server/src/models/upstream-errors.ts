@@ -30,7 +30,7 @@ type Kind = "auth" | "quota" | "rate" | "timeout" | "not_found" | "model_not_fou
 const codes: Record<Kind, ErrorCode> = {
   auth: "upstream_auth",
   quota: "upstream_quota",
-  rate: "rate_limited",
+  rate: "upstream_rate_limited",
   timeout: "timeout",
   not_found: "upstream_bad_request",
   model_not_found: "upstream_bad_request",

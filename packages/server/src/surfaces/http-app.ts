@@ -1,6 +1,15 @@
+import { STATUS_CODES } from "node:http";
+import type { Duplex } from "node:stream";
 import Fastify, { type FastifyBaseLogger, type FastifyInstance, LogController } from "fastify";
 import type { BrookServices } from "../brook-services.js";
-import { asBrookError, errorBody } from "../errors/error-shapes.js";
+import {
+  clientErrorRefusal,
+  errorBody,
+  errorHandler,
+  maxParamLength,
+  restErrorReply,
+  sendError,
+} from "../errors/error-shapes.js";
 import { InputError } from "../errors/input-error.js";
 import { accessPlugin } from "./access-plugin.js";
 import { aiSdkPlugin } from "./ai-sdk/ai-sdk-plugin.js";
@@ -23,7 +32,15 @@ export async function createHttpApp(services: BrookServices): Promise<FastifyIns
     // One line per run (see observers) says more than two per request, and costs less.
     logController: new LogController({ disableRequestLogging: true }),
     // tRPC batch paths and subscription inputs live in the URL.
-    routerOptions: { maxParamLength: 5000 },
+    routerOptions: { maxParamLength },
+    // A bad or too long URL is refused before routing: in REST's shape, naming the URL.
+    frameworkErrors: errorHandler(restErrorReply),
+    // Node refuses a request before Fastify sees it (too slow, headers too large): in REST's shape too.
+    clientErrorHandler: refuseClient,
+    // `__proto__` and `constructor.prototype` keys are dropped from JSON bodies, as tRPC's input
+    // schemas drop them: the same body is accepted on every surface, and never reaches a prototype.
+    onProtoPoisoning: "remove",
+    onConstructorPoisoning: "remove",
     // Slow clients: headers and the whole request must arrive in time (slowloris); idle
     // keep-alive sockets close. Responses (long streams) have no time limit here: runs have theirs.
     requestTimeout: config.REQUEST_TIMEOUT_MS,
@@ -39,24 +56,23 @@ export async function createHttpApp(services: BrookServices): Promise<FastifyIns
 
   // Any body that parses as JSON is accepted: browsers send `fetch` string bodies as text/plain
   // (Fastify's own text/plain parser would win over "*" and hand the schema a string).
+  // Parsed as Fastify parses JSON (poisoned keys removed), with REST's words for bad JSON.
+  const parseJson = app.getDefaultJsonParser("remove", "remove");
   app.removeContentTypeParser("text/plain");
-  app.addContentTypeParser(["text/plain", "*"], { parseAs: "string" }, (_request, body, done) => {
-    try {
-      done(null, body === "" ? undefined : JSON.parse(body as string));
-    } catch {
-      done(new InputError({ body: ["The request body is not valid JSON."] }), undefined);
-    }
+  app.addContentTypeParser(["text/plain", "*"], { parseAs: "string" }, (request, body, done) => {
+    if (body === "") return done(null, undefined);
+    parseJson(request, body as string, (error, value) =>
+      error === null
+        ? done(null, value)
+        : done(new InputError({ body: ["The request body is not valid JSON."] }), undefined),
+    );
   });
 
   // REST's error shape, for every scope that does not answer in its own (tRPC does).
-  app.setErrorHandler((thrown, request, reply) => {
-    const { error, isBug } = asBrookError(thrown);
-    if (isBug) request.log.error({ err: thrown }, "request failed");
-    return reply.headers(error.headers).code(error.status).send(errorBody(error));
-  });
+  app.setErrorHandler(errorHandler(restErrorReply));
   app.setNotFoundHandler((request, reply) => {
     const { error, headers } = routeMiss(request.method, request.url);
-    return reply.code(error.status).headers(headers).send(errorBody(error));
+    return sendError(reply, error, restErrorReply, headers);
   });
 
   if (config.LOG_LEVEL === "debug" || config.LOG_LEVEL === "trace") {
@@ -77,4 +93,23 @@ export async function createHttpApp(services: BrookServices): Promise<FastifyIns
   await app.register(aiSdkPlugin, { services });
   await app.register(openAIPlugin, { prefix: "/v1", services });
   return app;
+}
+
+/** Node's refusals (`clientError`) as REST's JSON; a reset connection has no one to tell. */
+function refuseClient(this: FastifyInstance, thrown: Error & { code?: string }, socket: Duplex): void {
+  if (thrown.code === "ECONNRESET" || socket.destroyed) return;
+  this.log.trace({ err: thrown }, "client error");
+  if (socket.writable) {
+    const error = clientErrorRefusal(thrown);
+    const body = JSON.stringify(errorBody(error));
+    const head = [
+      `HTTP/1.1 ${error.status} ${STATUS_CODES[error.status]}`,
+      "Connection: close",
+      "Content-Type: application/json; charset=utf-8",
+      `Content-Length: ${Buffer.byteLength(body)}`,
+      ...Object.entries(error.headers).map(([name, value]) => `${name}: ${value}`),
+    ];
+    socket.write(`${head.join("\r\n")}\r\n\r\n${body}`);
+  }
+  socket.destroy(thrown);
 }

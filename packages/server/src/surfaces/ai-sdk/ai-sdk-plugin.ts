@@ -5,7 +5,7 @@ import type { BrookServices } from "../../brook-services.js";
 import { closeSignal, streamRun } from "../../encodings/stream-run.js";
 import { uiMessageStreamEncoder } from "../../encodings/ui-message-stream-encoder.js";
 import { BrookError } from "../../errors/brook-error.js";
-import { asBrookError, uiErrorText } from "../../errors/error-shapes.js";
+import { errorHandler, uiErrorReply } from "../../errors/error-shapes.js";
 import { InputError } from "../../errors/input-error.js";
 import type { RunLog } from "../../storage/run-log.js";
 import { decodeUIChatRequest } from "./decode-ui-chat-request.js";
@@ -25,11 +25,7 @@ export async function aiSdkPlugin(scope: FastifyInstance, { services }: AiSdkPlu
   const { control, chatRuns, config, apiKeys } = services;
 
   // The AI SDK shows a refusal's body as the error's message: plain text, not JSON.
-  scope.setErrorHandler((thrown, request, reply) => {
-    const { error, isBug } = asBrookError(thrown);
-    if (isBug) request.log.error({ err: thrown }, "request failed");
-    return reply.headers(error.headers).code(error.status).type("text/plain; charset=utf-8").send(uiErrorText(error));
-  });
+  scope.setErrorHandler(errorHandler(uiErrorReply));
 
   /** The caller's key, as its runs are owned (undefined when keys are off). */
   const ownerOf = (request: FastifyRequest) => apiKeys.ownerOf(request.headers.authorization);

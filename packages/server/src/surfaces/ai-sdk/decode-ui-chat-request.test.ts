@@ -1,4 +1,5 @@
 import { describe, expect, it } from "vitest";
+import { checkRequestLimits } from "../../control/request-limits.js";
 import { InputError } from "../../errors/input-error.js";
 import { decodeUIChatRequest } from "./decode-ui-chat-request.js";
 
@@ -61,6 +62,7 @@ describe("decodeUIChatRequest", () => {
     expect(chatId).toBe("chat-1");
     expect(request).toEqual({
       message: "three",
+      fieldNames: expect.any(Object),
       system_prompt: "Be kind.",
       model: "m",
       temperature: 0.1,
@@ -130,6 +132,46 @@ describe("decodeUIChatRequest", () => {
     ).toEqual(["messages.0.parts.0"]);
     expect(Object.keys(refusal({ id: "c", messages: [user("x")], brook: { temperature: 3 } }).fields)).toEqual([
       "brook.temperature",
+    ]);
+  });
+
+  it("names the fields over a limit as useChat's body spells them", () => {
+    const long = "x".repeat(20);
+    const { request } = decodeUIChatRequest({
+      id: "chat-1",
+      messages: [
+        user("hi"),
+        {
+          id: "a",
+          role: "assistant",
+          parts: [
+            { type: "text", text: long },
+            {
+              type: "dynamic-tool",
+              toolName: "t",
+              toolCallId: "c1",
+              state: "output-available",
+              input: { q: long },
+              output: "ok",
+            },
+          ],
+        },
+        user(long),
+      ],
+      brook: { system_prompt: long, max_tokens: 500 },
+    });
+    let refused: unknown;
+    try {
+      checkRequestLimits(request, { maxMessageChars: 10, maxHistoryMessages: 10, maxTokens: 100 });
+    } catch (error) {
+      refused = error;
+    }
+    expect(refused).toBeInstanceOf(InputError);
+    expect(Object.keys((refused as InputError).fields).sort()).toEqual([
+      "brook.max_tokens",
+      "brook.system_prompt",
+      "messages.1.parts",
+      "messages.2.parts",
     ]);
   });
 });

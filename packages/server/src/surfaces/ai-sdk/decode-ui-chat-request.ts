@@ -6,7 +6,7 @@ import {
   type UIStaticToolPart,
   type UITextPart,
 } from "@brook/shared";
-import type { RunRequest } from "../../agent/run-request.js";
+import type { RunRequest } from "../../control/run-request.js";
 import { InputError } from "../../errors/input-error.js";
 import type { ModelMessage, ModelToolCall } from "../../models/chat-model.js";
 
@@ -29,7 +29,14 @@ export function decodeUIChatRequest(body: unknown): DecodedUIChat {
   if (last.role !== "user") {
     throw new InputError({ [`messages.${lastIndex}.role`]: ["the last message must be the user's: Brook answers it"] });
   }
-  const conversation = messages.flatMap((message, index) => toModelMessages(message, index));
+  // Which UI message each conversation entry came from, for the limits to name it.
+  const sources: number[] = [];
+  const conversation = messages.flatMap((message, index) => {
+    const entries = toModelMessages(message, index);
+    for (const _entry of entries) sources.push(index);
+    return entries;
+  });
+  const partsOf = (index: number) => `messages.${sources[index] ?? index}.parts`;
   const message = textOf(last.parts);
   if (message.trim() === "") throw new InputError({ [`messages.${lastIndex}.parts`]: ["the new message has no text"] });
   const options = parsed.brook ?? {};
@@ -43,6 +50,13 @@ export function decodeUIChatRequest(body: unknown): DecodedUIChat {
       max_tokens: options.max_tokens,
       tools: options.tools,
       conversation,
+      fieldNames: {
+        message: `messages.${lastIndex}.parts`,
+        system_prompt: "brook.system_prompt",
+        max_tokens: "brook.max_tokens",
+        content: partsOf,
+        toolArguments: partsOf,
+      },
     },
   };
 }

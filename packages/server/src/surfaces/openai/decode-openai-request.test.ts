@@ -1,4 +1,5 @@
 import { describe, expect, it } from "vitest";
+import { checkRequestLimits } from "../../control/request-limits.js";
 import { InputError } from "../../errors/input-error.js";
 import { decodeOpenAIRequest } from "./decode-openai-request.js";
 
@@ -53,6 +54,7 @@ describe("decodeOpenAIRequest", () => {
       request: {
         message: "weather?",
         model: "m",
+        fieldNames: expect.any(Object),
         temperature: 0.3,
         max_tokens: 20,
         toolChoice: "required",
@@ -127,5 +129,35 @@ describe("decodeOpenAIRequest", () => {
     expect(refusedFields({ messages, tools: [{ type: "custom", custom: { name: "x" } }] })).toContain("tools.0.type");
     const tool = { type: "function", function: { name: "same" } };
     expect(refusedFields({ messages, tools: [tool, tool] })).toEqual(["tools"]);
+  });
+
+  it("names the fields over a limit as OpenAI's body spells them", () => {
+    const long = "x".repeat(20);
+    const { request } = decodeOpenAIRequest({
+      model: "m",
+      max_completion_tokens: 500,
+      messages: [
+        { role: "system", content: long },
+        {
+          role: "assistant",
+          content: null,
+          tool_calls: [{ id: "c1", type: "function", function: { name: "t", arguments: long } }],
+        },
+        { role: "tool", tool_call_id: "c1", content: "ok" },
+        { role: "user", content: "hi" },
+      ],
+    });
+    let refused: unknown;
+    try {
+      checkRequestLimits(request, { maxMessageChars: 10, maxHistoryMessages: 10, maxTokens: 100 });
+    } catch (error) {
+      refused = error;
+    }
+    expect(refused).toBeInstanceOf(InputError);
+    expect(Object.keys((refused as InputError).fields).sort()).toEqual([
+      "max_completion_tokens",
+      "messages.0.content",
+      "messages.1.tool_calls.0.function.arguments",
+    ]);
   });
 });

@@ -1,5 +1,5 @@
 import { OpenAIChatRequest, type OpenAIMessage, type ParsedOpenAIChatRequest } from "@brook/shared";
-import type { RunRequest } from "../../agent/run-request.js";
+import type { RunRequest } from "../../control/run-request.js";
 import { InputError } from "../../errors/input-error.js";
 import type { ModelMessage, ModelTool, ModelToolChoice } from "../../models/chat-model.js";
 
@@ -40,6 +40,11 @@ export function decodeOpenAIRequest(body: unknown): DecodedOpenAIChat {
       seed: parsed.seed,
       stop: parsed.stop,
       conversation,
+      // The conversation is the messages, one for one; tool calls keep OpenAI's `function`.
+      fieldNames: {
+        max_tokens: parsed.max_completion_tokens == null ? "max_tokens" : "max_completion_tokens",
+        toolArguments: (index, call) => `messages.${index}.tool_calls.${call}.function.arguments`,
+      },
       callerTools,
       toolChoice: toolChoice(parsed.tool_choice),
       parallelToolCalls: parsed.parallel_tool_calls ?? undefined,

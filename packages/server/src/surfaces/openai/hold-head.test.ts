@@ -45,7 +45,7 @@ describe("holdUntilShown", () => {
     const error: ChatEvent = {
       type: "error",
       error: "no",
-      code: "rate_limited",
+      code: "upstream_rate_limited",
       retryable: true,
       usage: emptyUsage,
     };

@@ -3,14 +3,15 @@ import { type OpenAIModel, type OpenAIModelList, routes } from "@brook/shared";
 import type { FastifyInstance } from "fastify";
 import type { BrookServices } from "../../brook-services.js";
 import type { StartedRun } from "../../control/run-control.js";
+import { foldRun } from "../../encodings/fold-run.js";
 import {
-  foldOpenAICompletion,
   type OpenAIAnswerOptions,
+  OpenAICompletionFold,
   openAIChunkEncoder,
 } from "../../encodings/openai-chat-encoder.js";
 import { closeSignal, streamRun } from "../../encodings/stream-run.js";
 import { BrookError } from "../../errors/brook-error.js";
-import { asBrookError, openAIErrorBody, openAIErrorHeaders } from "../../errors/error-shapes.js";
+import { errorHandler, fromErrorEvent, openAIErrorReply, sendError } from "../../errors/error-shapes.js";
 import { routeMiss } from "../route-miss.js";
 import { decodeOpenAIRequest } from "./decode-openai-request.js";
 import { type HeldEvents, holdUntilShown, prepend } from "./hold-head.js";
@@ -31,14 +32,10 @@ const relative = (path: string) => path.slice(base.length);
 export async function openAIPlugin(scope: FastifyInstance, { services }: OpenAIPluginOptions): Promise<void> {
   const { control, config, apiKeys } = services;
 
-  scope.setErrorHandler((thrown, request, reply) => {
-    const { error, isBug } = asBrookError(thrown);
-    if (isBug) request.log.error({ err: thrown }, "request failed");
-    return reply.headers(openAIErrorHeaders(error)).code(error.status).send(openAIErrorBody(error));
-  });
+  scope.setErrorHandler(errorHandler(openAIErrorReply));
   scope.setNotFoundHandler((request, reply) => {
     const { error, headers } = routeMiss(request.method, request.url);
-    return reply.headers(headers).code(error.status).send(openAIErrorBody(error));
+    return sendError(reply, error, openAIErrorReply, headers);
   });
 
   scope.post(relative(routes.openaiChat.path), async (request, reply) => {
@@ -50,7 +47,7 @@ export async function openAIPlugin(scope: FastifyInstance, { services }: OpenAIP
       const run = control.start(decoded.request, { kind: "non_streaming", resumable: false, owner });
       const options = answerOptions(run, decoded.callerTools);
       reply.header("x-request-id", options.id);
-      return reply.send(await foldOpenAICompletion(run, options, signal));
+      return reply.send(await foldRun(run.log, new OpenAICompletionFold(options), signal));
     }
     const run = control.start(decoded.request, { kind: "streaming", resumable: false, owner });
     const options = answerOptions(run, decoded.callerTools);
@@ -67,7 +64,7 @@ export async function openAIPlugin(scope: FastifyInstance, { services }: OpenAIP
     const refusal = held.events.at(-1);
     if (refusal?.type === "error" && !held.shown) {
       reader.close();
-      throw new BrookError(refusal.code, refusal.error, { usage: refusal.usage });
+      throw fromErrorEvent(refusal);
     }
     reply.hijack();
     await streamRun(

@@ -3,7 +3,7 @@ import { routes } from "@brook/shared";
 import type { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
 import type { BrookServices } from "../../brook-services.js";
 import { resumePoint } from "../../control/resume-point.js";
-import { foldRun } from "../../encodings/fold-run.js";
+import { ChatResultFold, foldRun } from "../../encodings/fold-run.js";
 import { restSseEncoder } from "../../encodings/rest-sse-encoder.js";
 import { closeSignal, streamRun } from "../../encodings/stream-run.js";
 import type { RunLog } from "../../storage/run-log.js";
@@ -39,7 +39,7 @@ export async function restPlugin(app: FastifyInstance, { services, web }: RestPl
       resumable: false,
       owner: ownerOf(request),
     });
-    return reply.send(await foldRun(run, closeSignal(reply.raw)));
+    return reply.send(await foldRun(run.log, new ChatResultFold(run), closeSignal(reply.raw)));
   });
 
   // Browsers get the chat UI (when built); every other client the seed's JSON status.

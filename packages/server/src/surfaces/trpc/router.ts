@@ -10,7 +10,7 @@ import {
 } from "@brook/shared";
 import type { TrackedEnvelope } from "@trpc/server";
 import { resumePoint } from "../../control/resume-point.js";
-import { foldRun } from "../../encodings/fold-run.js";
+import { ChatResultFold, foldRun } from "../../encodings/fold-run.js";
 import { BrookError } from "../../errors/brook-error.js";
 import type { RunLog } from "../../storage/run-log.js";
 import { RunSubscription } from "./run-subscription.js";
@@ -54,7 +54,7 @@ export const appRouter = t.router({
     /** The whole answer at once. A mutation: it bills. */
     complete: apiProcedure.input(ChatRequest).mutation(({ ctx, input, signal }) => {
       const run = ctx.services.control.start(input, { kind: "non_streaming", resumable: false, owner: ctx.owner });
-      return foldRun(run, signal ?? new AbortController().signal);
+      return foldRun(run.log, new ChatResultFold(run), signal ?? new AbortController().signal);
     }),
 
     /** Starts a run and streams it; for short inputs (the input travels in the URL). */

@@ -2,7 +2,7 @@ import { fastifyTRPCPlugin } from "@trpc/server/adapters/fastify";
 import type { FastifyInstance } from "fastify";
 import type { BrookServices } from "../../brook-services.js";
 import { BrookError } from "../../errors/brook-error.js";
-import { asBrookError, trpcErrorEnvelope } from "../../errors/error-shapes.js";
+import { asBrookError, errorHandler, trpcErrorEnvelope } from "../../errors/error-shapes.js";
 import { appRouter } from "./router.js";
 import { registerRunSubscriptionRoutes, type TrpcOptions } from "./subscription-route.js";
 
@@ -18,11 +18,7 @@ export interface TrpcPluginOptions {
 export async function trpcPlugin(scope: FastifyInstance, { services }: TrpcPluginOptions): Promise<void> {
   const { apiKeys, config } = services;
   // A refusal made before tRPC ran (origin, rate limit, body size) answers in tRPC's shape too.
-  scope.setErrorHandler((thrown, request, reply) => {
-    const { error, isBug } = asBrookError(thrown);
-    if (isBug) request.log.error({ err: thrown }, "request failed");
-    return reply.headers(error.headers).code(error.status).send(envelopes(error, request.url));
-  });
+  scope.setErrorHandler(errorHandler((error, request) => ({ body: envelopes(error, request.url) })));
 
   const trpcOptions = {
     router: appRouter,

@@ -28,4 +28,29 @@ export interface RunRequest extends Omit<ParsedChatRequest, "reasoning_effort"> 
    * surfaces take `low`, `medium` or `high`; OpenAI's passes on what its callers send.
    */
   reasoning_effort?: string | null | undefined;
+  /** Where this surface's caller put the fields the request limits check (the decoder knows; Brook's names otherwise). */
+  fieldNames?: Partial<RequestFieldNames> | undefined;
 }
+
+/** The caller's name of each field a limit may refuse, as the surface's body spells it. */
+export interface RequestFieldNames {
+  message: string;
+  system_prompt: string;
+  max_tokens: string;
+  /** The conversation as a whole. */
+  messages: string;
+  /** The text of conversation entry `index`. */
+  content(index: number): string;
+  /** The arguments of tool call `call` of conversation entry `index`. */
+  toolArguments(index: number, call: number): string;
+}
+
+/** Brook's own names (REST, tRPC). */
+export const brookFieldNames: RequestFieldNames = {
+  message: "message",
+  system_prompt: "system_prompt",
+  max_tokens: "max_tokens",
+  messages: "messages",
+  content: (index) => `messages.${index}.content`,
+  toolArguments: (index, call) => `messages.${index}.tool_calls.${call}.arguments`,
+};

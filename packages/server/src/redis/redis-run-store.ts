@@ -2,12 +2,12 @@ import { type ChatEvent, emptyUsage, isTerminal, type TerminalEvent, type Usage 
 import type { Result } from "ioredis";
 import { BrookError } from "../errors/brook-error.js";
 import { errorEvent } from "../errors/error-shapes.js";
-import type { InstanceInbox } from "../redis/instance-inbox.js";
-import { type RedisClients, type RedisLog, runKeys } from "../redis/redis-clients.js";
-import { eventSize } from "./event-size.js";
-import type { MemoryRunLog } from "./memory-run-log.js";
-import { MemoryRunStore, type RetentionOptions } from "./memory-run-store.js";
-import type { RunLog, RunLogOptions, RunLogReader, RunLogWriter, RunStore } from "./run-log.js";
+import { eventSize } from "../storage/event-size.js";
+import type { MemoryRunLog } from "../storage/memory-run-log.js";
+import { MemoryRunStore, type RetentionOptions } from "../storage/memory-run-store.js";
+import type { RunLog, RunLogOptions, RunLogReader, RunLogWriter, RunStore } from "../storage/run-log.js";
+import type { InstanceInbox } from "./instance-inbox.js";
+import { type RedisClients, type RedisLog, runKeys } from "./redis-clients.js";
 
 /**
  * Appends one batch of a run (ids `0-<seq + 1>`), unless the run already ended (0) or its stream

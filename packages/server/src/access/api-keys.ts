@@ -19,11 +19,6 @@ export class ApiKeys {
     return this.#digests.length > 0;
   }
 
-  /** How many keys are known (admin keys included). */
-  get count(): number {
-    return this.#digests.length;
-  }
-
   /** True when `authorization` (an `Authorization` value) is `Bearer <known key>`, or no key is required. */
   accepts(authorization: unknown): boolean {
     if (!this.required) return true;

@@ -26,7 +26,7 @@ export class DemoChatModel implements ChatModel {
         arguments: JSON.stringify(demoArguments(tool, question)),
       };
       const [inputTokens, outputTokens] = await Promise.all([
-        tokenCounter.messages(call.messages),
+        tokenCounter.messages(call.messages, call.tools),
         tokenCounter.text(toolCall.arguments),
       ]);
       yield [
@@ -49,7 +49,7 @@ export class DemoChatModel implements ChatModel {
       yield [{ type: "text", text: piece }];
     }
     const [inputTokens, answerTokens, reasoningTokens] = await Promise.all([
-      tokenCounter.messages(call.messages),
+      tokenCounter.messages(call.messages, call.tools),
       tokenCounter.text(reply),
       tokenCounter.text(thinking),
     ]);

@@ -77,6 +77,13 @@ export const errorCatalogue = {
     retryable: true,
     message: "The model server ended the answer before it was finished.",
   },
+  // An answer Brook cannot act on (a tool call without a name, a redirect elsewhere): asking again rarely helps.
+  upstream_invalid_answer: {
+    status: 502,
+    trpc: "BAD_GATEWAY",
+    retryable: false,
+    message: "The model server sent an answer Brook cannot use.",
+  },
   timeout: { status: 504, trpc: "TIMEOUT", retryable: true, message: "The run took too long." },
   cancelled: { status: 499, trpc: "CLIENT_CLOSED_REQUEST", retryable: false, message: "The run was cancelled." },
   shutdown: {

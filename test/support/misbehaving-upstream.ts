@@ -8,6 +8,7 @@
  * the behaviour of a chat completion:
  * - `[endless]`: content chunks as fast as the socket takes them, forever, until the client
  *   disconnects; never a finish or usage.
+ * - `[stall]`: one content chunk, then silence until the client disconnects; never a finish or usage.
  * - `[one-word:N]`: an answer of N characters without a space, and no usage.
  * - `[no-usage]`: the normal answer without usage.
  * - `[tool-call-no-id]`: `tool_calls: [{ index: 5 }]` (no id, no name), then finish_reason `tool_calls`.
@@ -47,6 +48,7 @@ const endlessPiece = "endless stream of words ".repeat(40);
 type Behavior =
   | { kind: "normal"; usage: boolean }
   | { kind: "endless" }
+  | { kind: "stall" }
   | { kind: "one-word"; chars: number }
   | { kind: "tool-call-no-id" }
   | { kind: "huge-chunk"; bytes: number }
@@ -108,6 +110,7 @@ async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> 
   }
   const answer = new Answer(res, body);
   if (behavior.kind === "endless") return answer.endless();
+  if (behavior.kind === "stall") return answer.stall();
   if (behavior.kind === "tool-call-no-id") return answer.toolCalls([{ index: 5 }]);
   if (behavior.kind === "many-tools") {
     if (endsWithToolResults(body)) return answer.text(`Ran ${toolResultCount(body)} tools.`, true);
@@ -129,11 +132,15 @@ async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> 
 function behaviorOf(body: Json): Behavior {
   const messages: Json[] = Array.isArray(body?.messages) ? body.messages : [];
   const text = textOf(messages.findLast((message) => message?.role === "user")?.content);
-  const marker = /\[(endless|one-word|no-usage|tool-call-no-id|huge-chunk|redirect|many-tools)(?::(\d+))?\]/.exec(text);
+  const marker = /\[(endless|stall|one-word|no-usage|tool-call-no-id|huge-chunk|redirect|many-tools)(?::(\d+))?\]/.exec(
+    text,
+  );
   const count = Number(marker?.[2] ?? 0);
   switch (marker?.[1]) {
     case "endless":
       return { kind: "endless" };
+    case "stall":
+      return { kind: "stall" };
     case "one-word":
       return { kind: "one-word", chars: count };
     case "no-usage":
@@ -211,6 +218,13 @@ class Answer {
     while (!this.#closed) {
       if (!this.#res.write(event)) await this.#drained();
     }
+  }
+
+  /** A model that started and went quiet: nothing more until the client goes away. */
+  async stall(): Promise<void> {
+    this.#startStream();
+    await this.#event(this.#chunk({ content: "Thinking it over" }));
+    if (!this.#closed) await new Promise((resolve) => this.#res.once("close", resolve));
   }
 
   #startStream(): void {

@@ -96,6 +96,7 @@ export function createServices(config: Config, log: Logger): BrookServices {
         apiKey: config.OPENAI_API_KEY,
         baseURL: config.OPENAI_BASE_URL,
         maxRetries: config.OPENAI_MAX_RETRIES,
+        maxEventBytes: config.MODEL_MAX_EVENT_BYTES,
       });
   const model: ChatModel = new TimedChatModel(adapter, {
     firstTokenMs: config.FIRST_TOKEN_TIMEOUT_MS,
@@ -166,6 +167,8 @@ export function createServices(config: Config, log: Logger): BrookServices {
         defaultSystemPrompt: config.SYSTEM_PROMPT,
         tools: tools.configured ? tools : undefined,
         maxToolSteps: config.MAX_TOOL_STEPS,
+        maxToolCallsPerStep: config.MAX_TOOL_CALLS_PER_STEP,
+        toolConcurrency: config.TOOL_CONCURRENCY,
         onInternalError: onUnexpected,
         onModelCall: (name, code) => metrics.recordModelCall(name, code),
       }),

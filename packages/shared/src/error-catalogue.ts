@@ -105,6 +105,13 @@ export const errorCatalogue = {
     retryable: true,
     message: "The model server ended the answer before it was finished.",
   },
+  // An answer Brook cannot act on (a tool call without a name, a redirect elsewhere): asking again rarely helps.
+  upstream_invalid_answer: {
+    status: 502,
+    trpc: "BAD_GATEWAY",
+    retryable: false,
+    message: "The model server sent an answer Brook cannot use.",
+  },
   // GATEWAY_TIMEOUT, not TIMEOUT (tRPC's 408): the same status on every surface. tRPC's
   // subscription link reconnects on it, but a run's timeout reaches subscribers as an `error`
   // event, never as a thrown error, so no model call runs twice.

@@ -243,6 +243,80 @@ describe("executeRun", () => {
     expect(log.terminal).toBe(outcome.terminal);
   });
 
+  it("estimates the prompt of a call cut by an upstream error as the model read it: its framing and the tools offered", async () => {
+    const cut = () => batches([accepted, text("half an")]);
+    const bare = await executeRun(runOf().run, request({ tools: false }), deps(new ScriptedModel([cut()])));
+    const offered = await executeRun(
+      runOf().run,
+      request(),
+      deps(new ScriptedModel([cut()]), { tools: tools(() => ({ text: "", isError: false })) }),
+    );
+    expect(bare.terminal).toMatchObject({ type: "error", code: "upstream_incomplete", usage: { estimated: true } });
+    // "Be brief." and "hello", 4 tokens of framing each and 3 to prime the reply.
+    expect(bare.terminal.usage.input_tokens).toBe(3 + 4 + 3 + 4 + 1);
+    // The echo tool's definition reaches the model as part of its prompt.
+    expect(offered.terminal.usage.input_tokens).toBeGreaterThan(bare.terminal.usage.input_tokens + 20);
+  });
+
+  it("ends a turn with more tool calls than MAX_TOOL_CALLS_PER_STEP with an error, running none", async () => {
+    const calls = Array.from({ length: 6 }, (_, index) => ({ id: `c${index}`, name: "echo", arguments: "{}" }));
+    const ran: string[] = [];
+    const model = new ScriptedModel([
+      batches([
+        accepted,
+        ...calls.map((call) => ({ type: "tool_call" as const, call })),
+        finish("tool_calls"),
+        usage(9, 6),
+      ]),
+    ]);
+    const { run, events } = runOf();
+    const outcome = await executeRun(
+      run,
+      request(),
+      deps(model, {
+        maxToolCallsPerStep: 5,
+        tools: tools((name) => {
+          ran.push(name);
+          return { text: "ok", isError: false };
+        }),
+      }),
+    );
+    expect(outcome.terminal).toMatchObject({ type: "error", code: "upstream_invalid_answer", retryable: false });
+    expect(outcome.terminal.type === "error" && outcome.terminal.error).toMatch(
+      /6 tool calls.*at most 5.*MAX_TOOL_CALLS_PER_STEP/,
+    );
+    expect(outcome.terminal.usage).toMatchObject({ input_tokens: 9, output_tokens: 6 });
+    expect(ran).toEqual([]);
+    expect(events().some((event) => event.type === "tool_call")).toBe(false);
+  });
+
+  it("runs a turn's tool calls TOOL_CONCURRENCY at a time, and gives their results in the order of the calls", async () => {
+    const calls = Array.from({ length: 7 }, (_, index) => ({ id: `c${index}`, name: "echo", arguments: `${index}` }));
+    const model = new ScriptedModel([
+      batches([accepted, ...calls.map((call) => ({ type: "tool_call" as const, call })), finish("tool_calls")]),
+      batches([accepted, text("done"), finish(), usage(1, 1)]),
+    ]);
+    let running = 0;
+    let most = 0;
+    const slowTools: AgentTools = {
+      offered: () => [echoTool],
+      call: async (call) => {
+        running += 1;
+        most = Math.max(most, running);
+        // Later calls finish first, so the order of results is not the order of finishing.
+        await new Promise((resolve) => setImmediate(resolve));
+        for (let index = Number(call.arguments); index < 7; index += 1) await Promise.resolve();
+        running -= 1;
+        return { text: `result ${call.arguments}`, isError: false };
+      },
+    };
+    const outcome = await executeRun(runOf().run, request(), deps(model, { tools: slowTools, toolConcurrency: 2 }));
+    expect(outcome.terminal).toMatchObject({ type: "complete", full_content: "done" });
+    expect(most).toBe(2);
+    const answered = model.calls[1]?.messages.filter((message) => message.role === "tool");
+    expect(answered?.map((message) => message.content)).toEqual(calls.map((call) => `result ${call.arguments}`));
+  });
+
   it("passes the model's own errors on with their code", async () => {
     const model = new ScriptedModel([
       async function* () {

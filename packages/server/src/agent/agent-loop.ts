@@ -5,7 +5,7 @@ import type { RunRequest } from "../control/run-request.js";
 import { abortReason, BrookError } from "../errors/brook-error.js";
 import { errorEvent } from "../errors/error-shapes.js";
 import type { ChatModel, ModelCall, ModelMessage, ModelPart, ModelTool, ModelToolCall } from "../models/chat-model.js";
-import { tokenCounter } from "../models/token-counter.js";
+import { TokenTally } from "../models/token-counter.js";
 import type { PriceTable } from "../pricing/price-table.js";
 import type { ToolOutcome } from "../tools/tool-registry.js";
 
@@ -24,11 +24,18 @@ export interface AgentDependencies {
   tools?: AgentTools | undefined;
   /** Rounds of tool calls a run may make. */
   maxToolSteps: number;
+  /** Tool calls one model turn may ask Brook to run (MAX_TOOL_CALLS_PER_STEP); a turn with more ends the run. Default 32. */
+  maxToolCallsPerStep?: number | undefined;
+  /** Tool calls of one turn run at the same time (TOOL_CONCURRENCY); default 4. */
+  toolConcurrency?: number | undefined;
   /** Told about failures that are Brook's own bugs (the caller sees code `internal`). */
   onInternalError: (error: unknown, runId: string) => void;
   /** Told when each model call ends (for the metrics): `code` null when it finished its answer. */
   onModelCall?: ((model: string, code: ErrorCode | null) => void) | undefined;
 }
+
+const defaultMaxToolCallsPerStep = 32;
+const defaultToolConcurrency = 4;
 
 /** The finish reason of a run stopped because the model kept asking for tools. */
 export const maxToolStepsReason = "max_tool_steps";
@@ -41,6 +48,8 @@ interface Step {
   /** The model server took the request: from then on its prompt counts, even if the run fails. */
   accepted: boolean;
   messages: ModelMessage[];
+  /** The tools offered with them: the model reads their definitions as part of the prompt. */
+  tools: readonly ModelTool[];
   /** The model's text, piece by piece (joined only when needed: one slot per piece, not a new string). */
   texts: string[];
   /** Its reasoning, likewise: shown and counted, never sent back to the model. */
@@ -73,7 +82,7 @@ interface StepOutcome {
 
 /**
  * Generates one run: the start event, then model calls. The model's text streams as content
- * events; when it asks for tools, they run concurrently (tool_call, then tool_result events),
+ * events; when it asks for tools, they run TOOL_CONCURRENCY at a time (tool_call, then tool_result events),
  * their results go back to the model, and it is asked again, up to `maxToolSteps` rounds.
  * When it calls tools of the caller's own (`callerTools`), the run ends with those calls instead.
  * Exactly one terminal event (complete or error) ends the run, with the usage of all its
@@ -102,6 +111,7 @@ export async function executeRun(run: RunContext, request: RunRequest, deps: Age
       const step: Step = {
         accepted: false,
         messages: [...messages],
+        tools,
         texts: [],
         reasoning: [],
         toolText: "",
@@ -141,10 +151,18 @@ export async function executeRun(run: RunContext, request: RunRequest, deps: Age
         finishReason = maxToolStepsReason;
         break;
       }
+      const maxCalls = deps.maxToolCallsPerStep ?? defaultMaxToolCallsPerStep;
+      if (outcome.calls.length > maxCalls) {
+        throw new BrookError(
+          "upstream_invalid_answer",
+          `The model asked for ${outcome.calls.length} tool calls in one turn; at most ${maxCalls} are run (MAX_TOOL_CALLS_PER_STEP).`,
+        );
+      }
       // A store shared between instances keeps what the run used so far, should this instance die.
       if (run.log.noteUsage !== undefined) run.log.noteUsage(await measureUsage(run, progress, deps.prices));
       const offered = new Set(mcpTools.map((tool) => tool.name));
-      const results = await runToolCalls(run, outcome.calls, offered, deps.tools);
+      const concurrency = deps.toolConcurrency ?? defaultToolConcurrency;
+      const results = await runToolCalls(run, outcome.calls, offered, deps.tools, concurrency);
       // The answer text only: reasoning never goes back to the model (DeepSeek refuses it).
       messages.push({ role: "assistant", content: step.texts.join(""), toolCalls: outcome.calls });
       outcome.calls.forEach((toolCall, index) => {
@@ -259,19 +277,24 @@ function endReasoning(progress: Progress): void {
 }
 
 /**
- * Runs one round of tool calls concurrently: every `tool_call` event first, then each
- * `tool_result` as it arrives. The outcomes come back in the order of the calls.
+ * Runs one round of tool calls, `concurrency` at a time: every `tool_call` event first, then
+ * each `tool_result` as it arrives. The outcomes come back in the order of the calls.
  */
 async function runToolCalls(
   run: RunContext,
   calls: readonly ModelToolCall[],
   offered: ReadonlySet<string>,
   tools: AgentTools | undefined,
+  concurrency: number,
 ): Promise<ToolOutcome[]> {
   const { signal } = run;
   run.log.append(calls.map(toolCallEvent));
-  const outcomes = await Promise.all(
-    calls.map(async (call): Promise<ToolOutcome> => {
+  const outcomes: ToolOutcome[] = [];
+  let next = 0;
+  const worker = async () => {
+    while (next < calls.length) {
+      const index = next++;
+      const call = calls[index] as ModelToolCall;
       const outcome =
         tools !== undefined && offered.has(call.name)
           ? await tools.call(call, signal)
@@ -280,9 +303,10 @@ async function runToolCalls(
       run.log.append([
         { type: "tool_result", id: call.id, name: call.name, result: outcome.text, is_error: outcome.isError },
       ]);
-      return outcome;
-    }),
-  );
+      outcomes[index] = outcome;
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(concurrency, calls.length) }, worker));
   // Tool events are few: they may overrun the buffer a little, then generation waits for readers.
   await run.log.waitForRoom(signal);
   return outcomes;
@@ -324,6 +348,8 @@ async function measureUsage(run: RunContext, progress: Progress, prices: PriceTa
   let cachedInputTokens = 0;
   let reasoningTokens = 0;
   let estimated = false;
+  // One estimate for the whole run: its time and size budget bound what counting may cost.
+  let tally: TokenTally | undefined;
   for (const step of progress.steps) {
     const reported = step.reported;
     // A request the model server refused (401, 429, unreachable…) used nothing and costs nothing.
@@ -336,11 +362,13 @@ async function measureUsage(run: RunContext, progress: Progress, prices: PriceTa
       reasoningTokens += reported.reasoningTokens;
       continue;
     }
-    // Counted here: the prompt, and all the model wrote, its thinking included (it is billed as output).
+    // Counted here: the prompt as the model reads it (framing and tools included), and all the
+    // model wrote, its thinking included (it is billed as output).
     estimated = true;
-    const thought = await tokenCounter.text(step.reasoning.join(""));
-    inputTokens += await tokenCounter.messages(step.messages);
-    outputTokens += thought + (await tokenCounter.text(step.texts.join("") + step.toolText));
+    tally ??= new TokenTally();
+    const thought = await tally.text(step.reasoning);
+    inputTokens += await tally.prompt(step.messages, step.tools);
+    outputTokens += thought + (await tally.text([...step.texts, step.toolText]));
     reasoningTokens += thought;
   }
   const price = prices.price(run.model, inputTokens, outputTokens, cachedInputTokens);

@@ -50,6 +50,13 @@ describe("parseConfig", () => {
       TOOL_TIMEOUT_MS: 500,
     });
     expect(() => parseConfig({ MAX_TOOL_STEPS: "0" })).toThrow(/MAX_TOOL_STEPS/);
+    expect(parseConfig({})).toMatchObject({
+      MAX_TOOL_CALLS_PER_STEP: 32,
+      TOOL_CONCURRENCY: 4,
+      MODEL_MAX_EVENT_BYTES: 16 * 1024 * 1024,
+    });
+    expect(() => parseConfig({ MAX_TOOL_CALLS_PER_STEP: "0" })).toThrow(/MAX_TOOL_CALLS_PER_STEP/);
+    expect(() => parseConfig({ TOOL_CONCURRENCY: "0" })).toThrow(/TOOL_CONCURRENCY/);
     expect(() => parseConfig({ MCP_URL: "not a url" })).toThrow(/MCP_URL/);
   });
 });

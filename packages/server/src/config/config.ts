@@ -49,6 +49,13 @@ export const ConfigSchema = z.object({
   OPENAI_MODEL: z.string().trim().min(1).default("gpt-4o-mini"),
   /** How often the openai SDK retries 429/5xx/connection failures before the first token. */
   OPENAI_MAX_RETRIES: z.coerce.number().int().min(0).max(10).default(2),
+  /** The largest event of a model server's stream Brook reads; a larger one ends the run with `upstream_invalid_answer`. */
+  MODEL_MAX_EVENT_BYTES: z.coerce
+    .number()
+    .int()
+    .min(1_024)
+    .max(256 * 1024 * 1024)
+    .default(16 * 1024 * 1024),
   /** One MCP server (Streamable HTTP, or legacy SSE), named `mcp`. */
   MCP_URL: optionalText.pipe(z.url({ protocol: /^https?$/ }).optional()),
   /** A JSON file of MCP servers in the `{ "mcpServers": { name: … } }` shape. */
@@ -57,6 +64,10 @@ export const ConfigSchema = z.object({
   TOOL_TIMEOUT_MS: z.coerce.number().int().min(1).default(60_000),
   /** Rounds of tool calls a run may make; the model's next request for tools ends the run. */
   MAX_TOOL_STEPS: z.coerce.number().int().min(1).max(100).default(8),
+  /** Tool calls one model turn may ask for; a turn with more ends the run with `upstream_invalid_answer`. */
+  MAX_TOOL_CALLS_PER_STEP: z.coerce.number().int().min(1).max(1_000).default(32),
+  /** Tool calls of one turn that run at the same time; the others wait their turn. */
+  TOOL_CONCURRENCY: z.coerce.number().int().min(1).max(100).default(4),
   /** Tool results longer than this many characters are cut, with a note, before the model sees them. */
   TOOL_RESULT_CHARS: z.coerce.number().int().min(100).default(20_000),
   /** Longest wait between attempts to reach an MCP server that is down. */

@@ -1,10 +1,14 @@
 import { createParser, type EventSourceMessage } from "eventsource-parser";
 import OpenAI from "openai";
 import type { ChatCompletionChunk } from "openai/resources/chat/completions";
+import { BrookError } from "../errors/brook-error.js";
 import { takeNodeBody } from "./upstream-fetch.js";
 
-/** Far above any real chunk; a stream that never ends its line cannot grow memory without bound. */
-const maxBufferedChars = 8 * 1024 * 1024;
+/**
+ * The default largest stream event, in bytes (MODEL_MAX_EVENT_BYTES): far above any real chunk
+ * (a 10 MB one passes), and a stream that never ends its line cannot grow memory without bound.
+ */
+export const defaultMaxEventBytes = 16 * 1024 * 1024;
 
 /**
  * The chunks of a streaming chat completion, read from the raw response the `openai` SDK opened,
@@ -16,11 +20,14 @@ const maxBufferedChars = 8 * 1024 * 1024;
  * network read) and passes each chunk through three async generators. Stopping early cancels
  * the body, and so the upstream request.
  */
-export async function* completionChunks(response: Response): AsyncGenerator<ChatCompletionChunk[]> {
+export async function* completionChunks(
+  response: Response,
+  maxEventBytes = defaultMaxEventBytes,
+): AsyncGenerator<ChatCompletionChunk[]> {
   // The reading happens in ChunkReader's own frames: this generator, suspended between batches
   // for as long as the model is silent, holds only the batch it hands out (not the last network
   // read, its decoded text or a parsed chunk), which keeps an open stream small.
-  const reader = new ChunkReader(response);
+  const reader = new ChunkReader(response, maxEventBytes);
   try {
     for (let batch = await reader.read(); batch !== undefined; batch = await reader.read()) yield batch;
   } finally {
@@ -41,15 +48,21 @@ class ChunkReader {
   /** A failure found after some chunks of the same read: thrown once those are handed out. */
   #failure: Error | undefined;
 
-  constructor(response: Response) {
+  constructor(response: Response, maxEventBytes: number) {
     this.#headers = response.headers;
     this.#bytes = bodyChunks(response);
     this.#parser = createParser({
       onEvent: (message) => this.#pending.push(message),
       onError: (error) => {
-        if (error.type === "max-buffer-size-exceeded") this.#failure ??= new SyntaxError(error.message);
+        if (error.type !== "max-buffer-size-exceeded") return;
+        this.#failure ??= new BrookError(
+          "upstream_invalid_answer",
+          `The model server sent a stream event larger than ${maxEventBytes} bytes, the most Brook reads (MODEL_MAX_EVENT_BYTES).`,
+        );
       },
-      maxBufferSize: maxBufferedChars,
+      // The parser counts decoded characters, never more than the bytes: every event of up to
+      // that many bytes passes.
+      maxBufferSize: maxEventBytes,
     });
   }
 

@@ -29,7 +29,7 @@ export class DemoChatModel implements ChatModel {
         arguments: JSON.stringify(demoToolArguments(tool.parameters, question)),
       };
       const [inputTokens, outputTokens] = await Promise.all([
-        tokenCounter.messages(call.messages),
+        tokenCounter.messages(call.messages, call.tools),
         tokenCounter.text(toolCall.arguments),
       ]);
       yield [
@@ -67,7 +67,7 @@ export class DemoChatModel implements ChatModel {
       { type: "finish", reason: budget.cut ? "length" : "stop" },
       {
         type: "usage",
-        inputTokens: await tokenCounter.messages(call.messages),
+        inputTokens: await tokenCounter.messages(call.messages, call.tools),
         outputTokens: answerTokens + reasoningTokens,
         cachedInputTokens: 0,
         reasoningTokens,

@@ -21,6 +21,8 @@ export interface OpenAIChatModelOptions {
   apiKey: string | undefined;
   baseURL: string | undefined;
   maxRetries: number;
+  /** The largest stream event read (MODEL_MAX_EVENT_BYTES); default 16 MiB. */
+  maxEventBytes?: number | undefined;
 }
 
 /**
@@ -32,10 +34,12 @@ export class OpenAIChatModel implements ChatModel {
   readonly mode = "openai" as const;
   readonly #client: OpenAI;
   readonly #maxRetries: number;
+  readonly #maxEventBytes: number | undefined;
   readonly #upstream = createUpstreamFetch();
 
   constructor(options: OpenAIChatModelOptions) {
     this.#maxRetries = options.maxRetries;
+    this.#maxEventBytes = options.maxEventBytes;
     this.#client = new OpenAI({
       fetch: this.#upstream.fetch,
       // Local servers (vLLM, Ollama, llama.cpp) need no key, but the SDK insists on one.
@@ -58,7 +62,7 @@ export class OpenAIChatModel implements ChatModel {
     try {
       const response = await this.#open(call);
       yield [accepted];
-      for await (const chunks of completionChunks(response)) {
+      for await (const chunks of completionChunks(response, this.#maxEventBytes)) {
         const parts: ModelPart[] = [];
         for (const chunk of chunks) partsOf(chunk, state, parts);
         // Parsed chunks are large; nothing needs them once their parts are out.
@@ -133,6 +137,13 @@ function partsOf(chunk: ChatCompletionChunk, state: ChunkState, parts: ModelPart
   const reason = choice?.finish_reason;
   if (typeof reason === "string" && !state.finished) {
     state.finished = true;
+    // A call without a name cannot be run nor answered: the answer is broken, not complete.
+    if (state.toolCalls.unnamed > 0) {
+      throw new BrookError(
+        "upstream_invalid_answer",
+        `The model server asked for ${state.toolCalls.unnamed === 1 ? "a tool call" : `${state.toolCalls.unnamed} tool calls`} without a name.`,
+      );
+    }
     // Calls are complete once the choice finishes; the loop sees them before the finish.
     for (const complete of state.toolCalls.finish()) parts.push({ type: "tool_call", call: complete });
     parts.push({ type: "finish", reason });

@@ -79,7 +79,11 @@ describe("ToolCallAssembler", () => {
     ).toEqual([{ id: "a", name: "echo", arguments: '{"message":"z"}' }]);
   });
 
-  it("ignores junk and drops calls that never got a name", () => {
-    expect(assemble([null as unknown, "x", { index: 3, function: { arguments: "{}" } }])).toEqual([]);
+  it("ignores junk, and leaves out calls that never got a name but counts them", () => {
+    const assembler = new ToolCallAssembler();
+    assembler.add([null as unknown, "x", { index: 3, function: { arguments: "{}" } }]);
+    assembler.add([{ index: 5 }]);
+    expect(assembler.finish()).toEqual([]);
+    expect(assembler.unnamed).toBe(2);
   });
 });

@@ -33,6 +33,13 @@ export class ToolCallAssembler {
     return this.#slots.length;
   }
 
+  /** Calls that never got a name: no tool can answer them, so the answer is broken. */
+  get unnamed(): number {
+    let count = 0;
+    for (const slot of this.#slots) if (slot.name === "") count += 1;
+    return count;
+  }
+
   add(deltas: unknown): void {
     if (!Array.isArray(deltas)) return;
     for (const delta of deltas as ToolCallDelta[]) {
@@ -41,7 +48,7 @@ export class ToolCallAssembler {
     }
   }
 
-  /** The complete calls, in the order they started. Calls without a name are dropped. */
+  /** The complete calls, in the order they started. Calls without a name are left out (see `unnamed`). */
   finish(): ModelToolCall[] {
     return this.#slots
       .filter((slot) => slot.name !== "")

@@ -15,6 +15,19 @@ function streamError(error: Record<string, unknown>) {
 }
 
 describe("toBrookError", () => {
+  it("reports a redirect it did not follow as such, naming where it pointed, and not worth retrying", () => {
+    const redirect = OpenAI.APIError.generate(
+      307,
+      undefined,
+      undefined,
+      new Headers({ location: "https://elsewhere.example/v1/chat/completions" }),
+    );
+    const error = toBrookError(redirect, running);
+    expect(error.code).toBe("upstream_invalid_answer");
+    expect(error.retryable).toBe(false);
+    expect(error.message).toMatch(/redirected the request.*HTTP 307 to https:\/\/elsewhere\.example.*OPENAI_BASE_URL/);
+  });
+
   it("embeds the server's message once, without a second full stop", () => {
     const http = toBrookError(
       httpError(401, { message: "Incorrect API key provided.", code: "invalid_api_key" }),

@@ -25,7 +25,16 @@ export function toBrookError(error: unknown, signal: AbortSignal): BrookError {
 }
 
 /** What went wrong, as Brook tells it: each kind has its code and its sentence. */
-type Kind = "auth" | "quota" | "rate" | "timeout" | "not_found" | "model_not_found" | "bad_request" | "server";
+type Kind =
+  | "auth"
+  | "quota"
+  | "rate"
+  | "timeout"
+  | "not_found"
+  | "model_not_found"
+  | "bad_request"
+  | "redirect"
+  | "server";
 
 const codes: Record<Kind, ErrorCode> = {
   auth: "upstream_auth",
@@ -35,6 +44,7 @@ const codes: Record<Kind, ErrorCode> = {
   not_found: "upstream_bad_request",
   model_not_found: "upstream_bad_request",
   bad_request: "upstream_bad_request",
+  redirect: "upstream_invalid_answer",
   server: "upstream_error",
 };
 
@@ -50,6 +60,8 @@ const sentences: Record<Kind, (where: string) => string> = {
   model_not_found: (where) =>
     `The model server does not have that model (${where}); check OPENAI_MODEL or the request's model.`,
   bad_request: (where) => `The model server rejected the request (${where}).`,
+  redirect: (where) =>
+    `The model server redirected the request to another address (${where}); Brook follows redirects only within OPENAI_BASE_URL's origin: set OPENAI_BASE_URL to the new address.`,
   server: (where) => `The model server failed (${where}).`,
 };
 
@@ -66,7 +78,8 @@ function fromApiError(error: InstanceType<typeof OpenAI.APIError>): BrookError {
   let where: string;
   if (error.status !== undefined) {
     kind = isQuota(code, type) ? "quota" : kindOfStatus(error.status, detail);
-    where = `HTTP ${error.status}${detail}`;
+    const location = kind === "redirect" ? error.headers?.get("location") : null;
+    where = `HTTP ${error.status}${location ? ` to ${location.slice(0, detailLimit)}` : ""}${detail}`;
   } else {
     const carried = carriedStatus(error.error);
     kind = kindOfCode(code, type) ?? (carried === undefined ? "server" : kindOfStatus(carried, detail));
@@ -82,6 +95,7 @@ function isQuota(code: string | undefined, type: string | undefined): boolean {
 }
 
 function kindOfStatus(status: number, detail: string): Kind {
+  if (status >= 300 && status < 400) return "redirect";
   if (status === 401 || status === 403) return "auth";
   if (status === 429) return "rate";
   if (status === 408) return "timeout";

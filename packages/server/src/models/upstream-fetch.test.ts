@@ -16,6 +16,10 @@ beforeAll(async () => {
     seen.push({ method: req.method, authorization: req.headers.authorization, body });
     if (req.url === "/missing") {
       res.writeHead(404, { "content-type": "application/json" }).end('{"error":{"message":"no such model"}}');
+    } else if (req.url === "/moved") {
+      res.writeHead(307, { location: "/v2/chat" }).end();
+    } else if (req.url === "/elsewhere") {
+      res.writeHead(307, { location: "http://other.example/v1/chat" }).end();
     } else if (req.url === "/empty") {
       res.writeHead(204).end();
     } else if (req.url === "/endless") {
@@ -39,6 +43,20 @@ beforeAll(async () => {
 afterAll(() => new Promise<void>((resolve) => server.close(() => resolve())));
 
 describe("createUpstreamFetch", () => {
+  it("follows a 307 within the same origin with the same method, headers and body, and not one elsewhere", async () => {
+    const upstream = createUpstreamFetch();
+    const init = { method: "POST", headers: { authorization: "Bearer k" }, body: '{"moved":true}' };
+    const moved = await upstream.fetch(`${base}/moved`, init);
+    expect(moved.status).toBe(200);
+    expect(await new Response(moved.body).text()).toBe("data: hello\n\n");
+    expect(seen.at(-1)).toEqual({ method: "POST", authorization: "Bearer k", body: '{"moved":true}' });
+    // Brook's key must not go to another host: the redirect comes back for the caller to report.
+    const elsewhere = await upstream.fetch(`${base}/elsewhere`, init);
+    expect(elsewhere.status).toBe(307);
+    expect(elsewhere.headers.get("location")).toBe("http://other.example/v1/chat");
+    await upstream.close();
+  });
+
   it("sends method, headers and body; answers with status, headers and the body, over kept-alive connections", async () => {
     const upstream = createUpstreamFetch();
     connections = 0;

@@ -7,6 +7,10 @@ const nodeBodies = new WeakMap<Response, Readable>();
 /** Statuses whose Response must have no body. */
 const nullBodyStatuses = new Set([101, 204, 205, 304]);
 
+/** Redirects followed (within the same origin only); 307 and 308 keep the method and body. */
+const redirectStatuses = new Set([301, 302, 303, 307, 308]);
+const maxRedirects = 5;
+
 /**
  * The Node stream of a Response made by `createUpstreamFetch`, taken once: whoever takes it reads
  * the bytes without the WHATWG stream machinery (one promise chain per chunk fewer).
@@ -24,6 +28,8 @@ export function takeNodeBody(response: Response): Readable | undefined {
  * its status, headers and error bodies) whose body stream is only built if someone reads it;
  * an event stream's Response carries its body only through the `body` property.
  * Anything it does not handle (a Request object, a streamed body) goes to global fetch.
+ * A redirect to the same origin (a proxy that moved the API) is followed; one elsewhere comes
+ * back as it is, for the caller to report: Brook's key must not go to another host.
  */
 export function createUpstreamFetch(): { fetch: typeof fetch; close: () => Promise<void> } {
   const dispatcher = new Agent({ keepAliveTimeout: 30_000, keepAliveMaxTimeout: 600_000 });
@@ -32,13 +38,41 @@ export function createUpstreamFetch(): { fetch: typeof fetch; close: () => Promi
     if (input instanceof Request || (body != null && typeof body !== "string" && !(body instanceof Uint8Array))) {
       return fetch(input, init);
     }
-    const answer = await request(input, {
-      method: (init?.method ?? "GET") as "GET",
-      headers: plainHeaders(init?.headers),
-      body: body ?? null,
+    let url = new URL(input);
+    let method = init?.method ?? "GET";
+    let sent = body ?? null;
+    const headers = plainHeaders(init?.headers);
+    let answer = await request(url, {
+      method: method as "GET",
+      headers,
+      body: sent,
       signal: init?.signal ?? null,
       dispatcher,
     });
+    for (let hops = 0; hops < maxRedirects && redirectStatuses.has(answer.statusCode); hops += 1) {
+      const location = answer.headers.location;
+      const target = typeof location === "string" ? URL.parse(location, url.href) : null;
+      if (target === null || target.origin !== url.origin) break;
+      answer.body.resume();
+      // As fetch does: 303, and 301/302 after a POST, ask again with GET and no body.
+      if (
+        answer.statusCode === 303 ||
+        ((answer.statusCode === 301 || answer.statusCode === 302) && method === "POST")
+      ) {
+        method = "GET";
+        sent = null;
+        delete headers["content-type"];
+        delete headers["content-length"];
+      }
+      url = target;
+      answer = await request(url, {
+        method: method as "GET",
+        headers,
+        body: sent,
+        signal: init?.signal ?? null,
+        dispatcher,
+      });
+    }
     const head = { status: answer.statusCode, statusText: answer.statusText, headers: headerPairs(answer.headers) };
     if (nullBodyStatuses.has(answer.statusCode)) {
       answer.body.resume();

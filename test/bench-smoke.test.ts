@@ -15,6 +15,16 @@ const smokeConfig: BenchConfig = {
   capacity: { steps: [100], tokens: 10, delayMs: 10 },
   paths: { roundMs: 200, rounds: 2, concurrency: 4, tokens: 50, jsonTokens: 10, ttftRequests: 10 },
   soak: { requests: 200, concurrency: 8, tokens: 5 },
+  paced: { roundMs: 200, rounds: 2, streams: 8, tokens: 10, delayMs: 5 },
+  peers: {
+    roundMs: 200,
+    rounds: 2,
+    concurrency: 4,
+    tokens: 50,
+    ttftRequests: 10,
+    streams: 20,
+    capacity: { tokens: 10, delayMs: 10 },
+  },
 };
 
 describe("the benchmark (smoke)", () => {
@@ -24,7 +34,7 @@ describe("the benchmark (smoke)", () => {
       config: smokeConfig,
       mode: "quick",
       brookFrom: "source",
-      only: ["ttft", "relay", "capacity", "paths", "soak", "scaleout"],
+      only: ["ttft", "relay", "capacity", "paths", "paced", "soak", "scaleout", "peers"],
       scaleOut: {
         roundMs: 200,
         rounds: 2,
@@ -65,5 +75,25 @@ describe("the benchmark (smoke)", () => {
     expect(results.scaleout?.remoteEventsPerSecond, context).toBeGreaterThan(0);
     expect(results.scaleout?.delayEvents, context).toBeGreaterThan(0);
     expect(results.scaleout?.redisKbPerRun, context).toBeGreaterThan(0);
+
+    // Paced answers through every relay, the model server's own CPU cost beside them.
+    expect(results.paced?.errors, context).toBe(0);
+    expect(results.paced?.modelServerCpuMicrosPerEvent, context).toBeGreaterThan(0);
+    for (const relay of ["rest", "trpc", "aisdk", "openai", "openai-relay", "ai-sdk-server"]) {
+      expect(results.paced?.relays[relay]?.cpuMicrosPerEvent, `${relay}\n${context}`).toBeGreaterThan(0);
+    }
+    expect(results.paced?.brookVsOpenaiRelay, context).toBeGreaterThan(0);
+
+    // The peers answer the same load as Brook, and every figure of the comparison is there.
+    expect(results.peers?.errors, context).toBe(0);
+    for (const peer of ["openai-relay", "ai-sdk-server"]) {
+      const it = results.peers?.peers[peer];
+      expect(it?.eventsPerSecond, `${peer}\n${context}`).toBeGreaterThan(0);
+      expect(it?.heldOpen, `${peer}\n${context}`).toBe(20);
+      const { cpuPerEvent, eventsPerSecond, ttftP50, totalP99 } = it?.brookRatio ?? {};
+      expect([cpuPerEvent, eventsPerSecond, ttftP50, totalP99].every(Number.isFinite), `${peer}\n${context}`).toBe(
+        true,
+      );
+    }
   }, 120_000);
 });

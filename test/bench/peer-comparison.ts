@@ -27,9 +27,8 @@ export async function measurePeers(context: Context, config: BenchConfig["peers"
   for (const relay of relays) held.set(relay, await measureHeldOn(context, relay, config.streams));
   const shape = { tokens: config.capacity.tokens, delayMs: config.capacity.delayMs };
   const loaded = new Map<Path, ReturnType<typeof summarize>>();
+  // Each relay is still the fresh process its memory figure was read from.
   for (const path of ["direct", ...relays] as Path[]) {
-    // Each relay fresh, as the capacity steps start Brook.
-    if (path !== "direct") await restart(context, path as Relay);
     const { results } = await driveStep(context, path, config.streams, shape);
     loaded.set(path, summarize(results));
   }

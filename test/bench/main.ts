@@ -3,7 +3,7 @@
  * Starts the fake upstream, Brook and the peers in their own processes, drives them from this one,
  * and writes test/bench/results/latest.{json,md}.
  *
- *   --quick            a smaller run (about two minutes)
+ *   --quick            a smaller run (about four minutes)
  *   --source           run Brook from its sources (tsx) instead of building it first
  *   --only=a,b         only these sections: ttft, relay, paths, paced, soak, scaleout, peers, capacity
  *   --steps=1000,5000  the capacity steps

@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { runBench } from "./bench/main.js";
+import { toMarkdown } from "./bench/report.js";
 import type { BenchConfig } from "./bench/scenarios.js";
 
 /** The benchmark in miniature: every path works under concurrent load. Timings are never judged here. */
@@ -15,6 +16,16 @@ const smokeConfig: BenchConfig = {
   capacity: { steps: [100], tokens: 10, delayMs: 10 },
   paths: { roundMs: 200, rounds: 2, concurrency: 4, tokens: 50, jsonTokens: 10, ttftRequests: 10 },
   soak: { requests: 200, concurrency: 8, tokens: 5 },
+  paced: { roundMs: 200, rounds: 2, streams: 8, tokens: 10, delayMs: 5 },
+  peers: {
+    roundMs: 200,
+    rounds: 2,
+    concurrency: 4,
+    tokens: 50,
+    ttftRequests: 10,
+    streams: 20,
+    capacity: { tokens: 10, delayMs: 10 },
+  },
 };
 
 describe("the benchmark (smoke)", () => {
@@ -65,5 +76,42 @@ describe("the benchmark (smoke)", () => {
     expect(results.scaleout?.remoteEventsPerSecond, context).toBeGreaterThan(0);
     expect(results.scaleout?.delayEvents, context).toBeGreaterThan(0);
     expect(results.scaleout?.redisKbPerRun, context).toBeGreaterThan(0);
+  }, 120_000);
+
+  it("compares Brook with the peers on bursty and paced answers, the model server's own cost beside them", async () => {
+    const lines: string[] = [];
+    const results = await runBench({
+      config: smokeConfig,
+      mode: "quick",
+      brookFrom: "source",
+      only: ["paced", "peers"],
+      log: (line) => lines.push(line),
+    });
+    const context = lines.join("\n");
+
+    // Paced answers through every relay, the model server's own CPU cost beside them.
+    expect(results.paced?.errors, context).toBe(0);
+    expect(results.paced?.modelServerCpuMicrosPerEvent, context).toBeGreaterThan(0);
+    for (const relay of ["rest", "trpc", "aisdk", "openai", "openai-relay", "ai-sdk-server"]) {
+      expect(results.paced?.relays[relay]?.cpuMicrosPerEvent, `${relay}\n${context}`).toBeGreaterThan(0);
+    }
+    expect(results.paced?.brookVsOpenaiRelay, context).toBeGreaterThan(0);
+
+    // The peers answer the same load as Brook, and every figure of the comparison is there.
+    expect(results.peers?.errors, context).toBe(0);
+    for (const peer of ["openai-relay", "ai-sdk-server"]) {
+      const it = results.peers?.peers[peer];
+      expect(it?.eventsPerSecond, `${peer}\n${context}`).toBeGreaterThan(0);
+      expect(it?.heldOpen, `${peer}\n${context}`).toBe(20);
+      const { cpuPerEvent, eventsPerSecond, ttftP50, totalP99 } = it?.brookRatio ?? {};
+      expect([cpuPerEvent, eventsPerSecond, ttftP50, totalP99].every(Number.isFinite), `${peer}\n${context}`).toBe(
+        true,
+      );
+    }
+
+    // Both tables are in the report.
+    const markdown = toMarkdown(results);
+    expect(markdown).toContain("| CPU per relayed event, paced ");
+    expect(markdown).toContain("| Memory per open stream (RSS after a full GC, 20 open) ");
   }, 120_000);
 });

@@ -1,6 +1,7 @@
 /**
- * The benchmark's two servers, each in its own process: the fast fake upstream and Brook
- * (its real entry point, from sources, configured as in production).
+ * The benchmark's servers, each in its own process: the fast fake upstream, Brook (its real entry
+ * point, from sources, configured as in production) and the peers Brook is compared with (what a
+ * user would write instead, `peers/`).
  */
 import { type ChildProcess, execFileSync, spawn } from "node:child_process";
 import { readFileSync } from "node:fs";
@@ -14,6 +15,10 @@ const brookSource = fileURLToPath(new URL("../../packages/server/src/main.ts", i
 const brookBuild = fileURLToPath(new URL("../../packages/server/dist/main.js", import.meta.url));
 const upstreamMain = fileURLToPath(new URL("./bench-upstream.ts", import.meta.url));
 const probe = new URL("./brook-probe.mjs", import.meta.url).href;
+
+/** The peers: a hand-written Fastify + `openai` relay, and an AI SDK `streamText` server. */
+export const peerNames = ["openai-relay", "ai-sdk-server"] as const;
+export type PeerName = (typeof peerNames)[number];
 
 /** What `brook-probe.mjs` answers. */
 type ProbeQuestion =
@@ -33,23 +38,32 @@ export interface ProbeMemory {
 export interface UpstreamProcess {
   url: string;
   pid: number;
+  /** The fake upstream's CPU time so far, in microseconds: the model server's own cost. */
+  cpuMicros(): Promise<number>;
   stop(): Promise<void>;
 }
 
 export async function startUpstream(): Promise<UpstreamProcess> {
-  const child = spawn(process.execPath, ["--import", tsxLoader, upstreamMain], {
-    stdio: ["pipe", "pipe", "inherit"],
+  const child = spawn(process.execPath, ["--import", probe, "--import", tsxLoader, upstreamMain], {
+    stdio: ["pipe", "pipe", "inherit", "ipc"],
   });
+  const ask = probeClient(child);
   const line = await firstLine(child, /^listening (\S+)/);
-  return { url: line[1] as string, pid: child.pid as number, stop: () => stopChild(child) };
+  return {
+    url: line[1] as string,
+    pid: child.pid as number,
+    cpuMicros: () => cpuOf(ask),
+    stop: () => stopChild(child),
+  };
 }
 
-export interface BrookProcess {
+/** A relay the benchmark drives and measures: Brook or a peer. */
+export interface ServerProcess {
   url: string;
   pid: number;
-  /** Brook's memory, after a full GC when `gc` is set. */
+  /** Its memory, after a full GC when `gc` is set. */
   memory(gc: boolean): Promise<ProbeMemory>;
-  /** Brook's CPU time so far, in microseconds. */
+  /** Its CPU time so far, in microseconds. */
   cpuMicros(): Promise<number>;
   /** Resident set size right now, read from /proc without disturbing the process (bytes). */
   rss(): Promise<number>;
@@ -57,6 +71,8 @@ export interface BrookProcess {
   stopProfile(path: string): Promise<void>;
   stop(): Promise<void>;
 }
+
+export type BrookProcess = ServerProcess;
 
 /**
  * Starts Brook as `pnpm start` does: from its build (`dist`, as in production), from its
@@ -69,54 +85,66 @@ export async function startBrook(
   env: Record<string, string> = {},
 ): Promise<BrookProcess> {
   const port = await freePort();
-  const entry = from === "build" ? [brookBuild] : ["--conditions=@brook/source", "--import", tsxLoader, brookSource];
+  const entry =
+    typeof from === "object"
+      ? [from.main]
+      : from === "build"
+        ? [brookBuild]
+        : ["--conditions=@brook/source", "--import", tsxLoader, brookSource];
   const flags = process.env.BENCH_BROOK_FLAGS?.split(" ").filter(Boolean) ?? [];
-  const child = spawn(process.execPath, ["--expose-gc", ...flags, "--import", probe, ...entry], {
-    env: {
-      PATH: process.env.PATH ?? "",
-      HOME: process.env.HOME ?? "",
-      NODE_ENV: "production",
-      LOG_LEVEL: "warn",
-      LOG_FORMAT: "json",
-      PORT: String(port),
-      HOST: "127.0.0.1",
-      OPENAI_BASE_URL: upstreamUrl,
-      OPENAI_API_KEY: "bench",
-      OPENAI_MODEL: "gpt-4o-mini",
-      // The capacity steps hold thousands of streams at once: no cap on concurrent runs.
-      MAX_CONCURRENT_RUNS: "0",
-      // Idle connections stay open as long as the bench upstream keeps its own (120 s), as they would
-      // behind a load balancer: a loaded client must not race Brook's default 5 s keep-alive close.
-      KEEP_ALIVE_TIMEOUT_MS: "120000",
-      ...env,
-    },
+  return startProbed([...flags, ...entry], {
+    PATH: process.env.PATH ?? "",
+    HOME: process.env.HOME ?? "",
+    NODE_ENV: "production",
+    LOG_LEVEL: "warn",
+    LOG_FORMAT: "json",
+    PORT: String(port),
+    HOST: "127.0.0.1",
+    OPENAI_BASE_URL: upstreamUrl,
+    OPENAI_API_KEY: "bench",
+    OPENAI_MODEL: "gpt-4o-mini",
+    // The capacity steps hold thousands of streams at once: no cap on concurrent runs.
+    MAX_CONCURRENT_RUNS: "0",
+    // Idle connections stay open as long as the bench upstream keeps its own (120 s), as they would
+    // behind a load balancer: a loaded client must not race Brook's default 5 s keep-alive close.
+    KEEP_ALIVE_TIMEOUT_MS: "120000",
+    ...env,
+  });
+}
+
+/**
+ * Starts a peer (`peers/<name>.ts`, run by Node as it is, without a loader) against the same
+ * upstream, probed like Brook.
+ */
+export async function startPeer(name: PeerName, upstreamUrl: string): Promise<ServerProcess> {
+  const port = await freePort();
+  const entry = fileURLToPath(new URL(`./peers/${name}.ts`, import.meta.url));
+  return startProbed([entry], {
+    PATH: process.env.PATH ?? "",
+    HOME: process.env.HOME ?? "",
+    NODE_ENV: "production",
+    PORT: String(port),
+    OPENAI_BASE_URL: upstreamUrl,
+    OPENAI_API_KEY: "bench",
+    OPENAI_MODEL: "gpt-4o-mini",
+  });
+}
+
+/** Spawns `node --expose-gc --import probe …args` with `env` (its `PORT` on 127.0.0.1) and waits until `/health` answers. */
+async function startProbed(args: string[], env: Record<string, string>): Promise<ServerProcess> {
+  const child = spawn(process.execPath, ["--expose-gc", "--import", probe, ...args], {
+    env,
     stdio: ["ignore", "inherit", "inherit", "ipc"],
   });
-  const pending = new Map<number, { resolve: (value: unknown) => void; reject: (error: Error) => void }>();
-  let nextId = 0;
-  child.on("message", (message: { id: number; value?: unknown; error?: string }) => {
-    const waiter = pending.get(message.id);
-    pending.delete(message.id);
-    if (message.error !== undefined) waiter?.reject(new Error(message.error));
-    else waiter?.resolve(message.value);
-  });
-  const ask = <T>(request: ProbeQuestion): Promise<T> =>
-    new Promise<T>((resolve, reject) => {
-      const id = nextId++;
-      pending.set(id, { resolve: resolve as (value: unknown) => void, reject });
-      child.send({ ...request, id });
-    });
-  const url = `http://127.0.0.1:${port}`;
+  const ask = probeClient(child);
+  const url = `http://127.0.0.1:${env.PORT}`;
   await waitUntilHealthy(url, child);
   const pid = child.pid as number;
   return {
     url,
     pid,
     memory: (gc) => ask<ProbeMemory>({ type: "memory", gc }),
-    cpuMicros: async () => {
-      const usage = await ask<NodeJS.CpuUsage>({ type: "cpu" });
-      return usage.user + usage.system;
-    },
+    cpuMicros: () => cpuOf(ask),
     rss: async () => {
       try {
         const status = readFileSync(`/proc/${pid}/status`, "utf8");
@@ -137,10 +165,35 @@ export async function startBrook(
   };
 }
 
+type Ask = <T>(request: ProbeQuestion) => Promise<T>;
+
+/** Questions to the probe preloaded in `child`, over its IPC channel. */
+function probeClient(child: ChildProcess): Ask {
+  const pending = new Map<number, { resolve: (value: unknown) => void; reject: (error: Error) => void }>();
+  let nextId = 0;
+  child.on("message", (message: { id: number; value?: unknown; error?: string }) => {
+    const waiter = pending.get(message.id);
+    pending.delete(message.id);
+    if (message.error !== undefined) waiter?.reject(new Error(message.error));
+    else waiter?.resolve(message.value);
+  });
+  return <T>(request: ProbeQuestion): Promise<T> =>
+    new Promise<T>((resolve, reject) => {
+      const id = nextId++;
+      pending.set(id, { resolve: resolve as (value: unknown) => void, reject });
+      child.send({ ...request, id });
+    });
+}
+
+async function cpuOf(ask: Ask): Promise<number> {
+  const usage = await ask<NodeJS.CpuUsage>({ type: "cpu" });
+  return usage.user + usage.system;
+}
+
 async function waitUntilHealthy(url: string, child: ChildProcess): Promise<void> {
   const deadline = Date.now() + 30_000;
   while (Date.now() < deadline) {
-    if (child.exitCode !== null) throw new Error(`Brook exited with code ${child.exitCode} during start-up`);
+    if (child.exitCode !== null) throw new Error(`${url}: exited with code ${child.exitCode} during start-up`);
     try {
       const response = await fetch(`${url}/health`);
       if (response.ok) return;
@@ -149,7 +202,7 @@ async function waitUntilHealthy(url: string, child: ChildProcess): Promise<void>
     }
     await new Promise((resolve) => setTimeout(resolve, 100));
   }
-  throw new Error("Brook did not become healthy within 30 s");
+  throw new Error(`${url} did not become healthy within 30 s`);
 }
 
 function firstLine(child: ChildProcess, pattern: RegExp): Promise<RegExpExecArray> {

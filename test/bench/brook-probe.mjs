@@ -55,4 +55,6 @@ if (process.send !== undefined) {
   });
   // The IPC channel must not keep Brook alive on its own.
   process.channel?.unref();
+  // The benchmark owns this process: when it goes (even killed, or a test timing out), so do we.
+  process.once("disconnect", () => process.exit(0));
 }

@@ -9,15 +9,29 @@ import { type AnswerShape, benchMessage } from "./answer-shape.js";
 /**
  * What a request goes through: the upstream directly, or Brook over REST SSE, the tRPC
  * subscription, the AI SDK's UI message stream (`/api/chat`), OpenAI's streamed chat completions
- * (`/v1/chat/completions`), or the non-streaming `POST /chat` (and its direct twin, `stream: false`).
+ * (`/v1/chat/completions`), or the non-streaming `POST /chat` (and its direct twin, `stream: false`);
+ * or a peer: the hand-written `openai-relay` (the REST stream's request and events) and the
+ * `ai-sdk-server` (the UI message stream's).
  */
-export type Path = "direct" | "rest" | "trpc" | "aisdk" | "openai" | "direct-json" | "rest-json" | "trpc-run";
+export type Path =
+  | "direct"
+  | "rest"
+  | "trpc"
+  | "aisdk"
+  | "openai"
+  | "direct-json"
+  | "rest-json"
+  | "trpc-run"
+  | "openai-relay"
+  | "ai-sdk-server";
 
 export interface Targets {
   upstreamUrl: string;
   brookUrl: string;
   /** Where `trpc-run` reads the run it started on `brookUrl` (another instance); default `brookUrl`. */
   readerUrl?: string;
+  /** The peers' base URLs, for their paths. */
+  peerUrls?: Partial<Record<"openai-relay" | "ai-sdk-server", string>>;
 }
 
 export interface RequestResult {
@@ -35,6 +49,8 @@ export interface RequestOptions {
   localAddress?: string;
   /** Gaps between content events (ms) are pushed here when given. */
   gaps?: number[];
+  /** Called once, when the first content event arrives (the stream is open and flowing). */
+  onFirstContent?: () => void;
 }
 
 /** Per wire format: the marker that starts a content event, and the ones that end a stream. */
@@ -97,7 +113,8 @@ export async function runRequest(
       });
       break;
     case "rest":
-      url = `${targets.brookUrl}/chat/stream`;
+    case "openai-relay":
+      url = `${path === "rest" ? targets.brookUrl : peerUrl(targets, path)}/chat/stream`;
       body = JSON.stringify({ message });
       break;
     case "rest-json":
@@ -109,7 +126,8 @@ export async function runRequest(
       method = "GET";
       break;
     case "aisdk":
-      url = `${targets.brookUrl}/api/chat`;
+    case "ai-sdk-server":
+      url = `${path === "aisdk" ? targets.brookUrl : peerUrl(targets, path)}/api/chat`;
       body = JSON.stringify({
         id: `bench-${process.pid}-${++chats}`,
         messages: [{ id: "m", role: "user", parts: [{ type: "text", text: message }] }],
@@ -129,7 +147,11 @@ export async function runRequest(
   const streaming = path !== "direct-json" && path !== "rest-json";
   const mark =
     markers[
-      path === "direct" || path === "direct-json" || path === "openai" ? "openai" : path === "aisdk" ? "aisdk" : "brook"
+      path === "direct" || path === "direct-json" || path === "openai"
+        ? "openai"
+        : path === "aisdk" || path === "ai-sdk-server"
+          ? "aisdk"
+          : "brook"
     ];
 
   return new Promise<RequestResult>((resolve) => {
@@ -181,8 +203,10 @@ export async function runRequest(
           const now = performance.now();
           for (let at = text.indexOf(mark.content); at >= 0 && at < end; at = text.indexOf(mark.content, at + 1)) {
             contents += 1;
-            if (ttftMs < 0) ttftMs = now - startedAt;
-            else options.gaps?.push(now - lastContentAt);
+            if (ttftMs < 0) {
+              ttftMs = now - startedAt;
+              options.onFirstContent?.();
+            } else options.gaps?.push(now - lastContentAt);
             lastContentAt = now;
           }
           if (!ended) {
@@ -217,6 +241,12 @@ export async function runRequest(
     req.setTimeout(idleTimeoutMs, () => req.destroy(new Error(`no data for ${idleTimeoutMs / 1000} s`)));
     req.end(body);
   });
+}
+
+function peerUrl(targets: Targets, peer: "openai-relay" | "ai-sdk-server"): string {
+  const url = targets.peerUrls?.[peer];
+  if (url === undefined) throw new Error(`no ${peer} running`);
+  return url;
 }
 
 /** `chat.start`: the run's id, or why it failed. */

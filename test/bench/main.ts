@@ -1,12 +1,16 @@
 /**
- * `pnpm bench`: Brook against the physical limit. Starts the fake upstream and Brook in their own
- * processes, drives both from this one, and writes test/bench/results/latest.{json,md}.
+ * `pnpm bench`: Brook against the physical limit and against what users would write instead.
+ * Starts the fake upstream, Brook and the peers in their own processes, drives them from this one,
+ * and writes test/bench/results/latest.{json,md}.
  *
- *   --quick            a smaller run (about two minutes)
+ *   --quick            a smaller run (about four minutes)
  *   --source           run Brook from its sources (tsx) instead of building it first
- *   --only=a,b         only these sections: ttft, relay, capacity, paths, soak, scaleout
+ *   --only=a,b         only these sections: ttft, relay, paths, paced, soak, scaleout, peers, capacity
  *   --steps=1000,5000  the capacity steps
  *   --soak=N           soak requests
+ *   --paced=N          streams at once in the paced section (default 128)
+ *   --peer-streams=N   streams open at once for the peer table's memory and p99 figures
+ *   --round-ms=N       length of each measured round (relay, paths, paced, peers)
  *   --profile=SECTION  record a CPU profile of Brook during one section (e.g. relay)
  *   --readme           put the table in docs/performance.md
  *   --out=DIR          where results go (default test/bench/results)
@@ -20,7 +24,18 @@ import { cpus, platform, release } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
-import { ephemeralPortCount, raiseFileLimit, startBrook, startUpstream } from "./bench-processes.js";
+import {
+  ephemeralPortCount,
+  type PeerName,
+  peerNames,
+  raiseFileLimit,
+  type ServerProcess,
+  startBrook,
+  startPeer,
+  startUpstream,
+} from "./bench-processes.js";
+import { measurePaced } from "./paced.js";
+import { measurePeers } from "./peer-comparison.js";
 import { type Machine, type Results, toMarkdown, topSelfTime, updateReadme } from "./report.js";
 import { fullScaleOut, measureScaleOut, quickScaleOut, type ScaleOutConfig } from "./scale-out.js";
 import {
@@ -35,7 +50,7 @@ import {
   quickConfig,
 } from "./scenarios.js";
 
-const sections = ["ttft", "relay", "capacity", "paths", "soak", "scaleout"] as const;
+const sections = ["ttft", "relay", "capacity", "paths", "paced", "soak", "scaleout", "peers"] as const;
 type Section = (typeof sections)[number];
 
 export interface BenchOptions {
@@ -54,9 +69,16 @@ export interface BenchOptions {
 /** Runs the chosen sections against fresh processes and returns the results. */
 export async function runBench(options: BenchOptions): Promise<Results> {
   const { config, log } = options;
-  const largestStep = options.only.includes("capacity") ? Math.max(0, ...config.capacity.steps) : 0;
+  const withPeers = options.only.includes("peers");
+  const largestStep = Math.max(
+    options.only.includes("capacity") ? Math.max(0, ...config.capacity.steps) : 0,
+    withPeers ? config.peers.streams : 0,
+  );
   const fileLimit = raiseFileLimit(Math.max(4_096, largestStep * 3 + 2_000));
-  const stepTotal = options.only.includes("capacity") ? config.capacity.steps.reduce((sum, step) => sum + step, 0) : 0;
+  // The peer table opens its streams seven times: held by Brook and each peer, loaded on each and directly.
+  const stepTotal =
+    (options.only.includes("capacity") ? config.capacity.steps.reduce((sum, step) => sum + step, 0) : 0) +
+    (withPeers ? config.peers.streams * 7 : 0);
   const sourceAddresses = await pickSourceAddresses(stepTotal);
   const machine: Machine = {
     date: new Date().toISOString(),
@@ -73,13 +95,22 @@ export async function runBench(options: BenchOptions): Promise<Results> {
   );
   const upstream = await startUpstream();
   const firstBrook = await startBrook(upstream.url, options.brookFrom);
+  const peers: Partial<Record<PeerName, ServerProcess>> = {};
+  const peerUrls = () => Object.fromEntries(Object.entries(peers).map(([name, peer]) => [name, peer.url]));
   const context: Context = {
-    targets: { upstreamUrl: upstream.url, brookUrl: firstBrook.url },
+    targets: { upstreamUrl: upstream.url, brookUrl: firstBrook.url, peerUrls: peerUrls() },
     brook: firstBrook,
     restartBrook: async () => {
       await context.brook.stop();
       context.brook = await startBrook(upstream.url, options.brookFrom);
-      context.targets = { upstreamUrl: upstream.url, brookUrl: context.brook.url };
+      context.targets = { ...context.targets, brookUrl: context.brook.url };
+    },
+    upstream,
+    peers,
+    restartPeer: async (name) => {
+      await peers[name]?.stop();
+      peers[name] = await startPeer(name, upstream.url);
+      context.targets = { ...context.targets, peerUrls: peerUrls() };
     },
     sourceAddresses,
     log,
@@ -102,9 +133,15 @@ export async function runBench(options: BenchOptions): Promise<Results> {
     return result;
   };
   try {
+    // The peers run beside Brook, against the same upstream, when a section compares with them.
+    if (withPeers || options.only.includes("paced")) {
+      for (const name of peerNames) peers[name] = await startPeer(name, upstream.url);
+      context.targets = { ...context.targets, peerUrls: peerUrls() };
+    }
     results.ttft = await section("ttft", () => measureTtft(context, config.ttft));
     results.relay = await section("relay", () => measureRelay(context, config.relay));
     results.paths = await section("paths", () => measurePaths(context, config.paths));
+    results.paced = await section("paced", () => measurePaced(context, config.paced));
     results.soak = await section("soak", () => measureSoak(context, config.soak));
     results.scaleout = await section("scaleout", () =>
       measureScaleOut(
@@ -114,10 +151,12 @@ export async function runBench(options: BenchOptions): Promise<Results> {
         options.scaleOut ?? (options.mode === "quick" ? quickScaleOut : fullScaleOut),
       ),
     );
+    results.peers = await section("peers", () => measurePeers(context, config.peers));
     // Last: thousands of streams leave the most behind (sockets in TIME_WAIT, a grown heap).
     results.capacity = await section("capacity", () => measureCapacity(context, config.capacity, fileLimit));
   } finally {
     await context.brook.stop();
+    for (const peer of Object.values(peers)) await peer.stop();
     await upstream.stop();
   }
   return results;
@@ -155,6 +194,9 @@ async function main(): Promise<void> {
       only: { type: "string" },
       steps: { type: "string" },
       soak: { type: "string" },
+      paced: { type: "string" },
+      "peer-streams": { type: "string" },
+      "round-ms": { type: "string" },
       profile: { type: "string" },
       readme: { type: "boolean", default: false },
       out: { type: "string" },
@@ -164,6 +206,12 @@ async function main(): Promise<void> {
   const config: BenchConfig = structuredClone(values.quick ? quickConfig : fullConfig);
   if (values.steps !== undefined) config.capacity.steps = values.steps.split(",").map(Number);
   if (values.soak !== undefined) config.soak.requests = Number(values.soak);
+  if (values.paced !== undefined) config.paced.streams = Number(values.paced);
+  if (values["peer-streams"] !== undefined) config.peers.streams = Number(values["peer-streams"]);
+  if (values["round-ms"] !== undefined) {
+    const roundMs = Number(values["round-ms"]);
+    for (const part of [config.relay, config.paths, config.paced, config.peers]) part.roundMs = roundMs;
+  }
   const only = (values.only?.split(",") ?? sections).filter((name): name is Section =>
     (sections as readonly string[]).includes(name),
   );

@@ -23,6 +23,8 @@ export interface Results {
   paths?: Row;
   soak?: Row;
   scaleout?: Row;
+  paced?: Row;
+  peers?: Row;
 }
 
 const ms = (value: number | undefined) => (value === undefined || Number.isNaN(value) ? "–" : `${value} ms`);
@@ -33,7 +35,7 @@ export function toMarkdown(results: Results): string {
   const { machine } = results;
   const intro =
     `Measured ${machine.date.slice(0, 10)} on ${machine.cores} cores (${machine.cpu}), Node ${machine.node}, ${machine.platform}` +
-    ` (\`pnpm bench${machine.mode === "quick" ? " --quick" : ""}\`). The fake upstream, Brook and the load generator share the machine.`;
+    ` (\`pnpm bench${machine.mode === "quick" ? " --quick" : ""}\`). The fake upstream, Brook${results.peers !== undefined || results.paced !== undefined ? ", the peers" : ""} and the load generator share the machine.`;
   const rows: string[][] = [];
   const lines = { push: (line: string) => rows.push(line.slice(2, -2).split(" | ")) };
   /** Why each missed target was missed, in words, below the table. */
@@ -122,11 +124,118 @@ export function toMarkdown(results: Results): string {
       `| ${count(capacity.streams)} concurrent streams (${capacity.tokens} tokens, ${capacity.delayMs} ms apart): two instances vs one |  | ${ms(capacity.two.totalP99)} vs ${ms(capacity.one.totalP99)} | p99 total (ideal ${ms(capacity.one.idealMs)}); errors ${capacity.two.errors} vs ${capacity.one.errors} |`,
     );
   }
+  const parts = [intro];
+  if (rows.length > 0) parts.push(table(["Measure", "Target", "Brook", "Details"], rows));
+  if (results.peers !== undefined) parts.push(peerTable(results.peers, results.paced));
+  if (results.paced !== undefined) parts.push(pacedTable(results.paced, verdict));
   const notes =
     missed.length === 0
       ? "Every target was met."
       : `Targets not met, and why:\n\n${missed.map((why) => `- ${why}`).join("\n")}`;
-  return `${intro}\n\n${table(["Measure", "Target", "Brook", "Details"], rows)}\n${notes}\n`;
+  return `${parts.map((part) => part.trimEnd()).join("\n\n")}\n\n${notes}\n`;
+}
+
+const peerTitles: Record<string, string> = {
+  "openai-relay": "Fastify + `openai` relay",
+  "ai-sdk-server": "AI SDK `streamText` server",
+};
+const micros = (value: number | null | undefined) => (value === null || value === undefined ? "–" : `${value} µs`);
+const kb = (value: number | null | undefined) => (value === null || value === undefined ? "–" : `${value} KB`);
+
+/** Brook against the peers, figure by figure, with Brook ÷ each peer. */
+function peerTable(peers: Row, paced: Row | undefined): string {
+  const names = Object.keys(peers.peers ?? {});
+  const header = ["Measure", "Brook", ...names.flatMap((name) => [peerTitles[name] ?? name, "Brook ÷ it"])];
+  const rows: string[][] = [];
+  const add = (
+    measure: string,
+    brook: string,
+    cell: (peer: Row, name: string) => [string, number | null | undefined],
+  ) =>
+    rows.push([
+      measure,
+      brook,
+      ...names.flatMap((name) => {
+        const [value, ratio] = cell(peers.peers[name], name);
+        return [value, times(ratio ?? undefined)];
+      }),
+    ]);
+  const { brook, capacity } = peers;
+  add(
+    `CPU per event, ${peers.tokens}-token answers, ${peers.concurrency} at a time`,
+    micros(brook.cpuMicrosPerEvent),
+    (it) => [micros(it.cpuMicrosPerEvent), it.brookRatio.cpuPerEvent],
+  );
+  add("Content events per second, same load", count(brook.eventsPerSecond), (it) => [
+    count(it.eventsPerSecond),
+    it.brookRatio.eventsPerSecond,
+  ]);
+  add(`Time to first token p50, one at a time (direct ${ms(peers.direct.ttftP50)})`, ms(brook.ttftP50), (it) => [
+    ms(it.ttftP50),
+    it.brookRatio.ttftP50,
+  ]);
+  add(`Memory per open stream (RSS after a full GC, ${count(peers.streams)} open)`, kb(brook.heldRssKb), (it) => [
+    kb(it.heldRssKb),
+    it.brookRatio.memoryPerStream,
+  ]);
+  add(
+    `p99 total time, ${count(peers.streams)} streams of ${capacity.tokens} tokens ${capacity.delayMs} ms apart (direct ${ms(peers.direct.totalP99)}, ideal ${ms(capacity.idealMs)})`,
+    ms(brook.totalP99),
+    (it) => [ms(it.totalP99), it.brookRatio.totalP99],
+  );
+  if (paced !== undefined) {
+    add(
+      `CPU per event, paced (${count(paced.streams)} streams, ${paced.tokens} tokens ${paced.delayMs} ms apart)`,
+      micros(paced.brookCpuMicrosPerEvent),
+      (_, name) => [micros(paced.relays[name]?.cpuMicrosPerEvent), paced.relays[name]?.brookRatio],
+    );
+  }
+  return `Brook (\`POST /chat/stream\`) against what users would write instead, same upstream, same sitting; each ratio is Brook ÷ the peer (below 1× is Brook leaner or faster, except events per second, where above 1× is Brook ahead):\n\n${table(header, rows)}`;
+}
+
+const pacedTitles: Record<string, string> = {
+  rest: "Brook `POST /chat/stream`",
+  trpc: "Brook tRPC subscription",
+  aisdk: "Brook AI SDK UI message stream (`/api/chat`)",
+  openai: "Brook OpenAI chat completions stream (`/v1`)",
+  "openai-relay": "hand-written Fastify + `openai` relay",
+  "ai-sdk-server": "AI SDK `streamText` server",
+};
+
+/** CPU per relayed event on paced answers: the model server's own cost, each Brook surface and each peer. */
+function pacedTable(paced: Row, verdict: (target: string, met: boolean, why: string) => string): string {
+  const shape = `${count(paced.streams)} streams, ${paced.tokens} tokens ${paced.delayMs} ms apart`;
+  const rows: string[][] = [
+    [
+      "the fake model server producing each event",
+      micros(paced.modelServerCpuMicrosPerEvent),
+      times(paced.brookVsModelServer ?? undefined),
+      paced.brookVsModelServer === null
+        ? ""
+        : verdict(
+            "≤ 2×",
+            paced.brookVsModelServer <= 2,
+            `Paced, Brook vs the model server's own cost (${times(paced.brookVsModelServer)}): every relay pays one socket write per event and the async hops between one upstream read and one client write, which the model server producing the event does not.`,
+          ),
+    ],
+  ];
+  for (const [path, relay] of Object.entries(paced.relays as Record<string, Row>)) {
+    const target =
+      path === "openai-relay" && relay.brookRatio !== null
+        ? verdict(
+            "≤ 0.6×",
+            relay.brookRatio <= 0.6,
+            `Paced, Brook vs the hand-written relay (${times(relay.brookRatio)}): with one chunk per read, Brook's batching has nothing to batch, and both pay the same socket write per event.`,
+          )
+        : "";
+    rows.push([
+      pacedTitles[path] ?? path,
+      micros(relay.cpuMicrosPerEvent),
+      path === "rest" ? "–" : times(relay.brookRatio ?? undefined),
+      target,
+    ]);
+  }
+  return `CPU per relayed event on paced answers (${shape}, one chunk per upstream read; ${paced.errors} errors):\n\n${table(["CPU per relayed event, paced", "µs", "Brook REST ÷ it", "Target"], rows)}`;
 }
 
 /** A Markdown table with padded columns, as the formatter writes it. */

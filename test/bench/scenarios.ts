@@ -4,7 +4,7 @@
  */
 import { join } from "node:path";
 import type { AnswerShape } from "./answer-shape.js";
-import type { BrookProcess } from "./bench-processes.js";
+import type { BrookProcess, PeerName, ServerProcess, UpstreamProcess } from "./bench-processes.js";
 import {
   newAgent,
   type Path,
@@ -35,6 +35,21 @@ export interface BenchConfig {
     ttftRequests: number;
   };
   soak: { requests: number; concurrency: number; tokens: number };
+  /** Answers paced like a real model's (one chunk per read), `streams` at once, on every relay. */
+  paced: { roundMs: number; rounds: number; streams: number; tokens: number; delayMs: number };
+  /**
+   * Brook against the peers: bursty throughput (`tokens`-token answers, `concurrency` at a time),
+   * time to first token one at a time, memory per open stream and p99 total time with `streams` open.
+   */
+  peers: {
+    roundMs: number;
+    rounds: number;
+    concurrency: number;
+    tokens: number;
+    ttftRequests: number;
+    streams: number;
+    capacity: { tokens: number; delayMs: number };
+  };
 }
 
 export const fullConfig: BenchConfig = {
@@ -49,6 +64,16 @@ export const fullConfig: BenchConfig = {
   capacity: { steps: [1_000, 2_000, 5_000, 10_000], tokens: 50, delayMs: 20 },
   paths: { roundMs: 3_000, rounds: 4, concurrency: 16, tokens: 200, jsonTokens: 20, ttftRequests: 300 },
   soak: { requests: 100_000, concurrency: 32, tokens: 5 },
+  paced: { roundMs: 3_000, rounds: 4, streams: 128, tokens: 50, delayMs: 10 },
+  peers: {
+    roundMs: 3_000,
+    rounds: 4,
+    concurrency: 32,
+    tokens: 200,
+    ttftRequests: 300,
+    streams: 2_000,
+    capacity: { tokens: 50, delayMs: 20 },
+  },
 };
 
 export const quickConfig: BenchConfig = {
@@ -63,6 +88,16 @@ export const quickConfig: BenchConfig = {
   capacity: { steps: [500, 1_000], tokens: 50, delayMs: 20 },
   paths: { roundMs: 1_500, rounds: 2, concurrency: 16, tokens: 200, jsonTokens: 20, ttftRequests: 150 },
   soak: { requests: 10_000, concurrency: 32, tokens: 5 },
+  paced: { roundMs: 1_500, rounds: 2, streams: 128, tokens: 50, delayMs: 10 },
+  peers: {
+    roundMs: 1_500,
+    rounds: 2,
+    concurrency: 32,
+    tokens: 200,
+    ttftRequests: 150,
+    streams: 500,
+    capacity: { tokens: 50, delayMs: 20 },
+  },
 };
 
 export interface Context {
@@ -70,6 +105,12 @@ export interface Context {
   brook: BrookProcess;
   /** Replaces Brook with a fresh process (updating `brook` and `targets`), for memory figures from a clean start. */
   restartBrook: () => Promise<void>;
+  /** The fake upstream, for the model server's own CPU cost. */
+  upstream?: UpstreamProcess;
+  /** The peers, when a section needs them (their URLs are in `targets.peerUrls`). */
+  peers?: Partial<Record<PeerName, ServerProcess>>;
+  /** Replaces a peer with a fresh process (updating `peers` and `targets`). */
+  restartPeer?: (name: PeerName) => Promise<void>;
   /** Local source addresses to spread connections over (at least one). */
   sourceAddresses: string[];
   log: (line: string) => void;
@@ -77,11 +118,11 @@ export interface Context {
   profileDir?: string | undefined;
 }
 
-const round2 = (value: number) => Math.round(value * 100) / 100;
+export const round2 = (value: number) => Math.round(value * 100) / 100;
 /** The order of a pair in round `index`: A B, B A, A B… */
 const pairOrder = <T>(pair: [T, T], index: number): [T, T] => (index % 2 === 0 ? pair : [pair[1], pair[0]]);
 /** The order of several paths in round `index`: each goes first in turn (a pair: A B, B A…). */
-const roundOrder = <T>(paths: readonly T[], index: number): T[] => {
+export const roundOrder = <T>(paths: readonly T[], index: number): T[] => {
   const shift = index % paths.length;
   return [...paths.slice(shift), ...paths.slice(0, shift)];
 };
@@ -132,36 +173,59 @@ export async function measureTtft(context: Context, config: BenchConfig["ttft"])
 // ---------------------------------------------------------------------------------------------
 // 2. Relay throughput, and 4a. tRPC versus REST (both: content events per second)
 
-/** Runs requests on `path` for `ms` with `concurrency` workers; counts content events. */
+/** The process that relays `path`'s streams (none for the direct paths). */
+export function relayOf(context: Context, path: Path): ServerProcess | undefined {
+  if (path === "direct" || path === "direct-json") return undefined;
+  if (path === "openai-relay" || path === "ai-sdk-server") return context.peers?.[path];
+  return context.brook;
+}
+
+/**
+ * Runs requests on `path` for `ms` with `concurrency` workers; counts content events. Paced answers
+ * start spread over one token interval, as a real model's streams do not tick in step.
+ */
 async function runFor(context: Context, path: Path, shape: AnswerShape, ms: number, concurrency: number) {
   const agent = newAgent();
   const deadline = performance.now() + ms;
   const results: RequestResult[] = [];
   const startedAt = performance.now();
-  const worker = async () => {
+  const worker = async (index: number) => {
+    if (shape.delayMs > 0) await new Promise((resolve) => setTimeout(resolve, (index * shape.delayMs) / concurrency));
     while (performance.now() < deadline) results.push(await runRequest(path, context.targets, shape, { agent }));
   };
-  await Promise.all(Array.from({ length: concurrency }, worker));
+  await Promise.all(Array.from({ length: concurrency }, (_, index) => worker(index)));
   const seconds = (performance.now() - startedAt) / 1000;
   agent.destroy();
   const summary = summarize(results);
   return { seconds, ...summary };
 }
 
-async function compareThroughput(
+/** Content events per second of each path, with the CPU time its relay and the upstream spent per event. */
+export async function compareThroughput(
   context: Context,
   paths: readonly Path[],
   shape: AnswerShape,
   config: { roundMs: number; rounds: number; concurrency: number },
 ) {
-  const totals = new Map<Path, { seconds: number; contents: number; requests: number; errors: number; cpu: number }>();
+  const totals = new Map<
+    Path,
+    { seconds: number; contents: number; requests: number; errors: number; cpu: number; upstreamCpu: number }
+  >();
   const sampleErrors: (string | undefined)[] = [];
-  for (const path of paths) totals.set(path, { seconds: 0, contents: 0, requests: 0, errors: 0, cpu: 0 });
+  for (const path of paths) {
+    totals.set(path, { seconds: 0, contents: 0, requests: 0, errors: 0, cpu: 0, upstreamCpu: 0 });
+  }
+  const noCpu = async () => 0;
   for (let round = 0; round < config.rounds; round++) {
     for (const path of roundOrder(paths, round)) {
-      const cpuBefore = await context.brook.cpuMicros();
+      const relay = relayOf(context, path);
+      const relayCpu = relay === undefined ? noCpu : () => relay.cpuMicros();
+      const upstreamCpu =
+        context.upstream === undefined ? noCpu : () => (context.upstream as UpstreamProcess).cpuMicros();
+      const [cpuBefore, upstreamBefore] = [await relayCpu(), await upstreamCpu()];
       const result = await runFor(context, path, shape, config.roundMs, config.concurrency);
-      const cpu = (await context.brook.cpuMicros()) - cpuBefore;
+      const cpu = (await relayCpu()) - cpuBefore;
+      const upstreamSpent = (await upstreamCpu()) - upstreamBefore;
       sampleErrors.push(...result.sampleErrors);
       // The first round warms up; it does not count (unless it is the only one).
       if (round === 0 && config.rounds > 1) continue;
@@ -172,36 +236,35 @@ async function compareThroughput(
       total.requests += result.requests;
       total.errors += result.errors;
       total.cpu += cpu;
+      total.upstreamCpu += upstreamSpent;
     }
   }
   const sides = paths.map((path): ThroughputSide => {
-    const total = totals.get(path) as {
-      seconds: number;
-      contents: number;
-      requests: number;
-      errors: number;
-      cpu: number;
-    };
+    const total = totals.get(path) as NonNullable<ReturnType<typeof totals.get>>;
+    const perEvent = (micros: number) => (total.contents > 0 ? round2(micros / total.contents) : null);
     return {
       path,
       eventsPerSecond: Math.round(total.contents / total.seconds),
       requestsPerSecond: Math.round(total.requests / total.seconds),
       errors: total.errors,
       requests: total.requests,
-      /** Brook's CPU time per content event (µs); meaningless for the direct path. */
-      brookCpuMicrosPerEvent: total.contents > 0 ? round2(total.cpu / total.contents) : null,
+      relayCpuMicrosPerEvent: relayOf(context, path) === undefined ? null : perEvent(total.cpu),
+      upstreamCpuMicrosPerEvent: context.upstream === undefined ? null : perEvent(total.upstreamCpu),
     };
   });
   return { sides, sampleErrors: [...new Set(sampleErrors)].slice(0, 3) };
 }
 
-interface ThroughputSide {
+export interface ThroughputSide {
   path: Path;
   eventsPerSecond: number;
   requestsPerSecond: number;
   errors: number;
   requests: number;
-  brookCpuMicrosPerEvent: number | null;
+  /** CPU time per content event (µs) of the process relaying the path (Brook or a peer); null for the direct paths. */
+  relayCpuMicrosPerEvent: number | null;
+  /** The fake upstream's CPU time per content event (µs), when it is measured. */
+  upstreamCpuMicrosPerEvent: number | null;
 }
 
 export async function measureRelay(context: Context, config: BenchConfig["relay"]) {
@@ -219,7 +282,7 @@ export async function measureRelay(context: Context, config: BenchConfig["relay"
     directEventsPerSecond: direct.eventsPerSecond,
     brookEventsPerSecond: brook.eventsPerSecond,
     ratio: round2(brook.eventsPerSecond / direct.eventsPerSecond),
-    brookCpuMicrosPerEvent: brook.brookCpuMicrosPerEvent,
+    brookCpuMicrosPerEvent: brook.relayCpuMicrosPerEvent,
     errors: direct.errors + brook.errors,
     sampleErrors,
   };
@@ -229,8 +292,8 @@ export async function measureRelay(context: Context, config: BenchConfig["relay"
   return row;
 }
 
-/** Time to first token of several Brook paths, one request at a time, interleaved round by round. */
-async function compareTtft(context: Context, paths: readonly Path[], requests: number, rounds: number) {
+/** Time to first token of several paths, one request at a time, interleaved round by round. */
+export async function compareTtft(context: Context, paths: readonly Path[], requests: number, rounds: number) {
   const results = new Map<Path, RequestResult[]>(paths.map((path) => [path, []]));
   const agent = newAgent();
   const shape = { tokens: 5, delayMs: 0 };
@@ -274,11 +337,11 @@ export async function measurePaths(context: Context, config: BenchConfig["paths"
   const versusRest = (side: ThroughputSide, path: Path) => ({
     eventsPerSecond: side.eventsPerSecond,
     ratio: round2(side.eventsPerSecond / rest.eventsPerSecond),
-    cpuMicrosPerEvent: side.brookCpuMicrosPerEvent,
+    cpuMicrosPerEvent: side.relayCpuMicrosPerEvent,
     cpuRatio:
-      side.brookCpuMicrosPerEvent === null || rest.brookCpuMicrosPerEvent === null
+      side.relayCpuMicrosPerEvent === null || rest.relayCpuMicrosPerEvent === null
         ? null
-        : round2(side.brookCpuMicrosPerEvent / rest.brookCpuMicrosPerEvent),
+        : round2(side.relayCpuMicrosPerEvent / rest.relayCpuMicrosPerEvent),
     ttftP50: round2(ttftOf(path).ttftP50),
     ttftP99: round2(ttftOf(path).ttftP99),
     addedTtftP50: round2(ttftOf(path).ttftP50 - ttftOf("rest").ttftP50),
@@ -289,8 +352,8 @@ export async function measurePaths(context: Context, config: BenchConfig["paths"
     restEventsPerSecond: rest.eventsPerSecond,
     trpcEventsPerSecond: trpc.eventsPerSecond,
     trpcRatio: round2(trpc.eventsPerSecond / rest.eventsPerSecond),
-    trpcCpuMicrosPerEvent: trpc.brookCpuMicrosPerEvent,
-    restCpuMicrosPerEvent: rest.brookCpuMicrosPerEvent,
+    trpcCpuMicrosPerEvent: trpc.relayCpuMicrosPerEvent,
+    restCpuMicrosPerEvent: rest.relayCpuMicrosPerEvent,
     restTtftP50: round2(ttftOf("rest").ttftP50),
     restTtftP99: round2(ttftOf("rest").ttftP99),
     aisdk: versusRest(aisdk, "aisdk"),
@@ -324,15 +387,56 @@ export async function measurePaths(context: Context, config: BenchConfig["paths"
 // 3. Capacity: many concurrent paced streams
 
 /** Connections opened at once while warming up a capacity step. */
-const connectWave = 250;
+export const connectWave = 250;
 
-async function runStep(context: Context, path: "direct" | "rest", streams: number, shape: AnswerShape) {
+/** Streams open at this moment and at the busiest one, as a capacity step counts them. */
+interface OpenCount {
+  open: number;
+  peakOpen: number;
+}
+
+/**
+ * A capacity step's load on `path`: a warm-up with the same number of connections, then `streams`
+ * streams of `shape` all at once. Returns their results and the gaps between their content events.
+ */
+export async function driveStep(
+  context: Context,
+  path: Path,
+  streams: number,
+  shape: AnswerShape,
+  count: OpenCount = { open: 0, peakOpen: 0 },
+) {
   const agent = newAgent();
   const addresses = context.sourceAddresses;
   const options = (index: number) => ({
     agent,
     ...(addresses.length > 1 ? { localAddress: addresses[index % addresses.length] } : {}),
   });
+  // Warm-up with the same number of connections, as a client pool that is already connected would be;
+  // it also grows the relay's pool of upstream connections. Connections are part of what a stream costs.
+  // They open in waves (as clients arrive), on long streams that all overlap: a storm of thousands
+  // of connects at once would only measure the kernel's accept queue.
+  count.open = streams;
+  const warmups: Promise<RequestResult>[] = [];
+  for (let index = 0; index < streams; index++) {
+    if (index > 0 && index % connectWave === 0) await new Promise((resolve) => setTimeout(resolve, 50));
+    warmups.push(runRequest(path, context.targets, { tokens: 10, delayMs: 200 }, options(index)));
+  }
+  await Promise.all(warmups);
+  count.open = 0;
+  const gaps: number[] = [];
+  const results = await runPool(streams, streams, async (index) => {
+    count.open += 1;
+    count.peakOpen = Math.max(count.peakOpen, count.open);
+    const result = await runRequest(path, context.targets, shape, { ...options(index), gaps });
+    count.open -= 1;
+    return result;
+  });
+  agent.destroy();
+  return { results, gaps };
+}
+
+async function runStep(context: Context, path: "direct" | "rest", streams: number, shape: AnswerShape) {
   let idleRss = 0;
   if (path === "rest") {
     // A fresh Brook, warmed up by a few requests: its RSS now is the idle baseline of this step.
@@ -343,48 +447,28 @@ async function runStep(context: Context, path: "direct" | "rest", streams: numbe
     idleRss = await context.brook.rss();
     if (context.profileDir !== undefined) await context.brook.startProfile();
   }
-  let open = 0;
-  let peakOpen = 0;
+  const count: OpenCount = { open: 0, peakOpen: 0 };
   let peakRss = idleRss;
   let sampling = true;
   const sampler = (async () => {
     while (sampling && path === "rest") {
       const rss = await context.brook.rss();
-      if (rss > peakRss && open > 0) {
+      if (rss > peakRss && count.open > 0) {
         peakRss = rss;
       }
       await new Promise((resolve) => setTimeout(resolve, 20));
     }
   })();
-  // Warm-up with the same number of connections, as a client pool that is already connected would be;
-  // it also grows Brook's pool of upstream connections. Connections are part of what a stream costs.
-  // They open in waves (as clients arrive), on long streams that all overlap: a storm of thousands
-  // of connects at once would only measure the kernel's accept queue.
-  open = streams;
-  const warmups: Promise<RequestResult>[] = [];
-  for (let index = 0; index < streams; index++) {
-    if (index > 0 && index % connectWave === 0) await new Promise((resolve) => setTimeout(resolve, 50));
-    warmups.push(runRequest(path, context.targets, { tokens: 10, delayMs: 200 }, options(index)));
-  }
-  await Promise.all(warmups);
-  open = 0;
-  const gaps: number[] = [];
-  const results = await runPool(streams, streams, async (index) => {
-    open += 1;
-    peakOpen = Math.max(peakOpen, open);
-    const result = await runRequest(path, context.targets, shape, { ...options(index), gaps });
-    open -= 1;
-    return result;
-  });
+  const { results, gaps } = await driveStep(context, path, streams, shape, count);
   sampling = false;
   await sampler;
-  agent.destroy();
   if (path === "rest" && context.profileDir !== undefined) {
     const profile = join(context.profileDir, `capacity-${streams}.cpuprofile`);
     await context.brook.stopProfile(profile);
     context.log(`CPU profile of Brook: ${profile}\n${topSelfTime(profile)}`);
   }
   const summary = summarize(results);
+  const { peakOpen } = count;
   return {
     ...summary,
     gapP99: quantile(gaps, 0.99),

@@ -1,3 +1,4 @@
+import cluster from "node:cluster";
 import { randomUUID } from "node:crypto";
 import { readFileSync } from "node:fs";
 import { hostname } from "node:os";
@@ -113,7 +114,12 @@ export function createServices(config: Config, log: Logger): BrookServices {
         );
     },
   });
-  const metrics = new Metrics({ activeRuns: () => control.activeCount, mcpServers: () => tools.statuses() });
+  // One of WORKERS processes (node:cluster), or the only one.
+  const worker = cluster.worker?.id;
+  const metrics = new Metrics(
+    { activeRuns: () => control.activeCount, mcpServers: () => tools.statuses() },
+    worker === undefined ? {} : { labels: { worker: String(worker) } },
+  );
   const tools = new ToolRegistry({
     servers: loadMcpServers(config),
     clientInfo: { name: "brook", version },
@@ -243,6 +249,7 @@ export function createServices(config: Config, log: Logger): BrookServices {
       mcp_servers: tools.statuses(),
       auth_required: apiKeys.required,
       model_server: modelServer.status(),
+      ...(worker === undefined ? {} : { worker }),
     }),
     toolList: () => ({ tools: tools.list() }),
     info: () => ({ name: "Brook", status: "running", version, mode, model: defaultModel, endpoints: endpoints() }),

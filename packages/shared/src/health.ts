@@ -57,6 +57,11 @@ export const Health = z.object({
   ready: z.boolean(),
   /** Present with `REDIS_URL`. */
   redis: RedisState.optional(),
+  /**
+   * Which of the WORKERS processes answered (1, 2, …; a replaced worker's successor gets the next
+   * number). Absent when one process serves.
+   */
+  worker: z.number().int().positive().optional(),
   /** The model server's answer to Brook's start-up check (absent from Brooks that predate it). */
   model_server: ModelServerStatus.optional(),
 });

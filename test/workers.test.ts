@@ -12,7 +12,11 @@ import { fake, sseData } from "./support/sse-text.js";
 interface Connection {
   worker: number;
   /** A request on this same connection (never a new one, which may reach another worker). */
-  send(method: string, path: string, options?: { headers?: Record<string, string>; body?: unknown }): Promise<IncomingMessage>;
+  send(
+    method: string,
+    path: string,
+    options?: { headers?: Record<string, string>; body?: unknown },
+  ): Promise<IncomingMessage>;
   close(): void;
 }
 
@@ -176,7 +180,9 @@ describe("WORKERS=2 with REDIS_URL: one port, every run reachable from every wor
     expect(last?.seq).toBe(5);
 
     const rest: { id: string; event: ChatEvent }[] = [];
-    const resumed = await second.send("GET", streamPath("ignored"), { headers: { "last-event-id": seen.at(-1)?.id as string } });
+    const resumed = await second.send("GET", streamPath("ignored"), {
+      headers: { "last-event-id": seen.at(-1)?.id as string },
+    });
     for await (const { id, event } of events(resumed)) rest.push({ id: id as string, event });
     const all = [...seen, ...rest];
     expect(all.map(({ id }) => parseEventId(id))).toEqual(all.map((_, seq) => ({ runId: last?.runId, seq })));
@@ -194,7 +200,10 @@ describe("WORKERS=2 with REDIS_URL: one port, every run reachable from every wor
     const runId = (JSON.parse(await text(started)) as { result: { data: { run_id: string } } }).result.data.run_id;
 
     // Read on the other worker through tRPC's subscription (SSE) until the model has said something.
-    const reading = await second.send("GET", `/trpc/chat.events?input=${encodeURIComponent(JSON.stringify({ run_id: runId }))}`);
+    const reading = await second.send(
+      "GET",
+      `/trpc/chat.events?input=${encodeURIComponent(JSON.stringify({ run_id: runId }))}`,
+    );
     let received = "";
     reading.setEncoding("utf8");
     reading.on("data", (chunk: string) => {

@@ -1,3 +1,4 @@
+import cluster from "node:cluster";
 import { randomUUID } from "node:crypto";
 import { readFileSync } from "node:fs";
 import { hostname } from "node:os";
@@ -115,7 +116,12 @@ export function createServices(config: Config, log: Logger): BrookServices {
         );
     },
   });
-  const metrics = new Metrics({ activeRuns: () => control.activeCount, mcpServers: () => tools.statuses() });
+  // One of WORKERS processes (node:cluster), or the only one.
+  const worker = cluster.worker?.id;
+  const metrics = new Metrics(
+    { activeRuns: () => control.activeCount, mcpServers: () => tools.statuses() },
+    worker === undefined ? {} : { labels: { worker: String(worker) } },
+  );
   const modelServer = demo ? undefined : monitorModelServer(config, defaultModel, log);
   const tools = new ToolRegistry({
     servers: loadMcpServers(config),
@@ -251,6 +257,7 @@ export function createServices(config: Config, log: Logger): BrookServices {
       mcp_servers: tools.statuses(),
       auth_required: apiKeys.required,
       model_server: modelServer?.status() ?? demoModelServer,
+      ...(worker === undefined ? {} : { worker }),
     }),
     toolList: () => ({ tools: tools.list() }),
     info: () => ({ name: "Brook", status: "running", version, mode, model: defaultModel, endpoints: endpoints() }),

@@ -69,15 +69,19 @@ export async function createBrook(config: Config, options: BrookOptions = {}): P
         throw listenError(error, config.HOST, port);
       }
       const address = app.server.address();
-      const actualPort = typeof address === "object" && address !== null ? address.port : port;
-      const host = config.HOST.includes(":") ? `[${config.HOST}]` : config.HOST;
-      return `http://${host === "0.0.0.0" ? "127.0.0.1" : host}:${actualPort}`;
+      return localUrl(config.HOST, typeof address === "object" && address !== null ? address.port : port);
     },
     close(closeOptions = {}) {
       closing ??= shutdown(closeOptions.drainMs ?? config.DRAIN_TIMEOUT_MS);
       return closing;
     },
   };
+}
+
+/** The base URL of Brook listening on `host:port`, as a client on this machine reaches it. */
+export function localUrl(host: string, port: number): string {
+  const bracketed = host.includes(":") ? `[${host}]` : host;
+  return `http://${bracketed === "0.0.0.0" ? "127.0.0.1" : bracketed}:${port}`;
 }
 
 /** A port Brook cannot listen on is a setting to change: one line naming it, not a stack trace. */

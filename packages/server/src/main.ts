@@ -1,7 +1,10 @@
+import cluster from "node:cluster";
 import { existsSync } from "node:fs";
-import { createBrook } from "./brook.js";
-import { parseConfig } from "./config/config.js";
+import { type Brook, createBrook, localUrl } from "./brook.js";
+import { runPrimary, workerMessages } from "./cluster/cluster-primary.js";
+import { type Config, isDemoMode, parseConfig } from "./config/config.js";
 import { ConfigError } from "./config/config-error.js";
+import { createLogger } from "./surfaces/logger.js";
 
 /** A setting Brook cannot start with is one line, never a stack trace. */
 function stop(error: unknown): never {
@@ -10,51 +13,91 @@ function stop(error: unknown): never {
   process.exit(1);
 }
 
+/** The line that says where Brook serves, and with what model. */
+function startLine(config: Config, url: string, workers: string): { demo: boolean; text: string } {
+  if (isDemoMode(config)) {
+    return {
+      demo: true,
+      text: `Brook is in DEMO MODE at ${url}${workers}: no OPENAI_API_KEY or OPENAI_BASE_URL is set, so replies come from an offline demo model. Set one of them to use a real model.`,
+    };
+  }
+  return {
+    demo: false,
+    text: `Brook is streaming at ${url}${workers} with model ${config.OPENAI_MODEL} via ${config.OPENAI_BASE_URL ?? "https://api.openai.com/v1"}`,
+  };
+}
+
 if (existsSync(".env")) process.loadEnvFile(".env");
 
-let config: ReturnType<typeof parseConfig>;
+let config: Config;
 try {
   config = parseConfig(process.env);
 } catch (error) {
   stop(error);
 }
 
-const brook = await createBrook(config).catch(stop);
-const url = await brook.listen().catch(async (error: unknown) => {
-  await brook.close({ drainMs: 0 });
-  return stop(error);
-});
-const { mode, defaultModel } = brook.services;
-if (mode === "demo") {
-  brook.app.log.warn(
-    `Brook is in DEMO MODE at ${url}: no OPENAI_API_KEY or OPENAI_BASE_URL is set, so replies come from an offline demo model. Set one of them to use a real model.`,
-  );
+if (config.WORKERS > 1 && cluster.isPrimary) {
+  const log = createLogger(config);
+  runPrimary({
+    workers: config.WORKERS,
+    log,
+    onListening: ({ port }) => {
+      const line = startLine(config, localUrl(config.HOST, port), ` with ${config.WORKERS} workers`);
+      if (line.demo) log.warn(line.text);
+      else log.info(line.text);
+    },
+  });
 } else {
-  brook.app.log.info(
-    `Brook is streaming at ${url} with model ${defaultModel} via ${config.OPENAI_BASE_URL ?? "https://api.openai.com/v1"}`,
-  );
+  await serve(config);
 }
 
-// SIGTERM/SIGINT: drain (DRAIN_TIMEOUT_MS), end what is left with `shutdown`, exit 0.
-// A second signal does not wait any more.
-let stopping = false;
-for (const signal of ["SIGINT", "SIGTERM"] as const) {
-  process.on(signal, () => {
-    if (stopping) {
-      brook.app.log.warn(`${signal} again: stopping now`);
-      process.exit(1);
-    }
+/** One process serving, alone or as one of WORKERS (the primary then says where Brook listens). */
+async function serve(config: Config): Promise<void> {
+  let brook: Brook | undefined;
+  // SIGTERM/SIGINT (or the primary's word): drain (DRAIN_TIMEOUT_MS), end what is left with
+  // `shutdown`, exit 0. A second signal does not wait any more. A terminal's Ctrl-C reaches a
+  // worker both directly and through the primary: that is one request to stop, not two.
+  let stopping = false;
+  let signals = 0;
+  const shutdown = (reason: string) => {
+    if (stopping) return;
     stopping = true;
-    brook.app.log.info(`${signal}: shutting down`);
+    if (brook === undefined) process.exit(0);
+    const { log } = brook.app;
+    log.info(`${reason}: shutting down`);
     brook.close().then(
       () => {
-        brook.app.log.info("shut down");
+        log.info("shut down");
         process.exit(0);
       },
       (error: unknown) => {
-        brook.app.log.error({ err: error }, "shutdown failed");
+        log.error({ err: error }, "shutdown failed");
         process.exit(1);
       },
     );
+  };
+  const stopNow = (reason: string) => {
+    brook?.app.log.warn(`${reason}: stopping now`);
+    process.exit(1);
+  };
+  for (const signal of ["SIGINT", "SIGTERM"] as const) {
+    process.on(signal, () => (++signals > 1 ? stopNow(`${signal} again`) : shutdown(signal)));
+  }
+  if (cluster.isWorker) {
+    process.on("message", (message) => {
+      if (message === workerMessages.shutdown) shutdown("the primary's shutdown");
+      if (message === workerMessages.stopNow) stopNow("the primary's second signal");
+    });
+  }
+
+  brook = await createBrook(config).catch(stop);
+  const started = brook;
+  const url = await started.listen().catch(async (error: unknown) => {
+    await started.close({ drainMs: 0 });
+    return stop(error);
   });
+  if (cluster.isWorker) return;
+  const line = startLine(config, url, "");
+  if (line.demo) brook.app.log.warn(line.text);
+  else brook.app.log.info(line.text);
 }

@@ -65,6 +65,11 @@ export const Health = z.object({
   ready: z.boolean(),
   /** Present with `REDIS_URL`. */
   redis: RedisState.optional(),
+  /**
+   * Which of the WORKERS processes answered (1, 2, …; a replaced worker's successor gets the next
+   * number). Absent when one process serves.
+   */
+  worker: z.number().int().positive().optional(),
   /** What Brook last learnt of the model server (absent from Brooks that predate it). */
   model_server: ModelServerStatus.optional(),
 });

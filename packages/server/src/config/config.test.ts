@@ -1,3 +1,4 @@
+import { availableParallelism } from "node:os";
 import { describe, expect, it } from "vitest";
 import { isDemoMode, parseConfig, runsPerKeyCap } from "./config.js";
 import { ConfigError } from "./config-error.js";
@@ -91,5 +92,30 @@ describe("parseConfig: access and limits", () => {
     expect(parseConfig({}).MAX_BATCH_SIZE).toBe(20);
     expect(() => parseConfig({ MAX_BATCH_SIZE: "0" })).toThrow(/MAX_BATCH_SIZE/);
     expect(() => parseConfig({ MAX_RUNS_PER_KEY: "-1" })).toThrow(/MAX_RUNS_PER_KEY/);
+  });
+});
+
+describe("parseConfig: WORKERS", () => {
+  it("runs one process by default, a number of workers as set, and one per core with auto", () => {
+    const redis = { REDIS_URL: "redis://127.0.0.1:6379" };
+    expect(parseConfig({}).WORKERS).toBe(1);
+    expect(parseConfig({ ...redis, WORKERS: "4" }).WORKERS).toBe(4);
+    expect(parseConfig({ ...redis, WORKERS: "auto" }).WORKERS).toBe(availableParallelism());
+    for (const bad of ["0", "1.5", "many", "2000"]) expect(() => parseConfig({ WORKERS: bad })).toThrow(/WORKERS/);
+  });
+
+  it("refuses several workers without REDIS_URL in one line naming both, demo mode included", () => {
+    expect(parseConfig({ WORKERS: "1" }).WORKERS).toBe(1);
+    for (const env of [{ WORKERS: "2" }, { WORKERS: "2", OPENAI_API_KEY: "sk-test" }]) {
+      let error: unknown;
+      try {
+        parseConfig(env);
+      } catch (caught) {
+        error = caught;
+      }
+      expect(error).toBeInstanceOf(ConfigError);
+      expect((error as Error).message).toMatch(/^Invalid configuration: WORKERS: 2 workers need REDIS_URL/);
+      expect((error as Error).message).not.toContain("\n");
+    }
   });
 });

@@ -1,3 +1,4 @@
+import { availableParallelism } from "node:os";
 import { z } from "zod";
 import { ConfigError } from "./config-error.js";
 
@@ -150,6 +151,16 @@ export const ConfigSchema = z.object({
   REDIS_URL: optionalText.pipe(z.url({ protocol: /^rediss?$/ }).optional()),
   /** An instance that has not renewed its lease on a run for this long is taken for lost. */
   REDIS_LEASE_MS: z.coerce.number().int().min(300).default(3_000),
+  /**
+   * Worker processes serving one port (node:cluster); `auto`: one per core this process may use.
+   * More than one needs REDIS_URL, through which a run started on one worker resumes and cancels on another.
+   */
+  WORKERS: z
+    .union([z.literal("auto"), z.coerce.number().int().min(1).max(1_024)], {
+      error: "a number of worker processes from 1 to 1024, or auto",
+    })
+    .default(1)
+    .transform((value) => (value === "auto" ? availableParallelism() : value)),
   /** The built web UI to serve at `/` (default: the workspace's packages/web/dist, when built). */
   WEB_DIR: optionalText,
   LOG_LEVEL: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"),
@@ -165,10 +176,26 @@ export type ConfigInput = z.input<typeof ConfigSchema>;
 /** Parses settings; the error names each bad variable in one line. */
 export function parseConfig(env: Record<string, string | undefined>): Config {
   const result = ConfigSchema.safeParse(env);
-  if (result.success) return result.data;
+  if (result.success) {
+    checkWorkers(result.data);
+    return result.data;
+  }
   throw ConfigError.many(
     result.error.issues.map((issue) => ({ variable: issue.path.join("."), problem: issue.message })),
   );
+}
+
+/**
+ * Each worker holds its own runs in memory; without Redis a run started on one worker could not be
+ * resumed or cancelled through another, so several workers need REDIS_URL.
+ */
+function checkWorkers(config: Config): void {
+  if (config.WORKERS > 1 && config.REDIS_URL === undefined) {
+    throw new ConfigError(
+      "WORKERS",
+      `${config.WORKERS} workers need REDIS_URL, through which a run started on one worker resumes and cancels on another; set REDIS_URL, or WORKERS=1`,
+    );
+  }
 }
 
 /**

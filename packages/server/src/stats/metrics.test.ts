@@ -149,4 +149,17 @@ describe("Metrics", () => {
       expect(text.match(/^# TYPE brook_nodejs_eventloop_lag_seconds /gm)).toHaveLength(1);
     }
   });
+
+  it("labels every series with the worker's number when one of several workers exposes them", async () => {
+    const metrics = new Metrics({ activeRuns: () => 2, mcpServers: () => [] }, { labels: { worker: "3" } });
+    metrics.record(ended({}));
+    const text = await metrics.text();
+    expect(sample(text, 'brook_active_runs{worker="3"}')).toBe(2);
+    expect(sample(text, 'brook_requests_total{kind="streaming",outcome="succeeded",worker="3"}')).toBe(1);
+    expect(text).toMatch(/^brook_process_resident_memory_bytes\{worker="3"\} \d/m);
+    const samples = text.split("\n").filter((line) => line !== "" && !line.startsWith("#"));
+    expect(samples.filter((line) => !line.includes('worker="3"'))).toEqual([]);
+    // Another server in the same process keeps its own labels (none).
+    expect(await metricsOf().text()).not.toContain("worker=");
+  });
 });

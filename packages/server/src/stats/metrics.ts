@@ -90,7 +90,8 @@ export class Metrics {
     registers: [this.#registry],
   });
 
-  constructor(sources: MetricsSources) {
+  /** `labels` go on every series (a worker's number among WORKERS), added when scraped. */
+  constructor(sources: MetricsSources, { labels }: { labels?: Record<string, string> } = {}) {
     const registers = [this.#registry];
     new Gauge({
       name: `${prefix}active_runs`,
@@ -124,6 +125,7 @@ export class Metrics {
       registers,
     );
     this.#exposed = Registry.merge([processMetrics(), this.#registry]);
+    if (labels !== undefined) this.#exposed.setDefaultLabels(labels);
   }
 
   get contentType(): string {

@@ -1,3 +1,5 @@
+import cluster from "node:cluster";
+import { hostname } from "node:os";
 import pino, { type Logger } from "pino";
 import pretty from "pino-pretty";
 import type { Config } from "../config/config.js";
@@ -16,6 +18,10 @@ export function createLogger(config: Config, options: LoggerOptions = {}): Logge
   return pino(
     {
       level: config.LOG_LEVEL,
+      // A worker's lines say which of the WORKERS processes wrote them.
+      ...(cluster.worker === undefined
+        ? {}
+        : { base: { pid: process.pid, hostname: hostname(), worker: cluster.worker.id } }),
       // Keys never reach a log line, whatever logs a request or its headers.
       redact: {
         paths: ["req.headers.authorization", "req.headers.cookie", "headers.authorization", "authorization"],

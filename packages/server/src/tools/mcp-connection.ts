@@ -21,11 +21,16 @@ export interface McpConnectionOptions {
   retryMaxMs: number;
   /** Limit of the initialize and list requests. */
   requestTimeoutMs?: number;
+  /** The `fetch` of the HTTP transports; absent: global fetch. */
+  fetch?: McpFetch;
   /** Called whenever the tool list (or the state) changes. */
   onChange: () => void;
   /** Where connections, losses and failures are told (once per change, not per retry). */
   log?: ConnectionLog;
 }
+
+/** The `fetch` MCP's HTTP transports take. */
+export type McpFetch = (url: string | URL, init?: RequestInit) => Promise<Response>;
 
 export interface ConnectionLog {
   info(message: string): void;
@@ -212,11 +217,12 @@ export class McpConnection {
       return await this.#initialize(transport);
     }
     const url = new URL(spec.url);
-    const requestInit = { headers: spec.headers };
+    const { fetch } = this.options;
+    const options = { requestInit: { headers: spec.headers }, ...(fetch === undefined ? {} : { fetch }) };
     if (!spec.preferSse) {
       try {
         this.#transport = "streamable_http";
-        return await this.#initialize(new StreamableHTTPClientTransport(url, { requestInit }));
+        return await this.#initialize(new StreamableHTTPClientTransport(url, options));
       } catch (error) {
         // A server that refuses the Streamable HTTP handshake (4xx) may be a legacy SSE server.
         if (!(error instanceof StreamableHTTPError && isClientError(error.code))) throw error;
@@ -224,7 +230,7 @@ export class McpConnection {
     }
     // A Client connects only once: the fallback needs a fresh one.
     this.#transport = "sse";
-    return await this.#initialize(new SSEClientTransport(url, { requestInit }));
+    return await this.#initialize(new SSEClientTransport(url, options));
   }
 
   async #initialize(transport: StreamableHTTPClientTransport | SSEClientTransport | StdioClientTransport) {

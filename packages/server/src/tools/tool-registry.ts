@@ -1,7 +1,7 @@
 import type { McpServerStatus, ToolInfo } from "@brook/shared";
 import { ErrorCode, McpError } from "@modelcontextprotocol/sdk/types.js";
 import type { ModelTool, ModelToolCall } from "../models/chat-model.js";
-import { type ConnectionLog, McpConnection, type McpTool } from "./mcp-connection.js";
+import { type ConnectionLog, McpConnection, type McpFetch, type McpTool } from "./mcp-connection.js";
 import type { McpServerSpec } from "./mcp-servers-config.js";
 import { assignToolNames } from "./tool-names.js";
 import { toolResultText, truncateToolText } from "./tool-result-text.js";
@@ -17,6 +17,8 @@ export interface ToolRegistryOptions {
   /** Longer results are cut, with a note. */
   resultMaxChars: number;
   log?: ConnectionLog;
+  /** The `fetch` of HTTP servers' transports (telemetry's adds the trace context); absent: global fetch. */
+  fetch?: McpFetch | undefined;
   /** Told of every call made to a server's tool (for the metrics). */
   onCall?: (record: ToolCallRecord) => void;
 }
@@ -60,6 +62,7 @@ export class ToolRegistry {
           clientInfo: options.clientInfo,
           retryMaxMs: options.retryMaxMs,
           ...(options.retryMinMs === undefined ? {} : { retryMinMs: options.retryMinMs }),
+          ...(options.fetch === undefined ? {} : { fetch: options.fetch }),
           onChange: () => this.#rebuild(),
           ...(options.log === undefined ? {} : { log: options.log }),
         }),

@@ -189,6 +189,40 @@ describe("OpenTelemetry", () => {
     expect(receiver.contentTypes).toEqual(new Set(["application/json"]));
   });
 
+  it.each([
+    {
+      surface: "tRPC (chat.complete)",
+      path: "/trpc/chat.complete",
+      body: (text: string) => ({ message: text }),
+    },
+    {
+      surface: "the AI SDK's /api/chat",
+      path: "/api/chat",
+      body: (text: string) => ({
+        id: `chat-${randomBytes(4).toString("hex")}`,
+        messages: [{ id: "m1", role: "user", parts: [{ type: "text", text }] }],
+      }),
+    },
+  ])("continues the caller's trace on $surface", async ({ path, body }) => {
+    const { traceId, parentSpanId, traceparent } = callerContext();
+    const response = await fetch(`${brook.url}${path}`, {
+      method: "POST",
+      headers: { "content-type": "application/json", traceparent },
+      body: JSON.stringify(body("otel-surface")),
+    });
+    expect(response.status).toBe(200);
+    await response.text();
+
+    const spans = await spansOf(traceId, (found) =>
+      ["request", "invoke_agent brook", "chat gpt-4o-mini"].every((name) => found.some((span) => span.name === name)),
+    );
+    const request = only(spans, "request");
+    expect(request.parentSpanId).toBe(parentSpanId);
+    const run = only(spans, "invoke_agent brook");
+    expect(descendsFrom(run, request.spanId, spans)).toBe(true);
+    expect(only(spans, "chat gpt-4o-mini").parentSpanId).toBe(run.spanId);
+  });
+
   it("marks a failing model call and its run with error status and error.type (OpenAI surface)", async () => {
     const { traceId, parentSpanId, traceparent } = callerContext();
     const response = await fetch(`${brook.url}/v1/chat/completions`, {

@@ -20,7 +20,7 @@ export const pageSize = 4;
 /** What the tools saw, for assertions. */
 export interface ToolLog {
   /** Every call, in order of arrival. */
-  calls: { name: string; args: Record<string, unknown> }[];
+  calls: { name: string; args: Record<string, unknown>; traceparent?: string | undefined }[];
   /** Calls whose request was cancelled by the client (`notifications/cancelled`). */
   cancelled: string[];
   /** Told of every call as it arrives (a server in another process writes it down). */
@@ -155,7 +155,8 @@ export function registerSpec(server: McpServer, spec: ToolSpec, log: ToolLog): v
     spec.name,
     { description: spec.description, inputSchema: spec.shape },
     async (args: Record<string, unknown>, extra): Promise<CallToolResult> => {
-      log.calls.push({ name: spec.name, args });
+      const traceparent = extra.requestInfo?.headers.traceparent;
+      log.calls.push({ name: spec.name, args, traceparent: typeof traceparent === "string" ? traceparent : undefined });
       log.onCall?.(spec.name);
       extra.signal.addEventListener("abort", () => log.cancelled.push(spec.name), { once: true });
       // A thrown error becomes an `isError` result (McpServer's own handling).

@@ -15,7 +15,7 @@ import type { Logger } from "pino";
 import { ApiKeys } from "./access/api-keys.js";
 import { executeRun } from "./agent/agent-loop.js";
 import { type Config, isDemoMode, runsPerKeyCap } from "./config/config.js";
-import type { RunControl, RunObserver } from "./control/run-control.js";
+import type { RunControl, RunExecutor, RunObserver } from "./control/run-control.js";
 import { RunController } from "./control/run-controller.js";
 import type { ChatModel } from "./models/chat-model.js";
 import { DemoChatModel } from "./models/demo-chat-model.js";
@@ -37,6 +37,7 @@ import type { ChatRuns } from "./storage/chat-runs.js";
 import { MemoryChatRuns } from "./storage/memory-chat-runs.js";
 import { MemoryRunStore } from "./storage/memory-run-store.js";
 import type { RunStore } from "./storage/run-log.js";
+import type { Telemetry } from "./telemetry/telemetry.js";
 import { loadMcpServers } from "./tools/mcp-servers-config.js";
 import { ToolRegistry } from "./tools/tool-registry.js";
 
@@ -68,6 +69,8 @@ export interface BrookServices {
   readonly redis: RedisClients | undefined;
   /** This process among the instances that share a Redis. */
   readonly instanceId: string;
+  /** OpenTelemetry when OTEL_EXPORTER_OTLP_ENDPOINT is set; its HTTP plugin goes on the app. */
+  readonly telemetry: Telemetry | undefined;
   health(): Health;
   info(): ServiceInfo;
   toolList(): ToolList;
@@ -85,11 +88,12 @@ export const demoModelName = "brook-demo";
 /** How long a check of the model server waits for its answer. */
 const modelServerCheckMs = 5_000;
 
-const version = (JSON.parse(readFileSync(new URL("../package.json", import.meta.url), "utf8")) as { version: string })
-  .version;
+export const version = (
+  JSON.parse(readFileSync(new URL("../package.json", import.meta.url), "utf8")) as { version: string }
+).version;
 
 /** Builds Brook's services from its configuration (the composition root's first half; see createBrook). */
-export function createServices(config: Config, log: Logger): BrookServices {
+export function createServices(config: Config, log: Logger, telemetry?: Telemetry): BrookServices {
   const demo = isDemoMode(config);
   const adapter: ChatModel = demo
     ? new DemoChatModel(config.DEMO_TOKEN_DELAY_MS)
@@ -99,10 +103,12 @@ export function createServices(config: Config, log: Logger): BrookServices {
         maxRetries: config.OPENAI_MAX_RETRIES,
         maxEventBytes: config.MODEL_MAX_EVENT_BYTES,
       });
-  const model: ChatModel = new TimedChatModel(adapter, {
+  const timed: ChatModel = new TimedChatModel(adapter, {
     firstTokenMs: config.FIRST_TOKEN_TIMEOUT_MS,
     idleMs: config.IDLE_TIMEOUT_MS,
   });
+  // Telemetry wraps the model, the tools and the runs once, here; without it nothing is wrapped.
+  const model = telemetry === undefined ? timed : telemetry.model(timed);
   const defaultModel = demo ? demoModelName : config.OPENAI_MODEL;
   const overrides = config.MODEL_PRICES === undefined ? undefined : loadPriceOverrides(config.MODEL_PRICES);
   const models = [...new Set([defaultModel, ...Object.keys(overrides ?? {})])];
@@ -130,6 +136,7 @@ export function createServices(config: Config, log: Logger): BrookServices {
     pingIntervalMs: config.MCP_PING_INTERVAL_MS,
     timeoutMs: config.TOOL_TIMEOUT_MS,
     resultMaxChars: config.TOOL_RESULT_CHARS,
+    fetch: telemetry?.mcpFetch,
     log: { info: (message) => log.info(message), warn: (message) => log.warn(message) },
     onCall: (record) => metrics.recordToolCall(record),
   });
@@ -163,21 +170,24 @@ export function createServices(config: Config, log: Logger): BrookServices {
       ? // Room for every run the store may still hold.
         new MemoryChatRuns(Math.max(10_000, config.RUN_RETAIN_MAX + config.MAX_CONCURRENT_RUNS))
       : new RedisChatRuns(redis, (config.MAX_RUN_MS > 0 ? config.MAX_RUN_MS : 86_400_000) + config.RUN_RETENTION_MS);
+  const agentTools = tools.configured ? tools : undefined;
+  const runTools = agentTools === undefined || telemetry === undefined ? agentTools : telemetry.tools(agentTools);
+  const execute: RunExecutor = (run, request) =>
+    executeRun(run, request, {
+      model,
+      prices,
+      defaultSystemPrompt: config.SYSTEM_PROMPT,
+      tools: runTools,
+      maxToolSteps: config.MAX_TOOL_STEPS,
+      maxToolCallsPerStep: config.MAX_TOOL_CALLS_PER_STEP,
+      toolConcurrency: config.TOOL_CONCURRENCY,
+      onInternalError: onUnexpected,
+      onModelCall: (name, code) => metrics.recordModelCall(name, code),
+    });
   const control: RunControl = new RunController({
     store,
     channel: redis === undefined || inbox === undefined ? undefined : new RedisRunChannel(redis, inbox),
-    execute: (run, request) =>
-      executeRun(run, request, {
-        model,
-        prices,
-        defaultSystemPrompt: config.SYSTEM_PROMPT,
-        tools: tools.configured ? tools : undefined,
-        maxToolSteps: config.MAX_TOOL_STEPS,
-        maxToolCallsPerStep: config.MAX_TOOL_CALLS_PER_STEP,
-        toolConcurrency: config.TOOL_CONCURRENCY,
-        onInternalError: onUnexpected,
-        onModelCall: (name, code) => metrics.recordModelCall(name, code),
-      }),
+    execute: telemetry === undefined ? execute : telemetry.runs(execute),
     onUnexpected,
     observers: [
       observeRunEndings({ stats, metrics, log, logContent: config.LOG_CONTENT }),
@@ -229,6 +239,7 @@ export function createServices(config: Config, log: Logger): BrookServices {
     apiKeys,
     redis,
     instanceId,
+    telemetry,
     onClose: (callback) => {
       closeCallbacks.push(callback);
     },

@@ -1,11 +1,12 @@
 import { setTimeout as sleep } from "node:timers/promises";
 import type { FastifyInstance } from "fastify";
-import { type BrookServices, createServices } from "./brook-services.js";
+import { type BrookServices, createServices, version } from "./brook-services.js";
 import type { Config } from "./config/config.js";
 import { ConfigError } from "./config/config-error.js";
 import { BrookError } from "./errors/brook-error.js";
 import { createHttpApp } from "./surfaces/http-app.js";
 import { createLogger } from "./surfaces/logger.js";
+import { startTelemetry } from "./telemetry/telemetry.js";
 
 export interface Brook {
   readonly app: FastifyInstance;
@@ -28,9 +29,12 @@ export interface BrookOptions {
 
 /** Builds a Brook server from a parsed configuration: its services, then its HTTP surfaces. */
 export async function createBrook(config: Config, options: BrookOptions = {}): Promise<Brook> {
-  const services = createServices(config, createLogger(config, { stream: options.logStream }));
+  const log = createLogger(config, { stream: options.logStream });
+  const telemetry = await startTelemetry(config, { version, warn: (message) => log.warn(message) });
+  const services = createServices(config, log, telemetry);
   const app = await createHttpApp(services).catch(async (error: unknown) => {
     await services.close();
+    await telemetry?.close();
     throw error;
   });
   let closing: Promise<void> | undefined;
@@ -55,6 +59,8 @@ export async function createBrook(config: Config, options: BrookOptions = {}): P
     await closed;
     clearInterval(sweep);
     clearTimeout(stragglers);
+    // Last: the spans of the requests that just ended are exported too.
+    await telemetry?.close();
   }
 
   return {

@@ -168,6 +168,16 @@ export const ConfigSchema = z.object({
   LOG_FORMAT: z.enum(["json", "pretty"]).optional(),
   /** Log message texts and answers (for debugging). Keys are never logged. */
   LOG_CONTENT: flag(false),
+  /**
+   * OpenTelemetry: traces and metrics go over OTLP/HTTP to this base URL (`/v1/traces`,
+   * `/v1/metrics` appended). Unset: no telemetry, and the SDK is never loaded.
+   */
+  OTEL_EXPORTER_OTLP_ENDPOINT: optionalText.pipe(z.url({ protocol: /^https?$/ }).optional()),
+  OTEL_SERVICE_NAME: z.string().trim().min(1).default("brook"),
+  /** How often metrics are exported. */
+  OTEL_METRIC_EXPORT_INTERVAL: z.coerce.number().int().min(1).default(60_000),
+  /** Longest wait before ended spans are exported (in batches). */
+  OTEL_BSP_SCHEDULE_DELAY: milliseconds(5_000),
 });
 
 export type Config = z.output<typeof ConfigSchema>;

@@ -44,6 +44,8 @@ export interface ModelCall {
   parallelToolCalls?: boolean | undefined;
   /** How hard a reasoning model should think (`reasoning_effort`, passed on as it is); absent: the model's default. */
   reasoningEffort?: string | undefined;
+  /** HTTP headers added to the model server request (the trace context, when telemetry is on). */
+  headers?: Readonly<Record<string, string>> | undefined;
   /** The run's signal: aborting it closes the upstream request and rejects the stream's pending read (timeouts rely on it). */
   signal: AbortSignal;
 }
@@ -61,7 +63,8 @@ export type ModelPart =
   | { type: "tool_call"; call: ModelToolCall }
   /** The model is still writing a tool call: no output yet, but not silence (timeouts). */
   | { type: "tool_call_delta" }
-  | { type: "finish"; reason: string }
+  /** `model`: the model that answered, as the server names it (when it says). */
+  | { type: "finish"; reason: string; model?: string | undefined }
   | {
       type: "usage";
       inputTokens: number;

@@ -107,7 +107,9 @@ export class OpenAIChatModel implements ChatModel {
       let opened: Response;
       try {
         // The raw response: its chunks are read by completionChunks, not by the SDK's Stream.
-        opened = await this.#client.chat.completions.create(body, { signal: call.signal, maxRetries: 0 }).asResponse();
+        opened = await this.#client.chat.completions
+          .create(body, { signal: call.signal, maxRetries: 0, headers: call.headers })
+          .asResponse();
       } catch (error) {
         const retry = attempt < this.#maxRetries && !call.signal.aborted && worthRetrying(error, call.signal);
         const delayMs = retry ? retryDelayMs(error, attempt) : undefined;
@@ -146,7 +148,7 @@ function partsOf(chunk: ChatCompletionChunk, state: ChunkState, parts: ModelPart
     }
     // Calls are complete once the choice finishes; the loop sees them before the finish.
     for (const complete of state.toolCalls.finish()) parts.push({ type: "tool_call", call: complete });
-    parts.push({ type: "finish", reason });
+    parts.push({ type: "finish", reason, model: typeof chunk.model === "string" ? chunk.model : undefined });
   }
   const usage = chunk.usage;
   // Usage a server got wrong (missing, negative, fractional) is ignored: Brook counts instead.

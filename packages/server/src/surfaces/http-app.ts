@@ -54,6 +54,9 @@ export async function createHttpApp(services: BrookServices): Promise<FastifyIns
     },
   });
 
+  // Before anything else, so that every route and hook runs inside the request's span.
+  if (services.telemetry !== undefined) await app.register(services.telemetry.httpPlugin);
+
   // Any body that parses as JSON is accepted: browsers send `fetch` string bodies as text/plain
   // (Fastify's own text/plain parser would win over "*" and hand the schema a string).
   // Parsed as Fastify parses JSON (poisoned keys removed), with REST's words for bad JSON.

@@ -27,11 +27,16 @@ export interface McpConnectionOptions {
    * (0: never; transport errors still trigger a ping at once).
    */
   pingIntervalMs?: number;
+  /** The `fetch` of the HTTP transports; absent: global fetch. */
+  fetch?: McpFetch;
   /** Called whenever the tool list (or the state) changes. */
   onChange: () => void;
   /** Where connections, losses and failures are told (once per change, not per retry). */
   log?: ConnectionLog;
 }
+
+/** The `fetch` MCP's HTTP transports take. */
+export type McpFetch = (url: string | URL, init?: RequestInit) => Promise<Response>;
 
 export interface ConnectionLog {
   info(message: string): void;
@@ -271,11 +276,12 @@ export class McpConnection {
       return client;
     }
     const url = new URL(spec.url);
-    const requestInit = { headers: spec.headers };
+    const { fetch } = this.options;
+    const options = { requestInit: { headers: spec.headers }, ...(fetch === undefined ? {} : { fetch }) };
     if (!spec.preferSse) {
       try {
         this.#transport = "streamable_http";
-        return await this.#initialize(new StreamableHTTPClientTransport(url, { requestInit }));
+        return await this.#initialize(new StreamableHTTPClientTransport(url, options));
       } catch (error) {
         // A server that refuses the Streamable HTTP handshake (4xx) may be a legacy SSE server.
         if (!(error instanceof StreamableHTTPError && isClientError(error.code))) throw error;
@@ -283,7 +289,7 @@ export class McpConnection {
     }
     // A Client connects only once: the fallback needs a fresh one.
     this.#transport = "sse";
-    return await this.#initialize(new SSEClientTransport(url, { requestInit }));
+    return await this.#initialize(new SSEClientTransport(url, options));
   }
 
   async #initialize(transport: StreamableHTTPClientTransport | SSEClientTransport | StdioClientTransport) {

@@ -1,7 +1,13 @@
 import type { McpServerStatus, ToolInfo } from "@brook/shared";
 import { ErrorCode, McpError } from "@modelcontextprotocol/sdk/types.js";
 import type { ModelTool, ModelToolCall } from "../models/chat-model.js";
-import { type ConnectionLog, McpConnection, McpServerGoneError, type McpTool } from "./mcp-connection.js";
+import {
+  type ConnectionLog,
+  McpConnection,
+  type McpFetch,
+  McpServerGoneError,
+  type McpTool,
+} from "./mcp-connection.js";
 import type { McpServerSpec } from "./mcp-servers-config.js";
 import { assignToolNames } from "./tool-names.js";
 import { toolResultText, truncateToolText } from "./tool-result-text.js";
@@ -19,6 +25,8 @@ export interface ToolRegistryOptions {
   /** Longer results are cut, with a note. */
   resultMaxChars: number;
   log?: ConnectionLog;
+  /** The `fetch` of HTTP servers' transports (telemetry's adds the trace context); absent: global fetch. */
+  fetch?: McpFetch | undefined;
   /** Told of every call made to a server's tool (for the metrics). */
   onCall?: (record: ToolCallRecord) => void;
 }
@@ -63,6 +71,7 @@ export class ToolRegistry {
           retryMaxMs: options.retryMaxMs,
           ...(options.retryMinMs === undefined ? {} : { retryMinMs: options.retryMinMs }),
           ...(options.pingIntervalMs === undefined ? {} : { pingIntervalMs: options.pingIntervalMs }),
+          ...(options.fetch === undefined ? {} : { fetch: options.fetch }),
           onChange: () => this.#rebuild(),
           ...(options.log === undefined ? {} : { log: options.log }),
         }),

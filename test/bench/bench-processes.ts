@@ -20,7 +20,8 @@ type ProbeQuestion =
   | { type: "memory"; gc: boolean }
   | { type: "cpu" }
   | { type: "profile-start" }
-  | { type: "profile-stop"; path: string };
+  | { type: "profile-stop"; path: string }
+  | { type: "heap-snapshot"; path: string };
 
 export interface ProbeMemory {
   rss: number;
@@ -55,6 +56,8 @@ export interface BrookProcess {
   rss(): Promise<number>;
   startProfile(): Promise<void>;
   stopProfile(path: string): Promise<void>;
+  /** Writes a heap snapshot (after a full GC) to `path`. */
+  heapSnapshot(path: string): Promise<void>;
   stop(): Promise<void>;
 }
 
@@ -132,6 +135,9 @@ export async function startBrook(
     },
     stopProfile: async (path) => {
       await ask({ type: "profile-stop", path });
+    },
+    heapSnapshot: async (path) => {
+      await ask({ type: "heap-snapshot", path });
     },
     stop: () => stopChild(child),
   };

@@ -25,7 +25,8 @@ type ProbeQuestion =
   | { type: "memory"; gc: boolean }
   | { type: "cpu" }
   | { type: "profile-start" }
-  | { type: "profile-stop"; path: string };
+  | { type: "profile-stop"; path: string }
+  | { type: "heap-snapshot"; path: string };
 
 export interface ProbeMemory {
   rss: number;
@@ -69,6 +70,8 @@ export interface ServerProcess {
   rss(): Promise<number>;
   startProfile(): Promise<void>;
   stopProfile(path: string): Promise<void>;
+  /** Writes a heap snapshot (after a full GC) to `path`. */
+  heapSnapshot(path: string): Promise<void>;
   stop(): Promise<void>;
 }
 
@@ -160,6 +163,9 @@ async function startProbed(args: string[], env: Record<string, string>): Promise
     },
     stopProfile: async (path) => {
       await ask({ type: "profile-stop", path });
+    },
+    heapSnapshot: async (path) => {
+      await ask({ type: "heap-snapshot", path });
     },
     stop: () => stopChild(child),
   };

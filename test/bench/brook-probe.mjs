@@ -1,11 +1,12 @@
 /**
  * Preloaded into the Brook process the benchmark starts (`--import`): answers the benchmark's
- * questions over the IPC channel (memory after a full GC, CPU time) and records CPU profiles on
- * request. Nothing is exposed over HTTP, and Brook's own code is not touched. Plain JavaScript,
+ * questions over the IPC channel (memory after a full GC, CPU time) and records CPU profiles and
+ * heap snapshots on request. Nothing is exposed over HTTP, and Brook's own code is not touched. Plain JavaScript,
  * so that Brook runs from its build with no loader.
  */
 import { writeFileSync } from "node:fs";
 import { Session } from "node:inspector/promises";
+import { writeHeapSnapshot } from "node:v8";
 
 /** @type {Session | undefined} */
 let session;
@@ -26,6 +27,12 @@ async function answer(request) {
     }
     case "cpu":
       return process.cpuUsage();
+    case "heap-snapshot": {
+      const gc = /** @type {{ gc?: () => void }} */ (globalThis).gc;
+      gc?.();
+      await new Promise((resolve) => setImmediate(resolve));
+      return writeHeapSnapshot(String(request.path));
+    }
     case "profile-start":
       session = new Session();
       session.connect();

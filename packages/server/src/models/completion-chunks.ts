@@ -20,14 +20,19 @@ export const defaultMaxEventBytes = 16 * 1024 * 1024;
  * network read) and passes each chunk through three async generators. Stopping early cancels
  * the body, and so the upstream request.
  */
-export async function* completionChunks(
+export function completionChunks(
   response: Response,
   maxEventBytes = defaultMaxEventBytes,
 ): AsyncGenerator<ChatCompletionChunk[]> {
+  // The body and headers are taken now: the generator's frame, alive as long as the answer
+  // streams, does not keep the Response (its state, headers list and body getter).
+  return readChunks(new ChunkReader(response, maxEventBytes));
+}
+
+async function* readChunks(reader: ChunkReader): AsyncGenerator<ChatCompletionChunk[]> {
   // The reading happens in ChunkReader's own frames: this generator, suspended between batches
   // for as long as the model is silent, holds only the batch it hands out (not the last network
   // read, its decoded text or a parsed chunk), which keeps an open stream small.
-  const reader = new ChunkReader(response, maxEventBytes);
   try {
     for (let batch = await reader.read(); batch !== undefined; batch = await reader.read()) yield batch;
   } finally {
@@ -114,7 +119,11 @@ function bodyChunks(response: Response): AsyncIterator<Uint8Array> {
   const node = takeNodeBody(response);
   if (node !== undefined) return node[Symbol.asyncIterator]();
   const body = response.body;
-  if (body === null) throw new OpenAI.APIConnectionError({ message: "The model server sent no response body." });
+  if (body === null) {
+    // Thrown at the first read, as before the reader was made up front.
+    const missing = new OpenAI.APIConnectionError({ message: "The model server sent no response body." });
+    return { next: () => Promise.reject(missing) };
+  }
   const reader = body.getReader();
   return {
     next: async () => (await reader.read()) as IteratorResult<Uint8Array>,

@@ -60,9 +60,10 @@ export class OpenAIChatModel implements ChatModel {
     const { signal } = call;
     const state: ChunkState = { finished: false, toolCalls: new ToolCallAssembler() };
     try {
-      const response = await this.#open(call);
+      // Only the reader is kept while the model streams, not the Response it came from.
+      const batches = completionChunks(await this.#open(call), this.#maxEventBytes);
       yield [accepted];
-      for await (const chunks of completionChunks(response, this.#maxEventBytes)) {
+      for await (const chunks of batches) {
         const parts: ModelPart[] = [];
         for (const chunk of chunks) partsOf(chunk, state, parts);
         // Parsed chunks are large; nothing needs them once their parts are out.

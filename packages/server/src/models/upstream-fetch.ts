@@ -32,7 +32,9 @@ export function takeNodeBody(response: Response): Readable | undefined {
  * back as it is, for the caller to report: Brook's key must not go to another host.
  */
 export function createUpstreamFetch(): { fetch: typeof fetch; close: () => Promise<void> } {
-  const dispatcher = new Agent({ keepAliveTimeout: 30_000, keepAliveMaxTimeout: 600_000 });
+  // HTTP/1.1 as tested: undici 8 would otherwise negotiate HTTP/2 with TLS model servers, putting
+  // every stream on one connection under the server's concurrent-stream limit.
+  const dispatcher = new Agent({ keepAliveTimeout: 30_000, keepAliveMaxTimeout: 600_000, allowH2: false });
   const upstreamFetch = async (input: string | URL | Request, init?: RequestInit): Promise<Response> => {
     const body = init?.body;
     if (input instanceof Request || (body != null && typeof body !== "string" && !(body instanceof Uint8Array))) {

@@ -58,12 +58,13 @@ async function startUiChat(url: string, apiKey: string, chatId: string): Promise
     signal: controller.signal,
   });
   expect(response.status).toBe(200);
-  const reader = (response.body as ReadableStream<Uint8Array>).pipeThrough(new TextDecoderStream()).getReader();
+  const reader = (response.body as ReadableStream<Uint8Array>).getReader();
+  const decoder = new TextDecoder();
   let text = "";
   for (;;) {
     const { value, done } = await reader.read();
     if (done) throw new Error(`the stream ended before its start chunk: ${text}`);
-    text += value;
+    text += decoder.decode(value, { stream: true });
     const match = /"messageId":"([^"]+)"/.exec(text);
     if (match?.[1] !== undefined) return match[1];
   }

@@ -58,7 +58,7 @@ export async function restPlugin(app: FastifyInstance, { services, web }: RestPl
     const health = services.health();
     return reply.code(health.status === "ok" ? 200 : 503).send(health);
   });
-  // For balancers: only instances that can serve every request (not draining, Redis reachable,
+  // For balancers: only instances that can serve every request (not draining, the shared state reachable,
   // the model server not known to be unreachable).
   app.get(routes.ready.path, async (_request, reply) => {
     const health = services.health();

@@ -11,7 +11,7 @@ import { healthOf, serviceInfo } from "./brook-status.js";
 import { type Config, isDemoMode, runsPerKeyCap } from "./config/config.js";
 import type { RunControl } from "./control/run-control.js";
 import { RunController } from "./control/run-controller.js";
-import { configureModel } from "./models/configured-model.js";
+import { type ConfiguredModel, configureModel } from "./models/configured-model.js";
 import { observeModelCalls } from "./observers/model-server-calls.js";
 import { observeRunEndings } from "./observers/run-endings.js";
 import { createRedisBackend } from "./redis/redis-backend.js";
@@ -70,7 +70,7 @@ const version = (JSON.parse(readFileSync(new URL("../package.json", import.meta.
 /** Builds Brook's services from its configuration (the composition root's first half; see createBrook). */
 export function createServices(config: Config, log: Logger): BrookServices {
   const model = configureModel(config, log);
-  const { defaultModel, modelServer } = model;
+  const { defaultModel } = model;
   const metrics = new Metrics({ activeRuns: () => control.activeCount, mcpServers: () => tools.statuses() });
   const tools = startTools(config, log, metrics);
   const startedAt = Date.now();
@@ -84,40 +84,7 @@ export function createServices(config: Config, log: Logger): BrookServices {
   const { store, chatRuns, stats } = backend;
   const onUnexpected = (error: unknown, runId: string) =>
     log.error({ err: error, run_id: runId }, "run failed with an internal error");
-  const control: RunControl = new RunController({
-    store,
-    channel: backend.channel,
-    execute: (run, request) =>
-      executeRun(run, request, {
-        model: model.model,
-        prices: model.prices,
-        defaultSystemPrompt: config.SYSTEM_PROMPT,
-        tools: tools.configured ? tools : undefined,
-        maxToolSteps: config.MAX_TOOL_STEPS,
-        maxToolCallsPerStep: config.MAX_TOOL_CALLS_PER_STEP,
-        toolConcurrency: config.TOOL_CONCURRENCY,
-        onInternalError: onUnexpected,
-        onModelCall: (name, code) => metrics.recordModelCall(name, code),
-      }),
-    onUnexpected,
-    observers: [
-      observeRunEndings({ stats, metrics, log, logContent: config.LOG_CONTENT }),
-      ...(modelServer === undefined ? [] : [observeModelCalls(modelServer)]),
-    ],
-    defaultModel,
-    graceMs: config.RUN_GRACE_MS,
-    bufferEvents: config.RUN_BUFFER_EVENTS,
-    bufferBytes: config.RUN_BUFFER_BYTES,
-    maxBytes: config.RUN_MAX_BYTES,
-    maxConcurrent: config.MAX_CONCURRENT_RUNS,
-    maxPerOwner: runsPerKeyCap(config),
-    maxRunMs: config.MAX_RUN_MS,
-    limits: {
-      maxMessageChars: config.MAX_MESSAGE_CHARS,
-      maxHistoryMessages: config.MAX_HISTORY_MESSAGES,
-      maxTokens: config.MAX_TOKENS_LIMIT,
-    },
-  });
+  const control = createRunControl(config, { model, tools, metrics, backend, onUnexpected, log });
   const mode: Mode = isDemoMode(config) ? "demo" : "openai";
   const apiKeys = new ApiKeys(config.BROOK_API_KEYS, config.BROOK_ADMIN_KEYS);
   // Callbacks run last to first: runs' last events reach the backend before it closes, and MCP
@@ -166,6 +133,57 @@ export function createServices(config: Config, log: Logger): BrookServices {
     toolList: () => ({ tools: tools.list() }),
     info: () => serviceInfo(mode, version, defaultModel),
   };
+}
+
+interface RunControlParts {
+  model: ConfiguredModel;
+  tools: ToolRegistry;
+  metrics: Metrics;
+  backend: Backend;
+  onUnexpected: (error: unknown, runId: string) => void;
+  log: Logger;
+}
+
+/** Runs: the agent loop over the model and the tools, kept in the backend, observed when they end. */
+function createRunControl(
+  config: Config,
+  { model, tools, metrics, backend, onUnexpected, log }: RunControlParts,
+): RunControl {
+  const { modelServer } = model;
+  return new RunController({
+    store: backend.store,
+    channel: backend.channel,
+    execute: (run, request) =>
+      executeRun(run, request, {
+        model: model.model,
+        prices: model.prices,
+        defaultSystemPrompt: config.SYSTEM_PROMPT,
+        tools: tools.configured ? tools : undefined,
+        maxToolSteps: config.MAX_TOOL_STEPS,
+        maxToolCallsPerStep: config.MAX_TOOL_CALLS_PER_STEP,
+        toolConcurrency: config.TOOL_CONCURRENCY,
+        onInternalError: onUnexpected,
+        onModelCall: (name, code) => metrics.recordModelCall(name, code),
+      }),
+    onUnexpected,
+    observers: [
+      observeRunEndings({ stats: backend.stats, metrics, log, logContent: config.LOG_CONTENT }),
+      ...(modelServer === undefined ? [] : [observeModelCalls(modelServer)]),
+    ],
+    defaultModel: model.defaultModel,
+    graceMs: config.RUN_GRACE_MS,
+    bufferEvents: config.RUN_BUFFER_EVENTS,
+    bufferBytes: config.RUN_BUFFER_BYTES,
+    maxBytes: config.RUN_MAX_BYTES,
+    maxConcurrent: config.MAX_CONCURRENT_RUNS,
+    maxPerOwner: runsPerKeyCap(config),
+    maxRunMs: config.MAX_RUN_MS,
+    limits: {
+      maxMessageChars: config.MAX_MESSAGE_CHARS,
+      maxHistoryMessages: config.MAX_HISTORY_MESSAGES,
+      maxTokens: config.MAX_TOKENS_LIMIT,
+    },
+  });
 }
 
 /** The MCP tools; Brook starts without waiting: servers that are down are retried in the background. */

@@ -122,6 +122,11 @@ describe("folder rules of packages/server/src", () => {
     expect(againstOrder(edges, order)).toEqual([]);
   });
 
+  it("encoders and folds see runs through storage/ only (and shape errors through errors/)", () => {
+    const outside = edges.filter(({ from, to }) => from === "encodings" && to !== "storage" && to !== "errors");
+    expect(outside.map(({ via }) => via)).toEqual([]);
+  });
+
   it("the checks catch what they are for: a cycle, and an import against the order", () => {
     const edge = (from: string, to: string): Edge => ({ from, to, via: `${from}/a.ts → ${to}/b.ts` });
     const cyclic = [edge("agent", "control"), edge("control", "agent"), edge("agent", "errors")];

@@ -64,7 +64,7 @@ describe("web UI with API keys, in headless Chromium", { retry: 2 }, () => {
     // Ready to type the key: the focus lands on its field (waited for: React focuses it after the
     // dialog opens). A wrong one is checked at once and refused, and the prompt comes back saying so.
     await vi.waitFor(
-      async () => expect(await page.evaluate(() => document.activeElement?.getAttribute("type"))).toBe("password"),
+      async () => expect(await page.evaluate("document.activeElement?.getAttribute('type')")).toBe("password"),
       { timeout: 10_000 },
     );
     await page.keyboard.type("not-the-key");

@@ -141,7 +141,7 @@ export const errorCatalogue = {
     status: 503,
     trpc: "SERVICE_UNAVAILABLE",
     retryable: true,
-    message: "Brook cannot reach the Redis it shares runs through; retry shortly.",
+    message: "Brook cannot reach the state it shares with other instances; retry shortly.",
     headers: { "retry-after": "2" },
   },
   internal: { status: 500, trpc: "INTERNAL_SERVER_ERROR", retryable: false, message: "Internal error." },

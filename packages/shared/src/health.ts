@@ -4,13 +4,19 @@ import { McpServerStatus } from "./tools.js";
 export const Mode = z.enum(["openai", "demo"]);
 export type Mode = z.infer<typeof Mode>;
 
-/** The connection to Redis, when `REDIS_URL` makes several instances act as one Brook. */
-export const RedisState = z.object({
+/**
+ * The connection to the state instances share (runs, statistics, limits), when several instances
+ * act as one Brook (`REDIS_URL`).
+ */
+export const SharedState = z.object({
   status: z.enum(["connecting", "connected", "unavailable", "closed"]),
   /** Why it is unavailable, when it is. */
   last_error: z.string().nullable(),
 });
-export type RedisState = z.infer<typeof RedisState>;
+export type SharedState = z.infer<typeof SharedState>;
+/** `SharedState` under its first name (Redis was the first shared backend). */
+export const RedisState = SharedState;
+export type RedisState = SharedState;
 /**
  * What Brook knows of the model server, from asking it for its models (`GET {base}/models`, in the
  * background at start-up and every MODEL_CHECK_INTERVAL_MS) and from the model calls of runs (one
@@ -59,12 +65,12 @@ export const Health = z.object({
   auth_required: z.boolean(),
   /**
    * This instance can serve every request: it is not draining, the model server is not known to
-   * be unreachable and, with `REDIS_URL`, it reaches Redis (`GET /health/ready` answers 503
+   * be unreachable and, with `REDIS_URL`, it reaches the shared state (`GET /health/ready` answers 503
    * otherwise, for balancers).
    */
   ready: z.boolean(),
-  /** Present with `REDIS_URL`. */
-  redis: RedisState.optional(),
+  /** The shared state's connection, present when instances share state (`REDIS_URL`); named for its first backend. */
+  redis: SharedState.optional(),
   /**
    * Which of the WORKERS processes answered (1, 2, …; a replaced worker's successor gets the next
    * number). Absent when one process serves.

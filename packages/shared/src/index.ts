@@ -16,7 +16,7 @@ export {
 export { ChatRequest, HistoryMessage, type ParsedChatRequest, ReasoningEffort } from "./chat-request.js";
 export { ChatResult, ErrorBody } from "./chat-result.js";
 export { ErrorCode, errorCatalogue, type TrpcErrorCode } from "./error-catalogue.js";
-export { Health, Mode, ModelServerState, ModelServerStatus, RedisState, ServiceInfo } from "./health.js";
+export { Health, Mode, ModelServerState, ModelServerStatus, RedisState, ServiceInfo, SharedState } from "./health.js";
 export {
   OpenAIAssistantMessage,
   OpenAIChatCompletion,

@@ -1,21 +1,19 @@
 import { z } from "zod";
+import type { InstanceMessage, InstanceMessages } from "../control/instance-messages.js";
 import { instanceChannel, type RedisClients } from "./redis-clients.js";
 
-/** What instances tell each other about the runs one of them produces. */
-const InstanceMessage = z.object({
-  /** `cancel`: stop the run; `presence`: a reader elsewhere is reading it; `absent`: no more. */
+/** An `InstanceMessage` as it travels: parsed, since any client of the Redis may publish. */
+const InstanceMessageSchema = z.object({
   type: z.enum(["cancel", "presence", "absent"]),
   runId: z.string().min(1).max(100),
-  /** The sending instance. */
   from: z.string().min(1).max(100),
-});
-export type InstanceMessage = z.infer<typeof InstanceMessage>;
+}) satisfies z.ZodType<InstanceMessage>;
 
 /**
  * This instance's channel on Redis pub/sub: other instances send it requests about the runs it
  * produces (cancel) and news of their readers (presence), and it sends theirs.
  */
-export class InstanceInbox {
+export class InstanceInbox implements InstanceMessages {
   readonly #handlers = new Map<InstanceMessage["type"], (message: InstanceMessage) => void>();
   readonly #channel: string;
 
@@ -32,7 +30,7 @@ export class InstanceInbox {
       } catch {
         return;
       }
-      const message = InstanceMessage.safeParse(json);
+      const message = InstanceMessageSchema.safeParse(json);
       if (message.success) this.#handlers.get(message.data.type)?.(message.data);
     });
     void clients.subscriber.subscribe(this.#channel).catch(() => {});
@@ -42,7 +40,6 @@ export class InstanceInbox {
     this.#handlers.set(type, handler);
   }
 
-  /** Sends a message to `instanceId`; resolves with how many instances received it (0: it is gone). */
   async send(instanceId: string, type: InstanceMessage["type"], runId: string): Promise<number> {
     const message: InstanceMessage = { type, runId, from: this.instanceId };
     return this.clients.commands.publish(instanceChannel(instanceId), JSON.stringify(message));

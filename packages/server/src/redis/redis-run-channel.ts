@@ -1,14 +1,14 @@
+import type { InstanceMessages } from "../control/instance-messages.js";
 import type { RunChannel } from "../control/run-channel.js";
 import type { CancelOutcome } from "../control/run-control.js";
 import { BrookError } from "../errors/brook-error.js";
-import type { InstanceInbox } from "./instance-inbox.js";
 import { type RedisClients, runKeys } from "./redis-clients.js";
 
 /** Cancels travel to the instance that produces the run, through its channel on Redis pub/sub. */
 export class RedisRunChannel implements RunChannel {
   constructor(
     private readonly clients: RedisClients,
-    private readonly inbox: InstanceInbox,
+    private readonly inbox: InstanceMessages,
   ) {}
 
   async requestCancel(runId: string): Promise<CancelOutcome> {

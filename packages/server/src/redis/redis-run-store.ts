@@ -1,12 +1,12 @@
-import { type ChatEvent, emptyUsage, isTerminal, type TerminalEvent, type Usage } from "@brook/shared";
+import { type ChatEvent, isTerminal, type TerminalEvent, type Usage } from "@brook/shared";
 import type { Result } from "ioredis";
+import type { InstanceMessages } from "../control/instance-messages.js";
 import { BrookError } from "../errors/brook-error.js";
 import { errorEvent } from "../errors/error-shapes.js";
-import { eventSize } from "../storage/event-size.js";
-import type { MemoryRunLog } from "../storage/memory-run-log.js";
 import { MemoryRunStore, type RetentionOptions } from "../storage/memory-run-store.js";
-import type { RunLog, RunLogOptions, RunLogReader, RunLogWriter, RunStore } from "../storage/run-log.js";
-import type { InstanceInbox } from "./instance-inbox.js";
+import { MirroredRunLog, type RunMirror, unknownUsage } from "../storage/mirrored-run-log.js";
+import { RemoteRunLog, type RunSource } from "../storage/remote-run-log.js";
+import type { RunLog, RunLogOptions, RunLogWriter, RunStore } from "../storage/run-log.js";
 import { type RedisClients, type RedisLog, runKeys } from "./redis-clients.js";
 
 /**
@@ -65,7 +65,7 @@ declare module "ioredis" {
 
 export interface RedisRunStoreOptions {
   clients: RedisClients;
-  inbox: InstanceInbox;
+  inbox: InstanceMessages;
   retention: RetentionOptions;
   /** A producer that has not renewed its lease for this long is taken for lost. */
   leaseMs: number;
@@ -74,8 +74,6 @@ export interface RedisRunStoreOptions {
   log: RedisLog;
 }
 
-/** Events of a run waiting for Redis (while one call is on its way) before generation waits for it. */
-const maxPendingEvents = 4_096;
 /** Keys of a run that nobody ended (its producer and every reader gone) still expire. */
 const unboundedRunTtlMs = 24 * 60 * 60 * 1000;
 
@@ -170,7 +168,7 @@ export class RedisRunStore implements RunStore {
     await this.#local.close();
   }
 
-  #mirrorContext(runId: string, owner: string | undefined): MirrorContext {
+  #mirrorContext(runId: string, owner: string | undefined): RunMirror {
     const { clients, inbox, retention, leaseMs, log } = this.options;
     const keys = runKeys(runId);
     const keyList = [keys.events, keys.end, keys.notify, keys.meta, keys.lease];
@@ -199,7 +197,7 @@ export class RedisRunStore implements RunStore {
     };
   }
 
-  #viewContext(runId: string): ViewContext {
+  #viewContext(runId: string): RunSource {
     const { clients, inbox } = this.options;
     const keys = runKeys(runId);
     return {
@@ -275,377 +273,6 @@ export class RedisRunStore implements RunStore {
   }
 }
 
-interface MirrorContext {
-  register(): Promise<void>;
-  append(first: number, events: readonly ChatEvent[], terminal: boolean): Promise<number>;
-  noteUsage(usage: Usage): void;
-  broke(reason: string): void;
-}
-
-/** A run produced here: read from memory, mirrored to Redis batch by batch. */
-class MirroredRunLog implements RunLogWriter {
-  readonly visible: Promise<void>;
-  /** Events appended while a batch is on its way to Redis: they go together, in the next call. */
-  #pending: ChatEvent[] = [];
-  /** The seq of `#pending[0]`. */
-  #pendingFrom = 0;
-  /** Bytes of `#pending` (see `eventSize`). */
-  #pendingBytes = 0;
-  /** Pending bytes before generation waits for Redis. */
-  readonly #maxPendingBytes: number;
-  #sending = false;
-  /** Told each time a call to Redis is answered. */
-  #answered: (() => void)[] = [];
-  #broken = false;
-  #usage: Usage | undefined;
-  /** Instances with readers of this run, and until when their last heartbeat counts. */
-  readonly #remoteReaders = new Map<string, number>();
-  #presentNow = false;
-  readonly #presence: ((present: boolean) => void)[] = [];
-  #expiry: NodeJS.Timeout | undefined;
-
-  constructor(
-    private readonly memory: MemoryRunLog,
-    private readonly redis: MirrorContext,
-    maxPendingBytes = Number.POSITIVE_INFINITY,
-  ) {
-    this.#maxPendingBytes = maxPendingBytes;
-    this.visible = redis.register().catch((error: unknown) => this.#break(error));
-    memory.onPresence(() => this.#updatePresence());
-  }
-
-  get runId(): string {
-    return this.memory.runId;
-  }
-
-  get owner(): string | undefined {
-    return this.memory.owner;
-  }
-
-  get head(): number {
-    return this.memory.head;
-  }
-
-  get terminal(): TerminalEvent | undefined {
-    return this.memory.terminal;
-  }
-
-  get readerCount(): number {
-    return this.memory.readerCount;
-  }
-
-  get broken(): boolean {
-    return this.#broken;
-  }
-
-  /** Bytes held for the run here: its log, and what waits for Redis. */
-  get keptBytes(): number {
-    return this.memory.keptBytes + this.#pendingBytes;
-  }
-
-  /** What the run has used so far, as the agent loop last noted it. */
-  get usage(): Usage {
-    return this.#usage ?? unknownUsage;
-  }
-
-  reader(fromSeq: number): RunLogReader {
-    return this.memory.reader(fromSeq);
-  }
-
-  append(events: readonly ChatEvent[]): boolean {
-    const first = this.memory.head;
-    const room = this.memory.append(events);
-    if (this.#broken) return room;
-    if (this.#pending.length === 0) this.#pendingFrom = first;
-    for (const event of events) {
-      this.#pending.push(event);
-      this.#pendingBytes += eventSize(event);
-    }
-    if (!this.#sending) this.#send();
-    return room && !this.#pendingFull();
-  }
-
-  get producerWaiting(): boolean {
-    return this.memory.producerWaiting;
-  }
-
-  async waitForRoom(signal: AbortSignal): Promise<void> {
-    await this.memory.waitForRoom(signal);
-    while (this.#pendingFull() && !this.#broken) {
-      signal.throwIfAborted();
-      await new Promise<void>((resolve, reject) => {
-        const onAbort = () => reject(signal.reason);
-        signal.addEventListener("abort", onAbort, { once: true });
-        this.#answered.push(() => {
-          signal.removeEventListener("abort", onAbort);
-          resolve();
-        });
-      });
-    }
-  }
-
-  noteUsage(usage: Usage): void {
-    this.#usage = usage;
-    if (!this.#broken) this.redis.noteUsage(usage);
-  }
-
-  onPresence(listener: (present: boolean) => void): void {
-    this.#presence.push(listener);
-  }
-
-  onOverflow(listener: () => void): void {
-    this.memory.onOverflow(listener);
-  }
-
-  /** A heartbeat (or a goodbye) from an instance whose readers read this run. */
-  remoteReader(instanceId: string, present: boolean): void {
-    if (present) this.#remoteReaders.set(instanceId, Date.now() + heartbeatValidMs);
-    else this.#remoteReaders.delete(instanceId);
-    this.#updatePresence();
-  }
-
-  /** Resolves once everything appended has reached Redis (or the copy there broke). */
-  async settled(): Promise<void> {
-    while (this.#sending) await new Promise<void>((resolve) => this.#answered.push(resolve));
-  }
-
-  /**
-   * One call to Redis at a time per run, with every batch appended since the last one: when
-   * Redis answers at once, each batch goes on its own; under load, batches travel together.
-   */
-  #send(): void {
-    const events = this.#pending;
-    const first = this.#pendingFrom;
-    this.#pending = [];
-    this.#pendingBytes = 0;
-    this.#sending = true;
-    const answered = (failure?: unknown) => {
-      if (failure !== undefined) this.#break(failure);
-      this.#sending = false;
-      if (this.#broken) {
-        this.#pending = [];
-        this.#pendingBytes = 0;
-      } else if (this.#pending.length > 0) this.#send();
-      for (const wake of this.#answered.splice(0)) wake();
-    };
-    this.redis.append(first, events, isTerminal(events.at(-1) as ChatEvent)).then(
-      (outcome) =>
-        answered(outcome === 1 ? undefined : outcome === 0 ? "the run was ended there meanwhile" : "Redis lost it"),
-      (error: unknown) => answered(error),
-    );
-  }
-
-  /** Redis lags `maxPendingEvents` events or `bufferBytes` bytes behind: generation waits. */
-  #pendingFull(): boolean {
-    return this.#pending.length >= maxPendingEvents || this.#pendingBytes >= this.#maxPendingBytes;
-  }
-
-  #break(reason: unknown): void {
-    if (this.#broken) return;
-    this.#broken = true;
-    this.redis.broke(reason instanceof Error ? reason.message : String(reason));
-  }
-
-  #updatePresence(): void {
-    const now = Date.now();
-    let until = 0;
-    for (const [instance, validUntil] of this.#remoteReaders) {
-      if (validUntil <= now) this.#remoteReaders.delete(instance);
-      else until = Math.max(until, validUntil);
-    }
-    clearTimeout(this.#expiry);
-    if (until > 0) {
-      this.#expiry = setTimeout(() => this.#updatePresence(), until - now);
-      this.#expiry.unref();
-    }
-    const present = this.memory.readerCount > 0 || until > 0;
-    if (present === this.#presentNow) return;
-    this.#presentNow = present;
-    for (const listener of this.#presence) listener(present);
-  }
-}
-
-/** How long a reader elsewhere counts as present after its last heartbeat. */
-const heartbeatValidMs = 3_000;
-
-interface ViewContext {
-  fetch(fromSeq: number, max: number): Promise<ChatEvent[]>;
-  follow(view: RemoteRunLog): void;
-  unfollow(view: RemoteRunLog): void;
-  tellProducer(producer: string, present: boolean): void;
-  endIfLost(): Promise<void>;
-}
-
-/** A run produced by another instance, as this one's readers see it. */
-class RemoteRunLog implements RunLog {
-  readonly #readers = new Set<RemoteLogReader>();
-  #terminal: TerminalEvent | undefined;
-  #head: number;
-  /** Ticks since the run last moved, while readers wait. */
-  #quietTicks = 0;
-
-  constructor(
-    readonly runId: string,
-    readonly owner: string | undefined,
-    head: number,
-    terminal: TerminalEvent | undefined,
-    private readonly producer: string | null,
-    private readonly redis: ViewContext,
-  ) {
-    this.#head = head;
-    this.#terminal = terminal;
-  }
-
-  get head(): number {
-    return this.#head;
-  }
-
-  get terminal(): TerminalEvent | undefined {
-    return this.#terminal;
-  }
-
-  get readerCount(): number {
-    return this.#readers.size;
-  }
-
-  /** What its readers fetched and have not handed out yet (counted when asked: off the hot path). */
-  get keptBytes(): number {
-    let bytes = 0;
-    for (const reader of this.#readers) bytes += reader.bufferedBytes;
-    return bytes;
-  }
-
-  reader(fromSeq: number): RunLogReader {
-    if (fromSeq > this.#head) throw new BrookError("bad_request", `Run ${this.runId} has no event ${fromSeq - 1} yet.`);
-    const reader = new RemoteLogReader(this, fromSeq);
-    this.#readers.add(reader);
-    if (this.#readers.size === 1 && this.#terminal === undefined) {
-      this.redis.follow(this);
-      if (this.producer !== null) this.redis.tellProducer(this.producer, true);
-    }
-    return reader;
-  }
-
-  /** @internal Events from `fromSeq` on, as far as Redis has them; notes the head and the end. */
-  async fetch(fromSeq: number, max: number): Promise<ChatEvent[]> {
-    const events = await this.redis.fetch(fromSeq, max);
-    if (events.length > 0) {
-      this.#quietTicks = 0;
-      this.#head = Math.max(this.#head, fromSeq + events.length);
-      const last = events.at(-1) as ChatEvent;
-      if (isTerminal(last)) {
-        this.#terminal = last;
-        this.#stopFollowing();
-      }
-    }
-    return events;
-  }
-
-  /** @internal New events were appended (pub/sub), or it is time to look again. */
-  wake(): void {
-    for (const reader of this.#readers) reader.wake();
-  }
-
-  /** @internal Once a tick while readers wait: the producer learns of them; a lost producer is noticed. */
-  heartbeat(): void {
-    if (this.#readers.size === 0 || this.#terminal !== undefined) return;
-    if (this.producer !== null) this.redis.tellProducer(this.producer, true);
-    this.#quietTicks += 1;
-    // Quiet for a while: a missed notification is caught, and a producer without a lease is noticed.
-    if (this.#quietTicks >= 2) {
-      this.redis.endIfLost().then(
-        () => this.wake(),
-        () => this.wake(),
-      );
-    }
-  }
-
-  /** @internal */
-  detach(reader: RemoteLogReader): void {
-    if (!this.#readers.delete(reader) || this.#readers.size > 0) return;
-    this.#stopFollowing();
-    if (this.producer !== null && this.#terminal === undefined) this.redis.tellProducer(this.producer, false);
-  }
-
-  stop(): void {
-    for (const reader of this.#readers) reader.wake();
-    this.#stopFollowing();
-  }
-
-  #stopFollowing(): void {
-    this.redis.unfollow(this);
-  }
-}
-
-/** A reader of another instance's run: it reads Redis, and waits for a notification when caught up. */
-class RemoteLogReader implements RunLogReader {
-  position: number;
-  #buffer: ChatEvent[] = [];
-  #done = false;
-  #wake: (() => void) | undefined;
-
-  constructor(
-    private readonly log: RemoteRunLog,
-    position: number,
-  ) {
-    this.position = position;
-  }
-
-  get done(): boolean {
-    return this.#done;
-  }
-
-  /** @internal */
-  get bufferedBytes(): number {
-    let bytes = 0;
-    for (const event of this.#buffer) bytes += eventSize(event);
-    return bytes;
-  }
-
-  take(max: number): ChatEvent[] {
-    const events = this.#buffer.splice(0, max);
-    this.position += events.length;
-    if (events.length > 0 && isTerminal(events.at(-1) as ChatEvent)) this.#done = true;
-    return events;
-  }
-
-  async read(max: number, signal: AbortSignal): Promise<ChatEvent[]> {
-    for (;;) {
-      if (this.#buffer.length > 0 || this.#done) return this.take(max);
-      signal.throwIfAborted();
-      // Armed before fetching: a notification that comes meanwhile is not lost.
-      const woken = new Promise<void>((resolve) => {
-        this.#wake = resolve;
-      });
-      let fetched: ChatEvent[];
-      try {
-        fetched = await this.log.fetch(this.position + this.#buffer.length, max);
-      } catch (error) {
-        // Redis went away: this reader cannot follow the run any more, and says so once.
-        const message = error instanceof Error ? error.message : String(error);
-        fetched = [errorEvent(new BrookError("unavailable", undefined, { cause: message }), unknownUsage)];
-      }
-      if (fetched.length > 0) {
-        this.#buffer.push(...fetched);
-        continue;
-      }
-      await untilAborted(woken, signal);
-    }
-  }
-
-  close(): void {
-    this.#wake?.();
-    this.log.detach(this);
-  }
-
-  /** @internal */
-  wake(): void {
-    const wake = this.#wake;
-    this.#wake = undefined;
-    wake?.();
-  }
-}
-
 /** The `owner` recorded for a run started while keys were off. */
 const openToAll = "";
 
@@ -657,9 +284,6 @@ function ownerOf(recorded: string | null): string | undefined {
   if (recorded === null) return "?unrecorded";
   return recorded === openToAll ? undefined : recorded;
 }
-
-/** The usage of a run whose producer vanished before it said what it used. */
-const unknownUsage: Usage = { ...emptyUsage, estimated: true };
 
 function parseUsage(text: string | null): Usage {
   if (text === null) return unknownUsage;
@@ -683,15 +307,4 @@ function runIdOfNotify(channel: string): string {
   const open = channel.indexOf("{");
   const close = channel.indexOf("}", open);
   return open === -1 || close === -1 ? "" : channel.slice(open + 1, close);
-}
-
-function untilAborted(promise: Promise<void>, signal: AbortSignal): Promise<void> {
-  return new Promise<void>((resolve, reject) => {
-    const onAbort = () => reject(signal.reason);
-    signal.addEventListener("abort", onAbort, { once: true });
-    promise.then(() => {
-      signal.removeEventListener("abort", onAbort);
-      resolve();
-    });
-  });
 }

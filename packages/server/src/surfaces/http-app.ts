@@ -88,7 +88,7 @@ export async function createHttpApp(services: BrookServices): Promise<FastifyIns
   }
 
   await app.register(accessPlugin, { config, apiKeys: services.apiKeys });
-  await app.register(limitsPlugin, { config, apiKeys: services.apiKeys, redis: services.redis?.commands });
+  await app.register(limitsPlugin, { config, apiKeys: services.apiKeys, store: services.backend.rateLimitStore });
   const webDir = findWebDir(config.WEB_DIR);
   const web = webDir === undefined ? undefined : await registerWebApp(app, webDir);
   await app.register(restPlugin, { services, web });

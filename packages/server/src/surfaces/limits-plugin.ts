@@ -1,24 +1,24 @@
 import rateLimit from "@fastify/rate-limit";
 import type { FastifyInstance, FastifyRequest } from "fastify";
 import fastifyPlugin from "fastify-plugin";
-import type { Redis } from "ioredis";
 import { type ApiKeys, bearerKey, keyIdentity } from "../access/api-keys.js";
 import { isOpenRoute } from "../access/open-routes.js";
+import type { RateLimitStore } from "../backends/backend.js";
 import type { Config } from "../config/config.js";
 import { BrookError } from "../errors/brook-error.js";
 
 export interface LimitsOptions {
-  config: Config;
-  apiKeys: ApiKeys;
-  /** Counts shared by every instance (`REDIS_URL`); without it, each instance counts its own. */
-  redis?: Redis | undefined;
+  config: Pick<Config, "RATE_LIMIT_RPM">;
+  apiKeys: Pick<ApiKeys, "required" | "accepts">;
+  /** Where counts live: the backend's, shared by every instance when it is shared; else each instance counts its own. */
+  store: RateLimitStore;
 }
 
 declare module "fastify" {
   interface FastifyInstance {
     /**
      * Counts one more request of `request`'s caller against RATE_LIMIT_RPM, in the same count
-     * (and the same Redis) as whole requests: each call of a tRPC batch after its first. Throws
+     * (and the same store) as whole requests: each call of a tRPC batch after its first. Throws
      * `rate_limited` past the limit; does nothing when there is none.
      */
     countRequest(request: FastifyRequest): Promise<void>;
@@ -26,7 +26,7 @@ declare module "fastify" {
 }
 
 /** `RATE_LIMIT_RPM` for every route but the open ones (tRPC calls count too, each call of a batch). */
-export const limitsPlugin = fastifyPlugin(async (app: FastifyInstance, { config, apiKeys, redis }: LimitsOptions) => {
+export const limitsPlugin = fastifyPlugin(async (app: FastifyInstance, { config, apiKeys, store }: LimitsOptions) => {
   if (config.RATE_LIMIT_RPM === 0) {
     app.decorate("countRequest", async () => {});
     return;
@@ -35,14 +35,7 @@ export const limitsPlugin = fastifyPlugin(async (app: FastifyInstance, { config,
     global: true,
     max: config.RATE_LIMIT_RPM,
     timeWindow: 60_000,
-    ...(redis === undefined
-      ? {}
-      : {
-          redis,
-          nameSpace: "brook:rate:",
-          // Redis away: requests go through rather than fail; the limit is back with Redis.
-          skipOnError: true,
-        }),
+    ...store,
     allowList: (request) => isOpenRoute(request.method, request.url),
     // Per key when the caller has a valid one (a made-up key must not buy a fresh budget), else per address.
     keyGenerator: (request) => {

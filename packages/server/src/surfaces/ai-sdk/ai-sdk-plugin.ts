@@ -10,8 +10,14 @@ import { InputError } from "../../errors/input-error.js";
 import type { RunLog } from "../../storage/run-log.js";
 import { decodeUIChatRequest } from "./decode-ui-chat-request.js";
 
+/** What the AI SDK surface may touch: runs, the chats' runs, keys (to own runs), the ping interval. */
+export type AiSdkServices = Pick<BrookServices, "control" | "chatRuns"> & {
+  readonly apiKeys: Pick<BrookServices["apiKeys"], "ownerOf">;
+  readonly config: Pick<BrookServices["config"], "SSE_PING_MS">;
+};
+
 export interface AiSdkPluginOptions {
-  services: BrookServices;
+  services: AiSdkServices;
 }
 
 /**

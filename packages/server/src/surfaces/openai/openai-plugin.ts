@@ -16,8 +16,14 @@ import { routeMiss } from "../route-miss.js";
 import { decodeOpenAIRequest } from "./decode-openai-request.js";
 import { type HeldEvents, holdUntilShown, prepend } from "./hold-head.js";
 
+/** What the OpenAI surface may touch: starting runs, the models it lists, keys (to own runs), the ping interval. */
+export type OpenAIServices = Pick<BrookServices, "control" | "models" | "startedAtS"> & {
+  readonly apiKeys: Pick<BrookServices["apiKeys"], "ownerOf">;
+  readonly config: Pick<BrookServices["config"], "SSE_PING_MS">;
+};
+
 export interface OpenAIPluginOptions {
-  services: BrookServices;
+  services: OpenAIServices;
 }
 
 /** This plugin is registered under `/v1`; the route list has whole paths. */

@@ -10,8 +10,14 @@ import type { RunLog } from "../../storage/run-log.js";
 import type { WebApp } from "../web-app.js";
 import { decodeChatBody, decodeChatQuery } from "./decode-chat-request.js";
 
+/** What the REST surface may touch: runs, statistics, status, metrics, keys (to own runs), the ping interval. */
+export type RestServices = Pick<BrookServices, "control" | "stats" | "metrics" | "health" | "info" | "toolList"> & {
+  readonly apiKeys: Pick<BrookServices["apiKeys"], "ownerOf">;
+  readonly config: Pick<BrookServices["config"], "SSE_PING_MS">;
+};
+
 export interface RestPluginOptions {
-  services: BrookServices;
+  services: RestServices;
   /** The web UI, whose page browsers get at `/` when it is built. */
   web?: WebApp | undefined;
 }
@@ -52,7 +58,7 @@ export async function restPlugin(app: FastifyInstance, { services, web }: RestPl
     const health = services.health();
     return reply.code(health.status === "ok" ? 200 : 503).send(health);
   });
-  // For balancers: only instances that can serve every request (not draining, Redis reachable,
+  // For balancers: only instances that can serve every request (not draining, the shared state reachable,
   // the model server not known to be unreachable).
   app.get(routes.ready.path, async (_request, reply) => {
     const health = services.health();

@@ -5,9 +5,14 @@ import { BrookError } from "../../errors/brook-error.js";
 import { asBrookError, errorHandler, trpcErrorEnvelope } from "../../errors/error-shapes.js";
 import { appRouter } from "./router.js";
 import { registerRunSubscriptionRoutes, type TrpcOptions } from "./subscription-route.js";
+import type { TrpcServices } from "./trpc.js";
 
 export interface TrpcPluginOptions {
-  services: BrookServices;
+  /** What the procedures may touch, and what the plugin itself checks: keys, batch size, the fast path. */
+  services: TrpcServices & {
+    readonly apiKeys: Pick<BrookServices["apiKeys"], "accepts" | "ownerOf" | "isAdmin">;
+    readonly config: Pick<BrookServices["config"], "MAX_BATCH_SIZE" | "TRPC_SSE_FAST_PATH">;
+  };
 }
 
 /**

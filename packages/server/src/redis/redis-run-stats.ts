@@ -2,9 +2,9 @@ import type { ModelStats, Stats } from "@brook/shared";
 import type { Result } from "ioredis";
 import type { RunEnded } from "../control/run-control.js";
 import { BrookError } from "../errors/brook-error.js";
-import type { RedisClients } from "../redis/redis-clients.js";
-import { bucketOf, exactValuesMax, PercentileSketch } from "./percentile-sketch.js";
-import { emptyModelStats, maxModels, outcomeOf, percentiles, type RunStats, roundDollars } from "./run-stats.js";
+import { bucketOf, exactValuesMax, PercentileSketch } from "../stats/percentile-sketch.js";
+import { emptyModelStats, maxModels, outcomeOf, percentiles, type RunStats, roundDollars } from "../stats/run-stats.js";
+import type { RedisClients } from "./redis-clients.js";
 
 /** One slot for all of them (`{stats}`), so one script can count a run in Redis Cluster too. */
 const keys = {

@@ -1,0 +1,22 @@
+/** What instances tell each other about the runs one of them produces. */
+export interface InstanceMessage {
+  /** `cancel`: stop the run; `presence`: a reader elsewhere is reading it; `absent`: no more. */
+  type: "cancel" | "presence" | "absent";
+  runId: string;
+  /** The sending instance. */
+  from: string;
+}
+
+/**
+ * How instances that share runs talk to each other: each listens for messages about the runs it
+ * produces (cancels, readers elsewhere) and sends others theirs. Redis pub/sub is one
+ * implementation (`redis/instance-inbox.ts`); a single instance needs none.
+ */
+export interface InstanceMessages {
+  /** This instance, as others address it. */
+  readonly instanceId: string;
+  /** Handles every message of `type` sent to this instance (one handler per type). */
+  on(type: InstanceMessage["type"], handler: (message: InstanceMessage) => void): void;
+  /** Sends a message to `instanceId`; resolves with how many instances received it (0: it is gone). */
+  send(instanceId: string, type: InstanceMessage["type"], runId: string): Promise<number>;
+}

@@ -1,0 +1,204 @@
+import { type ChatEvent, isTerminal, type TerminalEvent } from "@brook/shared";
+import { BrookError } from "../errors/brook-error.js";
+import { errorEvent } from "../errors/error-shapes.js";
+import { eventSize } from "./event-size.js";
+import { unknownUsage } from "./mirrored-run-log.js";
+import type { RunLog, RunLogReader } from "./run-log.js";
+
+/**
+ * What a shared backend provides for reading one run produced by another instance (the readers'
+ * side of the seam). Redis reads the run's stream and wakes followers by pub/sub.
+ */
+export interface RunSource {
+  /** Events from `fromSeq` on (at most `max`; all when infinite), as far as the backend has them. */
+  fetch(fromSeq: number, max: number): Promise<ChatEvent[]>;
+  /** Starts waking `view` (`view.wake()`) each time the run gets new events. */
+  follow(view: RemoteRunLog): void;
+  /** Stops waking `view`. */
+  unfollow(view: RemoteRunLog): void;
+  /** Tells the producing instance that this one's readers read the run (or no longer). */
+  tellProducer(producer: string, present: boolean): void;
+  /** Ends the run with one `interrupted` event when its producer no longer holds its lease. */
+  endIfLost(): Promise<void>;
+}
+
+/** A run produced by another instance, as this one's readers see it. */
+export class RemoteRunLog implements RunLog {
+  readonly #readers = new Set<RemoteLogReader>();
+  #terminal: TerminalEvent | undefined;
+  #head: number;
+  /** Ticks since the run last moved, while readers wait. */
+  #quietTicks = 0;
+
+  constructor(
+    readonly runId: string,
+    readonly owner: string | undefined,
+    head: number,
+    terminal: TerminalEvent | undefined,
+    private readonly producer: string | null,
+    private readonly source: RunSource,
+  ) {
+    this.#head = head;
+    this.#terminal = terminal;
+  }
+
+  get head(): number {
+    return this.#head;
+  }
+
+  get terminal(): TerminalEvent | undefined {
+    return this.#terminal;
+  }
+
+  get readerCount(): number {
+    return this.#readers.size;
+  }
+
+  /** What its readers fetched and have not handed out yet (counted when asked: off the hot path). */
+  get keptBytes(): number {
+    let bytes = 0;
+    for (const reader of this.#readers) bytes += reader.bufferedBytes;
+    return bytes;
+  }
+
+  reader(fromSeq: number): RunLogReader {
+    if (fromSeq > this.#head) throw new BrookError("bad_request", `Run ${this.runId} has no event ${fromSeq - 1} yet.`);
+    const reader = new RemoteLogReader(this, fromSeq);
+    this.#readers.add(reader);
+    if (this.#readers.size === 1 && this.#terminal === undefined) {
+      this.source.follow(this);
+      if (this.producer !== null) this.source.tellProducer(this.producer, true);
+    }
+    return reader;
+  }
+
+  /** @internal Events from `fromSeq` on, as far as the backend has them; notes the head and the end. */
+  async fetch(fromSeq: number, max: number): Promise<ChatEvent[]> {
+    const events = await this.source.fetch(fromSeq, max);
+    if (events.length > 0) {
+      this.#quietTicks = 0;
+      this.#head = Math.max(this.#head, fromSeq + events.length);
+      const last = events.at(-1) as ChatEvent;
+      if (isTerminal(last)) {
+        this.#terminal = last;
+        this.#stopFollowing();
+      }
+    }
+    return events;
+  }
+
+  /** @internal New events were appended (pub/sub), or it is time to look again. */
+  wake(): void {
+    for (const reader of this.#readers) reader.wake();
+  }
+
+  /** @internal Once a tick while readers wait: the producer learns of them; a lost producer is noticed. */
+  heartbeat(): void {
+    if (this.#readers.size === 0 || this.#terminal !== undefined) return;
+    if (this.producer !== null) this.source.tellProducer(this.producer, true);
+    this.#quietTicks += 1;
+    // Quiet for a while: a missed notification is caught, and a producer without a lease is noticed.
+    if (this.#quietTicks >= 2) {
+      this.source.endIfLost().then(
+        () => this.wake(),
+        () => this.wake(),
+      );
+    }
+  }
+
+  /** @internal */
+  detach(reader: RemoteLogReader): void {
+    if (!this.#readers.delete(reader) || this.#readers.size > 0) return;
+    this.#stopFollowing();
+    if (this.producer !== null && this.#terminal === undefined) this.source.tellProducer(this.producer, false);
+  }
+
+  stop(): void {
+    for (const reader of this.#readers) reader.wake();
+    this.#stopFollowing();
+  }
+
+  #stopFollowing(): void {
+    this.source.unfollow(this);
+  }
+}
+
+/** A reader of another instance's run: it reads the backend, and waits for a notification when caught up. */
+export class RemoteLogReader implements RunLogReader {
+  position: number;
+  #buffer: ChatEvent[] = [];
+  #done = false;
+  #wake: (() => void) | undefined;
+
+  constructor(
+    private readonly log: RemoteRunLog,
+    position: number,
+  ) {
+    this.position = position;
+  }
+
+  get done(): boolean {
+    return this.#done;
+  }
+
+  /** @internal */
+  get bufferedBytes(): number {
+    let bytes = 0;
+    for (const event of this.#buffer) bytes += eventSize(event);
+    return bytes;
+  }
+
+  take(max: number): ChatEvent[] {
+    const events = this.#buffer.splice(0, max);
+    this.position += events.length;
+    if (events.length > 0 && isTerminal(events.at(-1) as ChatEvent)) this.#done = true;
+    return events;
+  }
+
+  async read(max: number, signal: AbortSignal): Promise<ChatEvent[]> {
+    for (;;) {
+      if (this.#buffer.length > 0 || this.#done) return this.take(max);
+      signal.throwIfAborted();
+      // Armed before fetching: a notification that comes meanwhile is not lost.
+      const woken = new Promise<void>((resolve) => {
+        this.#wake = resolve;
+      });
+      let fetched: ChatEvent[];
+      try {
+        fetched = await this.log.fetch(this.position + this.#buffer.length, max);
+      } catch (error) {
+        // The backend went away: this reader cannot follow the run any more, and says so once.
+        const message = error instanceof Error ? error.message : String(error);
+        fetched = [errorEvent(new BrookError("unavailable", undefined, { cause: message }), unknownUsage)];
+      }
+      if (fetched.length > 0) {
+        this.#buffer.push(...fetched);
+        continue;
+      }
+      await untilAborted(woken, signal);
+    }
+  }
+
+  close(): void {
+    this.#wake?.();
+    this.log.detach(this);
+  }
+
+  /** @internal */
+  wake(): void {
+    const wake = this.#wake;
+    this.#wake = undefined;
+    wake?.();
+  }
+}
+
+function untilAborted(promise: Promise<void>, signal: AbortSignal): Promise<void> {
+  return new Promise<void>((resolve, reject) => {
+    const onAbort = () => reject(signal.reason);
+    signal.addEventListener("abort", onAbort, { once: true });
+    promise.then(() => {
+      signal.removeEventListener("abort", onAbort);
+      resolve();
+    });
+  });
+}

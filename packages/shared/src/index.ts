@@ -2,6 +2,7 @@ export {
   ChatEvent,
   CompleteEvent,
   ContentEvent,
+  ObjectEvent,
   ErrorEvent,
   formatEventId,
   isTerminal,
@@ -13,7 +14,7 @@ export {
   ToolCallEvent,
   ToolResultEvent,
 } from "./chat-event.js";
-export { ChatRequest, HistoryMessage, type ParsedChatRequest, ReasoningEffort } from "./chat-request.js";
+export { ChatRequest, HistoryMessage, OutputSpec, type ParsedChatRequest, ReasoningEffort } from "./chat-request.js";
 export { ChatResult, ErrorBody } from "./chat-result.js";
 export { ErrorCode, errorCatalogue, type TrpcErrorCode } from "./error-catalogue.js";
 export { Health, Mode, ModelServerState, ModelServerStatus, RedisState, ServiceInfo } from "./health.js";

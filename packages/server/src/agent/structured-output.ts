@@ -1,5 +1,6 @@
 import type { ObjectEvent, OutputSpec } from "@brook/shared";
 import { Ajv, type ErrorObject, type ValidateFunction } from "ajv";
+import { Ajv2020 } from "ajv/dist/2020.js";
 import { Allow, parse as parsePartial } from "partial-json";
 import { BrookError } from "../errors/brook-error.js";
 import { InputError } from "../errors/input-error.js";
@@ -19,7 +20,10 @@ export interface StructuredOutput {
 }
 
 // Formats (`date-time`, `email`) are hints to the model: unknown keywords and formats are not refusals.
-const ajv = new Ajv({ strict: false, validateFormats: false, allErrors: true });
+const options = { strict: false, validateFormats: false, allErrors: true } as const;
+// Draft 2020-12 (Zod's `toJSONSchema`, OpenAI's examples) unless the schema names draft 07.
+const draft2020 = new Ajv2020(options);
+const draft07 = new Ajv(options);
 
 /**
  * Compiles the schema of a request's `output` at the boundary: one that is not valid JSON Schema,
@@ -30,6 +34,7 @@ export function compileOutput(spec: OutputSpec, field = "output.schema"): Struct
   if (schema.type !== "object") {
     throw new InputError({ [field]: ['must be the JSON Schema of an object (its "type" is "object")'] });
   }
+  const ajv = typeof schema.$schema === "string" && schema.$schema.includes("draft-07") ? draft07 : draft2020;
   let validate: ValidateFunction;
   try {
     validate = ajv.compile(schema);

@@ -13,7 +13,13 @@ import { InputError } from "./input-error.js";
 
 /** A run's terminal `error` event. */
 export function errorEvent(error: BrookError, usage: Usage, fullContent?: string): ErrorEvent {
-  const event: ErrorEvent = { type: "error", error: error.message, code: error.code, retryable: error.retryable, usage };
+  const event: ErrorEvent = {
+    type: "error",
+    error: error.message,
+    code: error.code,
+    retryable: error.retryable,
+    usage,
+  };
   if (fullContent !== undefined) event.full_content = fullContent;
   return event;
 }

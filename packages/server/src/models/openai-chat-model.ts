@@ -250,7 +250,9 @@ function toOpenAIToolChoice(choice: ModelToolChoice): OpenAI.ChatCompletionToolC
   return typeof choice === "string" ? choice : { type: "function", function: { name: choice.name } };
 }
 
-function toOpenAIResponseFormat(format: ResponseFormat): OpenAI.ResponseFormatJSONSchema | OpenAI.ResponseFormatJSONObject {
+function toOpenAIResponseFormat(
+  format: ResponseFormat,
+): OpenAI.ResponseFormatJSONSchema | OpenAI.ResponseFormatJSONObject {
   if (format.type === "json_object") return format;
   const { name, schema, description, strict } = format;
   return {

@@ -164,6 +164,22 @@ describe("tRPC with output", () => {
     expect(events.at(-1)).toMatchObject({ type: "complete", object: recipe });
   });
 
+  it("chat.complete of an answer that breaks the schema is BAD_GATEWAY invalid_output, with usage and text", async () => {
+    const trpc = createBrookClient({ url: brook.url }).trpc;
+    const error = await trpc.chat.complete
+      .mutate({ message: `trpc-broken ${fake({ text: '{"title": "only"}' })}`, output })
+      .catch((caught: unknown) => caught);
+    expect(error).toBeInstanceOf(TRPCClientError);
+    expect((error as { data: unknown }).data).toMatchObject({
+      code: "BAD_GATEWAY",
+      httpStatus: 502,
+      brook_code: "invalid_output",
+      retryable: false,
+      full_content: '{"title": "only"}',
+      usage: { output_tokens: expect.any(Number) },
+    });
+  });
+
   it("an invalid schema is BAD_REQUEST naming output.schema", async () => {
     const trpc = createBrookClient({ url: brook.url }).trpc;
     const error = await trpc.chat.complete

@@ -64,6 +64,7 @@ export function trpcErrorData(error: BrookError, path?: string): TrpcErrorData {
     retryable: error.retryable,
     ...(error instanceof InputError ? { fields: error.fields } : {}),
     ...(error.usage === undefined ? {} : { usage: error.usage }),
+    ...(error.fullContent === undefined ? {} : { full_content: error.fullContent }),
   };
 }
 

@@ -278,8 +278,7 @@ async function streamModelStep(
     }
     // Parsed once per batch, not per piece: a burst of tokens costs one parse.
     const typed = progress.typed;
-    if (typed !== undefined && events.length > 0) {
-      for (const event of events) if (event.type === "content") typed.text += event.chunk;
+    if (typed !== undefined && addTypedText(typed, events)) {
       const partial = partialObject(typed.text);
       const serialized = partial === undefined ? "" : JSON.stringify(partial);
       if (partial !== undefined && serialized !== typed.sent) {
@@ -307,13 +306,19 @@ function typedAnswer(
   if (output === undefined || finishReason === callerToolsReason || finishReason === maxToolStepsReason) {
     return undefined;
   }
-  const text = progress.typed?.text ?? "";
-  try {
-    return finalObject(text, output);
-  } catch (error) {
-    const { code, message } = error as BrookError;
-    throw new BrookError(code, message, { fullContent: progress.steps.map((step) => step.texts.join("")).join("") });
+  const fullContent = () => progress.steps.map((step) => step.texts.join("")).join("");
+  return finalObject(progress.typed?.text ?? "", output, fullContent);
+}
+
+/** Adds the batch's answer text to the typed answer's; false when it had none (reasoning only). */
+function addTypedText(typed: TypedAnswer, events: readonly ChatEvent[]): boolean {
+  let added = false;
+  for (const event of events) {
+    if (event.type !== "content") continue;
+    typed.text += event.chunk;
+    added = true;
   }
+  return added;
 }
 
 /** The model stopped thinking (it answered, called a tool or finished): the stretch counts. */

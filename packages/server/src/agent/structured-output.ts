@@ -16,7 +16,8 @@ type Json = ObjectEvent["partial"];
 /** A request's `output`, its schema compiled: what the model is asked for, and the check of its answer. */
 export interface StructuredOutput {
   readonly format: Extract<ResponseFormat, { type: "json_schema" }>;
-  readonly validate: ValidateFunction;
+  /** What in `value` does not match the schema; undefined when it matches. (No Ajv type here: the router's types reach the client.) */
+  mismatch(value: unknown): string | undefined;
 }
 
 // Formats (`date-time`, `email`) are hints to the model: unknown keywords and formats are not refusals.
@@ -47,7 +48,10 @@ export function compileOutput(spec: OutputSpec, field = "output.schema"): Struct
   const format: StructuredOutput["format"] = { type: "json_schema", name: spec.name ?? "answer", schema };
   if (spec.description != null) format.description = spec.description;
   if (spec.strict != null) format.strict = spec.strict;
-  return { format, validate };
+  return {
+    format,
+    mismatch: (value) => (validate(value) ? undefined : describeErrors(validate.errors ?? [])),
+  };
 }
 
 /** The value parsed so far of an answer still streaming; undefined while nothing is (or when it is not JSON). */
@@ -60,19 +64,24 @@ export function partialObject(text: string): Json | undefined {
   }
 }
 
-/** The final answer, parsed and checked: an `invalid_output` error says what did not match. */
-export function finalObject(text: string, output: StructuredOutput): Json {
+/**
+ * The final answer, parsed and checked: an `invalid_output` error says what did not match, and
+ * keeps the run's text (`fullContent`, asked for only then).
+ */
+export function finalObject(text: string, output: StructuredOutput, fullContent: () => string = () => text): Json {
   let value: Json;
   try {
     value = JSON.parse(text);
   } catch (error) {
-    throw new BrookError("invalid_output", `The model's answer is not JSON: ${(error as Error).message}`);
+    throw new BrookError("invalid_output", `The model's answer is not JSON: ${(error as Error).message}`, {
+      fullContent: fullContent(),
+    });
   }
-  if (!output.validate(value)) {
-    throw new BrookError(
-      "invalid_output",
-      `The model's answer does not match output.schema: ${describeErrors(output.validate.errors ?? [])}`,
-    );
+  const mismatch = output.mismatch(value);
+  if (mismatch !== undefined) {
+    throw new BrookError("invalid_output", `The model's answer does not match output.schema: ${mismatch}`, {
+      fullContent: fullContent(),
+    });
   }
   return value;
 }

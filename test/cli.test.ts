@@ -1,7 +1,9 @@
 import { spawn } from "node:child_process";
 import { once } from "node:events";
-import { readFileSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { createServer } from "node:net";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { ChatEvent, Health, Stats } from "@brook/shared";
 import { describe, expect, it } from "vitest";
@@ -175,6 +177,72 @@ describe("brook chat", { timeout: 60_000 }, () => {
     const notNumber = await runBrookCli(["chat", "--url", url, "--max-tokens", "many", "hi"]);
     expect(notNumber.code).toBe(2);
     expect(notNumber.stderr).toContain("--max-tokens: 'many' is not a number");
+    expect(upstream.requests).toHaveLength(0);
+  });
+});
+
+describe("brook chat --schema", { timeout: 60_000 }, () => {
+  const schema = {
+    type: "object",
+    properties: { title: { type: "string" }, minutes: { type: "integer" } },
+    required: ["title", "minutes"],
+  };
+  /** A file in a folder removed after the test. */
+  function file(name: string, text: string): string {
+    const folder = mkdtempSync(join(tmpdir(), "brook-cli-schema-"));
+    afterThisTest(() => rmSync(folder, { recursive: true, force: true }));
+    const path = join(folder, name);
+    writeFileSync(path, text);
+    return path;
+  }
+
+  it("prints the final object as JSON on stdout, the streaming text on stderr", async () => {
+    const { url, upstream } = await harness();
+    const result = await runBrookCli([
+      "chat",
+      "--url",
+      url,
+      "--schema",
+      file("recipe.json", JSON.stringify(schema)),
+      "A recipe",
+    ]);
+    expect(result.code).toBe(0);
+    const object = { title: 'the title "quoted", then more words', minutes: 12345 };
+    expect(result.stdout).toBe(`${JSON.stringify(object, null, 2)}\n`);
+    expect(result.stderr).toContain('"minutes":12345');
+    expect(result.stderr).toMatch(summaryLine);
+    expect(upstream.requests[0]?.body.response_format).toEqual({
+      type: "json_schema",
+      json_schema: { name: "answer", schema },
+    });
+  });
+
+  it("reports an answer that does not match as invalid_output and exits 1", async () => {
+    const { url } = await harness({}, { text: '{"title": 7}' });
+    const result = await runBrookCli([
+      "chat",
+      "--url",
+      url,
+      "--schema",
+      file("recipe.json", JSON.stringify(schema)),
+      "hi",
+    ]);
+    expect(result.code).toBe(1);
+    expect(result.stdout).toBe("");
+    expect(result.stderr).toMatch(/^error invalid_output: .*\/title must be string/m);
+  });
+
+  it("names --schema when the file is missing or not JSON, and output.schema when it is no object schema", async () => {
+    const { url, upstream } = await harness();
+    const missing = await runBrookCli(["chat", "--url", url, "--schema", join(tmpdir(), "no-such-schema.json"), "hi"]);
+    expect(missing.code).toBe(2);
+    expect(missing.stderr).toMatch(/^brook: --schema: cannot read .*no-such-schema\.json \(ENOENT\)/m);
+    const notJson = await runBrookCli(["chat", "--url", url, "--schema", file("bad.json", "{ title"), "hi"]);
+    expect(notJson.code).toBe(2);
+    expect(notJson.stderr).toMatch(/^brook: --schema: .*bad\.json is not JSON/m);
+    const array = await runBrookCli(["chat", "--url", url, "--schema", file("list.json", '{"type":"array"}'), "hi"]);
+    expect(array.code).not.toBe(0);
+    expect(array.stderr).toContain("output.schema");
     expect(upstream.requests).toHaveLength(0);
   });
 });

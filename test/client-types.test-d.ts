@@ -85,3 +85,19 @@ describe("@brook/client types follow Brook's router", () => {
     expectTypeOf<ErrorData["usage"]>().toEqualTypeOf<Usage | undefined>();
   });
 });
+
+describe("streamObject types its values from the Zod schema", () => {
+  it("partials are deep partials of z.infer; the object is z.infer", async () => {
+    const { z } = await import("zod");
+    const Recipe = z.object({ title: z.string(), steps: z.array(z.object({ text: z.string() })) });
+    const stream = client.streamObject({ message: "hi", schema: Recipe });
+    expectTypeOf(stream.object).resolves.toEqualTypeOf<{ title: string; steps: { text: string }[] }>();
+    for await (const partial of stream) {
+      expectTypeOf(partial).toEqualTypeOf<{ title?: string; steps?: { text?: string }[] }>();
+    }
+    // @ts-expect-error the schema is a Zod schema of an object
+    client.streamObject({ message: "hi", schema: z.string() });
+    // @ts-expect-error `output` is made from the schema
+    client.streamObject({ message: "hi", schema: Recipe, output: { schema: {} } });
+  });
+});

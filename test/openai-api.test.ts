@@ -281,7 +281,10 @@ describe("the openai SDK against /v1/chat/completions", () => {
       [{ modalities: ["text", "audio"], audio: { voice: "alloy", format: "wav" } }, "modalities"],
       [{ top_p: 1.5 }, "top_p"],
       [{ stop: ["a", "b", "c", "d", "e"] }, "stop"],
-      [{ response_format: { type: "json_object" } }, "response_format"],
+      [
+        { response_format: { type: "json_schema", json_schema: { name: "list", schema: { type: "array" } } } },
+        "response_format.json_schema.schema",
+      ],
       [
         { messages: [{ role: "user", content: [{ type: "image_url", image_url: { url: "https://x/y.png" } }] }] },
         "messages.0.content",

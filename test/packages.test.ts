@@ -96,6 +96,7 @@ const consumerTsconfig = {
 const consumerProgram = `import { type AppRouter, type ChatEvent, createBrookClient } from "@brook/client";
 import { ChatRequest, type Health, readChatEvents } from "@brook/shared";
 import { TRPCClientError } from "@trpc/client";
+import { z } from "zod";
 
 const url = process.env.BROOK_URL;
 if (url === undefined) throw new Error("BROOK_URL is not set");
@@ -132,12 +133,22 @@ for await (const { id, event } of readChatEvents(response.body)) {
   if (event.type === "content") restText += event.chunk;
 }
 
-console.log(JSON.stringify({ streamed, types, health: health.status, mode: health.mode, missing, restText, restIds }));
+const Recipe = z.object({ title: z.string(), minutes: z.number().int() });
+const typed = client.streamObject({ message: "A recipe", schema: Recipe });
+let partials = 0;
+for await (const partial of typed) {
+  const title: string | undefined = partial.title;
+  if (title !== undefined) partials += 1;
+}
+const recipe: { title: string; minutes: number } = await typed.object;
+
+console.log(JSON.stringify({ streamed, types, health: health.status, mode: health.mode, missing, restText, restIds, recipe, partials }));
 `;
 
 /** Each line that must not typecheck ends with `// wrong`. */
 const wrongProgram = `import { type ChatEvent, createBrookClient } from "@brook/client";
 import { ChatRequest } from "@brook/shared";
+import { z } from "zod";
 
 const client = createBrookClient({ url: "http://127.0.0.1:8081" });
 export const hot = client.streamChat({ message: "hi", temperature: "hot" }); // wrong
@@ -148,6 +159,8 @@ export const finished = (event: ChatEvent) => event.type === "finished"; // wron
 export const cancel = client.trpc.chat.cancel.mutate({}); // wrong
 export const fine = client.trpc.chat.cancel.mutate({ run_id: "r" });
 export const parsed = ChatRequest.parse({ message: "hi" }).message.toUpperCase();
+export const recipe = client.streamObject({ message: "hi", schema: z.object({ n: z.number() }) });
+export const n: string = await recipe.object.then((value) => value.n); // wrong
 `;
 
 describe("@brook/shared and @brook/client installed in another project", { timeout: 120_000 }, () => {
@@ -203,7 +216,7 @@ describe("@brook/shared and @brook/client installed in another project", { timeo
     expect(declarations).toMatch(/type AppRouter = typeof appRouter/);
     const imported = [...declarations.matchAll(/from '([^']+)'/g)].map((match) => match[1]);
     expect(new Set(imported)).toEqual(
-      new Set(["@brook/shared", "@trpc/client", "@trpc/server", "@trpc/server/unstable-core-do-not-import"]),
+      new Set(["@brook/shared", "@trpc/client", "@trpc/server", "@trpc/server/unstable-core-do-not-import", "zod"]),
     );
     expect(await readdir(join(shared, "dist"))).toEqual(expect.arrayContaining(["index.js", "index.d.ts"]));
 
@@ -265,7 +278,9 @@ describe("@brook/shared and @brook/client installed in another project", { timeo
       mode: "openai",
       missing: "not_found",
       restText: "Hello from the fake upstream.",
+      recipe: { title: 'the title "quoted", then more words', minutes: 12345 },
     });
+    expect(output.partials).toBeGreaterThan(0);
     expect(output.types[0]).toBe("start");
     expect(output.types.at(-1)).toBe("complete");
     expect(output.restIds.every((id: unknown) => typeof id === "string" && /^[\w-]+:\d+$/.test(id))).toBe(true);

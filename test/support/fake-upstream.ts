@@ -150,11 +150,11 @@ export function startFakeUpstream(initial: FakeBehavior = {}, options: FakeServe
       queue.shift() ?? (typeof defaultBehavior === "function" ? defaultBehavior(body, index) : defaultBehavior);
     const behavior = { ...base, ...directiveFrom(body) };
     const results = toolResultsOf(body);
-    if (results === undefined) return behavior;
+    if (results === undefined) return answers(behavior) ? behavior : { ...behavior, ...jsonAnswer(body) };
     // A second turn: the directive of the user message asked for the tool calls, not for this answer.
     const after = behavior.afterTools ?? {};
-    const answers = after.text !== undefined || after.tokens !== undefined || after.chunks !== undefined;
-    return answers || after.toolCallDeltas ? after : { ...after, text: `Tool said: ${results.join(" | ")}` };
+    if (answers(after)) return after;
+    return { ...after, ...(jsonAnswer(body) ?? { text: `Tool said: ${results.join(" | ")}` }) };
   };
 
   /** Registers the response as open and settles bookkeeping once it closes. */
@@ -357,6 +357,51 @@ async function jsonCompletion(call: Call): Promise<void> {
 
 // ---------------------------------------------------------------------------
 // Content
+
+/** The behavior says what to answer (text, tokens, chunks or tool calls). */
+function answers(behavior: FakeBehavior): boolean {
+  const { text, tokens, chunks, toolCallDeltas } = behavior;
+  return text !== undefined || tokens !== undefined || chunks !== undefined || toolCallDeltas !== undefined;
+}
+
+/**
+ * A `response_format` honoured: an instance of the `json_schema` (or a small object for
+ * `json_object`), streamed in 3-character pieces that cut inside strings and numbers.
+ */
+function jsonAnswer(body: Json): { chunks: string[] } | undefined {
+  const format = body?.response_format;
+  if (format?.type !== "json_schema" && format?.type !== "json_object") return undefined;
+  const value = format.type === "json_schema" ? instanceOf(format.json_schema?.schema ?? {}, "answer") : { ok: true };
+  const text = JSON.stringify(value);
+  return { chunks: text.match(/[\s\S]{1,3}/g) ?? [] };
+}
+
+/** A value of the schema: every property, one item per array, long numbers and strings to cut. */
+function instanceOf(schema: Json, name: string): unknown {
+  if (schema.const !== undefined) return schema.const;
+  if (Array.isArray(schema.enum)) return schema.enum[0];
+  const choice = (schema.anyOf ?? schema.oneOf)?.find((option: Json) => option?.type !== "null");
+  if (choice !== undefined) return instanceOf(choice, name);
+  const type = Array.isArray(schema.type) ? schema.type.find((option: string) => option !== "null") : schema.type;
+  switch (type) {
+    case "object":
+      return Object.fromEntries(
+        Object.entries(schema.properties ?? {}).map(([key, property]) => [key, instanceOf(property, key)]),
+      );
+    case "array":
+      return [instanceOf(schema.items ?? {}, name), instanceOf(schema.items ?? {}, name)];
+    case "integer":
+      return 12345;
+    case "number":
+      return 1234.5;
+    case "boolean":
+      return true;
+    case "null":
+      return null;
+    default:
+      return `the ${name} "quoted", then more words`;
+  }
+}
 
 function contentPieces(behavior: FakeBehavior): string[] {
   if (behavior.chunks) return behavior.chunks;

@@ -9,7 +9,9 @@ import {
   type TRPCClient,
   type TRPCLink,
 } from "@trpc/client";
+import type { z } from "zod";
 import { nodeEventSource } from "#node-event-source";
+import { type ObjectStream, objectStream, type StreamObjectRequest } from "./stream-object.js";
 
 export interface BrookClientOptions {
   /** Brook's base URL, e.g. `http://127.0.0.1:8081`. */
@@ -71,6 +73,15 @@ export interface BrookClient {
    * connection is resumed where it broke; leaving before the end cancels the run.
    */
   readRun(runId: string, options?: ReadRunOptions): AsyncGenerator<TrackedChatEvent, void, undefined>;
+  /**
+   * A typed answer: `schema` (Zod, of an object) goes to the server as JSON Schema; iterate the
+   * result for the partial values as they fill in, and await its `object` for the final value,
+   * parsed with the schema, typed `z.infer<typeof schema>`.
+   */
+  streamObject<Schema extends z.ZodType<object>>(
+    request: StreamObjectRequest<Schema>,
+    options?: StreamChatOptions,
+  ): ObjectStream<z.infer<Schema>>;
 }
 
 const defaultStopTimeoutMs = 5000;
@@ -126,7 +137,15 @@ export function createBrookClient(options: BrookClientOptions): BrookClient {
     const runId = await startChat(request, streamOptions.signal === undefined ? {} : { signal: streamOptions.signal });
     for await (const { event } of readRun(runId, streamOptions)) yield event;
   }
-  return { trpc, streamChat, startChat, readRun };
+  function streamObject<Schema extends z.ZodType<object>>(
+    { schema, name, description, strict, ...request }: StreamObjectRequest<Schema>,
+    streamOptions: StreamChatOptions = {},
+  ) {
+    // The schema's own method: no runtime import of zod for clients that never ask for objects.
+    const output = { schema: schema.toJSONSchema() as Record<string, unknown>, name, description, strict };
+    return objectStream(schema, streamChat({ ...request, output }, streamOptions));
+  }
+  return { trpc, streamChat, startChat, readRun, streamObject };
 }
 
 /** Asks the server to cancel a run, without waiting: its stream reports the end. */

@@ -6,6 +6,7 @@ export {
   type ChatResult,
   ChatStreamEndedError,
   type Health,
+  type ObjectEvent,
   type ReceivedChatEvent,
   readChatEvents,
   type Stats,
@@ -19,3 +20,9 @@ export {
   type StreamChatOptions,
   type TrackedChatEvent,
 } from "./brook-client.js";
+export {
+  BrookRunError,
+  type DeepPartial,
+  type ObjectStream,
+  type StreamObjectRequest,
+} from "./stream-object.js";

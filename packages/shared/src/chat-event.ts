@@ -23,6 +23,12 @@ export const ReasoningEvent = z.object({
   chunk: z.string(),
 });
 
+/** A typed answer (`output` in the request) parsed so far: sent when it changed, beside the content events. */
+export const ObjectEvent = z.object({
+  type: z.literal("object"),
+  partial: z.json(),
+});
+
 export const ToolCallEvent = z.object({
   type: z.literal("tool_call"),
   id: z.string(),
@@ -47,6 +53,8 @@ export const CompleteEvent = z.object({
   usage: Usage,
   finish_reason: z.string(),
   timing: Timing,
+  /** The typed answer, checked against the request's `output.schema`; present only when one was asked for. */
+  object: z.json().optional(),
 });
 
 export const ErrorEvent = z.object({
@@ -56,12 +64,15 @@ export const ErrorEvent = z.object({
   code: ErrorCode,
   retryable: z.boolean(),
   usage: Usage,
+  /** The answer's text so far, when it matters (`invalid_output`: the JSON that did not match). */
+  full_content: z.string().optional(),
 });
 
 export const ChatEvent = z.discriminatedUnion("type", [
   StartEvent,
   ReasoningEvent,
   ContentEvent,
+  ObjectEvent,
   ToolCallEvent,
   ToolResultEvent,
   CompleteEvent,
@@ -71,6 +82,7 @@ export const ChatEvent = z.discriminatedUnion("type", [
 export type StartEvent = z.infer<typeof StartEvent>;
 export type ReasoningEvent = z.infer<typeof ReasoningEvent>;
 export type ContentEvent = z.infer<typeof ContentEvent>;
+export type ObjectEvent = z.infer<typeof ObjectEvent>;
 export type ToolCallEvent = z.infer<typeof ToolCallEvent>;
 export type ToolResultEvent = z.infer<typeof ToolResultEvent>;
 export type CompleteEvent = z.infer<typeof CompleteEvent>;

@@ -18,6 +18,22 @@ export const Seed = z.number().int().min(Number.MIN_SAFE_INTEGER).max(Number.MAX
 export const StopSequences = z.union([z.string().min(1).max(1_000), z.array(z.string().min(1).max(1_000)).max(4)]);
 
 /**
+ * A typed answer: the model answers with JSON matching `schema` (a JSON Schema of an object),
+ * sent to the model server as `response_format: {type: "json_schema"}`. `name` labels it for the
+ * model (letters, digits, `_` and `-`; default `answer`); `strict` asks for OpenAI's strict mode.
+ */
+export const OutputSpec = z.object({
+  schema: z.record(z.string(), z.unknown()),
+  name: z
+    .string()
+    .regex(/^[A-Za-z0-9_-]{1,64}$/, "1 to 64 letters, digits, _ or -")
+    .nullish(),
+  description: z.string().max(10_000).nullish(),
+  strict: z.boolean().nullish(),
+});
+export type OutputSpec = z.input<typeof OutputSpec>;
+
+/**
  * A chat request. `message` and `system_prompt` are the seed's; the server is stateless,
  * so multi-turn context travels in `history`. Optional fields accept null (Python clients send it).
  */
@@ -41,6 +57,8 @@ export const ChatRequest = z.object({
   tools: z.union([z.literal(false), z.array(z.string().trim().min(1).max(128)).max(256)]).nullish(),
   /** Passed to the model as `reasoning_effort`; absent: the model's default. */
   reasoning_effort: ReasoningEffort.nullish(),
+  /** Asks for a typed answer: `object` events while it streams, `object` on `complete`. */
+  output: OutputSpec.nullish(),
 });
 export type ChatRequest = z.input<typeof ChatRequest>;
 export type ParsedChatRequest = z.output<typeof ChatRequest>;

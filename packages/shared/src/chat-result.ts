@@ -13,6 +13,8 @@ export const ChatResult = z.object({
   run_id: z.string(),
   finish_reason: z.string(),
   timing: Timing,
+  /** The typed answer (`output` in the request), checked against its schema. */
+  object: z.json().optional(),
   tool_calls: z
     .array(
       z.object({
@@ -33,5 +35,7 @@ export const ErrorBody = z.object({
   usage: Usage.optional(),
   /** For invalid input: which fields, and what is wrong with each. */
   fields: z.record(z.string(), z.array(z.string())).optional(),
+  /** The answer's text, when it matters (`invalid_output`: the JSON that did not match). */
+  full_content: z.string().optional(),
 });
 export type ErrorBody = z.infer<typeof ErrorBody>;

@@ -112,6 +112,14 @@ export const errorCatalogue = {
     retryable: false,
     message: "The model server sent an answer Brook cannot use.",
   },
+  // A typed answer (`output`) that is not JSON or does not match its schema: the same request
+  // would be answered by the same model the same way, mostly.
+  invalid_output: {
+    status: 502,
+    trpc: "BAD_GATEWAY",
+    retryable: false,
+    message: "The model's answer does not match the requested output schema.",
+  },
   // GATEWAY_TIMEOUT, not TIMEOUT (tRPC's 408): the same status on every surface. tRPC's
   // subscription link reconnects on it, but a run's timeout reaches subscribers as an `error`
   // event, never as a thrown error, so no model call runs twice.

@@ -5,6 +5,7 @@ export {
   ErrorEvent,
   formatEventId,
   isTerminal,
+  ObjectEvent,
   parseEventId,
   ReasoningEvent,
   START_MESSAGE,
@@ -13,7 +14,7 @@ export {
   ToolCallEvent,
   ToolResultEvent,
 } from "./chat-event.js";
-export { ChatRequest, HistoryMessage, type ParsedChatRequest, ReasoningEffort } from "./chat-request.js";
+export { ChatRequest, HistoryMessage, OutputSpec, type ParsedChatRequest, ReasoningEffort } from "./chat-request.js";
 export { ChatResult, ErrorBody } from "./chat-result.js";
 export { ErrorCode, errorCatalogue, type TrpcErrorCode } from "./error-catalogue.js";
 export { Health, Mode, ModelServerState, ModelServerStatus, RedisState, ServiceInfo, SharedState } from "./health.js";

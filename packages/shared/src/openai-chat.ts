@@ -4,7 +4,7 @@
  * refused by name rather than ignored.
  */
 import { z } from "zod";
-import { Penalty, Seed, StopSequences, TopP } from "./chat-request.js";
+import { OutputSpec, Penalty, Seed, StopSequences, TopP } from "./chat-request.js";
 
 const onlyText = "Brook passes text to the model: only text parts are supported";
 
@@ -124,8 +124,25 @@ const requestFields = {
   // Brook's events carry no log probabilities, so it cannot relay them.
   logprobs: z.literal(false, "Brook does not relay log probabilities: logprobs must be false").nullish(),
   top_logprobs: z.literal(0, "Brook does not relay log probabilities: top_logprobs must be 0").nullish(),
+  /** Passed on to the model server; a `json_schema` answer is also checked against its schema. */
   response_format: z
-    .looseObject({ type: z.literal("text", `${notPassedOn}: only the text response format is supported`) })
+    .discriminatedUnion(
+      "type",
+      [
+        z.looseObject({ type: z.literal("text") }),
+        z.looseObject({ type: z.literal("json_object") }),
+        z.looseObject({
+          type: z.literal("json_schema"),
+          json_schema: z.looseObject({
+            name: OutputSpec.shape.name.unwrap().unwrap(),
+            schema: OutputSpec.shape.schema,
+            description: OutputSpec.shape.description,
+            strict: OutputSpec.shape.strict,
+          }),
+        }),
+      ],
+      { error: "response_format.type must be text, json_object or json_schema" },
+    )
     .nullish(),
   modalities: z.array(z.literal("text", "Brook answers with text only")).nullish(),
 };

@@ -39,5 +39,7 @@ export const TrpcErrorData = z.object({
   fields: z.record(z.string(), z.array(z.string())).optional(),
   /** For a failed run: what it had used. */
   usage: Usage.optional(),
+  /** For `invalid_output`: the answer's text that did not match. */
+  full_content: z.string().optional(),
 });
 export type TrpcErrorData = z.infer<typeof TrpcErrorData>;

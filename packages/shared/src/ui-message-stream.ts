@@ -69,6 +69,7 @@ export const UIChatOptions = ChatRequest.pick({
   temperature: true,
   max_tokens: true,
   tools: true,
+  output: true,
 });
 export type UIChatOptions = z.input<typeof UIChatOptions>;
 
@@ -143,6 +144,8 @@ export const UIMessageChunk = z.discriminatedUnion("type", [
     providerExecuted: z.literal(true),
     dynamic: z.literal(true),
   }),
+  /** A typed answer (`brook.output`) so far: one data part, updated in place by its id. */
+  z.strictObject({ type: z.literal("data-object"), id: z.string(), data: z.unknown() }),
   z.strictObject({ type: z.literal("message-metadata"), messageMetadata: BrookMessageMetadata }),
   z.strictObject({ type: z.literal("finish"), finishReason: UIFinishReason, messageMetadata: BrookMessageMetadata }),
   z.strictObject({ type: z.literal("abort") }),

@@ -15,6 +15,7 @@ const optionSpecs = {
   "max-tokens": { type: "string" },
   "reasoning-effort": { type: "string" },
   "no-reasoning": { type: "boolean" },
+  schema: { type: "string" },
 } as const satisfies NonNullable<ParseArgsConfig["options"]>;
 
 type OptionName = keyof typeof optionSpecs;
@@ -23,7 +24,16 @@ const connectionOptions = ["url", "api-key", "json", "help"] as const satisfies 
 
 /** The commands and which options each accepts. */
 export const commands = {
-  chat: [...connectionOptions, "system", "model", "temperature", "max-tokens", "reasoning-effort", "no-reasoning"],
+  chat: [
+    ...connectionOptions,
+    "system",
+    "model",
+    "temperature",
+    "max-tokens",
+    "reasoning-effort",
+    "no-reasoning",
+    "schema",
+  ],
   health: connectionOptions,
   stats: connectionOptions,
   help: ["help"],
@@ -43,6 +53,8 @@ export interface CommandOptions {
   reasoningEffort: string | undefined;
   /** Whether to show the model's thinking (`--no-reasoning` hides it). */
   reasoning: boolean;
+  /** A JSON Schema file: the answer is a typed object, printed as JSON. */
+  schema: string | undefined;
 }
 
 export type Invocation =
@@ -104,6 +116,7 @@ export function parseCommandLine(
       maxTokens: parseNumber(values["max-tokens"], "--max-tokens", name),
       reasoningEffort: values["reasoning-effort"],
       reasoning: !(values["no-reasoning"] ?? false),
+      schema: values.schema,
     },
   };
 }

@@ -39,6 +39,8 @@ Options:
   --reasoning-effort <level>
                          How hard a reasoning model thinks: low, medium or high
   --no-reasoning         Do not show the model's thinking
+  --schema <file>        A JSON Schema of an object: the answer is such an object, printed as
+                         JSON on stdout once complete (its text streams to stderr meanwhile)
   --json                 Print every event as one JSON line (NDJSON) on stdout, reasoning included
 ${connection}
 

@@ -6,6 +6,7 @@ import type { ChatModel, ModelCall, ModelPart, ModelTool } from "../models/chat-
 import { PriceTable } from "../pricing/price-table.js";
 import { MemoryRunLog } from "../storage/memory-run-log.js";
 import { type AgentDependencies, type AgentTools, executeRun } from "./agent-loop.js";
+import { compileOutput } from "./structured-output.js";
 
 /** A model that answers each call with the next script: batches of parts, as one network read each. */
 class ScriptedModel implements ChatModel {
@@ -497,5 +498,82 @@ describe("executeRun with a reasoning model", () => {
     const outcome = await executeRun(runOf().run, request(), deps(model));
     expect(outcome.terminal).toMatchObject({ type: "error", code: "upstream_incomplete" });
     expect(outcome.timing).toMatchObject({ ttft_ms: null, reasoning_ms: 400 });
+  });
+
+  describe("a typed answer (output)", () => {
+    const schema = { type: "object", properties: { name: { type: "string" } }, required: ["name"] };
+    const typed = (fields: Partial<ParsedChatRequest> = {}) => ({
+      ...request(fields),
+      structuredOutput: compileOutput({ schema, name: "thing" }),
+    });
+
+    it("asks for the schema, adds one object event per read when the value changed, and completes with the object", async () => {
+      const model = new ScriptedModel([
+        batches(
+          [accepted],
+          [text('{"na'), text('me": "Ri')],
+          [text('ver"')],
+          // The value is the same: no object event for this read.
+          [text(" }"), finish(), usage(5, 4)],
+        ),
+      ]);
+      const { run, appended } = runOf();
+      const outcome = await executeRun(run, typed(), deps(model));
+      expect(model.calls[0]?.responseFormat).toEqual({ type: "json_schema", name: "thing", schema });
+      expect(appended.slice(1).map((events) => events.map((event) => event.type))).toEqual([
+        ["content", "content", "object"],
+        ["content", "object"],
+        ["content"],
+        ["complete"],
+      ]);
+      const objects = appended.flat().filter((event) => event.type === "object");
+      expect(objects).toEqual([
+        { type: "object", partial: { name: "Ri" } },
+        { type: "object", partial: { name: "River" } },
+      ]);
+      expect(outcome.terminal).toMatchObject({ type: "complete", object: { name: "River" } });
+    });
+
+    it("ends with invalid_output, usage and the text when the answer does not match", async () => {
+      const model = new ScriptedModel([batches([accepted], [text('{"name": 1}'), finish(), usage(5, 4)])]);
+      const { run } = runOf();
+      const outcome = await executeRun(run, typed(), deps(model));
+      expect(outcome.terminal).toMatchObject({
+        type: "error",
+        code: "invalid_output",
+        retryable: false,
+        full_content: '{"name": 1}',
+        usage: { input_tokens: 5, output_tokens: 4 },
+      });
+      expect((outcome.terminal as { error: string }).error).toContain("/name must be string");
+    });
+
+    it("checks the last model call's text only, after tool rounds", async () => {
+      const model = new ScriptedModel([
+        batches(
+          [accepted],
+          [text("Let me look."), { type: "tool_call", call: { id: "c1", name: "echo", arguments: "{}" } }],
+          [finish("tool_calls")],
+        ),
+        batches([accepted], [text('{"name": "River"}'), finish()]),
+      ]);
+      const { run } = runOf();
+      const outcome = await executeRun(
+        run,
+        typed(),
+        deps(model, { tools: tools(() => ({ text: "ok", isError: false })) }),
+      );
+      expect(model.calls[1]?.responseFormat).toMatchObject({ type: "json_schema" });
+      expect(outcome.terminal).toMatchObject({ type: "complete", object: { name: "River" } });
+    });
+
+    it("a text answer asks for no format and sends no object events", async () => {
+      const model = new ScriptedModel([batches([accepted], [text('{"name": "x"}'), finish()])]);
+      const { run, events } = runOf();
+      const outcome = await executeRun(run, request(), deps(model));
+      expect(model.calls[0]?.responseFormat).toBeUndefined();
+      expect(events().some((event) => event.type === "object")).toBe(false);
+      expect(outcome.terminal).not.toHaveProperty("object");
+    });
   });
 });

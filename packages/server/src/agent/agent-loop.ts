@@ -1,4 +1,4 @@
-import type { ChatEvent, ErrorCode, TerminalEvent, Timing, ToolCallEvent, Usage } from "@brook/shared";
+import type { ChatEvent, ErrorCode, ObjectEvent, TerminalEvent, Timing, ToolCallEvent, Usage } from "@brook/shared";
 import { START_MESSAGE } from "@brook/shared";
 import type { RunContext, RunOutcome } from "../control/run-control.js";
 import type { RunRequest } from "../control/run-request.js";
@@ -8,6 +8,7 @@ import type { ChatModel, ModelCall, ModelMessage, ModelPart, ModelTool, ModelToo
 import { TokenTally } from "../models/token-counter.js";
 import type { PriceTable } from "../pricing/price-table.js";
 import type { ToolOutcome } from "../tools/tool-registry.js";
+import { finalObject, partialObject, type StructuredOutput } from "./structured-output.js";
 
 /** The tools a run can use: what a request is offered, and how a call is made. */
 export interface AgentTools {
@@ -72,6 +73,14 @@ interface Progress {
   reasoningMs: number;
   reasoned: boolean;
   steps: Step[];
+  /** A typed answer's text and its partial object as last sent; undefined for a text answer. */
+  typed: TypedAnswer | undefined;
+}
+
+/** The JSON text of the current model call (reset on each), and the partial object last sent, serialized. */
+interface TypedAnswer {
+  text: string;
+  sent: string;
 }
 
 /** What one model call ended with. */
@@ -98,6 +107,7 @@ export async function executeRun(run: RunContext, request: RunRequest, deps: Age
     reasoningMs: 0,
     reasoned: false,
     steps: [],
+    typed: request.structuredOutput === undefined ? undefined : { text: "", sent: "" },
   };
   run.log.append([{ type: "start", message: START_MESSAGE, run_id: run.id, model: run.model }]);
   try {
@@ -132,8 +142,10 @@ export async function executeRun(run: RunContext, request: RunRequest, deps: Age
         toolChoice: round === 0 ? request.toolChoice : undefined,
         parallelToolCalls: request.parallelToolCalls,
         reasoningEffort: request.reasoning_effort ?? undefined,
+        responseFormat: request.structuredOutput?.format ?? request.responseFormat,
         signal,
       };
+      if (progress.typed !== undefined) progress.typed = { text: "", sent: "" };
       const outcome = await modelStep(run, deps, call, progress, step);
       if (outcome.calls.length === 0) {
         finishReason = outcome.finishReason;
@@ -169,6 +181,7 @@ export async function executeRun(run: RunContext, request: RunRequest, deps: Age
         messages.push({ role: "tool", toolCallId: toolCall.id, content: results[index]?.text ?? "" });
       });
     }
+    const object = typedAnswer(request.structuredOutput, progress, finishReason);
     const usage = await measureUsage(run, progress, deps.prices);
     const timing = measureTiming(run, progress, usage);
     const reasoning = progress.steps.map((step) => step.reasoning.join("")).join("");
@@ -181,6 +194,7 @@ export async function executeRun(run: RunContext, request: RunRequest, deps: Age
         usage,
         finish_reason: finishReason,
         timing,
+        ...(object === undefined ? {} : { object }),
       },
       timing,
     );
@@ -192,7 +206,7 @@ export async function executeRun(run: RunContext, request: RunRequest, deps: Age
       if (waitedOn !== undefined) waitedOn.abandoned = true;
     }
     const usage = await measureUsage(run, progress, deps.prices);
-    return finish(run, errorEvent(error, usage), measureTiming(run, progress, usage));
+    return finish(run, errorEvent(error, usage, error.fullContent), measureTiming(run, progress, usage));
   }
 }
 
@@ -262,12 +276,49 @@ async function streamModelStep(
         step.reported = part;
       }
     }
+    // Parsed once per batch, not per piece: a burst of tokens costs one parse.
+    const typed = progress.typed;
+    if (typed !== undefined && addTypedText(typed, events)) {
+      const partial = partialObject(typed.text);
+      const serialized = partial === undefined ? "" : JSON.stringify(partial);
+      if (partial !== undefined && serialized !== typed.sent) {
+        typed.sent = serialized;
+        events.push({ type: "object", partial });
+      }
+    }
     // A batch is one network read: it may overrun the buffer by that much, then generation waits.
     if (events.length > 0 && !run.log.append(events)) await run.log.waitForRoom(call.signal);
   }
   // A call that ends while thinking (it asked for nothing, or stopped) thought until here.
   if (progress.reasoningSince !== undefined) endReasoning(progress);
   return outcome;
+}
+
+/**
+ * The typed answer of a run that asked for one: the last model call's text, parsed and checked
+ * (else `invalid_output`, keeping the text). None when the run ended on tool calls.
+ */
+function typedAnswer(
+  output: StructuredOutput | undefined,
+  progress: Progress,
+  finishReason: string,
+): ObjectEvent["partial"] | undefined {
+  if (output === undefined || finishReason === callerToolsReason || finishReason === maxToolStepsReason) {
+    return undefined;
+  }
+  const fullContent = () => progress.steps.map((step) => step.texts.join("")).join("");
+  return finalObject(progress.typed?.text ?? "", output, fullContent);
+}
+
+/** Adds the batch's answer text to the typed answer's; false when it had none (reasoning only). */
+function addTypedText(typed: TypedAnswer, events: readonly ChatEvent[]): boolean {
+  let added = false;
+  for (const event of events) {
+    if (event.type !== "content") continue;
+    typed.text += event.chunk;
+    added = true;
+  }
+  return added;
 }
 
 /** The model stopped thinking (it answered, called a tool or finished): the stretch counts. */

@@ -1,5 +1,6 @@
 import { randomUUID } from "node:crypto";
 import { emptyUsage } from "@brook/shared";
+import { compileOutput } from "../agent/structured-output.js";
 import { BrookError } from "../errors/brook-error.js";
 import { errorEvent } from "../errors/error-shapes.js";
 import type { RunLogWriter, RunStore } from "../storage/run-log.js";
@@ -17,7 +18,7 @@ import {
   type StartOptions,
   visibleTo,
 } from "./run-control.js";
-import type { RunRequest } from "./run-request.js";
+import { brookFieldNames, type RunRequest } from "./run-request.js";
 
 export interface RunControllerOptions {
   store: RunStore;
@@ -45,6 +46,13 @@ export interface RunControllerOptions {
   maxRunMs?: number;
   /** Field limits checked before a run starts. */
   limits?: RequestLimits;
+}
+
+/** The request with its `output` schema compiled; a schema that does not compile is a 400. */
+function withOutput(request: RunRequest): RunRequest {
+  if (request.output == null) return request;
+  const field = request.fieldNames?.output_schema ?? brookFieldNames.output_schema;
+  return { ...request, structuredOutput: compileOutput(request.output, field) };
 }
 
 /** A run generating on this instance. */
@@ -83,10 +91,11 @@ export class RunController implements RunControl {
     return new Promise((resolve) => this.#idleWaiters.add(resolve));
   }
 
-  start(request: RunRequest, { kind, resumable, replayable = false, owner }: StartOptions): StartedRun {
+  start(asked: RunRequest, { kind, resumable, replayable = false, owner }: StartOptions): StartedRun {
     const { options } = this;
     if (this.#draining) throw new BrookError("shutdown");
-    if (options.limits !== undefined) checkRequestLimits(request, options.limits);
+    if (options.limits !== undefined) checkRequestLimits(asked, options.limits);
+    const request = withOutput(asked);
     const cap = options.maxConcurrent ?? 0;
     if (cap > 0 && this.#active.size >= cap) {
       throw new BrookError(

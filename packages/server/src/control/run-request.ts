@@ -1,4 +1,5 @@
 import type { ParsedChatRequest } from "@brook/shared";
+import type { ResponseFormat, StructuredOutput } from "../agent/structured-output.js";
 import type { ModelMessage, ModelTool, ModelToolChoice } from "../models/chat-model.js";
 
 /**
@@ -28,6 +29,10 @@ export interface RunRequest extends Omit<ParsedChatRequest, "reasoning_effort"> 
    * surfaces take `low`, `medium` or `high`; OpenAI's passes on what its callers send.
    */
   reasoning_effort?: string | null | undefined;
+  /** `output`, its schema compiled: set when the run starts (a bad schema is refused there). */
+  structuredOutput?: StructuredOutput | undefined;
+  /** OpenAI's `json_object` format, passed on as it is (`/v1`): JSON, but no schema to check. */
+  responseFormat?: Extract<ResponseFormat, { type: "json_object" }> | undefined;
   /** Where this surface's caller put the fields the request limits check (the decoder knows; Brook's names otherwise). */
   fieldNames?: Partial<RequestFieldNames> | undefined;
 }
@@ -37,6 +42,8 @@ export interface RequestFieldNames {
   message: string;
   system_prompt: string;
   max_tokens: string;
+  /** The schema of a typed answer. */
+  output_schema: string;
   /** The conversation as a whole. */
   messages: string;
   /** The text of conversation entry `index`. */
@@ -50,6 +57,7 @@ export const brookFieldNames: RequestFieldNames = {
   message: "message",
   system_prompt: "system_prompt",
   max_tokens: "max_tokens",
+  output_schema: "output.schema",
   messages: "messages",
   content: (index) => `messages.${index}.content`,
   toolArguments: (index, call) => `messages.${index}.tool_calls.${call}.arguments`,

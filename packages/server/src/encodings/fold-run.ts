@@ -60,6 +60,7 @@ export class ChatResultFold implements RunFold<ChatResult> {
           run_id: this.run.id,
           finish_reason: event.finish_reason,
           timing: event.timing,
+          ...(event.object === undefined ? {} : { object: event.object }),
           ...(this.#calls.length > 0 ? { tool_calls: this.#calls } : {}),
         };
         break;

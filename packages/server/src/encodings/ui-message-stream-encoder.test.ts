@@ -36,6 +36,28 @@ function encode(events: readonly ChatEvent[]): UIMessageChunk[] {
 }
 
 describe("uiMessageStreamEncoder", () => {
+  it("sends a typed answer as one data-object part, replaced by each object event, last by the checked object", () => {
+    const chunks = encode([
+      start,
+      content('{"a": "x'),
+      { type: "object", partial: { a: "x" } },
+      content('y"}'),
+      { type: "object", partial: { a: "xy" } },
+      { ...complete(), object: { a: "xy" } } as ChatEvent,
+    ]);
+    const data = chunks.filter((chunk) => chunk.type === "data-object");
+    expect(data).toEqual([
+      { type: "data-object", id: "object", data: { a: "x" } },
+      { type: "data-object", id: "object", data: { a: "xy" } },
+      { type: "data-object", id: "object", data: { a: "xy" } },
+    ]);
+    // The text part streams on around it.
+    expect(chunks.filter((chunk) => chunk.type === "text-delta").map((chunk) => chunk.delta)).toEqual([
+      '{"a": "x',
+      'y"}',
+    ]);
+  });
+
   it("opens the message with the run as its id, streams text in one part, and finishes with usage", () => {
     const chunks = encode([start, content("Hel"), content("lo"), complete()]);
     expect(chunks).toEqual([

@@ -16,13 +16,16 @@ type PartKind = "text" | "reasoning";
 
 const frame = (chunk: UIMessageChunk) => sse.data(JSON.stringify(chunk));
 const startStep = frame({ type: "start-step" });
+/** The one data part of a typed answer: each `object` event replaces it (same id). */
+const objectPart = (data: unknown) => frame({ type: "data-object", id: "object", data });
 const finishStep = frame({ type: "finish-step" });
 
 /**
  * The AI SDK's UI message stream (protocol v1), what `useChat` reads: `start` (the run's id as
  * the message id), one step per model call (`start-step` … `finish-step`), text as
  * `text-start`/`-delta`/`-end`, Brook's MCP tool calls as provider-executed dynamic tools, then
- * `finish` with usage and timing in `messageMetadata`, and `[DONE]`. A failure is one `error`
+ * `finish` with usage and timing in `messageMetadata`, and `[DONE]`. A typed answer's object is
+ * a `data-object` part, replaced as it fills in and last by the checked value. A failure is one `error`
  * chunk; a cancelled run ends with `abort`.
  *
  * Steps are derived from the events: a model call after tool results starts a new one. Every
@@ -52,6 +55,8 @@ class UIMessageStreamEncoder implements StreamEncoder {
         return this.#delta("text", event.chunk);
       case "reasoning":
         return this.#delta("reasoning", event.chunk);
+      case "object":
+        return objectPart(event.partial);
       case "start":
         this.#metadata = { run_id: event.run_id, model: event.model };
         return frame({ type: "start", messageId: event.run_id, messageMetadata: this.#metadata }) + startStep;
@@ -89,6 +94,7 @@ class UIMessageStreamEncoder implements StreamEncoder {
       case "complete":
         return (
           this.#close() +
+          (event.object === undefined ? "" : objectPart(event.object)) +
           finishStep +
           frame({
             type: "finish",

@@ -11,12 +11,19 @@ export class BrookError extends Error {
   readonly usage: Usage | undefined;
   /** Overrides the catalogue's `Retry-After` (seconds), e.g. when a rate limit knows its reset. */
   readonly retryAfterS: number | undefined;
+  /** The answer's text, for failures where the caller may still use it (`invalid_output`). */
+  readonly fullContent: string | undefined;
 
-  constructor(code: ErrorCode, message?: string, options?: { cause?: unknown; usage?: Usage; retryAfterS?: number }) {
+  constructor(
+    code: ErrorCode,
+    message?: string,
+    options?: { cause?: unknown; usage?: Usage; retryAfterS?: number; fullContent?: string },
+  ) {
     super(message ?? errorCatalogue[code].message, options);
     this.code = code;
     this.usage = options?.usage;
     this.retryAfterS = options?.retryAfterS;
+    this.fullContent = options?.fullContent;
   }
 
   /** HTTP headers that go with this refusal (`Retry-After`, `WWW-Authenticate`), from the catalogue. */

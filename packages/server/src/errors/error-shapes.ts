@@ -12,13 +12,24 @@ import { BrookError } from "./brook-error.js";
 import { InputError } from "./input-error.js";
 
 /** A run's terminal `error` event. */
-export function errorEvent(error: BrookError, usage: Usage): ErrorEvent {
-  return { type: "error", error: error.message, code: error.code, retryable: error.retryable, usage };
+export function errorEvent(error: BrookError, usage: Usage, fullContent?: string): ErrorEvent {
+  const event: ErrorEvent = {
+    type: "error",
+    error: error.message,
+    code: error.code,
+    retryable: error.retryable,
+    usage,
+  };
+  if (fullContent !== undefined) event.full_content = fullContent;
+  return event;
 }
 
 /** A run's `error` event as the BrookError it reports (with the usage it had). */
 export function fromErrorEvent(event: ErrorEvent): BrookError {
-  return new BrookError(event.code, event.error, { usage: event.usage });
+  return new BrookError(event.code, event.error, {
+    usage: event.usage,
+    ...(event.full_content === undefined ? {} : { fullContent: event.full_content }),
+  });
 }
 
 /**
@@ -34,6 +45,7 @@ export function errorBody(error: BrookError): ErrorBody {
   const body: ErrorBody = { error: error.message, code: error.code, retryable: error.retryable };
   if (error.usage !== undefined) body.usage = error.usage;
   if (error instanceof InputError) body.fields = error.fields;
+  if (error.fullContent !== undefined) body.full_content = error.fullContent;
   return body;
 }
 
@@ -52,6 +64,7 @@ export function trpcErrorData(error: BrookError, path?: string): TrpcErrorData {
     retryable: error.retryable,
     ...(error instanceof InputError ? { fields: error.fields } : {}),
     ...(error.usage === undefined ? {} : { usage: error.usage }),
+    ...(error.fullContent === undefined ? {} : { full_content: error.fullContent }),
   };
 }
 

@@ -1,4 +1,5 @@
 import type { Mode } from "@brook/shared";
+import type { ResponseFormat } from "../agent/structured-output.js";
 
 /** A complete tool call the model asked for; `arguments` is JSON text as the model wrote it. */
 export interface ModelToolCall {
@@ -46,6 +47,8 @@ export interface ModelCall {
   reasoningEffort?: string | undefined;
   /** HTTP headers added to the model server request (the trace context, when telemetry is on). */
   headers?: Readonly<Record<string, string>> | undefined;
+  /** What shape the answer must take (OpenAI's `response_format`); absent: text. */
+  responseFormat?: ResponseFormat | undefined;
   /** The run's signal: aborting it closes the upstream request and rejects the stream's pending read (timeouts rely on it). */
   signal: AbortSignal;
 }

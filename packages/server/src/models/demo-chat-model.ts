@@ -11,7 +11,7 @@ import { tokenCounter } from "./token-counter.js";
  * answers with what the tool returned: the whole agent loop, offline. A message that asks it to
  * think (or reason, 思考) gets its thinking streamed first, as a reasoning model's. It honours
  * `max_tokens` (the answer ends there, finish reason `length`) and `stop`, so that limits can be
- * tried offline too.
+ * tried offline too. Asked for a typed answer (`response_format`), it writes an instance of the schema.
  */
 export class DemoChatModel implements ChatModel {
   readonly mode = "demo" as const;
@@ -40,7 +40,8 @@ export class DemoChatModel implements ChatModel {
       ];
       return;
     }
-    const reply = untilStop(results.length > 0 ? toolReply(question, results) : demoReply(question), call.stop);
+    const written = results.length > 0 ? toolReply(question, results) : demoReply(question);
+    const reply = untilStop(typedReply(call, question) ?? written, call.stop);
     const thinking = asksToThink(question) ? demoThinking(question) : "";
     // Each piece counts its tokens, so that a `max_tokens` limit ends the answer where a model's would.
     const budget = { left: call.maxTokens ?? Number.POSITIVE_INFINITY, cut: false };
@@ -80,6 +81,17 @@ export class DemoChatModel implements ChatModel {
     if (this.tokenDelayMs > 0) await sleep(this.tokenDelayMs, undefined, { signal });
     else signal.throwIfAborted();
   }
+}
+
+/**
+ * A typed answer (`response_format`): an instance of the schema, filled as the demo fills tool
+ * arguments (the question's numbers and words), so that typed answers work offline too.
+ */
+function typedReply(call: ModelCall, question: string): string | undefined {
+  const format = call.responseFormat;
+  if (format === undefined) return undefined;
+  if (format.type === "json_object") return JSON.stringify({ demo: true, question }, null, 2);
+  return JSON.stringify(demoToolArguments(format.schema, question), null, 2);
 }
 
 /** Takes the tokens of `piece` from the budget; false (and `cut`) when they do not fit. */

@@ -1,5 +1,6 @@
 import OpenAI from "openai";
 import type { ChatCompletionChunk } from "openai/resources/chat/completions";
+import type { ResponseFormat } from "../agent/structured-output.js";
 import { BrookError } from "../errors/brook-error.js";
 import type { ChatModel, ModelCall, ModelMessage, ModelPart, ModelTool, ModelToolChoice } from "./chat-model.js";
 import { completionChunks } from "./completion-chunks.js";
@@ -103,6 +104,7 @@ export class OpenAIChatModel implements ChatModel {
       ...(call.reasoningEffort === undefined
         ? {}
         : { reasoning_effort: call.reasoningEffort as OpenAI.ReasoningEffort }),
+      ...(call.responseFormat === undefined ? {} : { response_format: toOpenAIResponseFormat(call.responseFormat) }),
     };
     for (let attempt = 0; ; attempt += 1) {
       let opened: Response;
@@ -249,6 +251,22 @@ function toOpenAITool(tool: ModelTool): OpenAI.ChatCompletionFunctionTool {
 
 function toOpenAIToolChoice(choice: ModelToolChoice): OpenAI.ChatCompletionToolChoiceOption {
   return typeof choice === "string" ? choice : { type: "function", function: { name: choice.name } };
+}
+
+function toOpenAIResponseFormat(
+  format: ResponseFormat,
+): OpenAI.ResponseFormatJSONSchema | OpenAI.ResponseFormatJSONObject {
+  if (format.type === "json_object") return format;
+  const { name, schema, description, strict } = format;
+  return {
+    type: "json_schema",
+    json_schema: {
+      name,
+      schema,
+      ...(description === undefined ? {} : { description }),
+      ...(strict === undefined ? {} : { strict }),
+    },
+  };
 }
 
 /**

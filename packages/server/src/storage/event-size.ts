@@ -16,10 +16,18 @@ export function eventSize(event: ChatEvent): number {
       return eventOverhead + event.name.length + event.arguments.length;
     case "tool_result":
       return eventOverhead + event.name.length + event.result.length;
+    case "object":
+      // Made once per batch, not per token: measuring it costs what parsing it did.
+      return eventOverhead + JSON.stringify(event.partial).length;
     case "complete":
-      return eventOverhead + event.full_content.length + (event.full_reasoning?.length ?? 0);
+      // An object is about as large as the text it was parsed from.
+      return (
+        eventOverhead +
+        event.full_content.length * (event.object === undefined ? 1 : 2) +
+        (event.full_reasoning?.length ?? 0)
+      );
     case "error":
-      return eventOverhead + event.error.length;
+      return eventOverhead + event.error.length + (event.full_content?.length ?? 0);
     default:
       return eventOverhead + event.message.length + event.run_id.length + event.model.length;
   }

@@ -17,6 +17,9 @@ export function applyEvent(message: Message, event: ChatEvent, now = Date.now())
       };
     case "content":
       return { ...message, content: message.content + event.chunk, ...thoughtUntil(message, now) };
+    // The UI asks for text answers: a typed answer's JSON shows as its content.
+    case "object":
+      return message;
     case "tool_call":
       return {
         ...message,

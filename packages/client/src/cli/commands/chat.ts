@@ -1,3 +1,4 @@
+import { readFile } from "node:fs/promises";
 import { type ChatEvent, ChatRequest } from "@brook/shared";
 import type { CommandOptions } from "../command-line.js";
 import { exitCodes, UsageError } from "../exit-codes.js";
@@ -13,6 +14,7 @@ const optionOfField: Record<string, string> = {
   temperature: "--temperature",
   max_tokens: "--max-tokens",
   reasoning_effort: "--reasoning-effort",
+  output: "--schema",
 };
 
 /** Why a run's stream was stopped from this side. */
@@ -24,8 +26,13 @@ const outputClosed = "output closed";
  * (and its model call); a second Ctrl-C exits at once.
  */
 export const chatCommand: Command = async ({ terminal, client, options, words }) => {
-  const request = chatRequest(await readMessage(words, terminal), options);
-  const renderer = new ChatRenderer(terminal, { json: options.json, reasoning: options.reasoning });
+  const schema = options.schema === undefined ? undefined : await readSchema(options.schema);
+  const request = chatRequest(await readMessage(words, terminal), options, schema);
+  const renderer = new ChatRenderer(terminal, {
+    json: options.json,
+    reasoning: options.reasoning,
+    object: schema !== undefined,
+  });
   const controller = new AbortController();
   let interrupts = 0;
   const stopInterrupts = terminal.onInterrupt(() => {
@@ -88,8 +95,23 @@ async function readAll(stream: AsyncIterable<string | Uint8Array>): Promise<stri
   return text + decoder.decode();
 }
 
+/** The `--schema` file's JSON; the server checks that it is a JSON Schema of an object. */
+async function readSchema(path: string): Promise<unknown> {
+  let text: string;
+  try {
+    text = await readFile(path, "utf8");
+  } catch (error) {
+    throw new UsageError(`--schema: cannot read ${path} (${(error as NodeJS.ErrnoException).code ?? "error"})`, "chat");
+  }
+  try {
+    return JSON.parse(text);
+  } catch (error) {
+    throw new UsageError(`--schema: ${path} is not JSON (${(error as Error).message})`, "chat");
+  }
+}
+
 /** Checked against the shared request schema here, so a bad flag is named before anything is sent. */
-function chatRequest(message: string, options: CommandOptions): ChatRequest {
+function chatRequest(message: string, options: CommandOptions, schema: unknown): ChatRequest {
   const request = {
     message,
     ...(options.system === undefined ? {} : { system_prompt: options.system }),
@@ -97,6 +119,7 @@ function chatRequest(message: string, options: CommandOptions): ChatRequest {
     ...(options.temperature === undefined ? {} : { temperature: options.temperature }),
     ...(options.maxTokens === undefined ? {} : { max_tokens: options.maxTokens }),
     ...(options.reasoningEffort === undefined ? {} : { reasoning_effort: options.reasoningEffort }),
+    ...(schema === undefined ? {} : { output: { schema } }),
   };
   const parsed = ChatRequest.safeParse(request);
   if (!parsed.success) {

@@ -11,6 +11,8 @@ export class ChatRenderer {
   readonly #terminal: Terminal;
   readonly #json: boolean;
   readonly #showReasoning: boolean;
+  /** A typed answer (`--schema`): its text goes to stderr, the final object to stdout. */
+  readonly #object: boolean;
   #model: string | undefined;
   /** Whether the model's thinking is being written (until the answer or a note ends it). */
   #reasoningOpen = false;
@@ -21,11 +23,12 @@ export class ChatRenderer {
   /** Whether the cursor of a terminal showing both streams is at the start of a line. */
   #screenAtLineStart = true;
 
-  /** `reasoning: false` hides the model's thinking (`--no-reasoning`). */
-  constructor(terminal: Terminal, options: { json: boolean; reasoning?: boolean }) {
+  /** `reasoning: false` hides the model's thinking (`--no-reasoning`); `object: true` for a typed answer. */
+  constructor(terminal: Terminal, options: { json: boolean; reasoning?: boolean; object?: boolean }) {
     this.#terminal = terminal;
     this.#json = options.json;
     this.#showReasoning = options.reasoning ?? true;
+    this.#object = options.object ?? false;
   }
 
   render(event: ChatEvent): void {
@@ -43,6 +46,11 @@ export class ChatRenderer {
         break;
       case "content":
         if (event.chunk === "") break;
+        // The JSON as it streams is progress, shown dimmed like the thinking: stdout gets the object.
+        if (this.#object) {
+          this.#reason(event.chunk);
+          break;
+        }
         this.#endReasoning();
         this.#terminal.stdout.write(event.chunk);
         this.#answerAtLineStart = this.#screenAtLineStart = event.chunk.endsWith("\n");
@@ -55,6 +63,9 @@ export class ChatRenderer {
         break;
       case "complete":
         this.#endAnswer();
+        if (this.#object && event.object !== undefined) {
+          this.#terminal.stdout.write(`${JSON.stringify(event.object, null, 2)}\n`);
+        }
         {
           const summary = colors.dim(formatRunSummary(this.#model, event.usage, event.timing));
           const cut = describeFinish(event.finish_reason);

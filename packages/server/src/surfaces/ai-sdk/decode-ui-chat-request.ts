@@ -49,11 +49,13 @@ export function decodeUIChatRequest(body: unknown): DecodedUIChat {
       temperature: options.temperature,
       max_tokens: options.max_tokens,
       tools: options.tools,
+      output: options.output,
       conversation,
       fieldNames: {
         message: `messages.${lastIndex}.parts`,
         system_prompt: "brook.system_prompt",
         max_tokens: "brook.max_tokens",
+        output_schema: "brook.output.schema",
         content: partsOf,
         toolArguments: partsOf,
       },

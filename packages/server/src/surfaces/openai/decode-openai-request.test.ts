@@ -120,7 +120,10 @@ describe("decodeOpenAIRequest", () => {
     ).toEqual(["temperature", "top_p", "presence_penalty", "frequency_penalty", "seed"]);
     expect(refusedFields({ messages, stop: ["a", "b", "c", "d", "e"] })).toEqual(["stop"]);
     expect(refusedFields({ messages, stop: "" })).toEqual(["stop"]);
-    expect(refusedFields({ messages, response_format: { type: "json_object" } })).toEqual(["response_format.type"]);
+    expect(refusedFields({ messages, response_format: { type: "json_xml" } })).toEqual(["response_format.type"]);
+    expect(refusedFields({ messages, response_format: { type: "json_schema", json_schema: { name: "x" } } })).toEqual([
+      "response_format.json_schema.schema",
+    ]);
     expect(refusedFields({ messages: [] })).toEqual(["messages"]);
     expect(refusedFields({ messages: [{ role: "function", name: "f", content: "x" }] })).toEqual(["messages.0.role"]);
     expect(refusedFields({ messages: [{ role: "user", content: [{ type: "input_audio" }] }] })[0]).toMatch(

@@ -43,12 +43,14 @@ export function decodeOpenAIRequest(body: unknown): DecodedOpenAIChat {
       // The conversation is the messages, one for one; tool calls keep OpenAI's `function`.
       fieldNames: {
         max_tokens: parsed.max_completion_tokens == null ? "max_tokens" : "max_completion_tokens",
+        output_schema: "response_format.json_schema.schema",
         toolArguments: (index, call) => `messages.${index}.tool_calls.${call}.function.arguments`,
       },
       callerTools,
       toolChoice: toolChoice(parsed.tool_choice),
       parallelToolCalls: parsed.parallel_tool_calls ?? undefined,
       reasoning_effort: parsed.reasoning_effort ?? undefined,
+      ...responseFormat(parsed.response_format),
     },
     stream: parsed.stream === true,
     includeUsage: parsed.stream_options?.include_usage === true,
@@ -85,6 +87,14 @@ function textOf(content: string | readonly { text?: string | undefined; refusal?
 function toolChoice(choice: DecodedChoice): ModelToolChoice | undefined {
   if (choice == null) return undefined;
   return typeof choice === "string" ? choice : { name: choice.function.name };
+}
+
+/** `json_schema` is a typed answer (checked, like `output`); `json_object` is passed on as it is. */
+function responseFormat(format: ParsedOpenAIChatRequest["response_format"]): Partial<RunRequest> {
+  if (format?.type === "json_object") return { responseFormat: { type: "json_object" } };
+  if (format?.type !== "json_schema") return {};
+  const { name, schema, description, strict } = format.json_schema;
+  return { output: { schema, name, description, strict } };
 }
 
 type DecodedChoice = ParsedOpenAIChatRequest["tool_choice"];

@@ -49,6 +49,7 @@ export const t = initTRPC.context<TrpcContext>().create({
       retryable: known?.retryable ?? false,
       fields: brookData?.fields,
       usage: brookData?.usage,
+      full_content: brookData?.full_content,
     };
     return { message: hidden ? "Internal error." : (known?.message ?? shape.message), code: shape.code, data };
   },

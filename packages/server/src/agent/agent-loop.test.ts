@@ -3,10 +3,10 @@ import { afterEach, describe, expect, it, vi } from "vitest";
 import type { RunContext } from "../control/run-control.js";
 import { BrookError } from "../errors/brook-error.js";
 import type { ChatModel, ModelCall, ModelPart, ModelTool } from "../models/chat-model.js";
+import { compileOutput } from "../models/structured-output.js";
 import { PriceTable } from "../pricing/price-table.js";
 import { MemoryRunLog } from "../storage/memory-run-log.js";
 import { type AgentDependencies, type AgentTools, executeRun } from "./agent-loop.js";
-import { compileOutput } from "./structured-output.js";
 
 /** A model that answers each call with the next script: batches of parts, as one network read each. */
 class ScriptedModel implements ChatModel {

@@ -5,10 +5,10 @@ import type { RunRequest } from "../control/run-request.js";
 import { abortReason, BrookError } from "../errors/brook-error.js";
 import { errorEvent } from "../errors/error-shapes.js";
 import type { ChatModel, ModelCall, ModelMessage, ModelPart, ModelTool, ModelToolCall } from "../models/chat-model.js";
+import { finalObject, partialObject, type StructuredOutput } from "../models/structured-output.js";
 import { TokenTally } from "../models/token-counter.js";
 import type { PriceTable } from "../pricing/price-table.js";
 import type { ToolOutcome } from "../tools/tool-registry.js";
-import { finalObject, partialObject, type StructuredOutput } from "./structured-output.js";
 
 /** The tools a run can use: what a request is offered, and how a call is made. */
 export interface AgentTools {

@@ -1,8 +1,8 @@
 import { randomUUID } from "node:crypto";
 import { emptyUsage } from "@brook/shared";
-import { compileOutput } from "../agent/structured-output.js";
 import { BrookError } from "../errors/brook-error.js";
 import { errorEvent } from "../errors/error-shapes.js";
+import { compileOutput } from "../models/structured-output.js";
 import type { RunLogWriter, RunStore } from "../storage/run-log.js";
 import { checkRequestLimits, type RequestLimits } from "./request-limits.js";
 import type { RunChannel } from "./run-channel.js";

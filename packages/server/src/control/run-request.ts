@@ -1,6 +1,6 @@
 import type { ParsedChatRequest } from "@brook/shared";
-import type { ResponseFormat, StructuredOutput } from "../agent/structured-output.js";
 import type { ModelMessage, ModelTool, ModelToolChoice } from "../models/chat-model.js";
+import type { ResponseFormat, StructuredOutput } from "../models/structured-output.js";
 
 /**
  * What a run is asked to do. Brook's own surfaces (REST, tRPC) ask with a ParsedChatRequest; the

@@ -1,5 +1,5 @@
 import type { Mode } from "@brook/shared";
-import type { ResponseFormat } from "../agent/structured-output.js";
+import type { ResponseFormat } from "./structured-output.js";
 
 /** A complete tool call the model asked for; `arguments` is JSON text as the model wrote it. */
 export interface ModelToolCall {

@@ -1,10 +1,10 @@
 import OpenAI from "openai";
 import type { ChatCompletionChunk } from "openai/resources/chat/completions";
-import type { ResponseFormat } from "../agent/structured-output.js";
 import { BrookError } from "../errors/brook-error.js";
 import type { ChatModel, ModelCall, ModelMessage, ModelPart, ModelTool, ModelToolChoice } from "./chat-model.js";
 import { completionChunks } from "./completion-chunks.js";
 import { retryDelayMs, waitBeforeRetry } from "./retry.js";
+import type { ResponseFormat } from "./structured-output.js";
 import { ToolCallAssembler } from "./tool-call-assembler.js";
 import { toBrookError } from "./upstream-errors.js";
 import { createUpstreamFetch } from "./upstream-fetch.js";

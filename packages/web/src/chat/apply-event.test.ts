@@ -48,6 +48,24 @@ describe("applyEvent", () => {
     expect(message).toMatchObject({ content: "Hello", status: "done", usage, timing });
   });
 
+  it("keeps a typed answer's latest parse, then the checked object, beside its raw text", () => {
+    let message = applyEvent(answer(), { type: "content", chunk: '{"city":"Par' });
+    message = applyEvent(message, { type: "object", partial: { city: "Par" } });
+    message = applyEvent(message, { type: "content", chunk: 'is","days":[1' });
+    message = applyEvent(message, { type: "object", partial: { city: "Paris", days: [1] } });
+    expect(message).toMatchObject({ content: '{"city":"Paris","days":[1', object: { city: "Paris", days: [1] } });
+    const timing = { ttft_ms: 100, duration_ms: 400, tokens_per_s: 20 };
+    const done = applyEvent(message, {
+      type: "complete",
+      full_content: '{"city":"Paris","days":[1,2]}',
+      object: { city: "Paris", days: [1, 2] },
+      usage,
+      finish_reason: "stop",
+      timing,
+    });
+    expect(done).toMatchObject({ status: "done", object: { city: "Paris", days: [1, 2] } });
+  });
+
   it("keeps the model's thinking apart from the answer, and how long it lasted", () => {
     let message = applyEvent(answer(), { type: "reasoning", chunk: "Let me " }, 1_000);
     message = applyEvent(message, { type: "reasoning", chunk: "think." }, 1_400);

@@ -17,9 +17,9 @@ export function applyEvent(message: Message, event: ChatEvent, now = Date.now())
       };
     case "content":
       return { ...message, content: message.content + event.chunk, ...thoughtUntil(message, now) };
-    // The UI asks for text answers: a typed answer's JSON shows as its content.
+    // A typed answer parsed so far: each parse replaces the last (its text still comes as content).
     case "object":
-      return message;
+      return { ...message, object: event.partial };
     case "tool_call":
       return {
         ...message,
@@ -43,6 +43,7 @@ export function applyEvent(message: Message, event: ChatEvent, now = Date.now())
         status: "done",
         usage: event.usage,
         timing: event.timing,
+        ...(event.object === undefined ? {} : { object: event.object }),
         ...(event.full_reasoning === undefined ? {} : { reasoning: event.full_reasoning }),
         ...(event.timing.reasoning_ms === undefined ? {} : { reasoningMs: event.timing.reasoning_ms }),
       };

@@ -1,4 +1,4 @@
-import type { ChatEvent, Usage } from "@brook/client";
+import type { ChatEvent, ObjectEvent, Usage } from "@brook/client";
 
 export type Timing = Extract<ChatEvent, { type: "complete" }>["timing"];
 
@@ -31,6 +31,11 @@ export interface Message {
   reasoningStartedAt?: number;
   /** How long the model thought: measured here when the answer began, then the server's figure. */
   reasoningMs?: number;
+  /**
+   * A typed answer (a schema was asked for): parsed so far while it streams, then the checked
+   * object. `content` keeps its raw JSON text.
+   */
+  object?: ObjectEvent["partial"];
   error?: { message: string; code: string; retryable: boolean };
   /**
    * While it streams: its run and the last event applied to it, so that a reloaded page reads on

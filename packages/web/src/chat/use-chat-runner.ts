@@ -1,9 +1,9 @@
-import type { ChatRequest } from "@brook/client";
+import type { ChatRequest, ObjectEvent } from "@brook/client";
 import { useCallback, useEffect, useRef, useState } from "react";
 import { brook, describeError, isUnauthorized } from "../lib/brook.ts";
 import { applyEvent, endThinking } from "./apply-event.ts";
 import { type Conversation, type Message, newId, titleFrom } from "./conversation.ts";
-import type { Settings } from "./settings.ts";
+import { parseOutputSchema, type Settings } from "./settings.ts";
 import type { Conversations } from "./use-conversations.ts";
 
 /** Text arrives in many small chunks; the page repaints with them at most this often. */
@@ -75,15 +75,22 @@ export function useChatRunner({ conversations, settings, onUnauthorized }: Optio
       let pending = "";
       let pendingType: "content" | "reasoning" = "content";
       let pendingId: string | undefined;
+      // A typed answer's latest parse replaces the ones before it: only the last one is painted.
+      let pendingObject: ObjectEvent | undefined;
       let timer: ReturnType<typeof setTimeout> | undefined;
       const flush = () => {
         clearTimeout(timer);
         timer = undefined;
-        if (pending === "" || runId === undefined) return;
-        const batched = { type: pendingType, chunk: pending } as const;
+        if ((pending === "" && pendingObject === undefined) || runId === undefined) return;
+        const batched = pending === "" ? undefined : ({ type: pendingType, chunk: pending } as const);
+        const object = pendingObject;
         const run = { id: runId, lastEventId: pendingId };
         pending = "";
-        patch((current) => ({ ...applyEvent(current, batched), run }));
+        pendingObject = undefined;
+        patch((current) => {
+          const text = batched === undefined ? current : applyEvent(current, batched);
+          return { ...(object === undefined ? text : applyEvent(text, object)), run };
+        });
       };
 
       try {
@@ -102,6 +109,12 @@ export function useChatRunner({ conversations, settings, onUnauthorized }: Optio
             if (event.type !== pendingType) flush();
             pendingType = event.type;
             pending += event.chunk;
+            pendingId = eventId;
+            timer ??= setTimeout(flush, FLUSH_MS);
+            continue;
+          }
+          if (event.type === "object") {
+            pendingObject = event;
             pendingId = eventId;
             timer ??= setTimeout(flush, FLUSH_MS);
             continue;
@@ -164,6 +177,7 @@ export function useChatRunner({ conversations, settings, onUnauthorized }: Optio
   const ask = useCallback(
     (conversationId: string, prior: Message[], message: string, assistantId: string) => {
       const { settings } = options.current;
+      const { schema } = parseOutputSchema(settings.outputSchema);
       const request: ChatRequest = {
         message,
         history: prior
@@ -172,6 +186,7 @@ export function useChatRunner({ conversations, settings, onUnauthorized }: Optio
         ...(settings.systemPrompt.trim() === "" ? {} : { system_prompt: settings.systemPrompt }),
         ...(settings.model.trim() === "" ? {} : { model: settings.model.trim() }),
         ...(settings.temperature === undefined ? {} : { temperature: settings.temperature }),
+        ...(schema === undefined ? {} : { output: { schema } }),
       };
       void run(conversationId, assistantId, { request });
     },

@@ -3,6 +3,7 @@ import { memo, useState } from "react";
 import type { Message } from "../chat/conversation.ts";
 import { copyText } from "../lib/clipboard.ts";
 import { Markdown } from "./markdown.tsx";
+import { ObjectView } from "./object-view.tsx";
 import { ThinkingBlock } from "./thinking-block.tsx";
 import { ToolCard } from "./tool-card.tsx";
 import { UsageLine } from "./usage-line.tsx";
@@ -42,7 +43,10 @@ export const MessageView = memo(function MessageView({ message, isLast, busy, on
         <ToolCard key={tool.id} tool={tool} />
       ))}
       {waiting && <Thinking />}
-      {message.content !== "" && (
+      {message.object !== undefined && (
+        <ObjectView object={message.object} text={message.content} streaming={streaming} />
+      )}
+      {message.object === undefined && message.content !== "" && (
         <div data-testid="answer" className="answer">
           <Markdown text={message.content} streaming={streaming} />
         </div>

@@ -1,5 +1,5 @@
 import { useEffect, useId, useRef, useState } from "react";
-import { defaultSettings, type Settings } from "../chat/settings.ts";
+import { defaultSettings, parseOutputSchema, type Settings } from "../chat/settings.ts";
 import { buttonStyles, fieldStyles, Modal } from "./modal.tsx";
 
 interface SettingsDialogProps {
@@ -12,7 +12,9 @@ interface SettingsDialogProps {
 
 export function SettingsDialog({ open, settings, defaultModel, onSave, onClose }: SettingsDialogProps) {
   const [draft, setDraft] = useState(settings);
-  const ids = { prompt: useId(), model: useId(), temperature: useId() };
+  const ids = { prompt: useId(), model: useId(), temperature: useId(), schema: useId(), schemaError: useId() };
+  // A schema that is not one stays in the dialog, with why, and is not saved.
+  const schemaError = parseOutputSchema(draft.outputSchema).error;
   // Back on Custom after Model default, the slider is where it was.
   const lastTemperature = useRef(settings.temperature ?? 1);
   if (draft.temperature !== undefined) lastTemperature.current = draft.temperature;
@@ -38,6 +40,7 @@ export function SettingsDialog({ open, settings, defaultModel, onSave, onClose }
             type="button"
             className={buttonStyles.primary}
             onClick={() => {
+              if (schemaError !== undefined) return;
               onSave(draft);
               onClose();
             }}
@@ -74,6 +77,27 @@ export function SettingsDialog({ open, settings, defaultModel, onSave, onClose }
             autoComplete="off"
             spellCheck={false}
           />
+        </div>
+        <div className="space-y-1.5">
+          <label htmlFor={ids.schema} className="text-sm font-medium">
+            Answer format: JSON Schema
+          </label>
+          <textarea
+            id={ids.schema}
+            rows={4}
+            value={draft.outputSchema}
+            placeholder='Leave empty for text answers, or e.g. { "type": "object", "properties": { "city": { "type": "string" } } }'
+            onChange={(event) => setDraft({ ...draft, outputSchema: event.target.value })}
+            aria-invalid={schemaError !== undefined}
+            aria-describedby={schemaError === undefined ? undefined : ids.schemaError}
+            className={`${fieldStyles} resize-y font-mono text-xs leading-5`}
+            spellCheck={false}
+          />
+          {schemaError !== undefined && (
+            <p id={ids.schemaError} role="alert" className="text-xs text-danger">
+              {schemaError}
+            </p>
+          )}
         </div>
         {/* Either the model's own default (nothing is sent) or a value of one's choosing: the slider shows only then. */}
         <div className="space-y-2">

@@ -366,6 +366,78 @@ describe("web UI in headless Chromium", () => {
     expect(harness.upstream.requests.at(-1)?.body).not.toHaveProperty("temperature");
   });
 
+  it("asks for a typed answer from the settings and shows it as formatted JSON while it fills in, kept across a reload", async () => {
+    const schema = {
+      type: "object",
+      properties: { city: { type: "string" }, population: { type: "integer" } },
+      required: ["city", "population"],
+    };
+    // No text queued: the fake model answers with an instance of the schema, in 3-character pieces.
+    harness.upstream.enqueue({ delayMs: 40 });
+    const page = await open();
+    await page.getByRole("button", { name: "Settings" }).click();
+    const dialog = page.getByRole("dialog", { name: "Settings" });
+    const format = dialog.getByLabel("Answer format: JSON Schema");
+
+    // Not JSON, or not an object's schema: said where it is typed, and Save keeps the dialog open.
+    await format.fill('{ "type": "object", ');
+    expect(await dialog.getByRole("alert").innerText()).toContain("Not valid JSON");
+    await dialog.getByRole("button", { name: "Save" }).click();
+    expect(await dialog.isVisible()).toBe(true);
+    await format.fill('{ "type": "string" }');
+    expect(await dialog.getByRole("alert").innerText()).toContain("JSON Schema of an object");
+    await format.fill(JSON.stringify(schema, null, 2));
+    expect(await dialog.getByRole("alert").count()).toBe(0);
+    await dialog.getByRole("button", { name: "Save" }).click();
+    await dialog.waitFor({ state: "hidden" });
+
+    await send(page, "Which city?");
+    await page.getByRole("button", { name: "Stop" }).waitFor();
+    // Sample the JSON view in the page while it streams: it fills in over several repaints.
+    const samples: string[] = await page.evaluate(`new Promise((resolve) => {
+      const seen = [];
+      const timer = setInterval(() => {
+        const answer = [...document.querySelectorAll('[data-role="assistant"]')].at(-1);
+        if (answer?.getAttribute("data-status") !== "streaming") {
+          clearInterval(timer);
+          resolve(seen);
+        } else {
+          seen.push(answer.querySelector('[data-testid="answer-object"] pre')?.textContent ?? "");
+        }
+      }, 20);
+    })`);
+    const distinct = [...new Set(samples.filter((sample) => sample !== ""))];
+    expect(distinct.length).toBeGreaterThanOrEqual(3);
+    expect(distinct[0]?.length).toBeLessThan(distinct.at(-1)?.length ?? 0);
+    await waitForAnswer(page);
+
+    const body = harness.upstream.requests.at(-1)?.body;
+    expect(body.response_format).toMatchObject({ type: "json_schema", json_schema: { schema } });
+    const value = { city: 'the city "quoted", then more words', population: 12345 };
+    const expectShown = async () => {
+      const answer = answers(page).last();
+      // Pretty-printed, in a code block, not the raw text as prose.
+      const shown = answer.locator('[data-testid="answer-object"] pre');
+      expect((await shown.innerText()).trim()).toBe(JSON.stringify(value, null, 2));
+      expect(await answer.locator('[data-testid="answer"]').count()).toBe(0);
+      // The text the model wrote is there, folded away.
+      const raw = answer.locator('[data-testid="raw-text"]');
+      expect(await raw.evaluate((details) => (details as unknown as { open: boolean }).open)).toBe(false);
+      expect(await raw.locator("summary").innerText()).toBe("Raw text");
+      expect(await raw.locator("pre").isVisible()).toBe(false);
+      return raw;
+    };
+    const raw = await expectShown();
+    await raw.locator("summary").click();
+    expect(await raw.locator("pre").innerText()).toBe(JSON.stringify(value));
+    await opened?.screenshot("typed-answer-light-wide");
+
+    // The stored conversation keeps the object.
+    await page.reload();
+    await answers(page).last().locator('[data-testid="usage"]').waitFor();
+    await expectShown();
+  });
+
   it("shows the service statistics, per model", async () => {
     harness.upstream.enqueue({ text: "Counted." });
     const page = await open();

@@ -29,7 +29,13 @@ export function parseOutputSchema(
   } catch (error) {
     return { error: `Not valid JSON: ${error instanceof Error ? error.message : String(error)}` };
   }
-  if (typeof value !== "object" || value === null || Array.isArray(value) || !("type" in value) || value.type !== "object") {
+  if (
+    typeof value !== "object" ||
+    value === null ||
+    Array.isArray(value) ||
+    !("type" in value) ||
+    value.type !== "object"
+  ) {
     return { error: 'Must be the JSON Schema of an object: { "type": "object", ... }' };
   }
   return { schema: value as Record<string, unknown> };

@@ -12,7 +12,15 @@ function fenceFor(text: string): string {
  * A typed answer: its object as formatted JSON (a highlighted code block) that fills in while it
  * streams, and the text the model wrote folded away beneath it.
  */
-export function ObjectView({ object, text, streaming }: { object: Message["object"]; text: string; streaming: boolean }) {
+export function ObjectView({
+  object,
+  text,
+  streaming,
+}: {
+  object: Message["object"];
+  text: string;
+  streaming: boolean;
+}) {
   const json = JSON.stringify(object, null, 2);
   const fence = fenceFor(json);
   return (

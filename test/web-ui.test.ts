@@ -620,6 +620,29 @@ describe("web UI in demo mode", () => {
     }
   });
 
+  it("answers with an instance of the answer format's schema, offline", async () => {
+    const schema = {
+      type: "object",
+      properties: { title: { type: "string" }, done: { type: "boolean" } },
+      required: ["title", "done"],
+    };
+    const opened = await openPage(browser, demo.url, {
+      storage: { "brook.settings": JSON.stringify({ outputSchema: JSON.stringify(schema) }) },
+    });
+    try {
+      await send(opened.page, "A task, please");
+      await waitForAnswer(opened.page);
+      const shown = await answers(opened.page).last().locator('[data-testid="answer-object"] pre').innerText();
+      expect(Object.keys(JSON.parse(shown))).toEqual(["title", "done"]);
+      expect(await answers(opened.page).last().locator('[data-testid="raw-text"] summary').innerText()).toBe(
+        "Raw text",
+      );
+      expect(opened.errors).toEqual([]);
+    } finally {
+      await opened.close();
+    }
+  });
+
   it("keeps the banner to a line or two on a 390 px screen", async () => {
     const opened = await openPage(browser, demo.url, { viewport: { width: 390, height: 844 }, isMobile: true });
     try {

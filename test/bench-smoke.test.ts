@@ -69,6 +69,13 @@ describe("the benchmark (smoke)", () => {
     expect(results.paths?.openai.eventsPerSecond, context).toBeGreaterThan(0);
     expect(Number.isFinite(results.paths?.openai.ttftP50), context).toBe(true);
     expect(results.paths?.brookJsonRequestsPerSecond, context).toBeGreaterThan(0);
+    // A typed answer: its content as for text, partial objects beside it, every figure of the comparison there.
+    const structured = results.paths?.structured;
+    expect(structured?.eventsPerSecond, context).toBeGreaterThan(0);
+    expect(structured?.objectsPerSecond, context).toBeGreaterThan(0);
+    expect(structured?.cpuMicrosPerRelayedEvent, context).toBeGreaterThan(0);
+    expect([structured?.cpuRatio, structured?.ttftP50].every(Number.isFinite), context).toBe(true);
+    expect(toMarkdown(results)).toContain("| Typed answer (`output.schema`) vs text answer");
 
     expect(results.soak, context).toMatchObject({ requests: 200, errors: 0 });
 

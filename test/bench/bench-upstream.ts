@@ -10,16 +10,29 @@
  */
 import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
-import { answerToken, shapeOf } from "./answer-shape.js";
+import { answerToken, shapeOf, structuredAnswer } from "./answer-shape.js";
 
 interface ChatBody {
   model?: string;
   stream?: boolean;
   stream_options?: { include_usage?: boolean };
   messages?: { role?: string; content?: unknown }[];
+  response_format?: { type?: string };
 }
 
 let served = 0;
+
+/** Structured answers' chunks, as JSON string literals, per answer length (built once). */
+const structuredChunks = new Map<number, string[]>();
+
+function structuredChunksOf(tokens: number): string[] {
+  let chunks = structuredChunks.get(tokens);
+  if (chunks === undefined) {
+    chunks = structuredAnswer(tokens).map((piece) => JSON.stringify(piece));
+    structuredChunks.set(tokens, chunks);
+  }
+  return chunks;
+}
 
 async function handleChat(req: IncomingMessage, res: ServerResponse): Promise<void> {
   let raw = "";
@@ -36,12 +49,18 @@ async function handleChat(req: IncomingMessage, res: ServerResponse): Promise<vo
   const shape = shapeOf(typeof last === "string" ? last : "");
   const id = `chatcmpl-bench-${served++}`;
   const head = `{"id":"${id}","object":"chat.completion.chunk","created":${Math.floor(Date.now() / 1000)},"model":${JSON.stringify(body.model ?? "bench-model")}`;
+  // `response_format: {type: "json_schema"}` asks for a structured answer: a JSON object in as many chunks.
+  const structured = body.response_format?.type === "json_schema" ? structuredChunksOf(shape.tokens) : undefined;
+  const token = (index: number) =>
+    structured === undefined ? `"${answerToken(index)}"` : (structured[index] as string);
   const usage = `"usage":{"prompt_tokens":12,"completion_tokens":${shape.tokens},"total_tokens":${12 + shape.tokens}}`;
 
   if (body.stream !== true) {
     let text = "";
-    for (let index = 0; index < shape.tokens; index++) text += answerToken(index);
-    const payload = `{"id":"${id}","object":"chat.completion","created":0,"model":${JSON.stringify(body.model ?? "bench-model")},"choices":[{"index":0,"message":{"role":"assistant","content":"${text}","refusal":null},"logprobs":null,"finish_reason":"stop"}],${usage}}`;
+    for (let index = 0; index < shape.tokens; index++) {
+      text += structured === undefined ? answerToken(index) : JSON.parse(structured[index] as string);
+    }
+    const payload = `{"id":"${id}","object":"chat.completion","created":0,"model":${JSON.stringify(body.model ?? "bench-model")},"choices":[{"index":0,"message":{"role":"assistant","content":${JSON.stringify(text)},"refusal":null},"logprobs":null,"finish_reason":"stop"}],${usage}}`;
     res.writeHead(200, { "content-type": "application/json", "content-length": Buffer.byteLength(payload) });
     res.end(payload);
     return;
@@ -49,7 +68,7 @@ async function handleChat(req: IncomingMessage, res: ServerResponse): Promise<vo
 
   res.writeHead(200, { "content-type": "text/event-stream", "cache-control": "no-cache" });
   const contentChunk = (index: number) =>
-    `data: ${head},"choices":[{"index":0,"delta":{"content":"${answerToken(index)}"},"finish_reason":null}]}\n\n`;
+    `data: ${head},"choices":[{"index":0,"delta":{"content":${token(index)}},"finish_reason":null}]}\n\n`;
   let tail = `data: ${head},"choices":[{"index":0,"delta":{},"finish_reason":"stop"}]}\n\n`;
   if (body.stream_options?.include_usage === true) tail += `data: ${head},"choices":[],${usage}}\n\n`;
   tail += "data: [DONE]\n\n";

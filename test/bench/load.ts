@@ -4,18 +4,20 @@
  * every path it compares.
  */
 import { Agent, request } from "node:http";
-import { type AnswerShape, benchMessage } from "./answer-shape.js";
+import { type AnswerShape, benchMessage, structuredSchema } from "./answer-shape.js";
 
 /**
  * What a request goes through: the upstream directly, or Brook over REST SSE, the tRPC
  * subscription, the AI SDK's UI message stream (`/api/chat`), OpenAI's streamed chat completions
- * (`/v1/chat/completions`), or the non-streaming `POST /chat` (and its direct twin, `stream: false`);
+ * (`/v1/chat/completions`), the REST stream asked for a typed answer (`structured`: `output.schema`,
+ * so `object` events beside the content), or the non-streaming `POST /chat` (and its direct twin, `stream: false`);
  * or a peer: the hand-written `openai-relay` (the REST stream's request and events) and the
  * `ai-sdk-server` (the UI message stream's).
  */
 export type Path =
   | "direct"
   | "rest"
+  | "structured"
   | "trpc"
   | "aisdk"
   | "openai"
@@ -41,6 +43,8 @@ export interface RequestResult {
   ttftMs: number;
   totalMs: number;
   contents: number;
+  /** `object` events (the `structured` path's partial objects). */
+  objects: number;
 }
 
 export interface RequestOptions {
@@ -60,6 +64,9 @@ const markers: Record<"openai" | "brook" | "aisdk", { content: string; success: 
   brook: { content: '"type":"content"', success: '"type":"complete"', failure: '"type":"error"' },
   aisdk: { content: '"type":"text-delta"', success: '"type":"finish"', failure: '"type":"error"' },
 };
+
+/** Starts a Brook `object` event (a partial object; only counted on the `structured` path). */
+const objectMarker = '"type":"object"';
 
 let chats = 0;
 
@@ -94,7 +101,9 @@ export async function runRequest(
     case "trpc-run": {
       // chat.start on one instance, chat.events on (maybe) another: what streamChat() does.
       const started = await startRun(`${targets.brookUrl}/trpc/chat.start`, JSON.stringify({ message }), options);
-      if (typeof started !== "string") return { ok: false, error: started.error, ttftMs: -1, totalMs: 0, contents: 0 };
+      if (typeof started !== "string") {
+        return { ok: false, error: started.error, ttftMs: -1, totalMs: 0, contents: 0, objects: 0 };
+      }
       url = `${targets.readerUrl ?? targets.brookUrl}/trpc/chat.events?input=${encodeURIComponent(JSON.stringify({ run_id: started }))}`;
       method = "GET";
       break;
@@ -116,6 +125,10 @@ export async function runRequest(
     case "openai-relay":
       url = `${path === "rest" ? targets.brookUrl : peerUrl(targets, path)}/chat/stream`;
       body = JSON.stringify({ message });
+      break;
+    case "structured":
+      url = `${targets.brookUrl}/chat/stream`;
+      body = JSON.stringify({ message, output: { name: "bench_answer", schema: structuredSchema } });
       break;
     case "rest-json":
       url = `${targets.brookUrl}/chat`;
@@ -158,6 +171,8 @@ export async function runRequest(
     let settled = false;
     let ttftMs = -1;
     let contents = 0;
+    let objects = 0;
+    const structured = path === "structured";
     let lastContentAt = 0;
     let ended = false;
     let failed: string | undefined;
@@ -167,7 +182,9 @@ export async function runRequest(
       settled = true;
       const totalMs = performance.now() - startedAt;
       resolve(
-        error === undefined ? { ok: true, ttftMs, totalMs, contents } : { ok: false, error, ttftMs, totalMs, contents },
+        error === undefined
+          ? { ok: true, ttftMs, totalMs, contents, objects }
+          : { ok: false, error, ttftMs, totalMs, contents, objects },
       );
     };
     const req = request(
@@ -209,6 +226,11 @@ export async function runRequest(
             } else options.gaps?.push(now - lastContentAt);
             lastContentAt = now;
           }
+          if (structured) {
+            for (let at = text.indexOf(objectMarker); at >= 0 && at < end; at = text.indexOf(objectMarker, at + 1)) {
+              objects += 1;
+            }
+          }
           if (!ended) {
             const failure = text.indexOf(mark.failure);
             if (failure >= 0 && failure < end) failed = "error event";
@@ -231,6 +253,7 @@ export async function runRequest(
           if (failed !== undefined) finish(failed);
           else if (!ended) finish("stream ended before its terminal event");
           else if (contents !== shape.tokens) finish(`got ${contents} of ${shape.tokens} content events`);
+          else if (structured && objects === 0) finish("no object events");
           else finish();
         });
         res.once("error", (error) => finish(error.message));
@@ -313,5 +336,6 @@ export function summarize(results: readonly RequestResult[]) {
     totalP50: quantile(total, 0.5),
     totalP99: quantile(total, 0.99),
     contents: good.reduce((sum, result) => sum + result.contents, 0),
+    objects: good.reduce((sum, result) => sum + result.objects, 0),
   };
 }

@@ -95,6 +95,12 @@ export function toMarkdown(results: Results): string {
         `| ${name} vs REST stream: events/s, CPU per event, TTFT p50 | ${verdict("each within 15%", side.ratio >= 0.85 && side.cpuRatio <= 1.15 && side.ttftRatio <= 1.15, `${name} vs REST (${times(side.ratio)} events/s, ${times(side.cpuRatio)} CPU per event, ${times(side.ttftRatio)} TTFT): its encoder writes more bytes per event than the seed's format.`)} | ${times(side.ratio)}, ${times(side.cpuRatio)}, ${times(side.ttftRatio)} | ${count(side.eventsPerSecond)} vs ${count(paths.restEventsPerSecond)} content events/s; Brook CPU ${side.cpuMicrosPerEvent} vs ${paths.restCpuMicrosPerEvent} µs per event; TTFT p50 ${ms(side.ttftP50)} vs ${ms(paths.restTtftP50)} (added ${ms(side.addedTtftP50)}) |`,
       );
     }
+    const structured = paths.structured;
+    if (structured !== undefined) {
+      lines.push(
+        `| Typed answer (\`output.schema\`) vs text answer, REST stream: events/s, CPU per content token, TTFT p50 |  | ${times(structured.ratio)}, ${times(structured.cpuRatio)}, ${times(structured.ttftRatio)} | ${count(structured.eventsPerSecond)} vs ${count(paths.restEventsPerSecond)} content events/s, plus ${count(structured.objectsPerSecond)} \`object\` events/s (${structured.objectsPerContent} per content event: one parse per network read); Brook CPU ${structured.cpuMicrosPerEvent} vs ${paths.restCpuMicrosPerEvent} µs per content token, ${structured.cpuMicrosPerRelayedEvent} µs per relayed event (content + object); TTFT p50 ${ms(structured.ttftP50)} vs ${ms(paths.restTtftP50)} (added ${ms(structured.addedTtftP50)}) |`,
+      );
+    }
     lines.push(
       `| Non-streaming \`POST /chat\` |  | ${count(paths.brookJsonRequestsPerSecond)} req/s | ${times(paths.jsonRatio)} the upstream's own non-streaming ${count(paths.directJsonRequestsPerSecond)} req/s |`,
     );

@@ -209,11 +209,19 @@ export async function compareThroughput(
 ) {
   const totals = new Map<
     Path,
-    { seconds: number; contents: number; requests: number; errors: number; cpu: number; upstreamCpu: number }
+    {
+      seconds: number;
+      contents: number;
+      objects: number;
+      requests: number;
+      errors: number;
+      cpu: number;
+      upstreamCpu: number;
+    }
   >();
   const sampleErrors: (string | undefined)[] = [];
   for (const path of paths) {
-    totals.set(path, { seconds: 0, contents: 0, requests: 0, errors: 0, cpu: 0, upstreamCpu: 0 });
+    totals.set(path, { seconds: 0, contents: 0, objects: 0, requests: 0, errors: 0, cpu: 0, upstreamCpu: 0 });
   }
   const noCpu = async () => 0;
   for (let round = 0; round < config.rounds; round++) {
@@ -233,6 +241,7 @@ export async function compareThroughput(
       if (total === undefined) continue;
       total.seconds += result.seconds;
       total.contents += result.contents;
+      total.objects += result.objects;
       total.requests += result.requests;
       total.errors += result.errors;
       total.cpu += cpu;
@@ -242,13 +251,17 @@ export async function compareThroughput(
   const sides = paths.map((path): ThroughputSide => {
     const total = totals.get(path) as NonNullable<ReturnType<typeof totals.get>>;
     const perEvent = (micros: number) => (total.contents > 0 ? round2(micros / total.contents) : null);
+    const relayed = total.contents + total.objects;
     return {
       path,
       eventsPerSecond: Math.round(total.contents / total.seconds),
+      objectsPerSecond: Math.round(total.objects / total.seconds),
       requestsPerSecond: Math.round(total.requests / total.seconds),
       errors: total.errors,
       requests: total.requests,
       relayCpuMicrosPerEvent: relayOf(context, path) === undefined ? null : perEvent(total.cpu),
+      relayCpuMicrosPerRelayedEvent:
+        relayOf(context, path) === undefined || relayed === 0 ? null : round2(total.cpu / relayed),
       upstreamCpuMicrosPerEvent: context.upstream === undefined ? null : perEvent(total.upstreamCpu),
     };
   });
@@ -257,12 +270,17 @@ export async function compareThroughput(
 
 export interface ThroughputSide {
   path: Path;
+  /** Content events per second. */
   eventsPerSecond: number;
+  /** `object` events per second (the `structured` path; 0 elsewhere). */
+  objectsPerSecond: number;
   requestsPerSecond: number;
   errors: number;
   requests: number;
   /** CPU time per content event (µs) of the process relaying the path (Brook or a peer); null for the direct paths. */
   relayCpuMicrosPerEvent: number | null;
+  /** The same per event relayed, content and `object` events together; null for the direct paths. */
+  relayCpuMicrosPerRelayedEvent: number | null;
   /** The fake upstream's CPU time per content event (µs), when it is measured. */
   upstreamCpuMicrosPerEvent: number | null;
 }
@@ -308,21 +326,30 @@ export async function compareTtft(context: Context, paths: readonly Path[], requ
   return new Map(paths.map((path) => [path, summarize(results.get(path) ?? [])]));
 }
 
-/** The ecosystems' streams (AI SDK, OpenAI) and tRPC against the REST stream, and the non-streaming path. */
+/**
+ * The ecosystems' streams (AI SDK, OpenAI), tRPC and a typed answer (`structured`) against the REST
+ * stream, and the non-streaming path.
+ */
 export async function measurePaths(context: Context, config: BenchConfig["paths"]) {
   const streamed = await compareThroughput(
     context,
-    ["rest", "trpc", "aisdk", "openai"],
+    ["rest", "trpc", "aisdk", "openai", "structured"],
     { tokens: config.tokens, delayMs: 0 },
     config,
   );
-  const [rest, trpc, aisdk, openai] = streamed.sides as [
+  const [rest, trpc, aisdk, openai, structured] = streamed.sides as [
+    ThroughputSide,
     ThroughputSide,
     ThroughputSide,
     ThroughputSide,
     ThroughputSide,
   ];
-  const ttft = await compareTtft(context, ["rest", "aisdk", "openai"], config.ttftRequests, config.rounds);
+  const ttft = await compareTtft(
+    context,
+    ["rest", "aisdk", "openai", "structured"],
+    config.ttftRequests,
+    config.rounds,
+  );
   const json = await compareThroughput(
     context,
     ["direct-json", "rest-json"],
@@ -358,6 +385,15 @@ export async function measurePaths(context: Context, config: BenchConfig["paths"
     restTtftP99: round2(ttftOf("rest").ttftP99),
     aisdk: versusRest(aisdk, "aisdk"),
     openai: versusRest(openai, "openai"),
+    // The same answer length as text, asked for as JSON: content events as for text, plus one `object`
+    // event per batch whose partial object changed (one parse per network read, not per chunk).
+    structured: {
+      ...versusRest(structured, "structured"),
+      objectsPerSecond: structured.objectsPerSecond,
+      objectsPerContent:
+        structured.eventsPerSecond > 0 ? round2(structured.objectsPerSecond / structured.eventsPerSecond) : null,
+      cpuMicrosPerRelayedEvent: structured.relayCpuMicrosPerRelayedEvent,
+    },
     directJsonRequestsPerSecond: directJson.requestsPerSecond,
     brookJsonRequestsPerSecond: restJson.requestsPerSecond,
     jsonRatio: round2(restJson.requestsPerSecond / directJson.requestsPerSecond),
@@ -375,11 +411,15 @@ export async function measurePaths(context: Context, config: BenchConfig["paths"
   for (const [name, side] of [
     ["AI SDK /api/chat", row.aisdk],
     ["OpenAI /v1", row.openai],
+    ["structured (output.schema)", row.structured],
   ] as const) {
     context.log(
       `paths: ${name} ${side.eventsPerSecond}/s = ${side.ratio}× REST · CPU ${side.cpuMicrosPerEvent} vs ${row.restCpuMicrosPerEvent} µs/event = ${side.cpuRatio}× · TTFT p50 ${side.ttftP50} vs ${row.restTtftP50} ms (added ${side.addedTtftP50} ms, ${side.ttftRatio}×)`,
     );
   }
+  context.log(
+    `paths: structured ${row.structured.objectsPerSecond} object events/s (${row.structured.objectsPerContent} per content event) · CPU ${row.structured.cpuMicrosPerRelayedEvent} µs per relayed event (content + object)`,
+  );
   return row;
 }
 

@@ -99,3 +99,14 @@ describe("finalObject", () => {
     expect(failure('{"name": "x", "count": 1')).toMatch(/not JSON/);
   });
 });
+
+describe("compiled schemas are reused", () => {
+  it("compiles a schema sent again once, and still checks each answer on its own", () => {
+    const first = compileOutput({ schema: structuredClone(schema), name: "cached" });
+    const again = compileOutput({ schema: structuredClone(schema), name: "cached" });
+    expect(again).toBe(first);
+    expect(again.mismatch({ name: "a", count: 1 })).toBeUndefined();
+    expect(again.mismatch({ name: "a", count: -1 })).toContain("count");
+    expect(compileOutput({ schema: structuredClone(schema), name: "other" })).not.toBe(first);
+  });
+});

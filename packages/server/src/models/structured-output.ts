@@ -26,11 +26,29 @@ const options = { strict: false, validateFormats: false, allErrors: true } as co
 const draft2020 = new Ajv2020(options);
 const draft07 = new Ajv(options);
 
+// Compiling costs milliseconds and callers send the same schema again and again: the latest
+// compiled outputs are kept by their spec's text, a bounded number of them and only small ones.
+const compiled = new Map<string, StructuredOutput>();
+const compiledMax = 256;
+const compiledSpecMaxChars = 64 * 1024;
+
 /**
  * Compiles the schema of a request's `output` at the boundary: one that is not valid JSON Schema,
  * or that does not describe an object, is a 400 naming `field`.
  */
 export function compileOutput(spec: OutputSpec, field = "output.schema"): StructuredOutput {
+  const key = JSON.stringify(spec);
+  const known = compiled.get(key);
+  if (known !== undefined) return known;
+  const output = compileUncached(spec, field);
+  if (key.length <= compiledSpecMaxChars) {
+    if (compiled.size >= compiledMax) compiled.delete(compiled.keys().next().value as string);
+    compiled.set(key, output);
+  }
+  return output;
+}
+
+function compileUncached(spec: OutputSpec, field: string): StructuredOutput {
   const { schema } = spec;
   if (schema.type !== "object") {
     throw new InputError({ [field]: ['must be the JSON Schema of an object (its "type" is "object")'] });

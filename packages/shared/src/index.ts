@@ -38,6 +38,27 @@ export {
   OpenAIUserMessage,
   type ParsedOpenAIChatRequest,
 } from "./openai-chat.js";
+export {
+  OpenAIResponse,
+  OpenAIResponseFunctionCall,
+  OpenAIResponseMessage,
+  OpenAIResponseOutputItem,
+  OpenAIResponseOutputText,
+  OpenAIResponseReasoning,
+  OpenAIResponseSettings,
+  OpenAIResponseStreamEvent,
+  OpenAIResponsesFunctionCallItem,
+  OpenAIResponsesFunctionCallOutputItem,
+  OpenAIResponsesFunctionTool,
+  OpenAIResponsesInputItem,
+  OpenAIResponsesInputItems,
+  OpenAIResponsesMessageItem,
+  OpenAIResponsesReasoningItem,
+  OpenAIResponsesRequest,
+  OpenAIResponsesToolChoice,
+  OpenAIResponseUsage,
+  type ParsedOpenAIResponsesRequest,
+} from "./openai-responses.js";
 export { type RouteName, type RouteSpec, routeOf, routes } from "./routes.js";
 export {
   CancelResult,

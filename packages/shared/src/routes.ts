@@ -62,6 +62,11 @@ export const routes = {
     methods: { POST: "OpenAI-compatible chat completions, streaming or not" },
     access: "key",
   },
+  openaiResponses: {
+    path: "/v1/responses",
+    methods: { POST: "OpenAI's Responses API (stateless: nothing stored), streaming or not" },
+    access: "key",
+  },
   openaiModels: { path: "/v1/models", methods: { GET: "the models, as OpenAI lists them" }, access: "key" },
   openaiModel: { path: "/v1/models/:model", methods: { GET: "one model, as OpenAI describes it" }, access: "key" },
 } as const satisfies Record<string, RouteSpec>;

@@ -78,6 +78,7 @@ describe("the openai SDK against /v1/responses", () => {
         input: `plain ${fake({ text: "Spring wind brushes the face." })}`,
         max_output_tokens: 64,
         temperature: 0.5,
+        text: { verbosity: "low" },
         metadata: { team: "search" },
       })
       .withResponse();
@@ -111,7 +112,7 @@ describe("the openai SDK against /v1/responses", () => {
     expect((response.usage as Json).cost).toBeGreaterThan(0);
     const [body] = requestsOf("plain");
     expect(body.messages[0]).toEqual({ role: "system", content: "Be brief." });
-    expect(body).toMatchObject({ max_tokens: 64, temperature: 0.5 });
+    expect(body).toMatchObject({ max_tokens: 64, temperature: 0.5, verbosity: "low" });
   });
 
   it("streams the semantic events in OpenAI's order, numbered, with usage last", async () => {
@@ -341,7 +342,7 @@ describe("the openai SDK against /v1/responses", () => {
       [{ conversation: "conv_1" }, "conversation"],
       [{ tools: [{ type: "web_search" }] }, "tools.0.type"],
       [{ include: ["reasoning.encrypted_content"] }, "include"],
-      [{ text: { verbosity: "low" } }, "text.verbosity"],
+      [{ text: { verbosity: "terse" } }, "text.verbosity"],
       [{ truncation: "auto" }, "truncation"],
       [{ input: [{ type: "item_reference", id: "msg_1" }] }, "input.0.type"],
       [

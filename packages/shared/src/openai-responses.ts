@@ -157,7 +157,8 @@ const requestFields = {
     summary: SummaryOption.nullish(),
     generate_summary: SummaryOption.nullish(),
   }).nullish(),
-  text: onlyFields({ format: TextFormat.nullish() }, { verbosity: notPassedOn }).nullish(),
+  /** `verbosity` is passed on as chat completions' `verbosity` (the Agents SDK sends it for GPT-5 models). */
+  text: onlyFields({ format: TextFormat.nullish(), verbosity: z.enum(["low", "medium", "high"]).nullish() }).nullish(),
   // Bookkeeping of the caller's, with no effect on the answer.
   user: z.string().max(1_000).nullish(),
   metadata: z.record(z.string(), z.unknown()).nullish(),
@@ -259,7 +260,10 @@ export const OpenAIResponseSettings = z.strictObject({
   parallel_tool_calls: z.boolean(),
   reasoning: z.strictObject({ effort: z.string().nullable(), summary: z.string().nullable() }),
   temperature: z.number().nullable(),
-  text: z.strictObject({ format: z.looseObject({ type: z.enum(["text", "json_object", "json_schema"]) }) }),
+  text: z.strictObject({
+    format: z.looseObject({ type: z.enum(["text", "json_object", "json_schema"]) }),
+    verbosity: z.enum(["low", "medium", "high"]).nullable(),
+  }),
   tool_choice: OpenAIResponsesToolChoice,
   tools: z.array(OpenAIResponsesFunctionTool),
   top_p: z.number().nullable(),

@@ -142,6 +142,7 @@ export async function executeRun(run: RunContext, request: RunRequest, deps: Age
         toolChoice: round === 0 ? request.toolChoice : undefined,
         parallelToolCalls: request.parallelToolCalls,
         reasoningEffort: request.reasoning_effort ?? undefined,
+        verbosity: request.verbosity,
         responseFormat: request.structuredOutput?.format ?? request.responseFormat,
         signal,
       };

@@ -29,6 +29,8 @@ export interface RunRequest extends Omit<ParsedChatRequest, "reasoning_effort"> 
    * surfaces take `low`, `medium` or `high`; OpenAI's passes on what its callers send.
    */
   reasoning_effort?: string | null | undefined;
+  /** How long an answer the model should write (the Responses API's `text.verbosity`), passed on to every model call. */
+  verbosity?: string | undefined;
   /** `output`, its schema compiled: set when the run starts (a bad schema is refused there). */
   structuredOutput?: StructuredOutput | undefined;
   /** OpenAI's `json_object` format, passed on as it is (`/v1`): JSON, but no schema to check. */

@@ -45,6 +45,8 @@ export interface ModelCall {
   parallelToolCalls?: boolean | undefined;
   /** How hard a reasoning model should think (`reasoning_effort`, passed on as it is); absent: the model's default. */
   reasoningEffort?: string | undefined;
+  /** How long an answer a model should write (OpenAI's `verbosity`, passed on as it is); absent: the model's default. */
+  verbosity?: string | undefined;
   /** HTTP headers added to the model server request (the trace context, when telemetry is on). */
   headers?: Readonly<Record<string, string>> | undefined;
   /** What shape the answer must take (OpenAI's `response_format`); absent: text. */

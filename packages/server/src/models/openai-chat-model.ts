@@ -104,6 +104,9 @@ export class OpenAIChatModel implements ChatModel {
       ...(call.reasoningEffort === undefined
         ? {}
         : { reasoning_effort: call.reasoningEffort as OpenAI.ReasoningEffort }),
+      ...(call.verbosity === undefined
+        ? {}
+        : { verbosity: call.verbosity as OpenAI.ChatCompletionCreateParams["verbosity"] }),
       ...(call.responseFormat === undefined ? {} : { response_format: toOpenAIResponseFormat(call.responseFormat) }),
     };
     for (let attempt = 0; ; attempt += 1) {

@@ -68,6 +68,9 @@ describe("the benchmark (smoke)", () => {
     expect(results.paths?.aisdk.eventsPerSecond, context).toBeGreaterThan(0);
     expect(results.paths?.openai.eventsPerSecond, context).toBeGreaterThan(0);
     expect(Number.isFinite(results.paths?.openai.ttftP50), context).toBe(true);
+    expect(results.paths?.responses.eventsPerSecond, context).toBeGreaterThan(0);
+    expect(Number.isFinite(results.paths?.responses.ttftP50), context).toBe(true);
+    expect(toMarkdown(results)).toContain("| OpenAI Responses stream (`/v1/responses`) vs REST stream");
     expect(results.paths?.brookJsonRequestsPerSecond, context).toBeGreaterThan(0);
     // A typed answer: its content as for text, partial objects beside it, every figure of the comparison there.
     const structured = results.paths?.structured;

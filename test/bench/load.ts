@@ -9,7 +9,7 @@ import { type AnswerShape, benchMessage, structuredSchema } from "./answer-shape
 /**
  * What a request goes through: the upstream directly, or Brook over REST SSE, the tRPC
  * subscription, the AI SDK's UI message stream (`/api/chat`), OpenAI's streamed chat completions
- * (`/v1/chat/completions`), the REST stream asked for a typed answer (`structured`: `output.schema`,
+ * (`/v1/chat/completions`), OpenAI's Responses API streamed (`/v1/responses`), the REST stream asked for a typed answer (`structured`: `output.schema`,
  * so `object` events beside the content), or the non-streaming `POST /chat` (and its direct twin, `stream: false`);
  * or a peer: the hand-written `openai-relay` (the REST stream's request and events) and the
  * `ai-sdk-server` (the UI message stream's).
@@ -21,6 +21,7 @@ export type Path =
   | "trpc"
   | "aisdk"
   | "openai"
+  | "responses"
   | "direct-json"
   | "rest-json"
   | "trpc-run"
@@ -58,9 +59,18 @@ export interface RequestOptions {
 }
 
 /** Per wire format: the marker that starts a content event, and the ones that end a stream. */
-const markers: Record<"openai" | "brook" | "aisdk", { content: string; success: string; failure: string }> = {
+const markers: Record<
+  "openai" | "responses" | "brook" | "aisdk",
+  { content: string; success: string; failure: string }
+> = {
   // The bench upstream (and Brook) put `content` first in content deltas; the role chunk starts with `role`.
   openai: { content: '"delta":{"content":"', success: "data: [DONE]", failure: '"error":' },
+  // The data line's `type` (the `event:` line above it names the type without quotes).
+  responses: {
+    content: '"type":"response.output_text.delta"',
+    success: '"type":"response.completed"',
+    failure: '"type":"response.failed"',
+  },
   brook: { content: '"type":"content"', success: '"type":"complete"', failure: '"type":"error"' },
   aisdk: { content: '"type":"text-delta"', success: '"type":"finish"', failure: '"type":"error"' },
 };
@@ -156,15 +166,21 @@ export async function runRequest(
         stream_options: { include_usage: true },
       });
       break;
+    case "responses":
+      url = `${targets.brookUrl}/v1/responses`;
+      body = JSON.stringify({ model: "gpt-4o-mini", input: message, stream: true });
+      break;
   }
   const streaming = path !== "direct-json" && path !== "rest-json";
   const mark =
     markers[
       path === "direct" || path === "direct-json" || path === "openai"
         ? "openai"
-        : path === "aisdk" || path === "ai-sdk-server"
-          ? "aisdk"
-          : "brook"
+        : path === "responses"
+          ? "responses"
+          : path === "aisdk" || path === "ai-sdk-server"
+            ? "aisdk"
+            : "brook"
     ];
 
   return new Promise<RequestResult>((resolve) => {

@@ -89,6 +89,7 @@ export function toMarkdown(results: Results): string {
     for (const [name, side] of [
       ["AI SDK UI message stream (`/api/chat`)", paths.aisdk],
       ["OpenAI chat completions stream (`/v1`)", paths.openai],
+      ["OpenAI Responses stream (`/v1/responses`)", paths.responses],
     ] as const) {
       if (side === undefined) continue;
       lines.push(

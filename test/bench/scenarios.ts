@@ -327,17 +327,18 @@ export async function compareTtft(context: Context, paths: readonly Path[], requ
 }
 
 /**
- * The ecosystems' streams (AI SDK, OpenAI), tRPC and a typed answer (`structured`) against the REST
+ * The ecosystems' streams (AI SDK, OpenAI's chat completions and Responses), tRPC and a typed answer (`structured`) against the REST
  * stream, and the non-streaming path.
  */
 export async function measurePaths(context: Context, config: BenchConfig["paths"]) {
   const streamed = await compareThroughput(
     context,
-    ["rest", "trpc", "aisdk", "openai", "structured"],
+    ["rest", "trpc", "aisdk", "openai", "responses", "structured"],
     { tokens: config.tokens, delayMs: 0 },
     config,
   );
-  const [rest, trpc, aisdk, openai, structured] = streamed.sides as [
+  const [rest, trpc, aisdk, openai, responses, structured] = streamed.sides as [
+    ThroughputSide,
     ThroughputSide,
     ThroughputSide,
     ThroughputSide,
@@ -346,7 +347,7 @@ export async function measurePaths(context: Context, config: BenchConfig["paths"
   ];
   const ttft = await compareTtft(
     context,
-    ["rest", "aisdk", "openai", "structured"],
+    ["rest", "aisdk", "openai", "responses", "structured"],
     config.ttftRequests,
     config.rounds,
   );
@@ -385,6 +386,7 @@ export async function measurePaths(context: Context, config: BenchConfig["paths"
     restTtftP99: round2(ttftOf("rest").ttftP99),
     aisdk: versusRest(aisdk, "aisdk"),
     openai: versusRest(openai, "openai"),
+    responses: versusRest(responses, "responses"),
     // The same answer length as text, asked for as JSON: content events as for text, plus one `object`
     // event per batch whose partial object changed (one parse per network read, not per chunk).
     structured: {
@@ -411,6 +413,7 @@ export async function measurePaths(context: Context, config: BenchConfig["paths"
   for (const [name, side] of [
     ["AI SDK /api/chat", row.aisdk],
     ["OpenAI /v1", row.openai],
+    ["OpenAI /v1/responses", row.responses],
     ["structured (output.schema)", row.structured],
   ] as const) {
     context.log(

@@ -106,13 +106,13 @@ describe("decodeResponsesRequest", () => {
       ],
       max_output_tokens: 500,
     });
-    const error = (() => {
-      try {
-        checkRequestLimits(decoded.request, { maxMessageChars: 10, maxHistoryMessages: 10, maxTokens: 100 });
-      } catch (thrown) {
-        return thrown as InputError;
-      }
-    })();
+    const limits = { maxMessageChars: 10, maxHistoryMessages: 10, maxTokens: 100 };
+    let error: InputError | undefined;
+    try {
+      checkRequestLimits(decoded.request, limits);
+    } catch (thrown) {
+      error = thrown as InputError;
+    }
     expect(Object.keys(error?.fields ?? {}).sort()).toEqual([
       "input.0.content",
       "input.1.arguments",

@@ -46,6 +46,51 @@ const chatLike = fc.record(
   },
   { requiredKeys: [] },
 );
+/** Values shaped like a Responses API body (`/v1/responses`), every field sometimes of the wrong kind. */
+const responsesLike = fc.record(
+  {
+    input: fc.oneof(
+      fc.string({ maxLength: 100 }),
+      fc.array(
+        fc.record(
+          {
+            type: fc.oneof(
+              fc.constantFrom("message", "function_call", "function_call_output", "reasoning", "item_reference"),
+              anyValue,
+            ),
+            role: fc.oneof(fc.constantFrom("user", "assistant", "system", "developer"), anyValue),
+            content: fc.oneof(
+              fc.string({ maxLength: 50 }),
+              fc.array(
+                fc.record({ type: fc.constantFrom("input_text", "output_text", "input_image"), text: anyValue }),
+              ),
+              anyValue,
+            ),
+            call_id: fc.oneof(fc.string({ maxLength: 10 }), anyValue),
+            name: fc.oneof(fc.constantFrom("get_weather", "echo"), anyValue),
+            arguments: fc.oneof(fc.constant("{}"), anyValue),
+            output: anyValue,
+          },
+          { requiredKeys: [] },
+        ),
+        { maxLength: 4 },
+      ),
+      anyValue,
+    ),
+    instructions: anyValue,
+    stream: fc.oneof(fc.boolean(), anyValue),
+    tools: fc.oneof(
+      fc.array(fc.record({ type: fc.constantFrom("function", "web_search"), name: anyValue, parameters: anyValue })),
+      anyValue,
+    ),
+    reasoning: fc.oneof(fc.record({ effort: anyValue, summary: anyValue }, { requiredKeys: [] }), anyValue),
+    text: fc.oneof(fc.record({ format: anyValue, verbosity: anyValue }, { requiredKeys: [] }), anyValue),
+    max_output_tokens: fc.oneof(fc.integer(), anyValue),
+    store: anyValue,
+    previous_response_id: anyValue,
+  },
+  { requiredKeys: [] },
+);
 /** Raw bodies: structured, any JSON, or any text at all. */
 const body = fc.oneof(
   chatLike.map((value) => JSON.stringify(value)),
@@ -115,6 +160,27 @@ describe("fuzzing request bodies on every route", () => {
         expect(status, `${path} ${payload} → ${text.slice(0, 300)}`).toBeLessThan(500);
       }),
       { numRuns: 250 },
+    );
+  }, 120_000);
+
+  it("never answers 5xx (nor hangs) on any Responses API body", async () => {
+    const { url, close } = await startDemoBrook();
+    afterThisTest(close);
+    await fc.assert(
+      fc.asyncProperty(responsesLike, async (value) => {
+        const payload = JSON.stringify(value);
+        const { status, text } = await send(url, {
+          path: "/v1/responses",
+          method: "POST",
+          body: payload,
+          headers: { "content-type": "application/json" },
+        });
+        expect(status, `${payload} → ${text.slice(0, 300)}`).toBeLessThan(500);
+        // A stream that started ends with its terminal event, never cut short.
+        if (status === 200 && text.startsWith("event:"))
+          expect(text).toMatch(/"type":"response\.(completed|incomplete)"/);
+      }),
+      { numRuns: 150 },
     );
   }, 120_000);
 

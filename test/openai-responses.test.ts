@@ -381,6 +381,25 @@ describe("the openai SDK against /v1/responses", () => {
     expect(requestsOf("refused")).toEqual([]);
   });
 
+  it("ends an answer cut by max_output_tokens as incomplete, streaming or not", async () => {
+    const input = `cut-short ${fake({ text: "Once upon a", finishReason: "length" })}`;
+    const whole = await client.responses.create({ model: "gpt-4o-mini", input, max_output_tokens: 3 });
+    expect(whole).toMatchObject({ status: "incomplete", incomplete_details: { reason: "max_output_tokens" } });
+    expect(whole.output_text).toBe("Once upon a");
+    const events = await rawEvents({ input, max_output_tokens: 3 });
+    expect(events.at(-1)).toMatchObject({ type: "response.incomplete", response: { status: "incomplete" } });
+    expect(events.map((event) => event.type)).not.toContain("response.completed");
+  });
+
+  it("stores nothing: no GET /v1/responses/{id}, and GET /v1/responses is a 405", async () => {
+    const { id } = await client.responses.create({ model: "gpt-4o-mini", input: "stored?" });
+    const retrieved = await client.responses.retrieve(id).catch((error: unknown) => error);
+    expect(retrieved).toBeInstanceOf(OpenAI.NotFoundError);
+    const wrong = await fetch(`${brook.url}/v1/responses`, { headers: { authorization: `Bearer ${key}` } });
+    expect(wrong.status).toBe(405);
+    expect(wrong.headers.get("allow")).toBe("POST");
+  });
+
   it("aborts the model call when the caller goes away", async () => {
     const marker = `leaving-responses-${Date.now()}`;
     const controller = new AbortController();

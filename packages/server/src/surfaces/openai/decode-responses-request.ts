@@ -92,7 +92,7 @@ export function decodeResponsesRequest(body: unknown): DecodedResponsesRequest {
 
 /**
  * The body parsed, or an InputError naming each bad field; a bad item of an `input` list is named
- * by its own path (`input.2.content.0.type`), not as the union of a string and a list that failed.
+ * by its own path (`input.2.call_id`), not as the union of a string and a list that failed.
  */
 function parseRequest(body: unknown): ParsedOpenAIResponsesRequest {
   const result = OpenAIResponsesRequest.safeParse(body);

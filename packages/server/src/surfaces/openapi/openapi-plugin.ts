@@ -1,0 +1,98 @@
+import { createRequire } from "node:module";
+import { dirname } from "node:path";
+import { routes } from "@brook/shared";
+import fastifyStatic from "@fastify/static";
+import type { FastifyInstance } from "fastify";
+import { openAPIDocument } from "./openapi-document.js";
+
+export interface OpenAPIPluginOptions {
+  /** Brook's version, the document's too. */
+  version: string;
+  /** API keys are on: keyed routes carry the bearer scheme, and `/docs` asks for a key. */
+  keysRequired: boolean;
+}
+
+/** Swagger UI's files, served by Brook itself (no network needed). */
+const swaggerDir = dirname(createRequire(import.meta.url).resolve("swagger-ui-dist/package.json"));
+const swaggerFiles = new Set(["/swagger-ui.css", "/swagger-ui-bundle.js"]);
+
+/**
+ * The page's rules: its scripts and styles come from Brook, and it talks to Brook only (Swagger
+ * UI sets some styles from its scripts and draws icons from `data:` URLs).
+ */
+export const docsPolicy = [
+  "default-src 'none'",
+  "script-src 'self'",
+  "style-src 'self' 'unsafe-inline'",
+  "img-src 'self' data:",
+  "font-src 'self' data:",
+  "connect-src 'self'",
+  "base-uri 'none'",
+  "form-action 'none'",
+  "frame-ancestors 'none'",
+].join("; ");
+
+/**
+ * `GET /openapi.json`: the OpenAPI document, generated once at start-up from the route list and
+ * the shared schemas. `GET /docs`: Swagger UI over it, able to send requests (with a key when keys
+ * are on). Both are open, as `/health` is: they describe the routes and hold nothing of a key.
+ */
+export async function openAPIPlugin(
+  app: FastifyInstance,
+  { version, keysRequired }: OpenAPIPluginOptions,
+): Promise<void> {
+  const document = JSON.stringify(openAPIDocument({ version, keysRequired }));
+  app.get(routes.openapi.path, async (_request, reply) =>
+    reply.type("application/json; charset=utf-8").header("cache-control", "no-cache").send(document),
+  );
+
+  app.get(routes.docs.path, async (_request, reply) =>
+    reply
+      .type("text/html; charset=utf-8")
+      .header("cache-control", "no-cache")
+      .header("content-security-policy", docsPolicy)
+      .send(docsPage),
+  );
+  app.get(`${routes.docs.path}/brook-docs.js`, async (_request, reply) =>
+    reply.type("text/javascript; charset=utf-8").header("cache-control", "no-cache").send(docsScript),
+  );
+  await app.register(fastifyStatic, {
+    root: swaggerDir,
+    prefix: `${routes.docs.path}/`,
+    // The web UI's static files decorate the reply already.
+    decorateReply: false,
+    index: false,
+    allowedPath: (path) => swaggerFiles.has(path),
+    maxAge: "1d",
+  });
+}
+
+const docsPage = `<!doctype html>
+<html lang="en">
+  <head>
+    <meta charset="utf-8" />
+    <meta name="viewport" content="width=device-width, initial-scale=1" />
+    <title>Brook API reference</title>
+    <link rel="stylesheet" href="${routes.docs.path}/swagger-ui.css" />
+  </head>
+  <body>
+    <div id="swagger-ui"></div>
+    <script src="${routes.docs.path}/swagger-ui-bundle.js"></script>
+    <script src="${routes.docs.path}/brook-docs.js"></script>
+  </body>
+</html>
+`;
+
+/** Swagger UI's start: the document from Brook, requests tried at once, no validator elsewhere. */
+const docsScript = `window.ui = SwaggerUIBundle({
+  url: ${JSON.stringify(routes.openapi.path)},
+  dom_id: "#swagger-ui",
+  deepLinking: true,
+  presets: [SwaggerUIBundle.presets.apis],
+  layout: "BaseLayout",
+  validatorUrl: null,
+  persistAuthorization: true,
+  displayRequestDuration: true,
+  tryItOutEnabled: true,
+});
+`;

@@ -16,14 +16,11 @@ export interface OpenAPIPluginOptions {
 const swaggerDir = dirname(createRequire(import.meta.url).resolve("swagger-ui-dist/package.json"));
 const swaggerFiles = new Set(["/swagger-ui.css", "/swagger-ui-bundle.js"]);
 
-/**
- * The page's rules: its scripts and styles come from Brook, and it talks to Brook only (Swagger
- * UI sets some styles from its scripts and draws icons from `data:` URLs).
- */
+/** The page's rules: its scripts and styles come from Brook, and it talks to Brook only (icons are `data:` URLs). */
 export const docsPolicy = [
   "default-src 'none'",
   "script-src 'self'",
-  "style-src 'self' 'unsafe-inline'",
+  "style-src 'self'",
   "img-src 'self' data:",
   "font-src 'self' data:",
   "connect-src 'self'",

@@ -60,8 +60,8 @@ describe("the API reference at /docs, in headless Chromium", () => {
     await chat.locator("button.execute").click();
     const response = chat.locator(".live-responses-table .response").first();
     await response.waitFor();
-    await expect.poll(() => response.locator(".response-col_status").innerText()).toContain("200");
-    expect(await response.locator(".response-col_description").innerText()).toContain("Sent from the reference.");
+    await expect.poll(() => response.locator(".response-col_status").textContent()).toContain("200");
+    expect(await response.locator(".response-col_description").textContent()).toContain("Sent from the reference.");
 
     const sent = harness.upstream.requests.at(-1)?.body as { messages: { role: string; content: unknown }[] };
     expect(sent.messages.at(-1)).toMatchObject({ role: "user", content: "你好，世界！" });

@@ -19,6 +19,7 @@ export { ChatStreamQuery, LastEventIdHeader } from "./chat-query.js";
 export { ChatRequest, HistoryMessage, OutputSpec, type ParsedChatRequest, ReasoningEffort } from "./chat-request.js";
 export { ChatResult, ErrorBody } from "./chat-result.js";
 export { ErrorCode, errorCatalogue, type TrpcErrorCode } from "./error-catalogue.js";
+export { chatEventJsonSchema, chatEventSchemaFile } from "./event-schema.js";
 export {
   Health,
   Mode,

@@ -30,17 +30,13 @@ export const docsPolicy = [
 ].join("; ");
 
 /**
- * `GET /openapi.json`: the OpenAPI document, generated once at start-up from the route list and
- * the shared schemas. `GET /docs`: Swagger UI over it, able to send requests (with a key when keys
+ * `GET /openapi.json`: the OpenAPI document, generated from the route list and the shared schemas
+ * when first asked for. `GET /docs`: Swagger UI over it, able to send requests (with a key when keys
  * are on). Both are open, as `/health` is: they describe the routes and hold nothing of a key.
  */
-export async function openAPIPlugin(
-  app: FastifyInstance,
-  { version, keysRequired }: OpenAPIPluginOptions,
-): Promise<void> {
-  const document = JSON.stringify(openAPIDocument({ version, keysRequired }));
+export async function openAPIPlugin(app: FastifyInstance, options: OpenAPIPluginOptions): Promise<void> {
   app.get(routes.openapi.path, async (_request, reply) =>
-    reply.type("application/json; charset=utf-8").header("cache-control", "no-cache").send(document),
+    reply.type("application/json; charset=utf-8").header("cache-control", "no-cache").send(documentText(options)),
   );
 
   app.get(routes.docs.path, async (_request, reply) =>
@@ -62,6 +58,21 @@ export async function openAPIPlugin(
     allowedPath: (path) => swaggerFiles.has(path),
     maxAge: "1d",
   });
+}
+
+/**
+ * The document as JSON, made once per process and kind (keys on or off): making it takes a tenth
+ * of a second or more, which start-up (and each worker's) need not pay.
+ */
+const documents = new Map<string, string>();
+function documentText({ version, keysRequired }: OpenAPIPluginOptions): string {
+  const kind = `${version} ${keysRequired}`;
+  let text = documents.get(kind);
+  if (text === undefined) {
+    text = JSON.stringify(openAPIDocument({ version, keysRequired }));
+    documents.set(kind, text);
+  }
+  return text;
 }
 
 const docsPage = `<!doctype html>

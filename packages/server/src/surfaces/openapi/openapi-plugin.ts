@@ -17,7 +17,7 @@ const swaggerDir = dirname(createRequire(import.meta.url).resolve("swagger-ui-di
 const swaggerFiles = new Set(["/swagger-ui.css", "/swagger-ui-bundle.js"]);
 
 /** The page's rules: its scripts and styles come from Brook, and it talks to Brook only (icons are `data:` URLs). */
-export const docsPolicy = [
+const docsPolicy = [
   "default-src 'none'",
   "script-src 'self'",
   "style-src 'self'",

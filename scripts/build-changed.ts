@@ -21,7 +21,7 @@ interface Package {
   slow?: string;
 }
 
-const shared = ["tsconfig.base.json", "packages/shared/src", "packages/shared/package.json"];
+const shared = ["tsconfig.base.json", "packages/shared/src", "packages/shared/scripts", "packages/shared/package.json"];
 const packages: Package[] = [
   { name: "@brook/shared", dir: "packages/shared", inputs: shared, after: [] },
   {

@@ -9,8 +9,10 @@ import { mkdir, mkdtemp, readdir, readFile, rm, writeFile } from "node:fs/promis
 import { tmpdir } from "node:os";
 import { delimiter, join } from "node:path";
 import { fileURLToPath } from "node:url";
+import { Ajv2020 } from "ajv/dist/2020.js";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type Harness, startHarness } from "./support/brook-harness.js";
+import { fake, sseData } from "./support/sse-text.js";
 
 const root = fileURLToPath(new URL("..", import.meta.url));
 const workspaceTsc = join(root, "node_modules", "typescript", "bin", "tsc");
@@ -284,6 +286,32 @@ describe("@brook/shared and @brook/client installed in another project", { timeo
     expect(output.types[0]).toBe("start");
     expect(output.types.at(-1)).toBe("complete");
     expect(output.restIds.every((id: unknown) => typeof id === "string" && /^[\w-]+:\d+$/.test(id))).toBe(true);
+  });
+
+  it("carry the JSON Schema of the events, which validates the events of real runs", async () => {
+    // Found as the consumer finds it, through the package's exports.
+    const resolve = 'console.log(import.meta.resolve("@brook/shared/chat-event.schema.json"))';
+    const resolved = await succeed("node", ["--input-type=module", "-e", resolve], { cwd: consumer, env: machineEnv });
+    const schema = JSON.parse(await readFile(fileURLToPath(resolved.stdout.trim()), "utf8"));
+    const validate = new Ajv2020({ strict: true, allErrors: true }).compile(schema);
+
+    const types = new Set<string>();
+    for (const message of [fake({ reasoning: ["Thinking it over."], text: "The answer." }), fake({ cutAfter: 2 })]) {
+      const response = await fetch(`${brook.url}/chat/stream`, {
+        method: "POST",
+        headers: { "content-type": "application/json" },
+        body: JSON.stringify({ message }),
+      });
+      for (const event of sseData(await response.text()).map((data) => JSON.parse(data))) {
+        expect(validate(event) ? [] : validate.errors, JSON.stringify(event)).toEqual([]);
+        types.add(event.type);
+      }
+    }
+    expect([...types].sort()).toEqual(["complete", "content", "error", "reasoning", "start"]);
+    // It refuses what Brook never sends, and lets a later Brook add fields.
+    expect(validate({ type: "complete", full_content: "no usage" })).toBe(false);
+    expect(validate({ type: "error", error: "x", code: "no_such_code", retryable: false, usage: {} })).toBe(false);
+    expect(validate({ type: "content", chunk: "text", added_later: true })).toBe(true);
   });
 
   it("run the installed brook command", async () => {

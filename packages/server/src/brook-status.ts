@@ -45,7 +45,15 @@ export function healthOf(sources: StatusSources): Health {
 
 /** `GET /`: what this service is and where its endpoints are. */
 export function serviceInfo(mode: Mode, version: string, defaultModel: string): ServiceInfo {
-  return { name: "Brook", status: "running", version, mode, model: defaultModel, endpoints: endpoints() };
+  return {
+    name: "Brook",
+    status: "running",
+    version,
+    mode,
+    model: defaultModel,
+    endpoints: endpoints(),
+    docs: routes.docs.path,
+  };
 }
 
 /** `"METHOD /path"` → what it does, for `GET /`. */

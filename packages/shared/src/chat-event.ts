@@ -2,6 +2,9 @@ import { z } from "zod";
 import { ErrorCode } from "./error-catalogue.js";
 import { Timing, Usage } from "./usage.js";
 
+/** Any JSON value: a typed answer, whole or parsed so far. */
+export const JsonValue = z.json();
+
 /** The seed's start text, kept verbatim. */
 export const START_MESSAGE = "开始生成响应...";
 
@@ -26,7 +29,7 @@ export const ReasoningEvent = z.object({
 /** A typed answer (`output` in the request) parsed so far: sent when it changed, beside the content events. */
 export const ObjectEvent = z.object({
   type: z.literal("object"),
-  partial: z.json(),
+  partial: JsonValue,
 });
 
 export const ToolCallEvent = z.object({
@@ -54,7 +57,7 @@ export const CompleteEvent = z.object({
   finish_reason: z.string(),
   timing: Timing,
   /** The typed answer, checked against the request's `output.schema`; present only when one was asked for. */
-  object: z.json().optional(),
+  object: JsonValue.optional(),
 });
 
 export const ErrorEvent = z.object({

@@ -1,5 +1,5 @@
 import { z } from "zod";
-import { ToolCallEvent, ToolResultEvent } from "./chat-event.js";
+import { JsonValue, ToolCallEvent, ToolResultEvent } from "./chat-event.js";
 import { ErrorCode } from "./error-catalogue.js";
 import { Timing, Usage } from "./usage.js";
 
@@ -14,7 +14,7 @@ export const ChatResult = z.object({
   finish_reason: z.string(),
   timing: Timing,
   /** The typed answer (`output` in the request), checked against its schema. */
-  object: z.json().optional(),
+  object: JsonValue.optional(),
   tool_calls: z
     .array(
       z.object({

@@ -89,5 +89,16 @@ export const ServiceInfo = z.object({
   mode: Mode,
   model: z.string(),
   endpoints: z.record(z.string(), z.string()),
+  /** Where the interactive API reference is (`/docs`; the OpenAPI document at `/openapi.json`). */
+  docs: z.string().optional(),
 });
 export type ServiceInfo = z.infer<typeof ServiceInfo>;
+
+/** `GET /health/ready`, for load balancers: 200 when `ready`, else 503. */
+export const Readiness = z.object({
+  ready: z.boolean(),
+  status: Health.shape.status,
+  redis: SharedState.optional(),
+  model_server: ModelServerState.optional(),
+});
+export type Readiness = z.infer<typeof Readiness>;

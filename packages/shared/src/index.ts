@@ -5,6 +5,7 @@ export {
   ErrorEvent,
   formatEventId,
   isTerminal,
+  JsonValue,
   ObjectEvent,
   parseEventId,
   ReasoningEvent,
@@ -14,10 +15,21 @@ export {
   ToolCallEvent,
   ToolResultEvent,
 } from "./chat-event.js";
+export { ChatStreamQuery, LastEventIdHeader } from "./chat-query.js";
 export { ChatRequest, HistoryMessage, OutputSpec, type ParsedChatRequest, ReasoningEffort } from "./chat-request.js";
 export { ChatResult, ErrorBody } from "./chat-result.js";
 export { ErrorCode, errorCatalogue, type TrpcErrorCode } from "./error-catalogue.js";
-export { Health, Mode, ModelServerState, ModelServerStatus, RedisState, ServiceInfo, SharedState } from "./health.js";
+export { chatEventJsonSchema, chatEventSchemaFile } from "./event-schema.js";
+export {
+  Health,
+  Mode,
+  ModelServerState,
+  ModelServerStatus,
+  Readiness,
+  RedisState,
+  ServiceInfo,
+  SharedState,
+} from "./health.js";
 export {
   OpenAIAssistantMessage,
   OpenAIChatCompletion,
@@ -59,7 +71,15 @@ export {
   OpenAIResponseUsage,
   type ParsedOpenAIResponsesRequest,
 } from "./openai-responses.js";
-export { type RouteName, type RouteSpec, routeOf, routes } from "./routes.js";
+export {
+  type RouteContent,
+  type RouteMethod,
+  type RouteName,
+  type RouteOperation,
+  type RouteSpec,
+  routeOf,
+  routes,
+} from "./routes.js";
 export {
   CancelResult,
   ChatStreamInput,

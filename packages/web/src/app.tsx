@@ -1,5 +1,5 @@
 import type { Health } from "@brook/client";
-import { BarChart3, Menu, Settings as SettingsIcon, SquarePen, Waves, X } from "lucide-react";
+import { BarChart3, BookOpen, Menu, Settings as SettingsIcon, SquarePen, Waves, X } from "lucide-react";
 import { useCallback, useEffect, useLayoutEffect, useRef, useState } from "react";
 import { useSettings } from "./chat/settings.ts";
 import { useChatRunner } from "./chat/use-chat-runner.ts";
@@ -220,6 +220,17 @@ export function App() {
             <HeaderButton label="Statistics" onClick={() => setDialog("stats")}>
               <BarChart3 className="size-4.5" />
             </HeaderButton>
+            {/* Brook's API, to read and try (served by Brook, in a tab of its own). */}
+            <a
+              href="/docs"
+              target="_blank"
+              rel="noopener"
+              aria-label="API reference"
+              title="API reference"
+              className="rounded-lg p-2 text-muted-foreground hover:bg-muted hover:text-foreground"
+            >
+              <BookOpen aria-hidden="true" className="size-4.5" />
+            </a>
             <HeaderButton label="Settings" onClick={() => setDialog("settings")}>
               <SettingsIcon className="size-4.5" />
             </HeaderButton>

@@ -15,6 +15,7 @@ import { accessPlugin } from "./access-plugin.js";
 import { aiSdkPlugin } from "./ai-sdk/ai-sdk-plugin.js";
 import { limitsPlugin } from "./limits-plugin.js";
 import { openAIPlugin } from "./openai/openai-plugin.js";
+import { openAPIPlugin } from "./openapi/openapi-plugin.js";
 import { restPlugin } from "./rest/rest-plugin.js";
 import { routeMiss } from "./route-miss.js";
 import { trpcPlugin } from "./trpc/trpc-plugin.js";
@@ -95,6 +96,7 @@ export async function createHttpApp(services: BrookServices): Promise<FastifyIns
   await app.register(trpcPlugin, { prefix: "/trpc", services });
   await app.register(aiSdkPlugin, { services });
   await app.register(openAIPlugin, { prefix: "/v1", services });
+  await app.register(openAPIPlugin, { version: services.version, keysRequired: services.apiKeys.required });
   return app;
 }
 

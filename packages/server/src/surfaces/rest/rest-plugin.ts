@@ -1,5 +1,5 @@
 import type { OutgoingHttpHeaders } from "node:http";
-import { routes } from "@brook/shared";
+import { type Readiness, routes } from "@brook/shared";
 import type { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
 import type { BrookServices } from "../../brook-services.js";
 import { resumePoint } from "../../control/resume-point.js";
@@ -67,7 +67,7 @@ export async function restPlugin(app: FastifyInstance, { services, web }: RestPl
       status: health.status,
       redis: health.redis,
       model_server: health.model_server?.status,
-    });
+    } satisfies Readiness);
   });
   app.get(routes.tools.path, async (_request, reply) => reply.send(services.toolList()));
   app.get(routes.stats.path, async (_request, reply) => reply.send(await stats.snapshot()));

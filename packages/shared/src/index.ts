@@ -17,7 +17,16 @@ export {
 export { ChatRequest, HistoryMessage, OutputSpec, type ParsedChatRequest, ReasoningEffort } from "./chat-request.js";
 export { ChatResult, ErrorBody } from "./chat-result.js";
 export { ErrorCode, errorCatalogue, type TrpcErrorCode } from "./error-catalogue.js";
-export { Health, Mode, ModelServerState, ModelServerStatus, RedisState, ServiceInfo, SharedState } from "./health.js";
+export {
+  DeploymentStatus,
+  Health,
+  Mode,
+  ModelServerState,
+  ModelServerStatus,
+  RedisState,
+  ServiceInfo,
+  SharedState,
+} from "./health.js";
 export {
   OpenAIAssistantMessage,
   OpenAIChatCompletion,

@@ -139,7 +139,8 @@ export function parseModelCatalog(
           `models[${index}] (${name}): its prices differ from those of models[${first.index}], a deployment of the same name`,
         );
       }
-      if (JSON.stringify(entry.fallbacks) !== JSON.stringify(first.entry.fallbacks)) {
+      // A deployment may leave its fallbacks to the name's first entry, not contradict them.
+      if (entry.fallbacks.length > 0 && JSON.stringify(entry.fallbacks) !== JSON.stringify(first.entry.fallbacks)) {
         problems.push(
           `models[${index}] (${name}): its fallbacks differ from those of models[${first.index}], a deployment of the same name`,
         );

@@ -60,7 +60,7 @@ describe("web UI: the model picker with several models (MODELS)", () => {
       await dialog.waitFor({ state: "hidden" });
       await send(page, "Hello");
       await waitForAnswer(page);
-      expect(await answers(page).last().innerText()).toContain("Answered.");
+      expect(await answers(page).last().textContent()).toContain("Answered.");
       expect(upstream.requests.at(-1)?.body.model).toBe("upstream-local");
       expect(opened.errors).toEqual([]);
     } finally {

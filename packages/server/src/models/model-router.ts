@@ -198,6 +198,18 @@ function clip(text: string): string {
   return text.length > detailLimit ? `${text.slice(0, detailLimit)}…` : text;
 }
 
+const accepted: ModelPart = { type: "accepted" };
+
+/** The error routing ends with, and whether the server had taken the last call tried. */
+class RoutingFailure extends Error {
+  constructor(
+    readonly error: BrookError,
+    readonly accepted: boolean,
+  ) {
+    super(error.message);
+  }
+}
+
 /** What one attempt ended with before its first token. */
 interface Tried {
   candidate: Candidate;
@@ -213,6 +225,8 @@ class RoutedStream implements AsyncIterableIterator<readonly ModelPart[]> {
   #attempt: AbortController | undefined;
   #state: DeploymentState | undefined;
   #ended = false;
+  /** The error to throw at the next read, after the acceptance of the call that failed went out. */
+  #pending: BrookError | undefined;
 
   constructor(
     private readonly router: ModelRouter,
@@ -225,7 +239,11 @@ class RoutedStream implements AsyncIterableIterator<readonly ModelPart[]> {
 
   next(): Promise<IteratorResult<readonly ModelPart[]>> {
     const inner = this.#inner;
-    if (inner === undefined) return this.#open();
+    if (inner === undefined) {
+      const pending = this.#pending;
+      if (pending !== undefined) return Promise.reject(pending);
+      return this.#open().catch(this.#acceptedFirst);
+    }
     return inner.next().then(this.#settle, this.#fail);
   }
 
@@ -257,6 +275,14 @@ class RoutedStream implements AsyncIterableIterator<readonly ModelPart[]> {
 
   readonly #forward = () => this.#attempt?.abort(this.call.signal.reason);
 
+  /** The server took the call that failed: the prompt may be billed, so its acceptance goes out before the error. */
+  readonly #acceptedFirst = (error: unknown): IteratorResult<readonly ModelPart[]> => {
+    if (!(error instanceof RoutingFailure)) throw error;
+    if (!error.accepted) throw error.error;
+    this.#pending = error.error;
+    return { done: false, value: [accepted] };
+  };
+
   /** Tries the candidates in turn until one sends output: that batch comes first, with the route. */
   async #open(): Promise<IteratorResult<readonly ModelPart[]>> {
     const { router, call } = this;
@@ -269,6 +295,7 @@ class RoutedStream implements AsyncIterableIterator<readonly ModelPart[]> {
     if (call.signal.aborted) throw abortReason(call.signal);
     call.signal.addEventListener("abort", this.#forward);
     const tried: Tried[] = [];
+    let lastAccepted = false;
     try {
       for (let index = 0; index < candidates.length; index += 1) {
         const candidate = candidates[index] as Candidate;
@@ -314,14 +341,15 @@ class RoutedStream implements AsyncIterableIterator<readonly ModelPart[]> {
           error,
         );
         tried.push({ candidate, error });
-        if (!moves) throw error;
+        lastAccepted = outcome.accepted;
+        if (!moves) throw new RoutingFailure(error, lastAccepted);
       }
     } catch (error) {
       this.call.signal.removeEventListener("abort", this.#forward);
       throw error;
     }
     this.call.signal.removeEventListener("abort", this.#forward);
-    throw unavailable(call.model, tried, skipped, firstTokenMs);
+    throw new RoutingFailure(unavailable(call.model, tried, skipped, firstTokenMs), lastAccepted);
   }
 
   /** One attempt: its first output (and the acceptance before it), or the error it ended with. */
@@ -331,7 +359,7 @@ class RoutedStream implements AsyncIterableIterator<readonly ModelPart[]> {
     expiry: string,
   ): Promise<
     | { first: readonly ModelPart[]; accepted: readonly ModelPart[]; error?: undefined }
-    | { first?: undefined; error: BrookError }
+    | { first?: undefined; error: BrookError; accepted: boolean }
   > {
     const { state } = candidate;
     const attempt = new AbortController();
@@ -369,10 +397,11 @@ class RoutedStream implements AsyncIterableIterator<readonly ModelPart[]> {
       attempt.abort(reason ?? new BrookError("cancelled"));
       void iterator.return?.()?.catch(() => {});
       // Our deadline, whatever the adapter made of the abort.
+      const taken = accepted.length > 0;
       if (!this.call.signal.aborted && reason instanceof BrookError && reason.code === "timeout") {
-        return { error: reason };
+        return { error: reason, accepted: taken };
       }
-      if (thrown instanceof BrookError) return { error: thrown };
+      if (thrown instanceof BrookError) return { error: thrown, accepted: taken };
       if (this.call.signal.aborted) throw abortReason(this.call.signal);
       throw thrown;
     }

@@ -1,4 +1,4 @@
-import { describe, expect, it } from "vitest";
+import { afterEach, describe, expect, it, vi } from "vitest";
 import { BrookError } from "../errors/brook-error.js";
 import type { ChatModel, ModelCall, ModelPart } from "./chat-model.js";
 import type { ModelCatalog } from "./model-catalog.js";
@@ -31,7 +31,7 @@ const catalog: ModelCatalog = {
   ],
 };
 
-function deployment(id: string, name: string, upstreamModel: string) {
+function deployment(id: string, name: string, upstreamModel: string, reasoning = false) {
   return {
     id,
     name,
@@ -40,9 +40,30 @@ function deployment(id: string, name: string, upstreamModel: string) {
     upstreamModel,
     maxConcurrent: undefined,
     headers: {},
-    reasoning: false,
+    reasoning,
   };
 }
+
+/** A server that answers after `delayMs`, or closes when the call is aborted. */
+function slow(delayMs: number): ChatModel {
+  return {
+    mode: "openai",
+    async *stream(call: ModelCall) {
+      await new Promise<void>((resolve, reject) => {
+        const timer = setTimeout(resolve, delayMs);
+        call.signal.addEventListener("abort", () => {
+          clearTimeout(timer);
+          reject(call.signal.reason);
+        });
+      });
+      yield [{ type: "text", text: "at last" }];
+    },
+  };
+}
+
+afterEach(() => {
+  vi.useRealTimers();
+});
 
 async function collect(model: ChatModel, name: string): Promise<(readonly ModelPart[])[]> {
   const batches: (readonly ModelPart[])[] = [];
@@ -118,5 +139,37 @@ describe("ModelRouter", () => {
     });
     await expect(collect(router, "main")).rejects.toMatchObject({ code: "upstream_auth" });
     expect(backup.calls).toEqual([]);
+  });
+
+  it("leaves a server silent past FALLBACK_TIMEOUT_MS for the fallback, but gives a reasoning one the whole wait", async () => {
+    vi.useFakeTimers();
+    const route = async (reasoning: boolean) => {
+      const router = new ModelRouter({
+        catalog: {
+          open: false,
+          models: [
+            {
+              name: "main",
+              fallbacks: ["backup"],
+              prices: undefined,
+              deployments: [deployment("main#1", "main", "m", reasoning)],
+            },
+            { name: "backup", fallbacks: [], prices: undefined, deployments: [deployment("backup#1", "backup", "b")] },
+          ],
+        },
+        adapters: new Map([
+          ["main#1", slow(5_000)],
+          ["backup#1", scripted({ batches: [[{ type: "text", text: "backup" }]] })],
+        ]),
+        firstTokenMs: 60_000,
+        fallbackMs: 1_000,
+        cooldownMs: 1_000,
+      });
+      const pending = collect(router, "main");
+      await vi.advanceTimersByTimeAsync(5_000);
+      return (await pending)[0]?.find((part) => part.type === "routed");
+    };
+    expect(await route(false)).toMatchObject({ model: "backup", attempts: 2 });
+    expect(await route(true)).toMatchObject({ model: "main", attempts: 1 });
   });
 });

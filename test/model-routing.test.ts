@@ -395,6 +395,29 @@ describe("fallbacks before the first token", () => {
   });
 });
 
+describe("one model server (OPENAI_* without MODELS)", () => {
+  it("is one model and one deployment; a failure ends the run with its own error and cools nothing down", async () => {
+    const brook = await startTestBrook(upstreams.failing.url);
+    afterThisTest(() => brook.close());
+    const url = await brook.listen(0);
+    const terminal = terminalOf(await streamEvents(url, { message: "hi" }));
+    expect(terminal).toMatchObject({ type: "error", code: "upstream_error" });
+    const status = await health(url);
+    expect(status.models).toEqual(["gpt-4o-mini"]);
+    expect(status.deployments?.[0]).toMatchObject({
+      deployment: "gpt-4o-mini#1",
+      failures: 1,
+      cooling_down_until: null,
+    });
+    expect((await fetch(`${url}/health/ready`)).status).toBe(200);
+    // Any model name still goes to that server, as it is named.
+    upstreams.failing.setBehavior({ text: "Back." });
+    const events = await streamEvents(url, { message: "hi", model: "some-other-model" });
+    expect(contentOf(events)).toBe("Back.");
+    expect(upstreams.failing.requests.at(-1)?.body.model).toBe("some-other-model");
+  });
+});
+
 describe("usage, cost and statistics per model", () => {
   it("prices an answer at the model that answered, and counts it under that model and deployment", async () => {
     const { url } = await brookWith([

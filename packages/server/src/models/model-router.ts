@@ -329,7 +329,8 @@ class RoutedStream implements AsyncIterableIterator<readonly ModelPart[]> {
         const error = outcome.error;
         if (call.signal.aborted) throw abortReason(call.signal);
         const moves = movesOn.has(error.code);
-        router.failed(candidate.state, error, moves);
+        // A cooldown steers requests elsewhere; with nowhere else to go it would only refuse them.
+        router.failed(candidate.state, error, moves && candidates.length + skipped.length > 1);
         onAttempt?.(
           {
             asked: call.model,

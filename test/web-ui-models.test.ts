@@ -12,6 +12,7 @@ import { type FakeUpstream, startFakeUpstream } from "./support/fake-upstream.js
 describe("web UI: the model picker with several models (MODELS)", () => {
   let browser: Browser;
   let upstream: FakeUpstream;
+  let failing: FakeUpstream;
   let brook: Brook;
   let url: string;
   let dir: string;
@@ -19,19 +20,12 @@ describe("web UI: the model picker with several models (MODELS)", () => {
   beforeAll(async () => {
     ensureWebBuild();
     upstream = await startFakeUpstream({ text: "Answered." });
+    failing = await startFakeUpstream({ status: 503 });
     dir = await mkdtemp(join(tmpdir(), "brook-models-"));
     const file = join(dir, "models.json");
-    const entry = (name: string, model: string) => ({
-      name,
-      base_url: upstream.url,
-      api_key: "k",
-      model,
-      fallbacks: [],
-    });
-    await writeFile(
-      file,
-      JSON.stringify({ models: [entry("main", "upstream-main"), entry("local", "upstream-local")] }),
-    );
+    const main = { name: "main", base_url: failing.url, api_key: "k", model: "upstream-main", fallbacks: ["local"] };
+    const local = { name: "local", base_url: upstream.url, model: "upstream-local", fallbacks: [] };
+    await writeFile(file, JSON.stringify({ models: [main, local] }));
     [browser, brook] = await Promise.all([launchChromium(), startTestBrook(upstream.url, { MODELS: file })]);
     url = await brook.listen(0);
   }, 180_000);
@@ -39,13 +33,21 @@ describe("web UI: the model picker with several models (MODELS)", () => {
     await browser?.close();
     await brook?.close();
     await upstream?.close();
+    await failing?.close();
     await rm(dir, { recursive: true, force: true });
   });
 
-  it("offers the models Brook routes to, and sends the one chosen", async () => {
+  it("offers the models Brook routes to, sends the one chosen, and names the fallback that answered", async () => {
     const opened = await openPage(browser, url);
     const { page } = opened;
     try {
+      // The default model's server fails before its first token: the fallback answers, and says so.
+      await send(page, "Hi");
+      await waitForAnswer(page);
+      expect(await answers(page).last().textContent()).toContain("Answered.");
+      expect(await answers(page).last().locator('[data-testid="usage"]').textContent()).toContain("local");
+      expect(failing.requests).toHaveLength(1);
+
       await page.getByRole("button", { name: "Settings" }).click();
       const dialog = page.getByRole("dialog", { name: "Settings" });
       const field = dialog.getByLabel("Model", { exact: true });
@@ -62,6 +64,7 @@ describe("web UI: the model picker with several models (MODELS)", () => {
       await waitForAnswer(page);
       expect(await answers(page).last().textContent()).toContain("Answered.");
       expect(upstream.requests.at(-1)?.body.model).toBe("upstream-local");
+      expect(await answers(page).last().locator('[data-testid="usage"]').textContent()).toContain("local");
       expect(opened.errors).toEqual([]);
     } finally {
       await opened.close();

@@ -287,8 +287,9 @@ class RoutedStream implements AsyncIterableIterator<readonly ModelPart[]> {
   async #open(): Promise<IteratorResult<readonly ModelPart[]>> {
     const { router, call } = this;
     const { firstTokenMs, fallbackMs, onAttempt } = router.settings;
-    const startedAt = Date.now();
-    const { candidates, skipped } = router.plan(call.model, startedAt);
+    // The wait runs on the monotonic clock; cooldowns are wall-clock times (shown in /health).
+    const startedAt = performance.now();
+    const { candidates, skipped } = router.plan(call.model, Date.now());
     for (const { state, name } of skipped) {
       onAttempt?.({ asked: call.model, model: name, deployment: state.deployment.id, outcome: "skipped" }, undefined);
     }
@@ -300,7 +301,7 @@ class RoutedStream implements AsyncIterableIterator<readonly ModelPart[]> {
       for (let index = 0; index < candidates.length; index += 1) {
         const candidate = candidates[index] as Candidate;
         const last = index === candidates.length - 1;
-        const remaining = firstTokenMs > 0 ? firstTokenMs - (Date.now() - startedAt) : Number.POSITIVE_INFINITY;
+        const remaining = firstTokenMs > 0 ? firstTokenMs - (performance.now() - startedAt) : Number.POSITIVE_INFINITY;
         if (remaining <= 0) break;
         const limited = !last && fallbackMs > 0 && !candidate.state.deployment.reasoning && fallbackMs < remaining;
         const waitMs = limited ? fallbackMs : remaining;

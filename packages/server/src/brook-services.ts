@@ -13,7 +13,6 @@ import { type Config, isDemoMode, runsPerKeyCap } from "./config/config.js";
 import type { RunControl, RunExecutor } from "./control/run-control.js";
 import { RunController } from "./control/run-controller.js";
 import { type ConfiguredModel, configureModel } from "./models/configured-model.js";
-import { observeModelCalls } from "./observers/model-server-calls.js";
 import { observeRunEndings } from "./observers/run-endings.js";
 import { createRedisBackend } from "./redis/redis-backend.js";
 import { Metrics } from "./stats/metrics.js";
@@ -74,7 +73,7 @@ export const version = (
 
 /** Builds Brook's services from its configuration (the composition root's first half; see createBrook). */
 export function createServices(config: Config, log: Logger, telemetry?: Telemetry): BrookServices {
-  const configured = configureModel(config, log);
+  const configured = configureModel(config, log, { onAttempt: (record) => metrics.recordAttempt(record) });
   // Telemetry wraps the model, the tools and the runs once, here; without it nothing is wrapped.
   const model: ConfiguredModel =
     telemetry === undefined ? configured : { ...configured, model: telemetry.model(configured.model) };
@@ -82,7 +81,11 @@ export function createServices(config: Config, log: Logger, telemetry?: Telemetr
   // One of WORKERS processes (node:cluster), or the only one.
   const worker = cluster.worker?.id;
   const metrics = new Metrics(
-    { activeRuns: () => control.activeCount, mcpServers: () => tools.statuses() },
+    {
+      activeRuns: () => control.activeCount,
+      mcpServers: () => tools.statuses(),
+      deployments: () => model.deployments(),
+    },
     worker === undefined ? {} : { labels: { worker: String(worker) } },
   );
   const tools = startTools(config, log, metrics, telemetry);
@@ -164,7 +167,6 @@ function createRunControl(
   config: Config,
   { model, tools, metrics, backend, onUnexpected, log, telemetry }: RunControlParts,
 ): RunControl {
-  const { modelServer } = model;
   const agentTools = tools.configured ? tools : undefined;
   const runTools = agentTools === undefined || telemetry === undefined ? agentTools : telemetry.tools(agentTools);
   const execute: RunExecutor = (run, request) =>
@@ -184,11 +186,9 @@ function createRunControl(
     channel: backend.channel,
     execute: telemetry === undefined ? execute : telemetry.runs(execute),
     onUnexpected,
-    observers: [
-      observeRunEndings({ stats: backend.stats, metrics, log, logContent: config.LOG_CONTENT }),
-      ...(modelServer === undefined ? [] : [observeModelCalls(modelServer)]),
-    ],
+    observers: [observeRunEndings({ stats: backend.stats, metrics, log, logContent: config.LOG_CONTENT })],
     defaultModel: model.defaultModel,
+    checkModel: (name) => model.checkModel(name),
     graceMs: config.RUN_GRACE_MS,
     bufferEvents: config.RUN_BUFFER_EVENTS,
     bufferBytes: config.RUN_BUFFER_BYTES,

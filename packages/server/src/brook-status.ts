@@ -13,7 +13,7 @@ export interface StatusSources {
   /** When this instance started (ms since the epoch). */
   startedAt: number;
   control: Pick<RunControl, "draining" | "activeCount">;
-  model: Pick<ConfiguredModel, "defaultModel" | "modelServer" | "modelServerStatus">;
+  model: Pick<ConfiguredModel, "defaultModel" | "models" | "modelServerStatus" | "ready" | "deployments" | "router">;
   backend: Pick<Backend, "state">;
   tools: Pick<ToolRegistry, "statuses">;
   apiKeys: Pick<ApiKeys, "required">;
@@ -21,14 +21,15 @@ export interface StatusSources {
 
 /**
  * `/health`: ready when this instance can serve every request: not draining, the shared state
- * reachable (when there is one), the model server not known to be unreachable.
+ * reachable (when there is one), a deployment of the default model usable (not known to be
+ * unreachable, not cooling down, not full).
  */
 export function healthOf(sources: StatusSources): Health {
   const { control, model, backend, mode, version } = sources;
   const shared = backend.state();
   return {
     status: control.draining ? "draining" : "ok",
-    ready: !control.draining && backendReady(backend) && model.modelServer?.state !== "unreachable",
+    ready: !control.draining && backendReady(backend) && model.ready(),
     // The wire keeps its first backend's name for the shared state's connection.
     ...(shared === undefined ? {} : { redis: shared }),
     streaming: true,
@@ -40,6 +41,7 @@ export function healthOf(sources: StatusSources): Health {
     mcp_servers: sources.tools.statuses(),
     auth_required: sources.apiKeys.required,
     model_server: model.modelServerStatus(),
+    ...(model.router === undefined ? {} : { models: [...model.models], deployments: model.deployments() }),
   };
 }
 

@@ -21,6 +21,9 @@ function startLine(config: Config, url: string, workers: string): { demo: boolea
       text: `Brook is in DEMO MODE at ${url}${workers}: no OPENAI_API_KEY or OPENAI_BASE_URL is set, so replies come from an offline demo model. Set one of them to use a real model.`,
     };
   }
+  if (config.MODELS !== undefined) {
+    return { demo: false, text: `Brook is streaming at ${url}${workers} with the models of ${config.MODELS}` };
+  }
   return {
     demo: false,
     text: `Brook is streaming at ${url}${workers} with model ${config.OPENAI_MODEL} via ${config.OPENAI_BASE_URL ?? "https://api.openai.com/v1"}`,

@@ -58,6 +58,11 @@ export const CompleteEvent = z.object({
   timing: Timing,
   /** The typed answer, checked against the request's `output.schema`; present only when one was asked for. */
   object: JsonValue.optional(),
+  /**
+   * The model that answered, when it is not the one `start` named: a fallback (MODELS) took over
+   * before the first token. Usage and cost are priced at it.
+   */
+  model: z.string().optional(),
 });
 
 export const ErrorEvent = z.object({

@@ -99,6 +99,13 @@ export const errorCatalogue = {
     retryable: true,
     message: "The model server cannot be reached (check OPENAI_BASE_URL).",
   },
+  // Every deployment and fallback of the model failed before its first token (MODELS); its message names each.
+  upstream_unavailable: {
+    status: 503,
+    trpc: "SERVICE_UNAVAILABLE",
+    retryable: true,
+    message: "No model server could answer; retry shortly.",
+  },
   upstream_incomplete: {
     status: 502,
     trpc: "BAD_GATEWAY",

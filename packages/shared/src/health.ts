@@ -49,6 +49,33 @@ export const ModelServerStatus = z.object({
 });
 export type ModelServerStatus = z.infer<typeof ModelServerStatus>;
 
+/**
+ * One deployment of a model (a model server that serves it, `MODELS`), as this instance sees it:
+ * the background check's state, whether it is cooling down after a failure, the calls under way.
+ * Cooldowns and counts are this instance's own, also when instances share a Redis.
+ */
+export const DeploymentStatus = z.object({
+  /** The model requests name. */
+  model: z.string(),
+  /** `name#n`: the n-th entry of that name in the MODELS file. */
+  deployment: z.string(),
+  /** Not known to be unreachable, not cooling down, not at its `max_concurrent`. */
+  usable: z.boolean(),
+  /** What the background check and the calls last learnt (no address, no key). */
+  server: ModelServerStatus,
+  /** Until when (ISO 8601) it is passed over while others can answer; null when it is not. */
+  cooling_down_until: z.iso.datetime().nullable(),
+  /** Calls under way on this instance, and the most it takes (null: no cap). */
+  in_flight: z.number().int().nonnegative(),
+  max_concurrent: z.number().int().positive().nullable(),
+  /** Calls tried on it since start-up, and those that failed before their first token. */
+  attempts: z.number().int().nonnegative(),
+  failures: z.number().int().nonnegative(),
+  /** The last failure before a first token: its code, its sentence and when (ISO 8601). */
+  last_error: z.object({ code: z.string(), message: z.string(), at: z.iso.datetime() }).nullable(),
+});
+export type DeploymentStatus = z.infer<typeof DeploymentStatus>;
+
 export const Health = z.object({
   status: z.enum(["ok", "draining"]),
   /** The seed's promise: this service streams. */
@@ -78,6 +105,10 @@ export const Health = z.object({
   worker: z.number().int().positive().optional(),
   /** What Brook last learnt of the model server (absent from Brooks that predate it). */
   model_server: ModelServerStatus.optional(),
+  /** The models requests may name (the first is the default); absent in demo mode and from Brooks that predate it. */
+  models: z.array(z.string()).optional(),
+  /** Each deployment of each model; absent in demo mode and from Brooks that predate it. */
+  deployments: z.array(DeploymentStatus).optional(),
 });
 export type Health = z.infer<typeof Health>;
 

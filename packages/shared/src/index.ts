@@ -21,6 +21,7 @@ export { ChatResult, ErrorBody } from "./chat-result.js";
 export { ErrorCode, errorCatalogue, type TrpcErrorCode } from "./error-catalogue.js";
 export { chatEventJsonSchema, chatEventSchemaFile } from "./event-schema.js";
 export {
+  DeploymentStatus,
   Health,
   Mode,
   ModelServerState,

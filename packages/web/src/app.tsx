@@ -292,6 +292,7 @@ export function App() {
         open={dialog === "settings"}
         settings={settings}
         defaultModel={health?.model}
+        models={health?.models}
         onSave={setSettings}
         onClose={() => setDialog(undefined)}
       />

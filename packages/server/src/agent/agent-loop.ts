@@ -60,6 +60,8 @@ interface Step {
   reported: Extract<ModelPart, { type: "usage" }> | undefined;
   /** Brook stopped waiting for the model (timeout): what it may have billed is estimated. */
   abandoned?: boolean;
+  /** The model that answered, when a router says (a fallback may): the step is priced at it. */
+  model?: string;
 }
 
 interface Progress {
@@ -186,6 +188,7 @@ export async function executeRun(run: RunContext, request: RunRequest, deps: Age
     const usage = await measureUsage(run, progress, deps.prices);
     const timing = measureTiming(run, progress, usage);
     const reasoning = progress.steps.map((step) => step.reasoning.join("")).join("");
+    const answered = answeredBy(run, progress);
     return finish(
       run,
       {
@@ -196,8 +199,10 @@ export async function executeRun(run: RunContext, request: RunRequest, deps: Age
         finish_reason: finishReason,
         timing,
         ...(object === undefined ? {} : { object }),
+        ...(answered === run.model ? {} : { model: answered }),
       },
       timing,
+      answered,
     );
   } catch (thrown) {
     const error = runError(thrown, run, deps);
@@ -207,7 +212,12 @@ export async function executeRun(run: RunContext, request: RunRequest, deps: Age
       if (waitedOn !== undefined) waitedOn.abandoned = true;
     }
     const usage = await measureUsage(run, progress, deps.prices);
-    return finish(run, errorEvent(error, usage, error.fullContent), measureTiming(run, progress, usage));
+    return finish(
+      run,
+      errorEvent(error, usage, error.fullContent),
+      measureTiming(run, progress, usage),
+      answeredBy(run, progress),
+    );
   }
 }
 
@@ -226,12 +236,12 @@ async function modelStep(
     if (outcome.finishReason === undefined) {
       throw new BrookError("upstream_incomplete", "The model server ended the stream without finishing the answer.");
     }
-    deps.onModelCall?.(run.model, null);
+    deps.onModelCall?.(step.model ?? run.model, null);
     return { calls: outcome.calls, finishReason: outcome.finishReason };
   } catch (thrown) {
     // The code the run will report (asBrookError's, without telling onInternalError twice).
     const code = thrown instanceof BrookError ? thrown.code : signal.aborted ? abortReason(signal).code : "internal";
-    deps.onModelCall?.(run.model, code);
+    deps.onModelCall?.(step.model ?? run.model, code);
     throw thrown;
   }
 }
@@ -275,6 +285,8 @@ async function streamModelStep(
         outcome.finishReason = part.reason;
       } else if (part.type === "usage") {
         step.reported = part;
+      } else if (part.type === "routed") {
+        step.model = part.model;
       }
     }
     // Parsed once per batch, not per piece: a burst of tokens costs one parse.
@@ -393,8 +405,26 @@ function runError(thrown: unknown, run: RunContext, deps: AgentDependencies): Br
   return new BrookError("internal");
 }
 
-/** The usage of every model call of the run, priced as one. */
+/** The model that answered the run's last call that had an answer; the run's own when none did. */
+function answeredBy(run: RunContext, progress: Progress): string {
+  for (let index = progress.steps.length - 1; index >= 0; index -= 1) {
+    const model = progress.steps[index]?.model;
+    if (model !== undefined) return model;
+  }
+  return run.model;
+}
+
+/** The usage of every model call of the run, each priced at the model that answered it. */
 async function measureUsage(run: RunContext, progress: Progress, prices: PriceTable): Promise<Usage> {
+  let cost = 0;
+  let priced = true;
+  let counted = false;
+  const charge = (model: string, input: number, output: number, cached: number) => {
+    const price = prices.price(model, input, output, cached);
+    cost += price.cost;
+    priced &&= price.priced;
+    counted = true;
+  };
   let inputTokens = 0;
   let outputTokens = 0;
   let cachedInputTokens = 0;
@@ -407,11 +437,13 @@ async function measureUsage(run: RunContext, progress: Progress, prices: PriceTa
     // A request the model server refused (401, 429, unreachable…) used nothing and costs nothing.
     // One cancelled while the server was still reading the prompt may be billed: it is estimated.
     if (!step.accepted && reported === undefined && !run.signal.aborted && !step.abandoned) continue;
+    const model = step.model ?? run.model;
     if (reported !== undefined) {
       inputTokens += reported.inputTokens;
       outputTokens += reported.outputTokens;
       cachedInputTokens += reported.cachedInputTokens;
       reasoningTokens += reported.reasoningTokens;
+      charge(model, reported.inputTokens, reported.outputTokens, reported.cachedInputTokens);
       continue;
     }
     // Counted here: the prompt as the model reads it (framing and tools included), and all the
@@ -419,11 +451,16 @@ async function measureUsage(run: RunContext, progress: Progress, prices: PriceTa
     estimated = true;
     tally ??= new TokenTally();
     const thought = await tally.text(step.reasoning);
-    inputTokens += await tally.prompt(step.messages, step.tools);
-    outputTokens += thought + (await tally.text([...step.texts, step.toolText]));
+    const input = await tally.prompt(step.messages, step.tools);
+    const output = thought + (await tally.text([...step.texts, step.toolText]));
+    inputTokens += input;
+    outputTokens += output;
     reasoningTokens += thought;
+    charge(model, input, output, 0);
   }
-  const price = prices.price(run.model, inputTokens, outputTokens, cachedInputTokens);
+  // A run that used nothing is priced (at nothing) as its model, to say whether that has a price.
+  if (!counted) charge(run.model, 0, 0, 0);
+  const price = { cost: Math.round(cost * 1e10) / 1e10, priced };
   return {
     input_tokens: inputTokens,
     output_tokens: outputTokens,
@@ -452,9 +489,9 @@ function measureTiming(run: RunContext, progress: Progress, usage: Usage): Timin
   return timing;
 }
 
-function finish(run: RunContext, terminal: TerminalEvent, timing: Timing): RunOutcome {
+function finish(run: RunContext, terminal: TerminalEvent, timing: Timing, model: string): RunOutcome {
   run.log.append([terminal]);
-  return { terminal, timing };
+  return { terminal, timing, ...(model === run.model ? {} : { model }) };
 }
 
 function round(value: number): number {

@@ -21,7 +21,9 @@ describe("parseConfig", () => {
     expect(() => parseConfig({ RUN_MAX_BYTES: "lots" })).toThrow(/RUN_MAX_BYTES/);
   });
 
-  it("leaves demo mode as soon as a key or a base URL is set", () => {
+  it("leaves demo mode as soon as a key, a base URL or a MODELS file is set", () => {
+    expect(isDemoMode(parseConfig({ MODELS: "./models.json" }))).toBe(false);
+    expect(parseConfig({})).toMatchObject({ FALLBACK_TIMEOUT_MS: 10_000, MODEL_COOLDOWN_MS: 30_000 });
     expect(isDemoMode(parseConfig({ OPENAI_API_KEY: "sk-test" }))).toBe(false);
     expect(isDemoMode(parseConfig({ OPENAI_BASE_URL: "http://127.0.0.1:11434/v1" }))).toBe(false);
     expect(isDemoMode(parseConfig({ OPENAI_API_KEY: "", OPENAI_BASE_URL: "" }))).toBe(true);

@@ -57,6 +57,18 @@ export const ConfigSchema = z.object({
     .min(1_024)
     .max(256 * 1024 * 1024)
     .default(16 * 1024 * 1024),
+  /**
+   * A JSON file of models and the servers that serve them (`{ "models": [ { name, base_url, model, … } ] }`):
+   * routing by name, deployments, fallbacks. Unset: OPENAI_BASE_URL, OPENAI_API_KEY and OPENAI_MODEL make one.
+   */
+  MODELS: optionalText,
+  /**
+   * With MODELS: how long one deployment may take to its first output when another deployment or a
+   * fallback could still answer; then Brook moves on (0: wait FIRST_TOKEN_TIMEOUT_MS).
+   */
+  FALLBACK_TIMEOUT_MS: milliseconds(10_000),
+  /** How long a deployment that failed before its first token is passed over, unless it sent Retry-After. */
+  MODEL_COOLDOWN_MS: milliseconds(30_000),
   /** One MCP server (Streamable HTTP, or legacy SSE), named `mcp`. */
   MCP_URL: optionalText.pipe(z.url({ protocol: /^https?$/ }).optional()),
   /** A JSON file of MCP servers in the `{ "mcpServers": { name: … } }` shape. */
@@ -221,5 +233,5 @@ export function runsPerKeyCap(config: Config): number {
 
 /** Demo mode runs when no model server is configured at all. */
 export function isDemoMode(config: Config): boolean {
-  return config.OPENAI_API_KEY === undefined && config.OPENAI_BASE_URL === undefined;
+  return config.OPENAI_API_KEY === undefined && config.OPENAI_BASE_URL === undefined && config.MODELS === undefined;
 }

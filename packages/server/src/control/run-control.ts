@@ -90,6 +90,8 @@ export interface RunContext {
 export interface RunOutcome {
   terminal: TerminalEvent;
   timing: Timing;
+  /** The model that answered, when not the one asked for (a fallback): observers count the run under it. */
+  model?: string;
 }
 
 /** Generates a run's events; it must end the log with exactly one terminal event. */

@@ -30,6 +30,8 @@ export interface RunControllerOptions {
   /** Told of every run that ended, in order. */
   observers?: readonly RunObserver[];
   defaultModel: string;
+  /** Throws a 400 when Brook cannot route to the model asked for (an unknown name with MODELS). */
+  checkModel?: (model: string) => void;
   /** How long a resumable run whose readers all left (or that none claimed yet) waits for one. */
   graceMs: number;
   /** Events a run buffers ahead of its slowest reader before generation waits. */
@@ -96,6 +98,8 @@ export class RunController implements RunControl {
     if (this.#draining) throw new BrookError("shutdown");
     if (options.limits !== undefined) checkRequestLimits(asked, options.limits);
     const request = withOutput(asked);
+    const model = request.model ?? options.defaultModel;
+    options.checkModel?.(model);
     const cap = options.maxConcurrent ?? 0;
     if (cap > 0 && this.#active.size >= cap) {
       throw new BrookError(
@@ -112,7 +116,6 @@ export class RunController implements RunControl {
       );
     }
     const id = randomUUID();
-    const model = request.model ?? options.defaultModel;
     const log = options.store.create(id, {
       bufferEvents: options.bufferEvents,
       bufferBytes: options.bufferBytes,

@@ -56,7 +56,8 @@ export class ChatResultFold implements RunFold<ChatResult> {
           response: event.full_content,
           ...(event.full_reasoning === undefined ? {} : { reasoning: event.full_reasoning }),
           usage: event.usage,
-          model: this.run.model,
+          // A fallback's answer names it (MODELS).
+          model: event.model ?? this.run.model,
           run_id: this.run.id,
           finish_reason: event.finish_reason,
           timing: event.timing,

@@ -211,7 +211,8 @@ export class OpenAICompletionFold implements RunFold<OpenAIChatCompletion> {
       id: options.id,
       object: "chat.completion",
       created: options.created,
-      model: options.model,
+      // A fallback's answer names it (MODELS).
+      model: event.model ?? options.model,
       choices: [
         {
           index: 0,

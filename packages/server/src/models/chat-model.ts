@@ -62,6 +62,8 @@ export interface ModelCall {
  */
 export type ModelPart =
   | { type: "accepted" }
+  /** Which model and deployment answer (from the router, with the first output): `attempts` counts the failed ones too. */
+  | { type: "routed"; model: string; deployment: string; attempts: number }
   /** The model's visible thinking: output (it keeps the timeouts at bay) but never the answer. */
   | { type: "reasoning"; text: string }
   | { type: "text"; text: string }

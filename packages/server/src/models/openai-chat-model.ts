@@ -24,6 +24,8 @@ export interface OpenAIChatModelOptions {
   maxRetries: number;
   /** The largest stream event read (MODEL_MAX_EVENT_BYTES); default 16 MiB. */
   maxEventBytes?: number | undefined;
+  /** HTTP headers sent with every call (a `MODELS` entry's `headers`). */
+  headers?: Readonly<Record<string, string>> | undefined;
 }
 
 /**
@@ -47,6 +49,7 @@ export class OpenAIChatModel implements ChatModel {
       apiKey: options.apiKey ?? "no-key",
       baseURL: options.baseURL,
       maxRetries: 0,
+      ...(options.headers === undefined ? {} : { defaultHeaders: { ...options.headers } }),
       // The SDK would print malformed upstream chunks (conversation text) to the console.
       logLevel: "off",
     });

@@ -20,7 +20,7 @@ export function waitBeforeRetry(delayMs: number, signal: AbortSignal): Promise<v
   return sleep(delayMs, undefined, { signal });
 }
 
-function retryAfterMs(headers: Headers | undefined): number | undefined {
+export function retryAfterMs(headers: Headers | undefined): number | undefined {
   const milliseconds = Number(headers?.get("retry-after-ms") ?? Number.NaN);
   if (Number.isFinite(milliseconds) && milliseconds >= 0) return milliseconds;
   const value = headers?.get("retry-after");

@@ -4,7 +4,7 @@ import { z } from "zod";
 import { ConfigError } from "../config/config-error.js";
 
 /** One entry of a `MODEL_PRICES` file: US dollars per million tokens. */
-const PriceOverride = z.object({
+export const PriceOverride = z.object({
   input_per_mtok: z.number().nonnegative(),
   output_per_mtok: z.number().nonnegative(),
   /** Input read from the model server's prompt cache; absent: the input rate. */
@@ -23,6 +23,8 @@ export interface Price {
 
 export interface PriceTableOptions {
   overrides?: PriceOverrides;
+  /** Names priced as another model (a `MODELS` name without prices: as the model its server runs). */
+  aliases?: Record<string, string>;
   /** Called once per model that has no known price. */
   onUnpriced?: (model: string) => void;
 }
@@ -41,8 +43,10 @@ export class PriceTable {
    */
   readonly #flatRates = new Map<string, FlatRates | null>();
   readonly #onUnpriced: (model: string) => void;
+  readonly #aliases: ReadonlyMap<string, string>;
 
   constructor(options: PriceTableOptions = {}) {
+    this.#aliases = new Map(Object.entries(options.aliases ?? {}));
     this.#overrides = new Map(
       Object.entries(options.overrides ?? {}).map(([model, price]) => [model.toLowerCase(), price]),
     );
@@ -50,7 +54,8 @@ export class PriceTable {
   }
 
   /** `cachedInputTokens` is the part of `inputTokens` read from the prompt cache, at the cache-read rate. */
-  price(model: string, inputTokens: number, outputTokens: number, cachedInputTokens = 0): Price {
+  price(named: string, inputTokens: number, outputTokens: number, cachedInputTokens = 0): Price {
+    const model = this.#overrides.has(named.toLowerCase()) ? named : (this.#aliases.get(named) ?? named);
     const usage: TokenUsage = {
       input_tokens: inputTokens,
       output_tokens: outputTokens,

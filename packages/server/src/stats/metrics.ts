@@ -1,6 +1,7 @@
-import type { ErrorCode, McpServerStatus } from "@brook/shared";
+import type { DeploymentStatus, ErrorCode, McpServerStatus } from "@brook/shared";
 import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from "prom-client";
 import type { RunEnded } from "../control/run-control.js";
+import type { AttemptRecord } from "../models/model-router.js";
 import type { ToolCallRecord } from "../tools/tool-registry.js";
 import { PercentileSketch } from "./percentile-sketch.js";
 import { maxModels, outcomeOf } from "./run-stats.js";
@@ -22,6 +23,8 @@ export interface MetricsSources {
   activeRuns(): number;
   /** The MCP servers as the tool registry sees them. */
   mcpServers(): readonly McpServerStatus[];
+  /** Each deployment of each model (MODELS); none in demo mode. */
+  deployments?(): readonly DeploymentStatus[];
 }
 
 /**
@@ -69,6 +72,18 @@ export class Metrics {
     labelNames: ["model", "outcome", "code"] as const,
     registers: [this.#registry],
   });
+  readonly #attempts = new Counter({
+    name: `${prefix}model_attempts_total`,
+    help: "Attempts at a deployment before a first token, by model, deployment and outcome (answered, failed with its code, skipped at max_concurrent)",
+    labelNames: ["model", "deployment", "outcome", "code"] as const,
+    registers: [this.#registry],
+  });
+  readonly #fallbacks = new Counter({
+    name: `${prefix}model_fallbacks_total`,
+    help: "Answers given by a fallback model instead of the one asked for, by both",
+    labelNames: ["asked", "model"] as const,
+    registers: [this.#registry],
+  });
   readonly #ttft = new Histogram({
     name: `${prefix}ttft_seconds`,
     help: "Time to first token of runs that had one, in seconds",
@@ -110,6 +125,28 @@ export class Metrics {
         this.reset();
         for (const server of sources.mcpServers())
           this.set({ server: server.name }, server.status === "connected" ? 1 : 0);
+      },
+    });
+    new Gauge({
+      name: `${prefix}deployment_usable`,
+      help: "1 when the deployment can take a call (not unreachable, not cooling down, not full), else 0",
+      labelNames: ["model", "deployment"] as const,
+      registers,
+      collect() {
+        this.reset();
+        for (const status of sources.deployments?.() ?? [])
+          this.set({ model: status.model, deployment: status.deployment }, status.usable ? 1 : 0);
+      },
+    });
+    new Gauge({
+      name: `${prefix}deployment_in_flight`,
+      help: "Calls under way on the deployment",
+      labelNames: ["model", "deployment"] as const,
+      registers,
+      collect() {
+        this.reset();
+        for (const status of sources.deployments?.() ?? [])
+          this.set({ model: status.model, deployment: status.deployment }, status.in_flight);
       },
     });
     percentileGauge(
@@ -163,6 +200,14 @@ export class Metrics {
     const label = this.#modelLabel(model);
     if (code === null) this.#modelCalls.inc({ model: label, outcome: "succeeded" });
     else this.#modelCalls.inc({ model: label, outcome: code === "cancelled" ? "cancelled" : "failed", code });
+  }
+
+  /** One attempt at a deployment ended before or at its first token (deployments are configured: a bounded set). */
+  recordAttempt({ asked, model: name, deployment, outcome, code }: AttemptRecord): void {
+    const model = this.#modelLabel(name);
+    if (code === undefined) this.#attempts.inc({ model, deployment, outcome });
+    else this.#attempts.inc({ model, deployment, outcome, code });
+    if (outcome === "answered" && model !== asked) this.#fallbacks.inc({ asked: this.#modelLabel(asked), model });
   }
 
   recordToolCall({ server, tool, outcome, durationMs }: ToolCallRecord): void {

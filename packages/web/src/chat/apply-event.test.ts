@@ -18,6 +18,15 @@ function answer(): Message {
 }
 
 describe("applyEvent", () => {
+  it("names the model that answered: the one start named, or the fallback complete names", () => {
+    const timing = { ttft_ms: 1, duration_ms: 2, tokens_per_s: 3 };
+    const started = applyEvent(answer(), { type: "start", message: "…", run_id: "r", model: "main" });
+    expect(started.model).toBe("main");
+    const complete = { type: "complete", full_content: "hi", usage, finish_reason: "stop", timing } as const;
+    expect(applyEvent(started, complete).model).toBe("main");
+    expect(applyEvent(started, { ...complete, model: "backup" }).model).toBe("backup");
+  });
+
   it("builds one tool card per call, completed by its result", () => {
     let message = answer();
     message = applyEvent(message, { type: "tool_call", id: "c1", name: "echo", arguments: '{"message":"hi"}' });

@@ -44,6 +44,8 @@ export function applyEvent(message: Message, event: ChatEvent, now = Date.now())
         usage: event.usage,
         timing: event.timing,
         ...(event.object === undefined ? {} : { object: event.object }),
+        // A fallback answered (MODELS): the answer names the model that wrote it.
+        ...(event.model === undefined ? {} : { model: event.model }),
         ...(event.full_reasoning === undefined ? {} : { reasoning: event.full_reasoning }),
         ...(event.timing.reasoning_ms === undefined ? {} : { reasoningMs: event.timing.reasoning_ms }),
       };

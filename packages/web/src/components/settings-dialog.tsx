@@ -6,13 +6,22 @@ interface SettingsDialogProps {
   open: boolean;
   settings: Settings;
   defaultModel: string | undefined;
+  /** The models Brook routes to (its /health), offered in the model field; undefined: none known. */
+  models?: readonly string[] | undefined;
   onSave(settings: Settings): void;
   onClose(): void;
 }
 
-export function SettingsDialog({ open, settings, defaultModel, onSave, onClose }: SettingsDialogProps) {
+export function SettingsDialog({ open, settings, defaultModel, models, onSave, onClose }: SettingsDialogProps) {
   const [draft, setDraft] = useState(settings);
-  const ids = { prompt: useId(), model: useId(), temperature: useId(), schema: useId(), schemaError: useId() };
+  const ids = {
+    prompt: useId(),
+    model: useId(),
+    models: useId(),
+    temperature: useId(),
+    schema: useId(),
+    schemaError: useId(),
+  };
   // A schema that is not one stays in the dialog, with why, and is not saved.
   const schemaError = parseOutputSchema(draft.outputSchema).error;
   // Back on Custom after Model default, the slider is where it was.
@@ -76,7 +85,15 @@ export function SettingsDialog({ open, settings, defaultModel, onSave, onClose }
             className={`${fieldStyles} font-mono`}
             autoComplete="off"
             spellCheck={false}
+            list={models === undefined || models.length === 0 ? undefined : ids.models}
           />
+          {models !== undefined && models.length > 0 && (
+            <datalist id={ids.models} data-testid="model-options">
+              {models.map((model) => (
+                <option key={model} value={model} />
+              ))}
+            </datalist>
+          )}
         </div>
         <div className="space-y-1.5">
           <label htmlFor={ids.schema} className="text-sm font-medium">

@@ -1,4 +1,5 @@
 export {
+  ApprovalDecision,
   ChatEvent,
   CompleteEvent,
   ContentEvent,
@@ -11,6 +12,7 @@ export {
   START_MESSAGE,
   StartEvent,
   type TerminalEvent,
+  ToolApprovalEvent,
   ToolCallEvent,
   ToolResultEvent,
 } from "./chat-event.js";
@@ -40,8 +42,12 @@ export {
 } from "./openai-chat.js";
 export { type RouteName, type RouteSpec, routeOf, routes } from "./routes.js";
 export {
+  ApprovalAnswer,
+  ApproveInput,
+  ApproveResult,
   CancelResult,
   ChatStreamInput,
+  maxApprovalReasonChars,
   RunEventsInput,
   RunRef,
   StartResult,

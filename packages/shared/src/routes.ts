@@ -27,6 +27,11 @@ export const routes = {
     },
     access: "key",
   },
+  approval: {
+    path: "/runs/:run_id/approvals/:approval_id",
+    methods: { POST: "approves or denies a tool call a run waits on" },
+    access: "key",
+  },
   chat: { path: "/chat", methods: { POST: "the whole reply as one JSON answer" }, access: "key" },
   root: { path: "/", methods: { GET: "this service, as JSON; the web UI for browsers" }, access: "open", page: true },
   health: { path: "/health", methods: { GET: "health and mode" }, access: "open" },

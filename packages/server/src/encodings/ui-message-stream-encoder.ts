@@ -72,6 +72,8 @@ class UIMessageStreamEncoder implements StreamEncoder {
             dynamic: true,
           })
         );
+      case "tool_approval":
+        return "";
       case "tool_result":
         this.#toolsDone = true;
         return frame(

@@ -32,7 +32,7 @@ export type CancelResult = z.infer<typeof CancelResult>;
 export const maxApprovalReasonChars = 2_000;
 
 /** An answer to a `tool_approval` event (the body of `POST /runs/:run_id/approvals/:approval_id`). */
-export const ApprovalAnswer = z.strictObject({
+export const ApprovalAnswer = z.object({
   approved: z.boolean(),
   /** Why (shown to the model with a denial). */
   reason: z.string().max(maxApprovalReasonChars).optional(),

@@ -16,5 +16,5 @@ export interface RunChannel {
    */
   requestAnswer(runId: string, inputId: string, value: unknown): Promise<InputOutcome | "finished">;
   /** Told when another instance brings an answer for a run this one produces; returns how it was taken. */
-  onAnswerRequest(listener: (runId: string, inputId: string, value: unknown) => InputOutcome): void;
+  onAnswerRequest(listener: (runId: string, inputId: string, value: unknown) => InputOutcome | "finished"): void;
 }

@@ -176,8 +176,9 @@ export class RunController implements RunControl {
     return this.options.channel?.requestAnswer(runId, inputId, value) ?? "finished";
   }
 
-  #answerHere(runId: string, inputId: string, value: unknown) {
-    return this.#active.get(runId)?.inputs.answer(inputId, value) ?? "not_found";
+  /** An answer another instance brought: a run no longer generating here has ended. */
+  #answerHere(runId: string, inputId: string, value: unknown): AnswerOutcome {
+    return this.#active.get(runId)?.inputs.answer(inputId, value) ?? "finished";
   }
 
   #release(owner: string): void {

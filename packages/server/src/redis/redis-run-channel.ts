@@ -6,7 +6,14 @@ import type { CancelOutcome } from "../control/run-control.js";
 import { BrookError } from "../errors/brook-error.js";
 import { type RedisClients, runKeys } from "./redis-clients.js";
 
-const inputOutcomes = new Set<string>(["answered", "already_answered", "not_found"] satisfies InputOutcome[]);
+type AnswerOutcome = InputOutcome | "finished";
+
+const answerOutcomes = new Set<string>([
+  "answered",
+  "already_answered",
+  "not_found",
+  "finished",
+] satisfies AnswerOutcome[]);
 
 /** How long an answer waits for the producer to say how it was taken. */
 const answerReplyMs = 5_000;
@@ -16,15 +23,15 @@ const answerReplyMs = 5_000;
  * pub/sub; an answer's outcome comes back the same way, to the instance that sent it.
  */
 export class RedisRunChannel implements RunChannel {
-  readonly #replies = new Map<string, (outcome: InputOutcome) => void>();
+  readonly #replies = new Map<string, (outcome: AnswerOutcome) => void>();
 
   constructor(
     private readonly clients: RedisClients,
     private readonly inbox: InstanceMessages,
   ) {
     inbox.on("answered", ({ reply, outcome }) => {
-      if (reply !== undefined && outcome !== undefined && inputOutcomes.has(outcome)) {
-        this.#replies.get(reply)?.(outcome as InputOutcome);
+      if (reply !== undefined && outcome !== undefined && answerOutcomes.has(outcome)) {
+        this.#replies.get(reply)?.(outcome as AnswerOutcome);
       }
     });
   }
@@ -46,11 +53,11 @@ export class RedisRunChannel implements RunChannel {
     return producer ?? "not_found";
   }
 
-  async requestAnswer(runId: string, inputId: string, value: unknown): Promise<InputOutcome | "finished"> {
+  async requestAnswer(runId: string, inputId: string, value: unknown): Promise<AnswerOutcome> {
     const producer = await this.#producer(runId);
     if (producer === "finished" || producer === "not_found") return producer;
     const reply = randomUUID();
-    const outcome = new Promise<InputOutcome | "finished">((resolve, reject) => {
+    const outcome = new Promise<AnswerOutcome>((resolve, reject) => {
       const timer = setTimeout(() => {
         this.#replies.delete(reply);
         reject(new BrookError("unavailable", "The instance running this answer did not confirm the approval in time."));
@@ -75,7 +82,7 @@ export class RedisRunChannel implements RunChannel {
     return receivers === 0 ? "finished" : taken;
   }
 
-  onAnswerRequest(listener: (runId: string, inputId: string, value: unknown) => InputOutcome): void {
+  onAnswerRequest(listener: (runId: string, inputId: string, value: unknown) => AnswerOutcome): void {
     this.inbox.on("answer", ({ runId, from, input, value, reply }) => {
       if (input === undefined || reply === undefined) return;
       const outcome = listener(runId, input, value);

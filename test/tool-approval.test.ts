@@ -1,5 +1,5 @@
 import { createBrookClient } from "@brook/client";
-import { type ChatEvent, ErrorBody, readChatEvents, type ToolApprovalEvent, ToolList } from "@brook/shared";
+import { type ChatEvent, ErrorBody, readChatEvents, Stats, type ToolApprovalEvent, ToolList } from "@brook/shared";
 import { TRPCClientError } from "@trpc/client";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type Harness, startHarness, until } from "./support/brook-harness.js";
@@ -290,6 +290,12 @@ describe("tool approval timeouts and bounds", () => {
       expect(events.at(-1)?.type).toBe("complete");
       const [approval] = stream.approvals() as [ToolApprovalEvent];
       expect((await answer(quick.url, stream.runId(), approval.approval_id, { approved: true })).status).toBe(404);
+      // Counted once, in /stats and /metrics.
+      const stats = Stats.parse(await (await fetch(`${quick.url}/stats`)).json());
+      expect(stats.approvals).toEqual({ requested: 1, approved: 0, denied: 0, timed_out: 1 });
+      const metrics = await (await fetch(`${quick.url}/metrics`)).text();
+      expect(metrics).toMatch(/brook_tool_approvals_total\{decision="requested"\} 1\n/);
+      expect(metrics).toMatch(/brook_tool_approvals_total\{decision="timed_out"\} 1\n/);
     } finally {
       await quick.close();
     }

@@ -1,4 +1,4 @@
-import type { ErrorCode, McpServerStatus } from "@brook/shared";
+import type { ApprovalDecision, ErrorCode, McpServerStatus } from "@brook/shared";
 import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from "prom-client";
 import type { RunEnded } from "../control/run-control.js";
 import type { ToolCallRecord } from "../tools/tool-registry.js";
@@ -67,6 +67,12 @@ export class Metrics {
     name: `${prefix}model_calls_total`,
     help: "Calls to the model server (a run with tool rounds makes several) by model and outcome; failed calls carry the error code",
     labelNames: ["model", "outcome", "code"] as const,
+    registers: [this.#registry],
+  });
+  readonly #approvals = new Counter({
+    name: `${prefix}tool_approvals_total`,
+    help: "Tool calls that waited for a person's approval (requested), and how each was decided (approved, denied, timed_out)",
+    labelNames: ["decision"] as const,
     registers: [this.#registry],
   });
   readonly #ttft = new Histogram({
@@ -163,6 +169,11 @@ export class Metrics {
     const label = this.#modelLabel(model);
     if (code === null) this.#modelCalls.inc({ model: label, outcome: "succeeded" });
     else this.#modelCalls.inc({ model: label, outcome: code === "cancelled" ? "cancelled" : "failed", code });
+  }
+
+  /** A tool call's approval was asked for (`requested`), or decided. */
+  recordApproval(event: "requested" | ApprovalDecision): void {
+    this.#approvals.inc({ decision: event });
   }
 
   recordToolCall({ server, tool, outcome, durationMs }: ToolCallRecord): void {

@@ -74,6 +74,7 @@ export {
   UIMessagePart,
   UIStaticToolPart,
   UITextPart,
+  UIToolApproval,
   uiMessageStreamHeader,
 } from "./ui-message-stream.js";
 export { emptyUsage, Timing, Usage } from "./usage.js";

@@ -244,6 +244,15 @@ describe("tool approval (TOOL_APPROVAL) with a real MCP server", () => {
     const offered = (request.tools as Json[]).map((tool) => tool.function.name);
     expect(offered).toContain("add");
     expect(offered).not.toContain("echo");
+    // Nor at /v1: OpenAI's format cannot ask a person.
+    const openai = await fetch(`${brook.url}/v1/chat/completions`, {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify({ model: "gpt-4o-mini", messages: [{ role: "user", content: "openai-answer" }] }),
+    });
+    expect(openai.status).toBe(200);
+    const [v1] = requestsOf("openai-answer");
+    expect((v1.tools as Json[]).map((tool) => tool.function.name)).not.toContain("echo");
   });
 });
 

@@ -1,12 +1,13 @@
 import type { AppRouter } from "@brook/server";
 // Types only: the schemas (and zod) stay out of browser bundles that only stream.
-import type { ChatEvent, ChatRequest } from "@brook/shared";
+import type { ApprovalAnswer, ApproveResult, ChatEvent, ChatRequest, ToolApprovalEvent } from "@brook/shared";
 import {
   createTRPCClient,
   httpBatchLink,
   httpSubscriptionLink,
   splitLink,
   type TRPCClient,
+  TRPCClientError,
   type TRPCLink,
 } from "@trpc/client";
 import type { z } from "zod";
@@ -40,6 +41,18 @@ export interface StreamChatOptions {
   stop?: AbortSignal;
   /** How long a stopped run may take to send its terminal event; default 5000. */
   stopTimeoutMs?: number;
+  /**
+   * Asked when the run waits for a tool call's approval (a `tool_approval` event, which is also
+   * yielded): resolve with the answer to send it, or with nothing to leave it to someone else
+   * (`approve()` / `deny()`, the web UI). An approval answered elsewhere first is not an error.
+   */
+  onApproval?: (request: ApprovalRequest) => ApprovalAnswer | undefined | Promise<ApprovalAnswer | undefined>;
+}
+
+/** A tool call a run waits on: what `onApproval` is asked about. */
+export interface ApprovalRequest {
+  runId: string;
+  event: ToolApprovalEvent;
 }
 
 export interface ReadRunOptions extends StreamChatOptions {
@@ -82,6 +95,10 @@ export interface BrookClient {
     request: StreamObjectRequest<Schema>,
     options?: StreamChatOptions,
   ): ObjectStream<z.infer<Schema>>;
+  /** Approves a tool call a run waits on (its `tool_approval` event's `approval_id`): the tool runs. */
+  approve(runId: string, approvalId: string): Promise<ApproveResult>;
+  /** Denies it: the tool never runs, and the model is told so, with `reason` when given. */
+  deny(runId: string, approvalId: string, reason?: string): Promise<ApproveResult>;
 }
 
 const defaultStopTimeoutMs = 5000;
@@ -145,7 +162,31 @@ export function createBrookClient(options: BrookClientOptions): BrookClient {
     const output = { schema: schema.toJSONSchema() as Record<string, unknown>, name, description, strict };
     return objectStream(schema, streamChat({ ...request, output }, streamOptions));
   }
-  return { trpc, streamChat, startChat, readRun, streamObject };
+  const approve = (runId: string, approvalId: string) =>
+    trpc.chat.approve.mutate({ run_id: runId, approval_id: approvalId, approved: true });
+  const deny = (runId: string, approvalId: string, reason?: string) =>
+    trpc.chat.approve.mutate({
+      run_id: runId,
+      approval_id: approvalId,
+      approved: false,
+      ...(reason === undefined ? {} : { reason }),
+    });
+  return { trpc, streamChat, startChat, readRun, streamObject, approve, deny };
+}
+
+/** Asks `onApproval` about a waiting tool call and sends its answer; another's earlier answer is no failure. */
+async function answerApproval(
+  trpc: TRPCClient<AppRouter>,
+  onApproval: NonNullable<StreamChatOptions["onApproval"]>,
+  request: ApprovalRequest,
+): Promise<void> {
+  const answer = await onApproval(request);
+  if (answer === undefined) return;
+  try {
+    await trpc.chat.approve.mutate({ run_id: request.runId, approval_id: request.event.approval_id, ...answer });
+  } catch (error) {
+    if (!(error instanceof TRPCClientError && error.data?.brook_code === "already_answered")) throw error;
+  }
 }
 
 /** Asks the server to cancel a run, without waiting: its stream reports the end. */
@@ -173,7 +214,7 @@ function isTerminal(event: ChatEvent): boolean {
 async function* readRunEvents(
   trpc: TRPCClient<AppRouter>,
   runId: string,
-  { signal, stop, stopTimeoutMs = defaultStopTimeoutMs, lastEventId }: ReadRunOptions,
+  { signal, stop, stopTimeoutMs = defaultStopTimeoutMs, lastEventId, onApproval }: ReadRunOptions,
 ): AsyncGenerator<TrackedChatEvent, void, undefined> {
   signal?.throwIfAborted();
   const queue = new EventQueue<TrackedChatEvent>();
@@ -209,6 +250,10 @@ async function* readRunEvents(
       const tracked = await queue.next();
       if (tracked === undefined) return;
       ended = isTerminal(tracked.event);
+      if (onApproval !== undefined && tracked.event.type === "tool_approval") {
+        // The stream goes on while a person decides; a failed answer ends it.
+        answerApproval(trpc, onApproval, { runId, event: tracked.event }).catch((error: unknown) => queue.fail(error));
+      }
       yield tracked;
       if (ended) return;
     }

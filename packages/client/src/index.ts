@@ -1,5 +1,7 @@
 export type { AppRouter } from "@brook/server";
 export {
+  type ApprovalAnswer,
+  type ApproveResult,
   type ChatEvent,
   ChatEventParseError,
   type ChatRequest,
@@ -10,9 +12,11 @@ export {
   type ReceivedChatEvent,
   readChatEvents,
   type Stats,
+  type ToolApprovalEvent,
   type Usage,
 } from "@brook/shared";
 export {
+  type ApprovalRequest,
   type BrookClient,
   type BrookClientOptions,
   createBrookClient,

@@ -178,6 +178,11 @@ function createRunControl(
       maxToolSteps: config.MAX_TOOL_STEPS,
       maxToolCallsPerStep: config.MAX_TOOL_CALLS_PER_STEP,
       toolConcurrency: config.TOOL_CONCURRENCY,
+      approvalTimeoutMs: config.APPROVAL_TIMEOUT_MS,
+      onApproval: (event) => {
+        metrics.recordApproval(event);
+        backend.stats.recordApproval(event);
+      },
       onInternalError: onUnexpected,
       onModelCall: (name, code) => metrics.recordModelCall(name, code),
     });
@@ -216,6 +221,7 @@ function startTools(config: Config, log: Logger, metrics: Metrics, telemetry: Te
     fetch: telemetry?.mcpFetch,
     log: { info: (message) => log.info(message), warn: (message) => log.warn(message) },
     onCall: (record) => metrics.recordToolCall(record),
+    approval: config.TOOL_APPROVAL,
   });
   tools.start();
   return tools;

@@ -40,12 +40,34 @@ export const ToolCallEvent = z.object({
   arguments: z.string(),
 });
 
+/**
+ * The run waits for a person to approve or deny a tool call (TOOL_APPROVAL): it follows that
+ * call's `tool_call` event; the answer goes to `POST /runs/:run_id/approvals/:approval_id`.
+ */
+export const ToolApprovalEvent = z.object({
+  type: z.literal("tool_approval"),
+  /** What the answer names. */
+  approval_id: z.string(),
+  /** The tool call's id (its `tool_call` event's). */
+  id: z.string(),
+  name: z.string(),
+  /** JSON text, as the model produced it. */
+  arguments: z.string(),
+  /** The MCP server the tool belongs to. */
+  server: z.string().optional(),
+});
+
+/** How a tool call that needed approval was decided: absent on calls that needed none. */
+export const ApprovalDecision = z.enum(["approved", "denied", "timed_out"]);
+
 export const ToolResultEvent = z.object({
   type: z.literal("tool_result"),
   id: z.string(),
   name: z.string(),
   result: z.string(),
   is_error: z.boolean(),
+  /** Present on calls that waited for approval: what was decided (denied and timed out ones never ran). */
+  approval: ApprovalDecision.optional(),
 });
 
 export const CompleteEvent = z.object({
@@ -82,6 +104,7 @@ export const ChatEvent = z.discriminatedUnion("type", [
   ContentEvent,
   ObjectEvent,
   ToolCallEvent,
+  ToolApprovalEvent,
   ToolResultEvent,
   CompleteEvent,
   ErrorEvent,
@@ -92,6 +115,8 @@ export type ReasoningEvent = z.infer<typeof ReasoningEvent>;
 export type ContentEvent = z.infer<typeof ContentEvent>;
 export type ObjectEvent = z.infer<typeof ObjectEvent>;
 export type ToolCallEvent = z.infer<typeof ToolCallEvent>;
+export type ToolApprovalEvent = z.infer<typeof ToolApprovalEvent>;
+export type ApprovalDecision = z.infer<typeof ApprovalDecision>;
 export type ToolResultEvent = z.infer<typeof ToolResultEvent>;
 export type CompleteEvent = z.infer<typeof CompleteEvent>;
 export type ErrorEvent = z.infer<typeof ErrorEvent>;

@@ -26,6 +26,13 @@ export const errorCatalogue = {
     message: "This needs an admin key (BROOK_ADMIN_KEYS).",
   },
   not_found: { status: 404, trpc: "NOT_FOUND", retryable: false, message: "Not found." },
+  // A second answer to the same approval: the first one stands.
+  already_answered: {
+    status: 409,
+    trpc: "CONFLICT",
+    retryable: false,
+    message: "This approval was answered already (or timed out, or its run ended).",
+  },
   method_not_allowed: {
     status: 405,
     trpc: "METHOD_NOT_SUPPORTED",

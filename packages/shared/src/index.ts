@@ -1,4 +1,5 @@
 export {
+  ApprovalDecision,
   ChatEvent,
   CompleteEvent,
   ContentEvent,
@@ -12,6 +13,7 @@ export {
   START_MESSAGE,
   StartEvent,
   type TerminalEvent,
+  ToolApprovalEvent,
   ToolCallEvent,
   ToolResultEvent,
 } from "./chat-event.js";
@@ -82,8 +84,12 @@ export {
   routes,
 } from "./routes.js";
 export {
+  ApprovalAnswer,
+  ApproveInput,
+  ApproveResult,
   CancelResult,
   ChatStreamInput,
+  maxApprovalReasonChars,
   RunEventsInput,
   RunRef,
   StartResult,
@@ -110,6 +116,7 @@ export {
   UIMessagePart,
   UIStaticToolPart,
   UITextPart,
+  UIToolApproval,
   uiMessageStreamHeader,
 } from "./ui-message-stream.js";
 export { emptyUsage, Timing, Usage } from "./usage.js";

@@ -13,7 +13,7 @@ import {
   OpenAIModelList,
 } from "./openai-chat.js";
 import { OpenAIResponse, OpenAIResponseStreamEvent, OpenAIResponsesRequest } from "./openai-responses.js";
-import { CancelResult } from "./run-control.js";
+import { ApprovalAnswer, ApproveResult, CancelResult } from "./run-control.js";
 import { Stats } from "./stats.js";
 import { ToolList } from "./tools.js";
 import { UIChatId, UIChatRequest, UIMessageChunk } from "./ui-message-stream.js";
@@ -81,6 +81,7 @@ const chatExample = { message: "你好，世界！" };
 const uiFailure = { text: "text/plain" } as const;
 const openaiFailure = { json: OpenAIErrorBody } as const;
 const chatIdParams = z.object({ id: UIChatId });
+const approvalParams = z.object({ run_id: z.string(), approval_id: z.string() });
 
 export const routes = {
   chatStream: {
@@ -123,6 +124,12 @@ export const routes = {
         also: { 503: { description: "Draining: shutting down.", content: { json: Health } } },
       },
     },
+  },
+  approval: {
+    path: "/runs/:run_id/approvals/:approval_id",
+    methods: { POST: "approves or denies a tool call a run waits on" },
+    access: "key",
+    schemas: { POST: { params: approvalParams, body: ApprovalAnswer, answer: { json: ApproveResult } } },
   },
   ready: {
     path: "/health/ready",

@@ -28,6 +28,25 @@ export type StartResult = z.infer<typeof StartResult>;
 export const CancelResult = RunRef.extend({ cancelled: z.boolean() });
 export type CancelResult = z.infer<typeof CancelResult>;
 
+/** The longest reason a person may give for a denial. */
+export const maxApprovalReasonChars = 2_000;
+
+/** An answer to a `tool_approval` event (the body of `POST /runs/:run_id/approvals/:approval_id`). */
+export const ApprovalAnswer = z.object({
+  approved: z.boolean(),
+  /** Why (shown to the model with a denial). */
+  reason: z.string().max(maxApprovalReasonChars).optional(),
+});
+export type ApprovalAnswer = z.infer<typeof ApprovalAnswer>;
+
+/** `chat.approve` input: the run, the approval, the answer. */
+export const ApproveInput = RunRef.extend({ approval_id: z.string().min(1).max(100) }).extend(ApprovalAnswer.shape);
+export type ApproveInput = z.infer<typeof ApproveInput>;
+
+/** What answering an approval returns (REST and `chat.approve`). */
+export const ApproveResult = z.object({ run_id: z.string(), approval_id: z.string(), approved: z.boolean() });
+export type ApproveResult = z.infer<typeof ApproveResult>;
+
 /** The `data` of every tRPC error Brook sends. */
 export const TrpcErrorData = z.object({
   code: z.string(),

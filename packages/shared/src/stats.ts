@@ -29,6 +29,15 @@ export const Stats = z.object({
     cancelled: z.number().int().nonnegative(),
   }),
   active_runs: z.number().int().nonnegative(),
+  /** Tool calls that waited for a person (TOOL_APPROVAL), and how each was decided. */
+  approvals: z
+    .object({
+      requested: z.number().int().nonnegative(),
+      approved: z.number().int().nonnegative(),
+      denied: z.number().int().nonnegative(),
+      timed_out: z.number().int().nonnegative(),
+    })
+    .optional(),
   tokens: z.object({
     input: z.number().int().nonnegative(),
     output: z.number().int().nonnegative(),

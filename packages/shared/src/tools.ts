@@ -35,6 +35,8 @@ export const ToolInfo = z.object({
   description: z.string(),
   /** JSON Schema of its arguments. */
   input_schema: z.record(z.string(), z.unknown()),
+  /** A person approves each call before it runs (TOOL_APPROVAL, the server's `approval`). */
+  needs_approval: z.boolean(),
 });
 export type ToolInfo = z.infer<typeof ToolInfo>;
 

@@ -5,6 +5,7 @@
  */
 import { z } from "zod";
 import { ChatRequest } from "./chat-request.js";
+import { maxApprovalReasonChars } from "./run-control.js";
 import { Timing, Usage } from "./usage.js";
 
 /** A text part of a UI message. */
@@ -19,6 +20,14 @@ const toolPartFields = {
   output: z.unknown().optional(),
   errorText: z.string().nullish(),
 };
+
+/** A person's answer in a tool part of state `approval-responded` (`addToolApprovalResponse`). */
+export const UIToolApproval = z.looseObject({
+  id: z.string().min(1).max(100),
+  approved: z.boolean(),
+  reason: z.string().max(maxApprovalReasonChars).nullish(),
+});
+export type UIToolApproval = z.infer<typeof UIToolApproval>;
 
 /** A tool call of a tool the client does not know statically (Brook's MCP tools are sent as these). */
 export const UIDynamicToolPart = z.looseObject({
@@ -137,6 +146,10 @@ export const UIMessageChunk = z.discriminatedUnion("type", [
     providerExecuted: z.literal(true),
     dynamic: z.literal(true),
   }),
+  /** A tool call waits for a person (TOOL_APPROVAL): `ai` 6 and newer only. */
+  z.strictObject({ type: z.literal("tool-approval-request"), approvalId: z.string(), toolCallId: z.string() }),
+  /** A denied (or timed out) call: it never ran. `ai` 6 and newer only. */
+  z.strictObject({ type: z.literal("tool-output-denied"), toolCallId: z.string() }),
   z.strictObject({
     type: z.literal("tool-output-error"),
     toolCallId: z.string(),

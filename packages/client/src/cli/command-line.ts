@@ -16,6 +16,8 @@ const optionSpecs = {
   "reasoning-effort": { type: "string" },
   "no-reasoning": { type: "boolean" },
   schema: { type: "string" },
+  "approve-all": { type: "boolean" },
+  "deny-all": { type: "boolean" },
 } as const satisfies NonNullable<ParseArgsConfig["options"]>;
 
 type OptionName = keyof typeof optionSpecs;
@@ -33,6 +35,8 @@ export const commands = {
     "reasoning-effort",
     "no-reasoning",
     "schema",
+    "approve-all",
+    "deny-all",
   ],
   health: connectionOptions,
   stats: connectionOptions,
@@ -55,6 +59,8 @@ export interface CommandOptions {
   reasoning: boolean;
   /** A JSON Schema file: the answer is a typed object, printed as JSON. */
   schema: string | undefined;
+  /** Tool calls that need approval: asked on the terminal (denied without one), or all approved, or all denied. */
+  approvals: "ask" | "approve" | "deny";
 }
 
 export type Invocation =
@@ -101,6 +107,9 @@ export function parseCommandLine(
     }
   }
   if (name !== "chat" && words.length > 0) throw new UsageError(`'${name}' takes no arguments`, name);
+  if (values["approve-all"] && values["deny-all"]) {
+    throw new UsageError("--approve-all and --deny-all cannot go together", name);
+  }
 
   return {
     kind: "command",
@@ -117,6 +126,7 @@ export function parseCommandLine(
       reasoningEffort: values["reasoning-effort"],
       reasoning: !(values["no-reasoning"] ?? false),
       schema: values.schema,
+      approvals: values["approve-all"] ? "approve" : values["deny-all"] ? "deny" : "ask",
     },
   };
 }

@@ -41,6 +41,8 @@ Options:
   --no-reasoning         Do not show the model's thinking
   --schema <file>        A JSON Schema of an object: the answer is such an object, printed as
                          JSON on stdout once complete (its text streams to stderr meanwhile)
+  --approve-all          Approve every tool call that needs approval (TOOL_APPROVAL)
+  --deny-all             Deny them all; without either, ask y/N on the terminal (no terminal: deny)
   --json                 Print every event as one JSON line (NDJSON) on stdout, reasoning included
 ${connection}
 

@@ -1,3 +1,4 @@
+import { createInterface } from "node:readline/promises";
 import picocolors from "picocolors";
 
 export type Colors = ReturnType<typeof picocolors.createColors>;
@@ -21,6 +22,8 @@ export interface Terminal {
   onOutputClosed(handler: () => void): () => void;
   /** Ends the process at once. */
   exit(code: number): never;
+  /** Asks a question on the terminal and resolves with the line typed; undefined when there is no terminal to ask on. */
+  ask(question: string, signal: AbortSignal): Promise<string | undefined>;
 }
 
 /**
@@ -62,5 +65,14 @@ export function processTerminal(): Terminal {
       return () => outputClosed.delete(handler);
     },
     exit: (code) => process.exit(code),
+    async ask(question, signal) {
+      if (process.stdin.isTTY !== true) return undefined;
+      const lines = createInterface({ input: process.stdin, output: process.stderr });
+      try {
+        return await lines.question(question, { signal });
+      } finally {
+        lines.close();
+      }
+    },
   };
 }

@@ -1,5 +1,6 @@
 import type { ChatEvent, ParsedChatRequest } from "@brook/shared";
 import { afterEach, describe, expect, it, vi } from "vitest";
+import { RunInputs } from "../control/pending-inputs.js";
 import type { RunContext } from "../control/run-control.js";
 import { BrookError } from "../errors/brook-error.js";
 import type { ChatModel, ModelCall, ModelPart, ModelTool } from "../models/chat-model.js";
@@ -46,6 +47,7 @@ function tools(answer: (name: string, args: string) => { text: string; isError: 
   return {
     offered: (selection) => (selection === false ? [] : [echoTool]),
     call: async (call) => answer(call.name, call.arguments),
+    approvalServer: () => undefined,
   };
 }
 
@@ -57,7 +59,14 @@ function runOf(signal = new AbortController().signal) {
     appended.push([...events]);
     return append(events);
   };
-  const run: RunContext = { id: "run-1", model: "gpt-4o-mini", startedAt: performance.now(), signal, log };
+  const run: RunContext = {
+    id: "run-1",
+    model: "gpt-4o-mini",
+    startedAt: performance.now(),
+    signal,
+    log,
+    inputs: new RunInputs(),
+  };
   return { run, log, appended, events: () => appended.flat() };
 }
 
@@ -301,6 +310,7 @@ describe("executeRun", () => {
     let most = 0;
     const slowTools: AgentTools = {
       offered: () => [echoTool],
+      approvalServer: () => undefined,
       call: async (call) => {
         running += 1;
         most = Math.max(most, running);
@@ -577,3 +587,131 @@ describe("executeRun with a reasoning model", () => {
     });
   });
 });
+
+describe("executeRun with tools that need approval", () => {
+  afterEach(() => vi.useRealTimers());
+
+  const guarded = (ran: string[]): AgentTools => ({
+    offered: () => [echoTool, { ...echoTool, name: "free" }],
+    call: async (call) => {
+      ran.push(call.id);
+      return { text: `ran ${call.arguments}`, isError: false };
+    },
+    approvalServer: (name) => (name === "echo" ? "files" : undefined),
+  });
+
+  const twoCalls = [
+    { id: "a", name: "echo", arguments: '{"n":1}' },
+    { id: "b", name: "echo", arguments: '{"n":2}' },
+    { id: "c", name: "free", arguments: '{"n":3}' },
+  ];
+
+  function approvalRun() {
+    const model = new ScriptedModel([
+      batches([accepted, ...twoCalls.map((call) => ({ type: "tool_call" as const, call })), finish("tool_calls")]),
+      batches([accepted, text("done"), finish(), usage(1, 1)]),
+    ]);
+    return { model, ...runOf() };
+  }
+
+  const asked = (events: ChatEvent[]) =>
+    events.filter((event) => event.type === "tool_approval").map((event) => event.approval_id);
+
+  it("asks about every call that needs approval together, runs the approved one, denies the other with its reason, and goes on", async () => {
+    const { model, run, events } = approvalRun();
+    const ran: string[] = [];
+    const decisions: string[] = [];
+    const done = executeRun(
+      run,
+      request({ approvals: true } as Partial<ParsedChatRequest>),
+      deps(model, { tools: guarded(ran), onApproval: (event) => decisions.push(event) }),
+    );
+    await vi.waitFor(() => expect(asked(events())).toHaveLength(2));
+    // The free call ran without waiting; the others wait.
+    await vi.waitFor(() => expect(ran).toEqual(["c"]));
+    expect(
+      events()
+        .map((event) => event.type)
+        .slice(0, 6),
+    ).toEqual(["start", "tool_call", "tool_call", "tool_call", "tool_approval", "tool_approval"]);
+    expect(events()[4]).toMatchObject({
+      type: "tool_approval",
+      id: "a",
+      name: "echo",
+      arguments: '{"n":1}',
+      server: "files",
+    });
+    const [first, second] = asked(events()) as [string, string];
+    expect(run.inputs.answer(second, { approved: false, reason: "not that file" })).toBe("answered");
+    expect(run.inputs.answer(second, { approved: true })).toBe("already_answered");
+    expect(run.inputs.answer(first, { approved: true })).toBe("answered");
+    const outcome = await done;
+    expect(outcome.terminal.type).toBe("complete");
+    expect(ran).toEqual(["c", "a"]);
+    const results = events().filter((event) => event.type === "tool_result");
+    expect(results.find((event) => event.id === "a")).toMatchObject({ is_error: false, approval: "approved" });
+    expect(results.find((event) => event.id === "b")).toMatchObject({ is_error: true, approval: "denied" });
+    expect(results.find((event) => event.id === "b")?.result).toContain("not that file");
+    expect(results.find((event) => event.id === "c")).not.toHaveProperty("approval");
+    // The model sees the denial as the call's result.
+    expect(
+      model.calls[1]?.messages.find((message) => message.role === "tool" && message.toolCallId === "b"),
+    ).toMatchObject({
+      content: expect.stringContaining("denied"),
+    });
+    expect(decisions.sort()).toEqual(["approved", "denied", "requested", "requested"]);
+  });
+
+  it("denies a call nobody answers within APPROVAL_TIMEOUT_MS, once", async () => {
+    vi.useFakeTimers({ toFake: ["setTimeout", "clearTimeout"] });
+    const { model, run, events } = approvalRun();
+    const ran: string[] = [];
+    const decisions: string[] = [];
+    const done = executeRun(
+      run,
+      request({ approvals: true } as Partial<ParsedChatRequest>),
+      deps(model, { tools: guarded(ran), approvalTimeoutMs: 1_000, onApproval: (event) => decisions.push(event) }),
+    );
+    await vi.waitFor(() => expect(asked(events())).toHaveLength(2));
+    await vi.advanceTimersByTimeAsync(1_000);
+    const outcome = await done;
+    expect(outcome.terminal.type).toBe("complete");
+    expect(ran).toEqual(["c"]);
+    const timedOut = events().filter((event) => event.type === "tool_result" && event.approval === "timed_out");
+    expect(timedOut).toHaveLength(2);
+    expect(decisions.filter((decision) => decision === "timed_out")).toHaveLength(2);
+    // A late answer is refused.
+    expect(run.inputs.answer(asked(events())[0] as string, { approved: true })).toBe("already_answered");
+  });
+
+  it("ends a run cancelled while it waits with one terminal event, running nothing", async () => {
+    const abort = new AbortController();
+    const model = new ScriptedModel([
+      batches([accepted, { type: "tool_call", call: twoCalls[0] as ModelToolCallLike }, finish("tool_calls")]),
+    ]);
+    const { run, events } = runOf(abort.signal);
+    const ran: string[] = [];
+    const done = executeRun(
+      run,
+      request({ approvals: true } as Partial<ParsedChatRequest>),
+      deps(model, { tools: guarded(ran) }),
+    );
+    await vi.waitFor(() => expect(asked(events())).toHaveLength(1));
+    expect(run.inputs.waiting).toBe(true);
+    abort.abort(new BrookError("cancelled"));
+    const outcome = await done;
+    expect(outcome.terminal).toMatchObject({ type: "error", code: "cancelled" });
+    expect(events().filter((event) => event.type === "complete" || event.type === "error")).toHaveLength(1);
+    expect(ran).toEqual([]);
+    expect(run.inputs.waiting).toBe(false);
+  });
+
+  it("does not offer tools that need approval where nobody can be asked", async () => {
+    const model = new ScriptedModel([batches([accepted, text("hi"), finish(), usage(1, 1)])]);
+    const { run } = runOf();
+    await executeRun(run, request(), deps(model, { tools: guarded([]) }));
+    expect(model.calls[0]?.tools?.map((tool) => tool.name)).toEqual(["free"]);
+  });
+});
+
+type ModelToolCallLike = { id: string; name: string; arguments: string };

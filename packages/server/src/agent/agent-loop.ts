@@ -1,5 +1,17 @@
-import type { ChatEvent, ErrorCode, ObjectEvent, TerminalEvent, Timing, ToolCallEvent, Usage } from "@brook/shared";
-import { START_MESSAGE } from "@brook/shared";
+import { randomUUID } from "node:crypto";
+import type {
+  ApprovalDecision,
+  ChatEvent,
+  ErrorCode,
+  ObjectEvent,
+  TerminalEvent,
+  Timing,
+  ToolApprovalEvent,
+  ToolCallEvent,
+  Usage,
+} from "@brook/shared";
+import { ApprovalAnswer, START_MESSAGE } from "@brook/shared";
+import type { InputAnswer } from "../control/pending-inputs.js";
 import type { RunContext, RunOutcome } from "../control/run-control.js";
 import type { RunRequest } from "../control/run-request.js";
 import { abortReason, BrookError } from "../errors/brook-error.js";
@@ -15,6 +27,8 @@ export interface AgentTools {
   offered(selection: false | readonly string[] | null | undefined): ModelTool[];
   /** Tool failures come back as error outcomes; only the run's abort throws. */
   call(call: ModelToolCall, signal: AbortSignal): Promise<ToolOutcome>;
+  /** The server of a tool whose calls a person approves first (TOOL_APPROVAL); undefined for any other. */
+  approvalServer(name: string): string | undefined;
 }
 
 export interface AgentDependencies {
@@ -33,7 +47,13 @@ export interface AgentDependencies {
   onInternalError: (error: unknown, runId: string) => void;
   /** Told when each model call ends (for the metrics): `code` null when it finished its answer. */
   onModelCall?: ((model: string, code: ErrorCode | null) => void) | undefined;
+  /** How long a tool call waits for a person's approval before it is denied (APPROVAL_TIMEOUT_MS); default 300000. */
+  approvalTimeoutMs?: number | undefined;
+  /** Told when an approval is asked for, and when it is decided (for the metrics). */
+  onApproval?: ((event: "requested" | ApprovalDecision) => void) | undefined;
 }
+
+const defaultApprovalTimeoutMs = 300_000;
 
 const defaultMaxToolCallsPerStep = 32;
 const defaultToolConcurrency = 4;
@@ -115,7 +135,13 @@ export async function executeRun(run: RunContext, request: RunRequest, deps: Age
   try {
     const callerTools = request.callerTools ?? [];
     const callerNames = new Set(callerTools.map((tool) => tool.name));
-    const mcpTools = (deps.tools?.offered(request.tools) ?? []).filter((tool) => !callerNames.has(tool.name));
+    const agentTools = deps.tools;
+    // Where nobody can answer an approval (`/v1`, whole answers), the tools that need one are not offered.
+    const mcpTools = (agentTools?.offered(request.tools) ?? []).filter(
+      (tool) =>
+        !callerNames.has(tool.name) &&
+        (request.approvals === true || agentTools?.approvalServer(tool.name) === undefined),
+    );
     const tools = [...mcpTools, ...callerTools];
     const stop = typeof request.stop === "string" ? [request.stop] : (request.stop ?? undefined);
     let finishReason: string;
@@ -177,7 +203,7 @@ export async function executeRun(run: RunContext, request: RunRequest, deps: Age
       if (run.log.noteUsage !== undefined) run.log.noteUsage(await measureUsage(run, progress, deps.prices));
       const offered = new Set(mcpTools.map((tool) => tool.name));
       const concurrency = deps.toolConcurrency ?? defaultToolConcurrency;
-      const results = await runToolCalls(run, outcome.calls, offered, deps.tools, concurrency);
+      const results = await runToolCalls(run, outcome.calls, offered, deps, concurrency);
       // The answer text only: reasoning never goes back to the model (DeepSeek refuses it).
       messages.push({ role: "assistant", content: step.texts.join(""), toolCalls: outcome.calls });
       outcome.calls.forEach((toolCall, index) => {
@@ -342,16 +368,20 @@ function endReasoning(progress: Progress): void {
 
 /**
  * Runs one round of tool calls, `concurrency` at a time: every `tool_call` event first, then
- * each `tool_result` as it arrives. The outcomes come back in the order of the calls.
+ * each `tool_result` as it arrives. The outcomes come back in the order of the calls. Calls of
+ * tools that need approval are asked about together, after the `tool_call` events.
  */
 async function runToolCalls(
   run: RunContext,
   calls: readonly ModelToolCall[],
   offered: ReadonlySet<string>,
-  tools: AgentTools | undefined,
+  deps: AgentDependencies,
   concurrency: number,
 ): Promise<ToolOutcome[]> {
   const { signal } = run;
+  const { tools } = deps;
+  const asks = tools === undefined ? undefined : askApprovals(run, calls, offered, tools, deps);
+  if (asks !== undefined) return runApprovedCalls(run, calls, asks, tools as AgentTools, deps, concurrency);
   run.log.append(calls.map(toolCallEvent));
   const outcomes: ToolOutcome[] = [];
   let next = 0;
@@ -374,6 +404,160 @@ async function runToolCalls(
   // Tool events are few: they may overrun the buffer a little, then generation waits for readers.
   await run.log.waitForRoom(signal);
   return outcomes;
+}
+
+/** A call waiting for a person: its `tool_approval` event and the answer to come. */
+interface Ask {
+  event: ToolApprovalEvent;
+  answer: Promise<InputAnswer>;
+}
+
+/**
+ * Registers an approval for each call of a tool that needs one (before any event says so: an
+ * answer may come at once) and announces them after the `tool_call` events. Undefined when no
+ * call of the round needs one: the round runs as it always did.
+ */
+function askApprovals(
+  run: RunContext,
+  calls: readonly ModelToolCall[],
+  offered: ReadonlySet<string>,
+  tools: AgentTools,
+  deps: AgentDependencies,
+): (Ask | undefined)[] | undefined {
+  let asks: (Ask | undefined)[] | undefined;
+  calls.forEach((call, index) => {
+    const server = offered.has(call.name) ? tools.approvalServer(call.name) : undefined;
+    if (server === undefined) return;
+    asks ??= new Array<Ask | undefined>(calls.length).fill(undefined);
+    const approvalId = randomUUID();
+    const answer = run.inputs.expect(approvalId, deps.approvalTimeoutMs ?? defaultApprovalTimeoutMs, run.signal);
+    // Awaited later, maybe after the run was aborted: never an unhandled rejection.
+    answer.catch(() => {});
+    asks[index] = {
+      event: {
+        type: "tool_approval",
+        approval_id: approvalId,
+        id: call.id,
+        name: call.name,
+        arguments: call.arguments,
+        server,
+      },
+      answer,
+    };
+  });
+  if (asks === undefined) return undefined;
+  const events: ChatEvent[] = calls.map(toolCallEvent);
+  for (const ask of asks) {
+    if (ask === undefined) continue;
+    events.push(ask.event);
+    deps.onApproval?.("requested");
+  }
+  run.log.append(events);
+  return asks;
+}
+
+/**
+ * A round with calls that wait for approval: each call goes on when its own answer comes (the
+ * others need none), at most `concurrency` tools running at once. A denied call never runs:
+ * its error result says why, and the model goes on with it.
+ */
+async function runApprovedCalls(
+  run: RunContext,
+  calls: readonly ModelToolCall[],
+  asks: readonly (Ask | undefined)[],
+  tools: AgentTools,
+  deps: AgentDependencies,
+  concurrency: number,
+): Promise<ToolOutcome[]> {
+  const { signal } = run;
+  const outcomes: ToolOutcome[] = [];
+  const slots = new ToolSlots(concurrency);
+  await Promise.all(
+    calls.map(async (call, index) => {
+      const ask = asks[index];
+      const verdict = ask === undefined ? undefined : decide(await ask.answer, deps);
+      if (verdict !== undefined) deps.onApproval?.(verdict.decision);
+      let outcome: ToolOutcome;
+      if (verdict !== undefined && verdict.decision !== "approved") {
+        outcome = { text: verdict.text, isError: true };
+      } else {
+        await slots.acquire(signal);
+        try {
+          outcome = await tools.call(call, signal);
+        } finally {
+          slots.release();
+        }
+        signal.throwIfAborted();
+      }
+      run.log.append([
+        {
+          type: "tool_result",
+          id: call.id,
+          name: call.name,
+          result: outcome.text,
+          is_error: outcome.isError,
+          ...(verdict === undefined ? {} : { approval: verdict.decision }),
+        },
+      ]);
+      outcomes[index] = outcome;
+    }),
+  );
+  await run.log.waitForRoom(signal);
+  return outcomes;
+}
+
+/** What an answer (or its absence) decides, and what the model is told of a denial. */
+function decide(answer: InputAnswer, deps: AgentDependencies): { decision: ApprovalDecision; text: string } {
+  if (!answer.answered) {
+    const ms = deps.approvalTimeoutMs ?? defaultApprovalTimeoutMs;
+    return {
+      decision: "timed_out",
+      text: `The tool call was denied: nobody approved it within ${ms} ms (timed out). It was not run.`,
+    };
+  }
+  const parsed = ApprovalAnswer.safeParse(answer.value);
+  if (parsed.success && parsed.data.approved) return { decision: "approved", text: "" };
+  const reason = parsed.success ? parsed.data.reason?.trim() : undefined;
+  return {
+    decision: "denied",
+    text: `The user denied this tool call; it was not run.${reason ? ` Reason: ${reason}` : ""}`,
+  };
+}
+
+/** At most `size` tool calls at once; a wait for a slot ends with the run's abort. */
+class ToolSlots {
+  #free: number;
+  readonly #waiting: (() => void)[] = [];
+
+  constructor(size: number) {
+    this.#free = size;
+  }
+
+  acquire(signal: AbortSignal): Promise<void> {
+    signal.throwIfAborted();
+    if (this.#free > 0) {
+      this.#free -= 1;
+      return Promise.resolve();
+    }
+    return new Promise((resolve, reject) => {
+      const granted = () => {
+        signal.removeEventListener("abort", onAbort);
+        resolve();
+      };
+      const onAbort = () => {
+        this.#waiting.splice(this.#waiting.indexOf(granted), 1);
+        reject(abortReason(signal));
+      };
+      signal.addEventListener("abort", onAbort, { once: true });
+      this.#waiting.push(granted);
+    });
+  }
+
+  release(): void {
+    const next = this.#waiting.shift();
+    if (next === undefined) this.#free += 1;
+    else next();
+  }
 }
 
 function toolCallEvent(call: ModelToolCall): ToolCallEvent {

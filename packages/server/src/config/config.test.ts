@@ -62,6 +62,16 @@ describe("parseConfig", () => {
     expect(() => parseConfig({ TOOL_CONCURRENCY: "0" })).toThrow(/TOOL_CONCURRENCY/);
     expect(() => parseConfig({ MCP_URL: "not a url" })).toThrow(/MCP_URL/);
   });
+
+  it("reads which tools need approval, and how long an approval waits", () => {
+    expect(parseConfig({})).toMatchObject({ TOOL_APPROVAL: "none", APPROVAL_TIMEOUT_MS: 300_000 });
+    expect(parseConfig({ TOOL_APPROVAL: "all" }).TOOL_APPROVAL).toBe("all");
+    expect(parseConfig({ TOOL_APPROVAL: " write_file, send_mail ," }).TOOL_APPROVAL).toEqual([
+      "write_file",
+      "send_mail",
+    ]);
+    expect(() => parseConfig({ APPROVAL_TIMEOUT_MS: "0" })).toThrow(/APPROVAL_TIMEOUT_MS/);
+  });
 });
 
 describe("parseConfig: access and limits", () => {

@@ -43,6 +43,18 @@ const origins = list.pipe(
   ),
 );
 
+/** Which tools need a person's approval: none, all, or those named. */
+export type ToolApproval = "none" | "all" | readonly string[];
+
+function toolApproval(text: string): ToolApproval {
+  if (text === "" || text === "none") return "none";
+  if (text === "all") return "all";
+  return text
+    .split(",")
+    .map((name) => name.trim())
+    .filter((name) => name !== "");
+}
+
 /** Every setting Brook reads from the environment, validated once at start-up. */
 export const ConfigSchema = z.object({
   OPENAI_API_KEY: optionalText,
@@ -81,6 +93,17 @@ export const ConfigSchema = z.object({
   MAX_TOOL_CALLS_PER_STEP: z.coerce.number().int().min(1).max(1_000).default(32),
   /** Tool calls of one turn that run at the same time; the others wait their turn. */
   TOOL_CONCURRENCY: z.coerce.number().int().min(1).max(100).default(4),
+  /**
+   * Tools a person approves each call of before it runs: `none`, `all`, or tool names as `GET /tools`
+   * lists them, comma-separated. A server's own `approval` in MCP_SERVERS decides for its tools.
+   */
+  TOOL_APPROVAL: z
+    .string()
+    .trim()
+    .default("none")
+    .transform((text) => toolApproval(text)),
+  /** An approval nobody answers within this long is a denial ("timed out"). */
+  APPROVAL_TIMEOUT_MS: z.coerce.number().int().min(1).default(300_000),
   /** Tool results longer than this many characters are cut, with a note, before the model sees them. */
   TOOL_RESULT_CHARS: z.coerce.number().int().min(100).default(20_000),
   /** Longest wait between attempts to reach an MCP server that is down. */

@@ -1,6 +1,7 @@
 import type { TerminalEvent, Timing } from "@brook/shared";
 import type { BrookError } from "../errors/brook-error.js";
 import type { RunLog, RunLogWriter } from "../storage/run-log.js";
+import type { InputOutcome, RunInputs } from "./pending-inputs.js";
 import type { RunRequest } from "./run-request.js";
 
 export type RunKind = "streaming" | "non_streaming";
@@ -37,6 +38,9 @@ export interface StartedRun {
 
 export type CancelOutcome = "cancelled" | "finished" | "not_found";
 
+/** How an answer to a run's input was taken; `finished`: the run ended, nothing waits any more. */
+export type AnswerOutcome = InputOutcome | "finished";
+
 /**
  * The lifecycle of runs: starting them (within the concurrency cap, not while draining),
  * finding them for late readers, cancelling them from any caller, grace periods for resumable
@@ -59,6 +63,11 @@ export interface RunControl {
   find(runId: string, caller: string | undefined): Promise<RunLog | undefined>;
   /** Aborts a running run `caller` may see: its log ends with an `error` event of code `cancelled`. */
   cancel(runId: string, caller: string | undefined): Promise<CancelOutcome>;
+  /**
+   * Answers an input (a tool call's approval) that a run `caller` may see waits for, on whichever
+   * instance produces it. Throws `unavailable` when the shared state cannot be reached.
+   */
+  answer(runId: string, inputId: string, value: unknown, caller: string | undefined): Promise<AnswerOutcome>;
   /** Refuses new runs from now on (code `shutdown`); running ones go on. */
   drain(): void;
   /** Resolves when no run is generating. */
@@ -84,6 +93,8 @@ export interface RunContext {
   /** Aborted when the run is cancelled, times out, or is abandoned; its reason is a BrookError. */
   readonly signal: AbortSignal;
   readonly log: RunLogWriter;
+  /** What the run waits for from people: registered, announced in an event, then awaited with `signal`. */
+  readonly inputs: RunInputs;
 }
 
 /** How a run ended: its terminal event (also in its log) and its timing. */

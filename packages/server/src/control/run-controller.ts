@@ -4,9 +4,11 @@ import { BrookError } from "../errors/brook-error.js";
 import { errorEvent } from "../errors/error-shapes.js";
 import { compileOutput } from "../models/structured-output.js";
 import type { RunLogWriter, RunStore } from "../storage/run-log.js";
+import { RunInputs } from "./pending-inputs.js";
 import { checkRequestLimits, type RequestLimits } from "./request-limits.js";
 import type { RunChannel } from "./run-channel.js";
 import {
+  type AnswerOutcome,
   type CancelOutcome,
   type RunContext,
   type RunControl,
@@ -62,6 +64,7 @@ interface ActiveRun {
   readonly owner: string | undefined;
   readonly controller: AbortController;
   readonly ended: Promise<void>;
+  readonly inputs: RunInputs;
 }
 
 /** The RunControl of one instance: the runs it generates, their grace periods and deadlines. */
@@ -74,6 +77,7 @@ export class RunController implements RunControl {
 
   constructor(private readonly options: RunControllerOptions) {
     options.channel?.onCancelRequest((runId) => this.#cancelHere(runId));
+    options.channel?.onAnswerRequest((runId, inputId, value) => this.#answerHere(runId, inputId, value));
   }
 
   get activeCount(): number {
@@ -128,8 +132,9 @@ export class RunController implements RunControl {
     const abort = (reason: BrookError) => {
       if (!controller.signal.aborted) controller.abort(reason);
     };
-    const stopTimers = this.#watch(log, abort, resumable || replayable, options);
-    const context: RunContext = { id, model, startedAt: performance.now(), signal: controller.signal, log };
+    const { stop: stopTimers, waiting } = this.#watch(log, abort, resumable || replayable, options);
+    const inputs = new RunInputs(waiting);
+    const context: RunContext = { id, model, startedAt: performance.now(), signal: controller.signal, log, inputs };
     const ended = this.#execute(context, request, kind)
       .then((outcome) => {
         for (const observer of options.observers ?? []) observer({ id, kind, model, request, ...outcome });
@@ -144,7 +149,7 @@ export class RunController implements RunControl {
           this.#idleWaiters.clear();
         }
       });
-    this.#active.set(id, { owner, controller, ended });
+    this.#active.set(id, { owner, controller, ended, inputs });
     if (owner !== undefined) this.#perOwner.set(owner, ownerRuns + 1);
     return { id, model, log, visible: log.visible ?? Promise.resolve() };
   }
@@ -161,6 +166,22 @@ export class RunController implements RunControl {
     if ((await this.find(runId, caller)) === undefined) return "not_found";
     // Another instance may be generating it.
     return this.options.channel?.requestCancel(runId) ?? "finished";
+  }
+
+  async answer(runId: string, inputId: string, value: unknown, caller?: string): Promise<AnswerOutcome> {
+    const active = this.#active.get(runId);
+    if (active !== undefined)
+      return visibleTo(active.owner, caller) ? active.inputs.answer(inputId, value) : "not_found";
+    const log = await this.find(runId, caller);
+    if (log === undefined) return "not_found";
+    if (log.terminal !== undefined) return "finished";
+    // Another instance generates it (or did, until it stopped).
+    return this.options.channel?.requestAnswer(runId, inputId, value) ?? "finished";
+  }
+
+  /** An answer another instance brought: a run no longer generating here has ended. */
+  #answerHere(runId: string, inputId: string, value: unknown): AnswerOutcome {
+    return this.#active.get(runId)?.inputs.answer(inputId, value) ?? "finished";
   }
 
   #release(owner: string): void {
@@ -203,14 +224,16 @@ export class RunController implements RunControl {
    * The run's deadline (MAX_RUN_MS), its byte budget and grace periods: a resumable run
    * (replayable ones too) waits `graceMs` for a reader whenever it has none (from the start: it
    * may never be claimed); any other run is aborted as soon as its reader leaves. A replayable
-   * run that outgrows RUN_MAX_BYTES ends with `run_too_large`. Returns what stops the timers.
+   * run that outgrows RUN_MAX_BYTES ends with `run_too_large`. A run waiting for a person is
+   * not abandoned for want of readers: the answer may come from anywhere, and its own timeout
+   * bounds the wait. Returns what stops the timers, and what tells them the run waits.
    */
   #watch(
     log: RunLogWriter,
     abort: (reason: BrookError) => void,
     resumable: boolean,
     options: RunControllerOptions,
-  ): () => void {
+  ): { stop: () => void; waiting: (waiting: boolean) => void } {
     const maxRunMs = options.maxRunMs ?? 0;
     const deadline =
       maxRunMs > 0
@@ -231,9 +254,12 @@ export class RunController implements RunControl {
     const abandon = () =>
       abort(new BrookError("cancelled", "The run was cancelled: its reader went away and did not come back."));
     let grace: NodeJS.Timeout | undefined;
+    let readers = false;
+    let asking = false;
     const startGrace = () => {
       if (log.terminal !== undefined) return;
       if (!resumable) return abandon();
+      if (asking) return;
       if (grace !== undefined) return;
       grace = setTimeout(abandon, options.graceMs);
       grace.unref();
@@ -242,11 +268,23 @@ export class RunController implements RunControl {
       clearTimeout(grace);
       grace = undefined;
     };
-    log.onPresence((present) => (present ? stopGrace() : startGrace()));
+    log.onPresence((present) => {
+      readers = present;
+      if (present) stopGrace();
+      else startGrace();
+    });
     if (resumable) startGrace();
-    return () => {
-      clearTimeout(deadline);
-      stopGrace();
+    const waiting = (waits: boolean) => {
+      asking = waits;
+      if (waits) stopGrace();
+      else if (!readers && resumable) startGrace();
+    };
+    return {
+      stop: () => {
+        clearTimeout(deadline);
+        stopGrace();
+      },
+      waiting,
     };
   }
 }

@@ -31,6 +31,11 @@ export interface RunRequest extends Omit<ParsedChatRequest, "reasoning_effort"> 
   reasoning_effort?: string | null | undefined;
   /** How long an answer the model should write (the Responses API's `text.verbosity`), passed on to every model call. */
   verbosity?: string | undefined;
+  /**
+   * The caller can be asked to approve tool calls (it sees `tool_approval` events and knows the
+   * run's id): tools that need approval are offered. Otherwise they are not offered at all.
+   */
+  approvals?: boolean | undefined;
   /** `output`, its schema compiled: set when the run starts (a bad schema is refused there). */
   structuredOutput?: StructuredOutput | undefined;
   /** OpenAI's `json_object` format, passed on as it is (`/v1`): JSON, but no schema to check. */

@@ -128,6 +128,8 @@ export function openAIChunkEncoder(options: OpenAIAnswerOptions & { includeUsage
           return chunk({ tool_calls: [{ index: answer.toolCalls.length - 1, ...call }] }, null);
         }
         case "tool_result":
+        // Tools that need approval are not offered here: nobody could answer.
+        case "tool_approval":
         // The content carries the JSON text already.
         case "object":
           return "";

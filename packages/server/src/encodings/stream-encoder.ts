@@ -11,8 +11,13 @@ export interface StreamEncoder {
   start(): string;
   /** One event of the run at `seq`, as text ("" when the format shows nothing of it). */
   event(event: ChatEvent, seq: number): string;
-  /** What follows the terminal event, before the response ends. */
+  /** What follows the terminal event (or the pause), before the response ends. */
   end(): string;
+  /**
+   * True when the response should end before the run does (read once per batch): the AI SDK's
+   * stream ends while the run waits for a person's approval. Absent: never.
+   */
+  readonly paused?: boolean;
   /** What keeps a silent stream open through proxies. */
   readonly ping: string;
   /** Reading the run failed (not because the client left); without it the error is thrown. */

@@ -69,7 +69,8 @@ export async function streamRun(
       for (let index = 0; index < events.length; index++) {
         text += encoder.event(events[index] as (typeof events)[number], seq + index);
       }
-      if (reader.done) {
+      // A pause counts once everything ready was read (a short batch), never in the middle of a replay.
+      if (reader.done || (encoder.paused === true && events.length < maxBatch)) {
         // The last events and the end of the response share one write.
         res.end(text + encoder.end());
         return;

@@ -30,14 +30,34 @@ const finishStep = frame({ type: "finish-step" });
  *
  * Steps are derived from the events: a model call after tool results starts a new one. Every
  * event from seq 0 gives the same chunks, so a resumed stream replays the message as it was.
+ *
+ * A tool call that waits for a person is a `tool-approval-request`; once every unfinished call of
+ * the step waits so, the response ends there (`finish-step`, `finish`, as the AI SDK ends a step
+ * that needs approval) while the run waits. The client's next POST answers them, and its response
+ * (`answered`: those approvals) says nothing of what came before that pause.
  */
-export function uiMessageStreamEncoder(): StreamEncoder {
-  return new UIMessageStreamEncoder();
+export function uiMessageStreamEncoder(answered?: ReadonlySet<string>): StreamEncoder {
+  return new UIMessageStreamEncoder(answered);
 }
 
 class UIMessageStreamEncoder implements StreamEncoder {
   readonly headers = headers;
   readonly ping = sse.ping;
+  /** Tool calls of the step without a result yet. */
+  readonly #unfinished = new Set<string>();
+  /** Those of them that wait for a person. */
+  readonly #waiting = new Set<string>();
+  /** Approvals still to pass, silently, before this response speaks (a continuation). */
+  #silentUntil: Set<string> | undefined;
+
+  constructor(answered?: ReadonlySet<string>) {
+    this.#silentUntil = answered === undefined || answered.size === 0 ? undefined : new Set(answered);
+  }
+
+  /** Every unfinished call of the step waits for a person: the response ends here. */
+  get paused(): boolean {
+    return this.#waiting.size > 0 && this.#waiting.size === this.#unfinished.size;
+  }
   /** The part being streamed, and the start of each of its deltas. */
   #open: { kind: PartKind; id: string; head: string; tail: string } | undefined;
   #parts = 0;
@@ -50,6 +70,17 @@ class UIMessageStreamEncoder implements StreamEncoder {
   }
 
   event(event: ChatEvent): string {
+    const silent = this.#silentUntil;
+    if (silent === undefined) return this.#encode(event);
+    this.#encode(event);
+    if (event.type === "tool_approval") silent.delete(event.approval_id);
+    if (silent.size > 0 || !this.paused) return "";
+    // Where the last response ended: from here on the client has not seen it.
+    this.#silentUntil = undefined;
+    return frame({ type: "start", messageId: this.#metadata.run_id ?? "", messageMetadata: this.#metadata });
+  }
+
+  #encode(event: ChatEvent): string {
     switch (event.type) {
       case "content":
         return this.#delta("text", event.chunk);
@@ -61,6 +92,7 @@ class UIMessageStreamEncoder implements StreamEncoder {
         this.#metadata = { run_id: event.run_id, model: event.model };
         return frame({ type: "start", messageId: event.run_id, messageMetadata: this.#metadata }) + startStep;
       case "tool_call":
+        this.#unfinished.add(event.id);
         return (
           this.#boundary() +
           frame({
@@ -72,8 +104,16 @@ class UIMessageStreamEncoder implements StreamEncoder {
             dynamic: true,
           })
         );
+      case "tool_approval":
+        this.#waiting.add(event.id);
+        return frame({ type: "tool-approval-request", approvalId: event.approval_id, toolCallId: event.id });
       case "tool_result":
         this.#toolsDone = true;
+        this.#unfinished.delete(event.id);
+        this.#waiting.delete(event.id);
+        if (event.approval === "denied" || event.approval === "timed_out") {
+          return frame({ type: "tool-output-denied", toolCallId: event.id });
+        }
         return frame(
           event.is_error
             ? {
@@ -113,7 +153,14 @@ class UIMessageStreamEncoder implements StreamEncoder {
   }
 
   end(): string {
-    return sse.done;
+    if (!this.paused) return sse.done;
+    // The run waits for a person: this response ends its step as the AI SDK does.
+    return (
+      this.#close() +
+      finishStep +
+      frame({ type: "finish", finishReason: "tool-calls", messageMetadata: { finish_reason: "tool_approval" } }) +
+      sse.done
+    );
   }
 
   failure(thrown: unknown): string {

@@ -1,12 +1,16 @@
 import { z } from "zod";
-import type { InstanceMessage, InstanceMessages } from "../control/instance-messages.js";
+import type { InstanceMessage, InstanceMessageFields, InstanceMessages } from "../control/instance-messages.js";
 import { instanceChannel, type RedisClients } from "./redis-clients.js";
 
 /** An `InstanceMessage` as it travels: parsed, since any client of the Redis may publish. */
 const InstanceMessageSchema = z.object({
-  type: z.enum(["cancel", "presence", "absent"]),
+  type: z.enum(["cancel", "presence", "absent", "answer", "answered"]),
   runId: z.string().min(1).max(100),
   from: z.string().min(1).max(100),
+  input: z.string().max(100).optional(),
+  value: z.json().optional(),
+  reply: z.string().max(100).optional(),
+  outcome: z.string().max(100).optional(),
 }) satisfies z.ZodType<InstanceMessage>;
 
 /**
@@ -40,8 +44,13 @@ export class InstanceInbox implements InstanceMessages {
     this.#handlers.set(type, handler);
   }
 
-  async send(instanceId: string, type: InstanceMessage["type"], runId: string): Promise<number> {
-    const message: InstanceMessage = { type, runId, from: this.instanceId };
+  async send(
+    instanceId: string,
+    type: InstanceMessage["type"],
+    runId: string,
+    fields?: InstanceMessageFields,
+  ): Promise<number> {
+    const message: InstanceMessage = { type, runId, from: this.instanceId, ...fields };
     return this.clients.commands.publish(instanceChannel(instanceId), JSON.stringify(message));
   }
 }

@@ -1,17 +1,43 @@
+import { randomUUID } from "node:crypto";
 import type { InstanceMessages } from "../control/instance-messages.js";
+import type { InputOutcome } from "../control/pending-inputs.js";
 import type { RunChannel } from "../control/run-channel.js";
 import type { CancelOutcome } from "../control/run-control.js";
 import { BrookError } from "../errors/brook-error.js";
 import { type RedisClients, runKeys } from "./redis-clients.js";
 
-/** Cancels travel to the instance that produces the run, through its channel on Redis pub/sub. */
+type AnswerOutcome = InputOutcome | "finished";
+
+const answerOutcomes = new Set<string>([
+  "answered",
+  "already_answered",
+  "not_found",
+  "finished",
+] satisfies AnswerOutcome[]);
+
+/** How long an answer waits for the producer to say how it was taken. */
+const answerReplyMs = 5_000;
+
+/**
+ * Cancels and answers travel to the instance that produces the run, through its channel on Redis
+ * pub/sub; an answer's outcome comes back the same way, to the instance that sent it.
+ */
 export class RedisRunChannel implements RunChannel {
+  readonly #replies = new Map<string, (outcome: AnswerOutcome) => void>();
+
   constructor(
     private readonly clients: RedisClients,
     private readonly inbox: InstanceMessages,
-  ) {}
+  ) {
+    inbox.on("answered", ({ reply, outcome }) => {
+      if (reply !== undefined && outcome !== undefined && answerOutcomes.has(outcome)) {
+        this.#replies.get(reply)?.(outcome as AnswerOutcome);
+      }
+    });
+  }
 
-  async requestCancel(runId: string): Promise<CancelOutcome> {
+  /** The run's producer, or whether it ended or is unknown. */
+  async #producer(runId: string): Promise<string | "finished" | "not_found"> {
     const keys = runKeys(runId);
     let producer: string | null;
     let ended: number;
@@ -24,7 +50,49 @@ export class RedisRunChannel implements RunChannel {
       throw new BrookError("unavailable", undefined, { cause: error });
     }
     if (ended === 1) return "finished";
-    if (producer === null) return "not_found";
+    return producer ?? "not_found";
+  }
+
+  async requestAnswer(runId: string, inputId: string, value: unknown): Promise<AnswerOutcome> {
+    const producer = await this.#producer(runId);
+    if (producer === "finished" || producer === "not_found") return producer;
+    const reply = randomUUID();
+    const outcome = new Promise<AnswerOutcome>((resolve, reject) => {
+      const timer = setTimeout(() => {
+        this.#replies.delete(reply);
+        reject(new BrookError("unavailable", "The instance running this answer did not confirm the approval in time."));
+      }, answerReplyMs);
+      timer.unref();
+      this.#replies.set(reply, (taken) => {
+        clearTimeout(timer);
+        this.#replies.delete(reply);
+        resolve(taken);
+      });
+    });
+    let receivers: number;
+    try {
+      receivers = await this.inbox.send(producer, "answer", runId, { input: inputId, value, reply });
+    } catch (error) {
+      this.#replies.get(reply)?.("not_found");
+      throw new BrookError("unavailable", undefined, { cause: error });
+    }
+    // Nobody listens: the producer is gone, its readers get `interrupted` once its lease runs out.
+    if (receivers === 0) this.#replies.get(reply)?.("not_found");
+    const taken = await outcome;
+    return receivers === 0 ? "finished" : taken;
+  }
+
+  onAnswerRequest(listener: (runId: string, inputId: string, value: unknown) => AnswerOutcome): void {
+    this.inbox.on("answer", ({ runId, from, input, value, reply }) => {
+      if (input === undefined || reply === undefined) return;
+      const outcome = listener(runId, input, value);
+      this.inbox.send(from, "answered", runId, { reply, outcome }).catch(() => {});
+    });
+  }
+
+  async requestCancel(runId: string): Promise<CancelOutcome> {
+    const producer = await this.#producer(runId);
+    if (producer === "finished" || producer === "not_found") return producer;
     // No instance listening means the producer is gone: its lease runs out and readers get `interrupted`.
     await this.inbox.send(producer, "cancel", runId).catch((error: unknown) => {
       throw new BrookError("unavailable", undefined, { cause: error });

@@ -3,7 +3,15 @@ import type { Result } from "ioredis";
 import type { RunEnded } from "../control/run-control.js";
 import { BrookError } from "../errors/brook-error.js";
 import { bucketOf, exactValuesMax, PercentileSketch } from "../stats/percentile-sketch.js";
-import { emptyModelStats, maxModels, outcomeOf, percentiles, type RunStats, roundDollars } from "../stats/run-stats.js";
+import {
+  type ApprovalEvent,
+  emptyModelStats,
+  maxModels,
+  outcomeOf,
+  percentiles,
+  type RunStats,
+  roundDollars,
+} from "../stats/run-stats.js";
 import type { RedisClients } from "./redis-clients.js";
 
 /** One slot for all of them (`{stats}`), so one script can count a run in Redis Cluster too. */
@@ -108,6 +116,10 @@ export class RedisRunStats implements RunStats {
       .catch(() => {});
   }
 
+  recordApproval(event: ApprovalEvent): void {
+    this.clients.commands.hincrby(keys.counts, `approvals:${event}`, 1).catch(() => {});
+  }
+
   async snapshot(): Promise<Stats> {
     const { commands } = this.clients;
     let counts: Record<string, string>;
@@ -173,6 +185,12 @@ export class RedisRunStats implements RunStats {
         cancelled: count("requests:cancelled"),
       },
       active_runs: this.#activeEverywhere(instances),
+      approvals: {
+        requested: count("approvals:requested"),
+        approved: count("approvals:approved"),
+        denied: count("approvals:denied"),
+        timed_out: count("approvals:timed_out"),
+      },
       tokens: { input, output, total: input + output, cached_input: cachedInput, reasoning },
       total_cost: roundDollars(cost),
       models,

@@ -1,4 +1,4 @@
-import type { DeploymentStatus, ErrorCode, McpServerStatus } from "@brook/shared";
+import type { ApprovalDecision, DeploymentStatus, ErrorCode, McpServerStatus } from "@brook/shared";
 import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from "prom-client";
 import type { RunEnded } from "../control/run-control.js";
 import type { AttemptRecord } from "../models/model-router.js";
@@ -82,6 +82,12 @@ export class Metrics {
     name: `${prefix}model_fallbacks_total`,
     help: "Answers given by a fallback model instead of the one asked for, by both",
     labelNames: ["asked", "model"] as const,
+    registers: [this.#registry],
+  });
+  readonly #approvals = new Counter({
+    name: `${prefix}tool_approvals_total`,
+    help: "Tool calls that waited for a person's approval (requested), and how each was decided (approved, denied, timed_out)",
+    labelNames: ["decision"] as const,
     registers: [this.#registry],
   });
   readonly #ttft = new Histogram({
@@ -208,6 +214,11 @@ export class Metrics {
     if (code === undefined) this.#attempts.inc({ model, deployment, outcome });
     else this.#attempts.inc({ model, deployment, outcome, code });
     if (outcome === "answered" && model !== asked) this.#fallbacks.inc({ asked: this.#modelLabel(asked), model });
+  }
+
+  /** A tool call's approval was asked for (`requested`), or decided. */
+  recordApproval(event: "requested" | ApprovalDecision): void {
+    this.#approvals.inc({ decision: event });
   }
 
   recordToolCall({ server, tool, outcome, durationMs }: ToolCallRecord): void {

@@ -1,4 +1,4 @@
-import type { ModelStats, Percentiles, Stats } from "@brook/shared";
+import type { ApprovalDecision, ModelStats, Percentiles, Stats } from "@brook/shared";
 import type { RunEnded } from "../control/run-control.js";
 import { PercentileSketch } from "./percentile-sketch.js";
 
@@ -9,10 +9,22 @@ import { PercentileSketch } from "./percentile-sketch.js";
  */
 export interface RunStats {
   record(ended: RunEnded): void;
+  /** A tool call's approval was asked for, or decided. */
+  recordApproval(event: ApprovalEvent): void;
   snapshot(): Promise<Stats>;
   /** Starts counting afresh; returns the fresh statistics. */
   reset(): Promise<Stats>;
 }
+
+export type ApprovalEvent = "requested" | ApprovalDecision;
+
+/** No approval counted yet. */
+export const noApprovals = (): NonNullable<Stats["approvals"]> => ({
+  requested: 0,
+  approved: 0,
+  denied: 0,
+  timed_out: 0,
+});
 
 export type RunOutcomeLabel = "succeeded" | "failed" | "cancelled";
 
@@ -31,6 +43,7 @@ export class MemoryRunStats implements RunStats {
   #models = new Map<string, ModelStats>();
   #ttft = new PercentileSketch();
   #duration = new PercentileSketch();
+  #approvals = noApprovals();
 
   constructor(private readonly activeRuns: () => number) {}
 
@@ -53,6 +66,10 @@ export class MemoryRunStats implements RunStats {
     this.#duration.add(ended.timing.duration_ms);
   }
 
+  recordApproval(event: ApprovalEvent): void {
+    this.#approvals[event] += 1;
+  }
+
   async snapshot(): Promise<Stats> {
     let input = 0;
     let output = 0;
@@ -71,6 +88,7 @@ export class MemoryRunStats implements RunStats {
     return {
       requests: { ...this.#requests },
       active_runs: this.activeRuns(),
+      approvals: { ...this.#approvals },
       tokens: { input, output, total: input + output, cached_input: cachedInput, reasoning },
       total_cost: roundDollars(cost),
       models,
@@ -87,6 +105,7 @@ export class MemoryRunStats implements RunStats {
     this.#models = new Map();
     this.#ttft = new PercentileSketch();
     this.#duration = new PercentileSketch();
+    this.#approvals = noApprovals();
     return this.snapshot();
   }
 }

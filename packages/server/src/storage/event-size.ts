@@ -14,6 +14,8 @@ export function eventSize(event: ChatEvent): number {
       return eventOverhead + event.chunk.length;
     case "tool_call":
       return eventOverhead + event.name.length + event.arguments.length;
+    case "tool_approval":
+      return eventOverhead + event.approval_id.length + event.name.length + event.arguments.length;
     case "tool_result":
       return eventOverhead + event.name.length + event.result.length;
     case "object":

@@ -12,6 +12,7 @@ import { attributes as names, operations } from "./gen-ai-conventions.js";
 export function tracedTools(inner: AgentTools, tracer: Tracer): AgentTools {
   return {
     offered: (selection) => inner.offered(selection),
+    approvalServer: (name) => inner.approvalServer(name),
     async call(call, signal): Promise<ToolOutcome> {
       const span = tracer.startSpan(
         `${operations.executeTool} ${call.name}`,

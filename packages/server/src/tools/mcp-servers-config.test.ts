@@ -6,6 +6,22 @@ import { ConfigError } from "../config/config-error.js";
 import { loadMcpServers, parseMcpServersFile } from "./mcp-servers-config.js";
 
 describe("MCP server configuration", () => {
+  it("reads a server's approval, and names the field when it is wrong", () => {
+    const specs = parseMcpServersFile(
+      {
+        mcpServers: {
+          files: { command: "files-server", approval: ["write_file"] },
+          mail: { url: "https://mail.example.com/mcp", approval: "all" },
+        },
+      },
+      "test.json",
+    );
+    expect(specs.map((spec) => spec.approval)).toEqual([["write_file"], "all"]);
+    expect(() =>
+      parseMcpServersFile({ mcpServers: { mail: { url: "https://m.example.com/mcp", approval: "some" } } }, "t.json"),
+    ).toThrow(/mcpServers\.mail\.approval/);
+  });
+
   it("reads remote and stdio servers in the mcpServers shape", () => {
     const specs = parseMcpServersFile(
       {

@@ -11,6 +11,8 @@ export interface RemoteServerSpec {
   headers: Record<string, string>;
   /** `sse` when the file says so: then Streamable HTTP is not tried. */
   preferSse: boolean;
+  /** Which of its tools need a person's approval; absent: as TOOL_APPROVAL says. */
+  approval?: ServerApproval | undefined;
 }
 
 /** A local MCP server, started as a child process that speaks over stdin/stdout. */
@@ -21,20 +23,31 @@ export interface StdioServerSpec {
   args: string[];
   env: Record<string, string>;
   cwd: string | undefined;
+  /** Which of its tools need a person's approval; absent: as TOOL_APPROVAL says. */
+  approval?: ServerApproval | undefined;
 }
+
+/** A server's `approval`: all its tools, none, or those named (by their names on the server). */
+export type ServerApproval = "all" | "none" | readonly string[];
 
 export type McpServerSpec = RemoteServerSpec | StdioServerSpec;
 
 /** The name of the server that `MCP_URL` configures. */
 export const mcpUrlServerName = "mcp";
 
+const Approval = z.union([z.enum(["all", "none"]), z.array(z.string().min(1))], {
+  error: 'must be "all", "none" or an array of tool names',
+});
+
 const RemoteEntry = z.object({
+  approval: Approval.optional(),
   url: z.url({ protocol: /^https?$/, error: "must be an http(s) URL" }),
   headers: z.record(z.string(), z.string()).optional(),
   type: z.enum(["http", "streamable-http", "streamableHttp", "sse"]).optional(),
 });
 
 const StdioEntry = z.object({
+  approval: Approval.optional(),
   command: z.string().trim().min(1, "must be a non-empty string"),
   args: z.array(z.string()).optional(),
   env: z.record(z.string(), z.string()).optional(),
@@ -97,15 +110,15 @@ export function parseMcpServersFile(json: unknown, source: string): McpServerSpe
       const parsed = StdioEntry.safeParse(entry);
       if (!parsed.success) problems.push(...describe(parsed.error, path));
       else {
-        const { command, args, env, cwd } = parsed.data;
-        specs.push({ kind: "stdio", name, command, args: args ?? [], env: env ?? {}, cwd });
+        const { command, args, env, cwd, approval } = parsed.data;
+        specs.push({ kind: "stdio", name, command, args: args ?? [], env: env ?? {}, cwd, approval });
       }
     } else if ("url" in entry) {
       const parsed = RemoteEntry.safeParse(entry);
       if (!parsed.success) problems.push(...describe(parsed.error, path));
       else {
-        const { url, headers, type } = parsed.data;
-        specs.push({ kind: "remote", name, url, headers: headers ?? {}, preferSse: type === "sse" });
+        const { url, headers, type, approval } = parsed.data;
+        specs.push({ kind: "remote", name, url, headers: headers ?? {}, preferSse: type === "sse", approval });
       }
     } else {
       problems.push(`${path.join(".")}: needs either "url" (a remote server) or "command" (a local one)`);

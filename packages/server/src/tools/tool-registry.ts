@@ -8,7 +8,7 @@ import {
   McpServerGoneError,
   type McpTool,
 } from "./mcp-connection.js";
-import type { McpServerSpec } from "./mcp-servers-config.js";
+import type { McpServerSpec, ServerApproval } from "./mcp-servers-config.js";
 import { assignToolNames } from "./tool-names.js";
 import { toolResultText, truncateToolText } from "./tool-result-text.js";
 
@@ -29,6 +29,8 @@ export interface ToolRegistryOptions {
   fetch?: McpFetch | undefined;
   /** Told of every call made to a server's tool (for the metrics). */
   onCall?: (record: ToolCallRecord) => void;
+  /** Which tools need a person's approval (TOOL_APPROVAL): none, all, or those named as the model calls them. */
+  approval?: "none" | "all" | readonly string[] | undefined;
 }
 
 /** How a tool call ended: the tool's own answer (`succeeded`, `tool_error`) or why there was none. */
@@ -53,6 +55,8 @@ interface Entry {
   tool: string;
   connection: McpConnection;
   definition: McpTool;
+  /** A person approves each call first. */
+  needsApproval?: boolean;
 }
 
 /**
@@ -103,7 +107,14 @@ export class ToolRegistry {
       server_tool: entry.tool,
       description: entry.definition.description,
       input_schema: entry.definition.inputSchema,
+      needs_approval: entry.needsApproval === true,
     }));
+  }
+
+  /** The server of a tool whose calls a person approves first; undefined for any other name. */
+  approvalServer(name: string): string | undefined {
+    const entry = this.#byName.get(name);
+    return entry?.needsApproval === true ? entry.server : undefined;
   }
 
   /** The tools a request offers the model: all (`null`/absent), none (`false`), or those named. */
@@ -169,17 +180,36 @@ export class ToolRegistry {
   #rebuild(): void {
     const tools = this.#connections.flatMap((connection) =>
       connection.state === "connected"
-        ? connection.tools.map((definition) => ({
-            server: connection.name,
-            tool: definition.name,
-            connection,
-            definition,
-          }))
+        ? connection.tools.map(
+            (definition): Entry => ({
+              server: connection.name,
+              tool: definition.name,
+              connection,
+              definition,
+            }),
+          )
         : [],
     );
     // With several servers every name says its server: tools of the same name cannot collide.
-    this.#byName = assignToolNames(tools, this.#connections.length > 1);
+    const byName = assignToolNames(tools, this.#connections.length > 1);
+    const servers = new Map(this.options.servers.map((spec) => [spec.name, spec.approval]));
+    for (const [name, entry] of byName) {
+      entry.needsApproval = needsApproval(name, entry.tool, servers.get(entry.server), this.options.approval);
+    }
+    this.#byName = byName;
   }
+}
+
+/** A server's own `approval` decides for its tools (by their names there); else TOOL_APPROVAL (by the model's names). */
+function needsApproval(
+  name: string,
+  serverTool: string,
+  server: ServerApproval | undefined,
+  global: ToolRegistryOptions["approval"],
+): boolean {
+  const rule = server ?? global ?? "none";
+  if (rule === "all" || rule === "none") return rule === "all";
+  return rule.includes(server === undefined ? name : serverTool);
 }
 
 function failure(text: string): ToolOutcome {

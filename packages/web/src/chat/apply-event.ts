@@ -25,14 +25,25 @@ export function applyEvent(message: Message, event: ChatEvent, now = Date.now())
         ...message,
         tools: [...(message.tools ?? []), { id: event.id, name: event.name, arguments: event.arguments }],
       };
+    case "tool_approval":
+      return {
+        ...message,
+        tools: (message.tools ?? []).map((tool) =>
+          tool.id === event.id ? { ...tool, approval: { id: event.approval_id, server: event.server } } : tool,
+        ),
+      };
     case "tool_result": {
       const tools = message.tools ?? [];
       const known = tools.some((tool) => tool.id === event.id);
+      const decided = (tool: { approval?: NonNullable<Message["tools"]>[number]["approval"] }) =>
+        event.approval === undefined || tool.approval === undefined
+          ? {}
+          : { approval: { ...tool.approval, decision: event.approval } };
       const result = { result: event.result, isError: event.is_error };
       return {
         ...message,
         tools: known
-          ? tools.map((tool) => (tool.id === event.id ? { ...tool, ...result } : tool))
+          ? tools.map((tool) => (tool.id === event.id ? { ...tool, ...result, ...decided(tool) } : tool))
           : [...tools, { id: event.id, name: event.name, arguments: "", ...result }],
       };
     }

@@ -10,6 +10,13 @@ export interface ToolCall {
   /** Absent while the tool runs. */
   result?: string;
   isError?: boolean;
+  /** The run waits for a person to approve this call (its `tool_approval` event). */
+  approval?: {
+    id: string;
+    server?: string | undefined;
+    /** What was decided: absent while it waits; `sent` once this page answered, before the result says. */
+    decision?: "sent" | "approved" | "denied" | "timed_out";
+  };
 }
 
 export type MessageStatus = "streaming" | "done" | "stopped" | "error";

@@ -2,6 +2,7 @@ import { Check, CircleAlert, Copy, RefreshCw, RotateCcw, Square } from "lucide-r
 import { memo, useState } from "react";
 import type { Message } from "../chat/conversation.ts";
 import { copyText } from "../lib/clipboard.ts";
+import { ApprovalCard } from "./approval-card.tsx";
 import { Markdown } from "./markdown.tsx";
 import { ObjectView } from "./object-view.tsx";
 import { ThinkingBlock } from "./thinking-block.tsx";
@@ -40,7 +41,10 @@ export const MessageView = memo(function MessageView({ message, isLast, busy, on
     >
       {reasoned && <ThinkingBlock message={message} />}
       {message.tools?.map((tool) => (
-        <ToolCard key={tool.id} tool={tool} />
+        <div key={tool.id} className="flex flex-col gap-2">
+          <ToolCard tool={tool} />
+          {tool.approval !== undefined && <ApprovalCard tool={tool} approval={tool.approval} runId={message.run?.id} />}
+        </div>
       ))}
       {waiting && <Thinking />}
       {message.object !== undefined && (

@@ -1,5 +1,6 @@
 import { readFile } from "node:fs/promises";
-import { type ChatEvent, ChatRequest } from "@brook/shared";
+import { type ApprovalAnswer, type ChatEvent, ChatRequest } from "@brook/shared";
+import type { ApprovalRequest } from "../../brook-client.js";
 import type { CommandOptions } from "../command-line.js";
 import { exitCodes, UsageError } from "../exit-codes.js";
 import { ChatRenderer } from "../render/chat-renderer.js";
@@ -45,7 +46,8 @@ export const chatCommand: Command = async ({ terminal, client, options, words })
   let runId: string | undefined;
   try {
     let last: ChatEvent | undefined;
-    for await (const event of client.streamChat(request, { signal: controller.signal })) {
+    const onApproval = approvalAnswerer(terminal, options.approvals, controller.signal);
+    for await (const event of client.streamChat(request, { signal: controller.signal, onApproval })) {
       if (event.type === "start") runId = event.run_id;
       renderer.render(event);
       last = event;
@@ -65,6 +67,41 @@ export const chatCommand: Command = async ({ terminal, client, options, words })
     stopOutputClosed();
   }
 };
+
+/**
+ * How `chat` answers a tool call that needs approval: `--approve-all`, `--deny-all`, else y/N on
+ * the terminal, one call at a time; without a terminal it denies, and says so.
+ */
+function approvalAnswerer(terminal: Terminal, mode: CommandOptions["approvals"], signal: AbortSignal) {
+  const { stderr } = terminal;
+  const colors = terminal.colors.stderr;
+  let asking = Promise.resolve();
+  return ({ event }: ApprovalRequest): Promise<ApprovalAnswer> => {
+    const call = `${colors.bold(event.name)}${event.server === undefined ? "" : ` (${event.server})`} ${colors.dim(event.arguments)}`;
+    if (mode === "approve") {
+      stderr.write(`${colors.green("✓")} ${call} approved (--approve-all)\n`);
+      return Promise.resolve({ approved: true });
+    }
+    if (mode === "deny") {
+      stderr.write(`${colors.red("✗")} ${call} denied (--deny-all)\n`);
+      return Promise.resolve({ approved: false, reason: "denied with --deny-all" });
+    }
+    // One question at a time, in the order the calls came.
+    const answer = asking.then(async (): Promise<ApprovalAnswer> => {
+      const typed = await terminal.ask(`? ${call} wants to run. Approve? [y/N] `, signal);
+      if (typed === undefined) {
+        stderr.write(`${colors.red("✗")} ${call} denied: no terminal to ask on (use --approve-all or --deny-all)\n`);
+        return { approved: false, reason: "no terminal to ask on" };
+      }
+      return /^\s*y(es)?\s*$/i.test(typed) ? { approved: true } : { approved: false, reason: "denied at the prompt" };
+    });
+    asking = answer.then(
+      () => undefined,
+      () => undefined,
+    );
+    return answer;
+  };
+}
 
 /** Asks the server to cancel the run, for at most a few seconds; a failure only means it ends on its own. */
 async function cancelRun(client: CommandContext["client"], runId: string): Promise<void> {

@@ -38,6 +38,7 @@ function memoryTerminal(tty: boolean) {
     exit: () => {
       throw new Error("exit");
     },
+    ask: async () => undefined,
   };
   return { terminal, written };
 }

@@ -61,6 +61,9 @@ export class ChatRenderer {
       case "tool_result":
         this.#note(formatToolResult(event, colors));
         break;
+      case "tool_approval":
+        this.#note(`${colors.yellow("?")} ${colors.bold(event.name)} waits for approval`);
+        break;
       case "complete":
         this.#endAnswer();
         if (this.#object && event.object !== undefined) {

@@ -1,5 +1,5 @@
 import type { OutgoingHttpHeaders } from "node:http";
-import { type CancelResult, routes, UIChatId } from "@brook/shared";
+import { type CancelResult, routes, UIChatId, type UIToolApproval } from "@brook/shared";
 import type { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
 import type { BrookServices } from "../../brook-services.js";
 import { closeSignal, streamRun } from "../../encodings/stream-run.js";
@@ -44,9 +44,17 @@ export async function aiSdkPlugin(scope: FastifyInstance, { services }: AiSdkPlu
     InputError.parseDeep(UIChatId, (request.params as { id?: unknown } | undefined)?.id);
 
   scope.post(routes.uiChat.path, async (request, reply) => {
-    const { chatId, request: runRequest } = decodeUIChatRequest(request.body);
+    const decoded = decodeUIChatRequest(request.body);
+    const { chatId } = decoded;
     const owner = ownerOf(request);
-    const run = control.start(runRequest, { kind: "streaming", resumable: true, replayable: true, owner });
+    if ("approvals" in decoded) {
+      await continueRun(reply, chatKey(request, chatId), decoded.approvals, owner);
+      return;
+    }
+    const run = control.start(
+      { ...decoded.request, approvals: true },
+      { kind: "streaming", resumable: true, replayable: true, owner },
+    );
     const replaced = await chatRuns.set(chatKey(request, chatId), run.id);
     // The chat has moved on (a new message, a regenerated answer): its earlier run is not wanted.
     if (replaced !== undefined && replaced !== run.id) await control.cancel(replaced, owner);
@@ -70,11 +78,37 @@ export async function aiSdkPlugin(scope: FastifyInstance, { services }: AiSdkPlu
     return reply.send({ run_id: runId, cancelled: outcome === "cancelled" } satisfies CancelResult);
   });
 
-  /** The run from its first event: a resumed client rebuilds the message from its `start`. */
-  async function stream(reply: FastifyReply, log: RunLog): Promise<void> {
+  /**
+   * The person answered the tool calls the chat's run waits on (`addToolApprovalResponse`): the
+   * answers go to that run, wherever it generates, and the response goes on where the last one
+   * ended (no second model call for what already happened).
+   */
+  async function continueRun(
+    reply: FastifyReply,
+    key: string,
+    approvals: readonly UIToolApproval[],
+    owner: string | undefined,
+  ): Promise<void> {
+    const runId = await chatRuns.get(key);
+    const log = runId === undefined ? undefined : await control.find(runId, owner);
+    if (runId === undefined || log === undefined) {
+      throw new BrookError("not_found", "This chat has no answer waiting for approval (it ended or was forgotten).");
+    }
+    for (const { id, approved, reason } of approvals) {
+      // An answer given already (the same one sent again, or one from elsewhere) stands: read on.
+      await control.answer(runId, id, reason == null ? { approved } : { approved, reason }, owner);
+    }
+    await stream(reply, log, new Set(approvals.map((approval) => approval.id)));
+  }
+
+  /**
+   * The run from its first event: a resumed client rebuilds the message from its `start`. After
+   * approvals, only what follows the pause where they were asked (`answered`).
+   */
+  async function stream(reply: FastifyReply, log: RunLog, answered?: ReadonlySet<string>): Promise<void> {
     const reader = log.reader(0);
     reply.hijack();
-    await streamRun(reply.raw, reader, uiMessageStreamEncoder(), {
+    await streamRun(reply.raw, reader, uiMessageStreamEncoder(answered), {
       pingMs: config.SSE_PING_MS,
       signal: closeSignal(reply.raw),
       headers: reply.getHeaders() as OutgoingHttpHeaders,

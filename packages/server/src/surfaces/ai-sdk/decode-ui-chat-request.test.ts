@@ -15,9 +15,45 @@ function refusal(body: unknown): InputError {
   throw new Error("the body was accepted");
 }
 
+/** A body that asks for a new answer. */
+function decodeNew(body: unknown) {
+  const decoded = decodeUIChatRequest(body);
+  if (!("request" in decoded)) throw new Error("expected a new answer");
+  return decoded;
+}
+
 describe("decodeUIChatRequest", () => {
+  it("reads the answers of tool parts in state approval-responded, and names a malformed one", () => {
+    const answered = (approval: unknown) => ({
+      id: "chat-1",
+      messages: [
+        { id: "u1", role: "user", parts: [{ type: "text", text: "tidy up" }] },
+        {
+          id: "a1",
+          role: "assistant",
+          parts: [
+            { type: "step-start" },
+            {
+              type: "dynamic-tool",
+              toolName: "rm",
+              toolCallId: "c1",
+              state: "approval-responded",
+              input: {},
+              approval,
+            },
+          ],
+        },
+      ],
+    });
+    expect(decodeUIChatRequest(answered({ id: "ap-1", approved: false, reason: "no" }))).toEqual({
+      chatId: "chat-1",
+      approvals: [{ id: "ap-1", approved: false, reason: "no" }],
+    });
+    expect(() => decodeUIChatRequest(answered({ id: "ap-1" }))).toThrow(/messages\.1\.parts\.1\.approval/);
+  });
+
   it("turns useChat's messages into a conversation, the new user message last, and reads Brook's options", () => {
-    const { chatId, request } = decodeUIChatRequest({
+    const { chatId, request } = decodeNew({
       id: "chat-1",
       trigger: "submit-message",
       messageId: null,
@@ -88,7 +124,7 @@ describe("decodeUIChatRequest", () => {
   });
 
   it("sends non-text tool output back as JSON", () => {
-    const { request } = decodeUIChatRequest({
+    const { request } = decodeNew({
       id: "c",
       messages: [
         user("q"),
@@ -137,7 +173,7 @@ describe("decodeUIChatRequest", () => {
 
   it("names the fields over a limit as useChat's body spells them", () => {
     const long = "x".repeat(20);
-    const { request } = decodeUIChatRequest({
+    const { request } = decodeNew({
       id: "chat-1",
       messages: [
         user("hi"),

@@ -5,16 +5,23 @@ import {
   type UIMessagePart,
   type UIStaticToolPart,
   type UITextPart,
+  UIToolApproval,
 } from "@brook/shared";
 import type { RunRequest } from "../../control/run-request.js";
 import { InputError } from "../../errors/input-error.js";
 import type { ModelMessage, ModelToolCall } from "../../models/chat-model.js";
 
-export interface DecodedUIChat {
-  /** The chat's id: the conversation whose runs `/api/chat/:id/stream` and `/stop` find. */
-  chatId: string;
-  request: RunRequest;
-}
+export type DecodedUIChat =
+  | {
+      /** The chat's id: the conversation whose runs `/api/chat/:id/stream` and `/stop` find. */
+      chatId: string;
+      request: RunRequest;
+    }
+  | {
+      chatId: string;
+      /** The person answered the tool calls the chat's run waits on: that run goes on, no new one starts. */
+      approvals: UIToolApproval[];
+    };
 
 /**
  * `useChat`'s body as Brook's request: the UI messages become the conversation (text parts, the
@@ -26,6 +33,8 @@ export function decodeUIChatRequest(body: unknown): DecodedUIChat {
   const { messages } = parsed;
   const lastIndex = messages.length - 1;
   const last = messages[lastIndex] as UIMessage;
+  const approvals = last.role === "assistant" ? approvalsOf(last, lastIndex) : [];
+  if (approvals.length > 0) return { chatId: parsed.id, approvals };
   if (last.role !== "user") {
     throw new InputError({ [`messages.${lastIndex}.role`]: ["the last message must be the user's: Brook answers it"] });
   }
@@ -61,6 +70,24 @@ export function decodeUIChatRequest(body: unknown): DecodedUIChat {
       },
     },
   };
+}
+
+/** The answers in an answer's tool parts of state `approval-responded`; a malformed one is a 400 naming it. */
+function approvalsOf(message: UIMessage, index: number): UIToolApproval[] {
+  const approvals: UIToolApproval[] = [];
+  message.parts.forEach((part, at) => {
+    if (!isTool(part) || part.state !== "approval-responded") return;
+    const approval = UIToolApproval.safeParse((part as { approval?: unknown }).approval);
+    if (!approval.success) {
+      throw new InputError({
+        [`messages.${index}.parts.${at}.approval`]: approval.error.issues.map(
+          (issue) => `${issue.path.join(".") || "approval"}: ${issue.message}`,
+        ),
+      });
+    }
+    approvals.push(approval.data);
+  });
+  return approvals;
 }
 
 function toModelMessages(message: UIMessage, index: number): ModelMessage[] {
@@ -117,6 +144,7 @@ function assistantMessages(parts: readonly UIMessagePart[]): ModelMessage[] {
 /** What the model was told a tool answered; undefined for a call that has no result. */
 function toolResult(part: UIDynamicToolPart | UIStaticToolPart): string | undefined {
   if (part.state === "output-error") return part.errorText ?? "The tool failed.";
+  if (part.state === "output-denied") return "The user denied this tool call; it was not run.";
   if (part.state !== "output-available") return undefined;
   if (typeof part.output === "string") return part.output;
   return part.output === undefined ? "" : JSON.stringify(part.output);

@@ -1,12 +1,14 @@
 import type { OutgoingHttpHeaders } from "node:http";
-import { type Readiness, routes } from "@brook/shared";
+import { ApprovalAnswer, type Readiness, routes } from "@brook/shared";
 import type { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
 import type { BrookServices } from "../../brook-services.js";
 import { resumePoint } from "../../control/resume-point.js";
 import { ChatResultFold, foldRun } from "../../encodings/fold-run.js";
 import { restSseEncoder } from "../../encodings/rest-sse-encoder.js";
 import { closeSignal, streamRun } from "../../encodings/stream-run.js";
+import { InputError } from "../../errors/input-error.js";
 import type { RunLog } from "../../storage/run-log.js";
+import { answerApproval } from "../answer-approval.js";
 import type { WebApp } from "../web-app.js";
 import { decodeChatBody, decodeChatQuery } from "./decode-chat-request.js";
 
@@ -46,6 +48,13 @@ export async function restPlugin(app: FastifyInstance, { services, web }: RestPl
       owner: ownerOf(request),
     });
     return reply.send(await foldRun(run.log, new ChatResultFold(run), closeSignal(reply.raw)));
+  });
+
+  // A person's answer to a tool call the run waits on, on whichever instance the run generates.
+  app.post<{ Params: { run_id: string; approval_id: string } }>(routes.approval.path, async (request, reply) => {
+    const answer = InputError.parse(ApprovalAnswer, request.body);
+    const { run_id: runId, approval_id: approvalId } = request.params;
+    return reply.send(await answerApproval(control, runId, approvalId, answer, ownerOf(request)));
   });
 
   // Browsers get the chat UI (when built); every other client the seed's JSON status.
@@ -94,7 +103,9 @@ export async function restPlugin(app: FastifyInstance, { services, web }: RestPl
       return;
     }
     const { log, fromSeq } = resumed ?? {
-      log: control.start(decode(), { kind: "streaming", resumable, owner: ownerOf(request) }).log,
+      // Its reader sees the run's id and its `tool_approval` events: it can be asked.
+      log: control.start({ ...decode(), approvals: true }, { kind: "streaming", resumable, owner: ownerOf(request) })
+        .log,
       fromSeq: 0,
     };
     const reader = log.reader(fromSeq);

@@ -1,4 +1,6 @@
 import {
+  ApproveInput,
+  ApproveResult,
   CancelResult,
   type ChatEvent,
   ChatRequest,
@@ -13,6 +15,7 @@ import { resumePoint } from "../../control/resume-point.js";
 import { ChatResultFold, foldRun } from "../../encodings/fold-run.js";
 import { BrookError } from "../../errors/brook-error.js";
 import type { RunLog } from "../../storage/run-log.js";
+import { answerApproval } from "../answer-approval.js";
 import { RunSubscription } from "./run-subscription.js";
 import { adminProcedure, apiProcedure, publicProcedure, type TrpcServices, t } from "./trpc.js";
 
@@ -62,7 +65,10 @@ export const appRouter = t.router({
       const resume = resumeAfter(input.lastEventId);
       const log =
         resume === undefined
-          ? ctx.services.control.start(input, { kind: "streaming", resumable: true, owner: ctx.owner }).log
+          ? ctx.services.control.start(
+              { ...input, approvals: true },
+              { kind: "streaming", resumable: true, owner: ctx.owner },
+            ).log
           : await findRun(ctx.services, resume.runId, ctx.owner);
       return new RunSubscription(log, resume?.fromSeq ?? 0, signal);
     }),
@@ -72,7 +78,10 @@ export const appRouter = t.router({
       .input(ChatRequest)
       .output(StartResult)
       .mutation(async ({ ctx, input }) => {
-        const run = ctx.services.control.start(input, { kind: "streaming", resumable: true, owner: ctx.owner });
+        const run = ctx.services.control.start(
+          { ...input, approvals: true },
+          { kind: "streaming", resumable: true, owner: ctx.owner },
+        );
         // Behind a load balancer, `chat.events` may reach another instance: it must find the run there.
         await run.visible;
         return { run_id: run.id };
@@ -93,6 +102,16 @@ export const appRouter = t.router({
         const outcome = await ctx.services.control.cancel(input.run_id, ctx.owner);
         if (outcome === "not_found") throw noSuchRun(input.run_id);
         return { run_id: input.run_id, cancelled: outcome === "cancelled" };
+      }),
+
+    /** Approves or denies a tool call the run waits on (its `tool_approval` event), on any instance. */
+    approve: apiProcedure
+      .input(ApproveInput)
+      .output(ApproveResult)
+      .mutation(({ ctx, input }) => {
+        const { run_id: runId, approval_id: approvalId, approved, reason } = input;
+        const answer = reason === undefined ? { approved } : { approved, reason };
+        return answerApproval(ctx.services.control, runId, approvalId, answer, ctx.owner);
       }),
   }),
 });

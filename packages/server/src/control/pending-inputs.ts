@@ -1,0 +1,67 @@
+import { abortReason } from "../errors/brook-error.js";
+
+/** How an answer to a pending input was taken: the first one counts, later ones are refused. */
+export type InputOutcome = "answered" | "already_answered" | "not_found";
+
+/** What a run waiting for an input gets: the answer's value, or nothing when nobody answered in time. */
+export type InputAnswer = { readonly answered: true; readonly value: unknown } | { readonly answered: false };
+
+/**
+ * The inputs one run waits for from people (a tool call's approval; anything else a run may
+ * need to ask). The run registers an input, says so in its events, then awaits the answer with its
+ * AbortSignal; the answer arrives through `answer()` on this instance, whichever instance the
+ * person sent it to (`RunControl.answer` forwards it over `InstanceMessages`).
+ */
+export class RunInputs {
+  /** Inputs being waited for, with what settles each. */
+  readonly #waiting = new Map<string, (answer: InputAnswer) => void>();
+  /** Inputs that were asked and are settled (answered, timed out or abandoned): a second answer is a conflict. */
+  readonly #settled = new Set<string>();
+
+  /** @param onWaiting told when the run starts waiting for a person (true) and when it no longer waits for any (false). */
+  constructor(private readonly onWaiting?: (waiting: boolean) => void) {}
+
+  get waiting(): boolean {
+    return this.#waiting.size > 0;
+  }
+
+  /**
+   * Registers `inputId` now (an answer that arrives before the caller awaits still counts) and
+   * resolves with its answer, or unanswered after `timeoutMs`, exactly once. Rejects with the
+   * run's abort reason when `signal` aborts first.
+   */
+  expect(inputId: string, timeoutMs: number, signal: AbortSignal): Promise<InputAnswer> {
+    if (this.#waiting.has(inputId) || this.#settled.has(inputId)) {
+      return Promise.reject(new Error(`the input ${inputId} was asked for already`));
+    }
+    return new Promise<InputAnswer>((resolve, reject) => {
+      const settle = (answer: InputAnswer | undefined) => {
+        clearTimeout(timer);
+        signal.removeEventListener("abort", onAbort);
+        const waited = this.#waiting.delete(inputId);
+        this.#settled.add(inputId);
+        if (waited && this.#waiting.size === 0) this.onWaiting?.(false);
+        if (answer === undefined) reject(abortReason(signal));
+        else resolve(answer);
+      };
+      const onAbort = () => settle(undefined);
+      const timer = setTimeout(() => settle({ answered: false }), timeoutMs);
+      // A run's wait holds nothing open: MAX_RUN_MS and shutdown end it through the signal.
+      timer.unref();
+      if (signal.aborted) return settle(undefined);
+      signal.addEventListener("abort", onAbort, { once: true });
+      if (this.#waiting.size === 0) this.onWaiting?.(true);
+      this.#waiting.set(inputId, (answer) => settle(answer));
+    });
+  }
+
+  /** Gives `inputId` its answer: the first answer counts; a later one, or one after the timeout, is refused. */
+  answer(inputId: string, value: unknown): InputOutcome {
+    const settle = this.#waiting.get(inputId);
+    if (settle !== undefined) {
+      settle({ answered: true, value });
+      return "answered";
+    }
+    return this.#settled.has(inputId) ? "already_answered" : "not_found";
+  }
+}

@@ -429,6 +429,8 @@ export function openAIResponseEncoder(options: OpenAIResponseOptions): StreamEnc
           return writer.fail(fromErrorEvent(event));
         case "start":
         case "tool_result":
+        // Tools that need approval are not offered on /v1.
+        case "tool_approval":
         // The content carries the JSON text already.
         case "object":
           return "";

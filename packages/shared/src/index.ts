@@ -50,6 +50,7 @@ export {
 export { ChatEventParseError, ChatStreamEndedError, type ReceivedChatEvent, readChatEvents } from "./sse-events.js";
 export { ModelStats, Percentiles, Stats } from "./stats.js";
 export {
+  McpAuthKind,
   McpServerState,
   McpServerStatus,
   McpTransport,

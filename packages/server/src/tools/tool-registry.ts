@@ -8,6 +8,7 @@ import {
   McpServerGoneError,
   type McpTool,
 } from "./mcp-connection.js";
+import { mcpAuthProvider } from "./mcp-oauth.js";
 import type { McpServerSpec } from "./mcp-servers-config.js";
 import { assignToolNames } from "./tool-names.js";
 import { toolResultText, truncateToolText } from "./tool-result-text.js";
@@ -62,12 +63,22 @@ interface Entry {
 export class ToolRegistry {
   readonly #connections: McpConnection[];
   #byName = new Map<string, Entry>();
+  /** Per server, the notes of its calls in flight (questions it asked that were declined). */
+  readonly #callNotes = new Map<string, Set<string[]>>();
 
   constructor(private readonly options: ToolRegistryOptions) {
     this.#connections = options.servers.map(
       (spec) =>
         new McpConnection(spec, {
           clientInfo: options.clientInfo,
+          ...(spec.kind === "remote" && spec.oauth !== undefined
+            ? { authProvider: mcpAuthProvider(spec.oauth, options.clientInfo.name) }
+            : {}),
+          // Nobody can be asked yet: every question is declined, and the call's result says so.
+          onElicitation: async (request) => {
+            this.#declined(spec.name, request.message);
+            return { action: "decline" };
+          },
           retryMaxMs: options.retryMaxMs,
           ...(options.retryMinMs === undefined ? {} : { retryMinMs: options.retryMinMs }),
           ...(options.pingIntervalMs === undefined ? {} : { pingIntervalMs: options.pingIntervalMs }),
@@ -103,6 +114,7 @@ export class ToolRegistry {
       server_tool: entry.tool,
       description: entry.definition.description,
       input_schema: entry.definition.inputSchema,
+      protocol_version: entry.connection.protocolVersion,
     }));
   }
 
@@ -140,10 +152,15 @@ export class ToolRegistry {
       return failure(args);
     }
     const { timeoutMs, resultMaxChars } = this.options;
+    const notes: string[] = [];
+    const calls = this.#callNotes.get(entry.server) ?? new Set<string[]>();
+    this.#callNotes.set(entry.server, calls);
+    calls.add(notes);
     try {
       const result = await entry.connection.callTool(entry.tool, args, { signal, timeoutMs });
       observe(result.isError === true ? "tool_error" : "succeeded");
-      return { text: truncateToolText(toolResultText(result), resultMaxChars), isError: result.isError === true };
+      const text = [toolResultText(result), ...notes].filter((part) => part !== "").join("\n");
+      return { text: truncateToolText(text, resultMaxChars), isError: result.isError === true };
     } catch (error) {
       if (signal.aborted) {
         observe("cancelled");
@@ -159,7 +176,15 @@ export class ToolRegistry {
       }
       const message = error instanceof Error ? error.message : String(error);
       return failure(truncateToolText(`The tool "${call.name}" could not be called: ${message}`, resultMaxChars));
+    } finally {
+      calls.delete(notes);
     }
+  }
+
+  /** A server asked for input (`elicitation/create`): its calls in flight say that it was declined. */
+  #declined(server: string, message: string): void {
+    const note = `[The MCP server "${server}" asked for input during the call ("${message}"); Brook declined: it has no way to ask the user here.]`;
+    for (const notes of this.#callNotes.get(server) ?? []) notes.push(note);
   }
 
   async close(): Promise<void> {

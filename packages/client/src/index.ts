@@ -10,6 +10,9 @@ export {
   type ReceivedChatEvent,
   readChatEvents,
   type Stats,
+  type ToolImage,
+  type ToolProgressEvent,
+  type ToolResourceLink,
   type Usage,
 } from "@brook/shared";
 export {

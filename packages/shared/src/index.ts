@@ -12,6 +12,9 @@ export {
   StartEvent,
   type TerminalEvent,
   ToolCallEvent,
+  ToolImage,
+  ToolProgressEvent,
+  ToolResourceLink,
   ToolResultEvent,
 } from "./chat-event.js";
 export { ChatRequest, HistoryMessage, OutputSpec, type ParsedChatRequest, ReasoningEffort } from "./chat-request.js";

@@ -128,6 +128,7 @@ export function openAIChunkEncoder(options: OpenAIAnswerOptions & { includeUsage
           return chunk({ tool_calls: [{ index: answer.toolCalls.length - 1, ...call }] }, null);
         }
         case "tool_result":
+        case "tool_progress":
         // The content carries the JSON text already.
         case "object":
           return "";

@@ -1,4 +1,4 @@
-import type { McpServerStatus, ToolInfo } from "@brook/shared";
+import type { McpServerStatus, ToolImage, ToolInfo, ToolResourceLink } from "@brook/shared";
 import { ErrorCode, McpError } from "@modelcontextprotocol/sdk/types.js";
 import type { ModelTool, ModelToolCall } from "../models/chat-model.js";
 import {
@@ -11,7 +11,7 @@ import {
 import { mcpAuthProvider } from "./mcp-oauth.js";
 import type { McpServerSpec } from "./mcp-servers-config.js";
 import { assignToolNames } from "./tool-names.js";
-import { toolResultText, truncateToolText } from "./tool-result-text.js";
+import { toolResultParts, toolResultText, truncateToolText } from "./tool-result-text.js";
 
 export interface ToolRegistryOptions {
   servers: McpServerSpec[];
@@ -47,7 +47,21 @@ export interface ToolCallRecord {
 export interface ToolOutcome {
   text: string;
   isError: boolean;
+  /** The tool's `structuredContent`, resource links and images, for clients. */
+  structured?: Record<string, unknown> | undefined;
+  resources?: ToolResourceLink[] | undefined;
+  images?: ToolImage[] | undefined;
 }
+
+/** A long tool's progress report (MCP `notifications/progress`). */
+export interface ToolProgress {
+  progress: number;
+  total?: number | undefined;
+  message?: string | undefined;
+}
+
+/** Progress reports of one call go out at most this often; those in between are dropped (a later one says more). */
+const progressEveryMs = 250;
 
 interface Entry {
   server: string;
@@ -135,7 +149,11 @@ export class ToolRegistry {
    * bad JSON, the tool's own error, a timeout, a server that is down or went away during the
    * call) comes back as an error result; only the run's abort throws.
    */
-  async call(call: ModelToolCall, signal: AbortSignal): Promise<ToolOutcome> {
+  async call(
+    call: ModelToolCall,
+    signal: AbortSignal,
+    onProgress?: (progress: ToolProgress) => void,
+  ): Promise<ToolOutcome> {
     const entry = this.#byName.get(call.name);
     if (entry === undefined) return failure(`There is no tool named "${call.name}".`);
     const startedAt = performance.now();
@@ -157,10 +175,18 @@ export class ToolRegistry {
     this.#callNotes.set(entry.server, calls);
     calls.add(notes);
     try {
-      const result = await entry.connection.callTool(entry.tool, args, { signal, timeoutMs });
+      const result = await entry.connection.callTool(entry.tool, args, {
+        signal,
+        timeoutMs,
+        onProgress: onProgress === undefined ? undefined : throttled(onProgress),
+      });
       observe(result.isError === true ? "tool_error" : "succeeded");
-      const text = [toolResultText(result), ...notes].filter((part) => part !== "").join("\n");
-      return { text: truncateToolText(text, resultMaxChars), isError: result.isError === true };
+      const text = [toolResultText(result, resultMaxChars), ...notes].filter((part) => part !== "").join("\n");
+      return {
+        text: truncateToolText(text, resultMaxChars),
+        isError: result.isError === true,
+        ...toolResultParts(result, resultMaxChars),
+      };
     } catch (error) {
       if (signal.aborted) {
         observe("cancelled");
@@ -205,6 +231,17 @@ export class ToolRegistry {
     // With several servers every name says its server: tools of the same name cannot collide.
     this.#byName = assignToolNames(tools, this.#connections.length > 1);
   }
+}
+
+/** Passes on at most one report per `progressEveryMs`. */
+function throttled(report: (progress: ToolProgress) => void): (progress: ToolProgress) => void {
+  let last = Number.NEGATIVE_INFINITY;
+  return (progress) => {
+    const now = performance.now();
+    if (now - last < progressEveryMs) return;
+    last = now;
+    report({ progress: progress.progress, total: progress.total, message: progress.message });
+  };
 }
 
 function failure(text: string): ToolOutcome {

@@ -1,4 +1,4 @@
-import type { ChatEvent, ObjectEvent, Usage } from "@brook/client";
+import type { ChatEvent, ObjectEvent, ToolImage, ToolResourceLink, Usage } from "@brook/client";
 
 export type Timing = Extract<ChatEvent, { type: "complete" }>["timing"];
 
@@ -10,6 +10,12 @@ export interface ToolCall {
   /** Absent while the tool runs. */
   result?: string;
   isError?: boolean;
+  /** The tool's structured result, resource links and images, when it gave any. */
+  structured?: Record<string, unknown>;
+  resources?: ToolResourceLink[];
+  images?: ToolImage[];
+  /** The last progress the tool reported while it ran. */
+  progress?: { progress: number; total?: number; message?: string };
 }
 
 export type MessageStatus = "streaming" | "done" | "stopped" | "error";

@@ -83,7 +83,7 @@ export function ToolCard({ tool }: { tool: ToolCall }) {
                   // biome-ignore lint/suspicious/noArrayIndexKey: see above
                   key={index}
                   data-testid="tool-image"
-                  alt={`Image ${index + 1} from ${tool.name}`}
+                  alt={`Result ${index + 1} of ${tool.name}`}
                   src={`data:${image.mime_type};base64,${image.data}`}
                   className="max-h-60 rounded-lg border border-border"
                 />

@@ -1,3 +1,4 @@
+import { DefaultChatTransport } from "ai";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { contentOf, startDemoBrook, startHarness, streamEvents } from "./support/brook-harness.js";
 import { type EverythingServer, startEverythingServer } from "./support/mcp-everything.js";
@@ -96,6 +97,27 @@ describe("with @modelcontextprotocol/server-everything", () => {
         at((event) => event.type === "tool_result" && event.id === "call_long"),
       );
       expect(events.at(-1)?.type).toBe("complete");
+
+      // useChat's transport (the AI SDK's own chunk schema) takes the progress as transient data parts.
+      const long = calls.filter((call) => call.id === "call_long");
+      const stream = await new DefaultChatTransport({ api: `${brook.url}/api/chat` }).sendMessages({
+        chatId: "rich-progress",
+        messages: [
+          { id: "u1", role: "user", parts: [{ type: "text", text: fake({ toolCallDeltas: toolCallDeltas(long) }) }] },
+        ],
+        trigger: "submit-message",
+        messageId: undefined,
+        abortSignal: undefined,
+      });
+      const chunks: { type: string; transient?: boolean }[] = [];
+      for await (const chunk of stream) chunks.push(chunk as { type: string; transient?: boolean });
+      expect(chunks.filter((chunk) => chunk.type === "data-tool-progress")).toHaveLength(2);
+      expect(chunks.find((chunk) => chunk.type === "data-tool-progress")).toMatchObject({
+        id: "call_long",
+        data: { name: "trigger-long-running-operation", progress: 1, total: 2 },
+        transient: true,
+      });
+      expect(chunks.at(-1)?.type).toBe("finish");
     } finally {
       await brook.close();
     }

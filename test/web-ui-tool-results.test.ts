@@ -49,7 +49,9 @@ describe("web UI with rich MCP tool results", () => {
       const img = image.locator('[data-testid="tool-image"]');
       expect(await img.getAttribute("src")).toMatch(/^data:image\/png;base64,/);
       // The image is decoded and drawn, not a broken link.
-      expect(await img.evaluate((element) => (element as HTMLImageElement).naturalWidth)).toBeGreaterThan(0);
+      expect(
+        await img.evaluate((element) => (element as unknown as { naturalWidth: number }).naturalWidth),
+      ).toBeGreaterThan(0);
 
       const weather = cards.filter({ hasText: "get-structured-content" });
       await weather.locator("summary").click();

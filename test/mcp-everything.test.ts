@@ -1,3 +1,4 @@
+import { DefaultChatTransport } from "ai";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { contentOf, startDemoBrook, startHarness, streamEvents } from "./support/brook-harness.js";
 import { type EverythingServer, startEverythingServer } from "./support/mcp-everything.js";
@@ -53,6 +54,70 @@ describe("with @modelcontextprotocol/server-everything", () => {
       });
       expect(toolEvents(slow)[1]).toMatchObject({ id: "call_long", is_error: true });
       expect(slow.at(-1)?.type).toBe("complete");
+    } finally {
+      await brook.close();
+    }
+  });
+
+  it("keeps structured content, resource links and images in tool_result, streams progress, and declines elicitations", async () => {
+    const brook = await startHarness({ MCP_URL: everything.url, TOOL_TIMEOUT_MS: "10000" });
+    try {
+      const [status] = await untilConnected(brook.url);
+      expect(status?.protocol_version).toBe("2025-11-25");
+      const calls = [
+        { id: "call_weather", name: "get-structured-content", arguments: '{"location":"Chicago"}' },
+        { id: "call_links", name: "get-resource-links", arguments: '{"count":2}' },
+        { id: "call_image", name: "get-tiny-image", arguments: "{}" },
+        { id: "call_long", name: "trigger-long-running-operation", arguments: '{"duration":1,"steps":2}' },
+        { id: "call_ask", name: "trigger-elicitation-request", arguments: "{}" },
+      ];
+      const events = await streamEvents(brook.url, {
+        message: `rich ${fake({ toolCallDeltas: toolCallDeltas(calls) })}`,
+      });
+      const results = new Map(
+        toolEvents(events).flatMap((event) => (event.type === "tool_result" ? [[event.id, event]] : [])),
+      );
+      expect(results.get("call_weather")?.structured_content).toMatchObject({ conditions: expect.any(String) });
+      expect(results.get("call_links")?.resources).toHaveLength(2);
+      expect(results.get("call_links")?.resources?.[0]).toMatchObject({ uri: expect.stringMatching(/^demo:\/\//) });
+      const image = results.get("call_image");
+      expect(image?.images?.[0]).toMatchObject({ mime_type: "image/png", data: expect.any(String) });
+      // The model reads a description of the image, not its base64.
+      expect(image?.result).toMatch(/\[image image\/png, \d+ (B|KB): shown to the user\]/);
+      expect(results.get("call_ask")?.result).toMatch(/asked for input during the call .*Brook declined/);
+
+      const progress = events.filter((event) => event.type === "tool_progress");
+      expect(progress).toEqual([
+        { type: "tool_progress", id: "call_long", name: "trigger-long-running-operation", progress: 1, total: 2 },
+        { type: "tool_progress", id: "call_long", name: "trigger-long-running-operation", progress: 2, total: 2 },
+      ]);
+      // Progress comes between the call and its result.
+      const at = (predicate: (event: (typeof events)[number]) => boolean) => events.findIndex(predicate);
+      expect(at((event) => event.type === "tool_progress")).toBeLessThan(
+        at((event) => event.type === "tool_result" && event.id === "call_long"),
+      );
+      expect(events.at(-1)?.type).toBe("complete");
+
+      // useChat's transport (the AI SDK's own chunk schema) takes the progress as transient data parts.
+      const long = calls.filter((call) => call.id === "call_long");
+      const stream = await new DefaultChatTransport({ api: `${brook.url}/api/chat` }).sendMessages({
+        chatId: "rich-progress",
+        messages: [
+          { id: "u1", role: "user", parts: [{ type: "text", text: fake({ toolCallDeltas: toolCallDeltas(long) }) }] },
+        ],
+        trigger: "submit-message",
+        messageId: undefined,
+        abortSignal: undefined,
+      });
+      const chunks: { type: string; transient?: boolean }[] = [];
+      for await (const chunk of stream) chunks.push(chunk as { type: string; transient?: boolean });
+      expect(chunks.filter((chunk) => chunk.type === "data-tool-progress")).toHaveLength(2);
+      expect(chunks.find((chunk) => chunk.type === "data-tool-progress")).toMatchObject({
+        id: "call_long",
+        data: { name: "trigger-long-running-operation", progress: 1, total: 2 },
+        transient: true,
+      });
+      expect(chunks.at(-1)?.type).toBe("finish");
     } finally {
       await brook.close();
     }

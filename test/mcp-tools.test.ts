@@ -84,6 +84,8 @@ describe("MCP tools over Streamable HTTP", () => {
       transport: "streamable_http",
       tool_count: 12,
       last_error: null,
+      protocol_version: "2025-11-25",
+      auth: "none",
     };
     expect((await health(brook.url)).mcp_servers).toEqual([expected]);
     const viaTrpc = await createBrookClient({ url: brook.url }).trpc.health.query();

@@ -174,6 +174,8 @@ export interface McpTestServer {
   sessionsStarted(): number;
   /** Forgets every session: the next request of a client answers 404, as after a server restart. */
   forgetSessions(): void;
+  /** Access tokens its authorization server issued, and the `Authorization` headers `/mcp` refused. */
+  oauth: { issued: string[]; refused: (string | undefined)[] };
   /** Adds a quick tool to every live session (clients get `notifications/tools/list_changed`). */
   addTool(name: string, answer: string): void;
   close(): Promise<void>;
@@ -188,6 +190,12 @@ export interface McpTestServerOptions {
   legacySse?: boolean;
   /** Put this before every answer, to tell servers apart. */
   prefix?: string;
+  /**
+   * Protect `/mcp` with OAuth: a bearer token from the server's own authorization server (the
+   * client credentials grant, `client_secret_basic`), discovered from `WWW-Authenticate` and the
+   * protected resource metadata.
+   */
+  oauth?: { clientId: string; clientSecret: string };
 }
 
 /** Serves the test MCP server over HTTP on loopback. */
@@ -205,8 +213,22 @@ export async function startMcpTestServer(options: McpTestServerOptions = {}): Pr
   const addTo = (mcp: McpServer, tool: { name: string; answer: string }) =>
     registerSpec(mcp, { name: tool.name, description: "Added later.", shape: {}, run: async () => tool.answer }, log);
 
+  const oauth = { issued: [] as string[], refused: [] as (string | undefined)[] };
+  let origin = "";
   const handle = async (req: IncomingMessage, res: ServerResponse) => {
     const url = new URL(req.url ?? "/", "http://test");
+    if (options.oauth !== undefined) {
+      if (answerOAuth(req, res, url, origin, options.oauth, oauth)) return;
+      const authorization = header(req, "authorization");
+      if (url.pathname === "/mcp" && !oauth.issued.some((token) => authorization === `Bearer ${token}`)) {
+        oauth.refused.push(authorization);
+        res.writeHead(401, {
+          "www-authenticate": `Bearer resource_metadata="${origin}/.well-known/oauth-protected-resource/mcp"`,
+        });
+        res.end();
+        return;
+      }
+    }
     const sessionId = header(req, "mcp-session-id") ?? url.searchParams.get("sessionId") ?? undefined;
     const body = req.method === "POST" ? await readJson(req) : undefined;
     if (options.legacySse) {
@@ -255,10 +277,12 @@ export async function startMcpTestServer(options: McpTestServerOptions = {}): Pr
     server.listen(options.port ?? 0, "127.0.0.1", () => resolve());
   });
   const { port } = server.address() as AddressInfo;
+  origin = `http://127.0.0.1:${port}`;
   return {
     url: `http://127.0.0.1:${port}/mcp`,
     port,
     log,
+    oauth,
     sessionsStarted: () => started,
     forgetSessions: () => {
       const forgotten = [...sessions.values()];
@@ -276,6 +300,43 @@ export async function startMcpTestServer(options: McpTestServerOptions = {}): Pr
       await new Promise<void>((resolve) => server.close(() => resolve()));
     },
   };
+}
+
+/** The authorization server's side: metadata and the token endpoint (client credentials only). */
+function answerOAuth(
+  req: IncomingMessage,
+  res: ServerResponse,
+  url: URL,
+  origin: string,
+  client: { clientId: string; clientSecret: string },
+  record: { issued: string[] },
+): boolean {
+  const json = (status: number, body: unknown) => {
+    res.writeHead(status, { "content-type": "application/json" });
+    res.end(JSON.stringify(body));
+    return true;
+  };
+  if (req.method === "GET" && url.pathname === "/.well-known/oauth-protected-resource/mcp") {
+    return json(200, { resource: `${origin}/mcp`, authorization_servers: [origin] });
+  }
+  if (req.method === "GET" && url.pathname === "/.well-known/oauth-authorization-server") {
+    return json(200, {
+      issuer: origin,
+      authorization_endpoint: `${origin}/authorize`,
+      token_endpoint: `${origin}/token`,
+      response_types_supported: ["code"],
+      grant_types_supported: ["client_credentials"],
+      token_endpoint_auth_methods_supported: ["client_secret_basic"],
+    });
+  }
+  if (req.method === "POST" && url.pathname === "/token") {
+    const basic = `Basic ${Buffer.from(`${client.clientId}:${client.clientSecret}`).toString("base64")}`;
+    if (header(req, "authorization") !== basic) return json(401, { error: "invalid_client" });
+    const token = randomUUID();
+    record.issued.push(token);
+    return json(200, { access_token: token, token_type: "Bearer", expires_in: 3600 });
+  }
+  return false;
 }
 
 function header(req: IncomingMessage, name: string): string | undefined {

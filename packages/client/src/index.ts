@@ -13,6 +13,9 @@ export {
   readChatEvents,
   type Stats,
   type ToolApprovalEvent,
+  type ToolImage,
+  type ToolProgressEvent,
+  type ToolResourceLink,
   type Usage,
 } from "@brook/shared";
 export {

@@ -9,3 +9,12 @@ export { BrookError } from "./errors/brook-error.js";
 export { createRedisBackend, type RedisBackendOptions } from "./redis/redis-backend.js";
 export type { RunLog, RunLogOptions, RunLogReader, RunLogWriter, RunStore } from "./storage/run-log.js";
 export type { AppRouter } from "./surfaces/trpc/router.js";
+export {
+  type ElicitationHandler,
+  type ElicitationRequest,
+  type McpAuthProvider,
+  McpConnection,
+  type McpConnectionOptions,
+} from "./tools/mcp-connection.js";
+export { type McpOAuthSpec, mcpAuthProvider } from "./tools/mcp-oauth.js";
+export type { McpServerSpec } from "./tools/mcp-servers-config.js";

@@ -60,14 +60,46 @@ export const ToolApprovalEvent = z.object({
 /** How a tool call that needed approval was decided: absent on calls that needed none. */
 export const ApprovalDecision = z.enum(["approved", "denied", "timed_out"]);
 
+/** A resource an MCP tool pointed to (a `resource_link` in its result), to read or show. */
+export const ToolResourceLink = z.object({
+  uri: z.string(),
+  name: z.string().optional(),
+  title: z.string().optional(),
+  description: z.string().optional(),
+  mime_type: z.string().optional(),
+});
+export type ToolResourceLink = z.infer<typeof ToolResourceLink>;
+
+/** An image an MCP tool returned, base64-encoded. */
+export const ToolImage = z.object({ mime_type: z.string(), data: z.string() });
+export type ToolImage = z.infer<typeof ToolImage>;
+
 export const ToolResultEvent = z.object({
   type: z.literal("tool_result"),
   id: z.string(),
   name: z.string(),
+  /** The text the model sees: text parts, other parts described. */
   result: z.string(),
   is_error: z.boolean(),
   /** Present on calls that waited for approval: what was decided (denied and timed out ones never ran). */
   approval: ApprovalDecision.optional(),
+  /** The tool's `structuredContent` (a JSON object matching its output schema), when it gave one. */
+  structured_content: z.record(z.string(), z.json()).optional(),
+  /** Resources the result links to. */
+  resources: z.array(ToolResourceLink).optional(),
+  /** Images in the result (those larger than the result limit are only described in `result`). */
+  images: z.array(ToolImage).optional(),
+});
+
+/** A long tool's progress (MCP progress notifications), at most a few per second per call. */
+export const ToolProgressEvent = z.object({
+  type: z.literal("tool_progress"),
+  /** The tool call's id, as in its `tool_call` event. */
+  id: z.string(),
+  name: z.string(),
+  progress: z.number(),
+  total: z.number().optional(),
+  message: z.string().optional(),
 });
 
 export const CompleteEvent = z.object({
@@ -105,6 +137,7 @@ export const ChatEvent = z.discriminatedUnion("type", [
   ObjectEvent,
   ToolCallEvent,
   ToolApprovalEvent,
+  ToolProgressEvent,
   ToolResultEvent,
   CompleteEvent,
   ErrorEvent,
@@ -118,6 +151,7 @@ export type ToolCallEvent = z.infer<typeof ToolCallEvent>;
 export type ToolApprovalEvent = z.infer<typeof ToolApprovalEvent>;
 export type ApprovalDecision = z.infer<typeof ApprovalDecision>;
 export type ToolResultEvent = z.infer<typeof ToolResultEvent>;
+export type ToolProgressEvent = z.infer<typeof ToolProgressEvent>;
 export type CompleteEvent = z.infer<typeof CompleteEvent>;
 export type ErrorEvent = z.infer<typeof ErrorEvent>;
 export type ChatEvent = z.infer<typeof ChatEvent>;

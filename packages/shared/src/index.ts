@@ -15,6 +15,9 @@ export {
   type TerminalEvent,
   ToolApprovalEvent,
   ToolCallEvent,
+  ToolImage,
+  ToolProgressEvent,
+  ToolResourceLink,
   ToolResultEvent,
 } from "./chat-event.js";
 export { ChatStreamQuery, LastEventIdHeader } from "./chat-query.js";
@@ -98,6 +101,7 @@ export {
 export { ChatEventParseError, ChatStreamEndedError, type ReceivedChatEvent, readChatEvents } from "./sse-events.js";
 export { ModelStats, Percentiles, Stats } from "./stats.js";
 export {
+  McpAuthKind,
   McpServerState,
   McpServerStatus,
   McpTransport,

@@ -11,6 +11,10 @@ export type McpTransport = z.infer<typeof McpTransport>;
 export const McpServerState = z.enum(["connecting", "connected", "unavailable", "closed"]);
 export type McpServerState = z.infer<typeof McpServerState>;
 
+/** How Brook authenticates to an MCP server. */
+export const McpAuthKind = z.enum(["none", "headers", "oauth_client_credentials"]);
+export type McpAuthKind = z.infer<typeof McpAuthKind>;
+
 /** One configured MCP server, as `GET /health` reports it. */
 export const McpServerStatus = z.object({
   name: z.string(),
@@ -21,6 +25,10 @@ export const McpServerStatus = z.object({
   tool_count: z.number().int().nonnegative(),
   /** The last failure (connecting, listing or calling), or null. */
   last_error: z.string().nullable(),
+  /** The MCP protocol revision agreed with the server (e.g. `2025-11-25`); null until connected. */
+  protocol_version: z.string().nullable().optional(),
+  /** How Brook authenticates to it: `none`, static `headers`, or OAuth (`oauth_client_credentials`). */
+  auth: McpAuthKind.optional(),
 });
 export type McpServerStatus = z.infer<typeof McpServerStatus>;
 
@@ -37,6 +45,8 @@ export const ToolInfo = z.object({
   input_schema: z.record(z.string(), z.unknown()),
   /** A person approves each call before it runs (TOOL_APPROVAL, the server's `approval`). */
   needs_approval: z.boolean(),
+  /** The MCP protocol revision its server speaks with Brook. */
+  protocol_version: z.string().nullable().optional(),
 });
 export type ToolInfo = z.infer<typeof ToolInfo>;
 

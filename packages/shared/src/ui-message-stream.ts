@@ -159,6 +159,18 @@ export const UIMessageChunk = z.discriminatedUnion("type", [
   }),
   /** A typed answer (`brook.output`) so far: one data part, updated in place by its id. */
   z.strictObject({ type: z.literal("data-object"), id: z.string(), data: z.unknown() }),
+  /** A tool's progress (`tool_progress`), keyed by the call's id; transient: never kept in the message. */
+  z.strictObject({
+    type: z.literal("data-tool-progress"),
+    id: z.string(),
+    data: z.object({
+      name: z.string(),
+      progress: z.number(),
+      total: z.number().optional(),
+      message: z.string().optional(),
+    }),
+    transient: z.literal(true),
+  }),
   z.strictObject({ type: z.literal("message-metadata"), messageMetadata: BrookMessageMetadata }),
   z.strictObject({ type: z.literal("finish"), finishReason: UIFinishReason, messageMetadata: BrookMessageMetadata }),
   z.strictObject({ type: z.literal("abort") }),

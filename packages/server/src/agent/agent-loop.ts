@@ -8,6 +8,8 @@ import type {
   Timing,
   ToolApprovalEvent,
   ToolCallEvent,
+  ToolProgressEvent,
+  ToolResultEvent,
   Usage,
 } from "@brook/shared";
 import { ApprovalAnswer, START_MESSAGE } from "@brook/shared";
@@ -20,13 +22,13 @@ import type { ChatModel, ModelCall, ModelMessage, ModelPart, ModelTool, ModelToo
 import { finalObject, partialObject, type StructuredOutput } from "../models/structured-output.js";
 import { TokenTally } from "../models/token-counter.js";
 import type { PriceTable } from "../pricing/price-table.js";
-import type { ToolOutcome } from "../tools/tool-registry.js";
+import type { ToolOutcome, ToolProgress } from "../tools/tool-registry.js";
 
 /** The tools a run can use: what a request is offered, and how a call is made. */
 export interface AgentTools {
   offered(selection: false | readonly string[] | null | undefined): ModelTool[];
   /** Tool failures come back as error outcomes; only the run's abort throws. */
-  call(call: ModelToolCall, signal: AbortSignal): Promise<ToolOutcome>;
+  call(call: ModelToolCall, signal: AbortSignal, onProgress?: (progress: ToolProgress) => void): Promise<ToolOutcome>;
   /** The server of a tool whose calls a person approves first (TOOL_APPROVAL); undefined for any other. */
   approvalServer(name: string): string | undefined;
 }
@@ -391,12 +393,12 @@ async function runToolCalls(
       const call = calls[index] as ModelToolCall;
       const outcome =
         tools !== undefined && offered.has(call.name)
-          ? await tools.call(call, signal)
+          ? await tools.call(call, signal, (progress) => {
+              if (!signal.aborted) run.log.append([toolProgressEvent(call, progress)]);
+            })
           : { text: `There is no tool named "${call.name}" available to this request.`, isError: true };
       signal.throwIfAborted();
-      run.log.append([
-        { type: "tool_result", id: call.id, name: call.name, result: outcome.text, is_error: outcome.isError },
-      ]);
+      run.log.append([toolResultEvent(call, outcome)]);
       outcomes[index] = outcome;
     }
   };
@@ -483,22 +485,16 @@ async function runApprovedCalls(
       } else {
         await slots.acquire(signal);
         try {
-          outcome = await tools.call(call, signal);
+          outcome = await tools.call(call, signal, (progress) => {
+            if (!signal.aborted) run.log.append([toolProgressEvent(call, progress)]);
+          });
         } finally {
           slots.release();
         }
         signal.throwIfAborted();
       }
-      run.log.append([
-        {
-          type: "tool_result",
-          id: call.id,
-          name: call.name,
-          result: outcome.text,
-          is_error: outcome.isError,
-          ...(verdict === undefined ? {} : { approval: verdict.decision }),
-        },
-      ]);
+      const result = toolResultEvent(call, outcome);
+      run.log.append([verdict === undefined ? result : { ...result, approval: verdict.decision }]);
       outcomes[index] = outcome;
     }),
   );
@@ -558,6 +554,32 @@ class ToolSlots {
     if (next === undefined) this.#free += 1;
     else next();
   }
+}
+
+function toolResultEvent(call: ModelToolCall, outcome: ToolOutcome): ToolResultEvent {
+  const { structured, resources, images } = outcome;
+  return {
+    type: "tool_result",
+    id: call.id,
+    name: call.name,
+    result: outcome.text,
+    is_error: outcome.isError,
+    ...(structured === undefined ? {} : { structured_content: structured as ToolResultEvent["structured_content"] }),
+    ...(resources === undefined ? {} : { resources }),
+    ...(images === undefined ? {} : { images }),
+  };
+}
+
+function toolProgressEvent(call: ModelToolCall, progress: ToolProgress): ToolProgressEvent {
+  const { total, message } = progress;
+  return {
+    type: "tool_progress",
+    id: call.id,
+    name: call.name,
+    progress: progress.progress,
+    ...(total === undefined ? {} : { total }),
+    ...(message === undefined ? {} : { message }),
+  };
 }
 
 function toolCallEvent(call: ModelToolCall): ToolCallEvent {

@@ -47,7 +47,8 @@ export class ChatResultFold implements RunFold<ChatResult> {
       case "tool_result": {
         const entry = this.#calls.find((candidate) => candidate.call.id === event.id && candidate.result === null);
         if (entry !== undefined) {
-          entry.result = { id: event.id, name: event.name, result: event.result, is_error: event.is_error };
+          const { type: _type, ...result } = event;
+          entry.result = result;
         }
         break;
       }

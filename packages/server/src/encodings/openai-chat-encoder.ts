@@ -130,6 +130,7 @@ export function openAIChunkEncoder(options: OpenAIAnswerOptions & { includeUsage
         case "tool_result":
         // Tools that need approval are not offered here: nobody could answer.
         case "tool_approval":
+        case "tool_progress":
         // The content carries the JSON text already.
         case "object":
           return "";

@@ -131,6 +131,14 @@ class UIMessageStreamEncoder implements StreamEncoder {
                 dynamic: true,
               },
         );
+      case "tool_progress":
+        // Transient: shown while the tool runs, never kept in the message.
+        return frame({
+          type: "data-tool-progress",
+          id: event.id,
+          data: { name: event.name, progress: event.progress, total: event.total, message: event.message },
+          transient: true,
+        });
       case "complete":
         return (
           this.#close() +

@@ -17,7 +17,16 @@ export function eventSize(event: ChatEvent): number {
     case "tool_approval":
       return eventOverhead + event.approval_id.length + event.name.length + event.arguments.length;
     case "tool_result":
-      return eventOverhead + event.name.length + event.result.length;
+      // Structured content and images are rare: measured only when present.
+      return (
+        eventOverhead +
+        event.name.length +
+        event.result.length +
+        (event.structured_content === undefined ? 0 : JSON.stringify(event.structured_content).length) +
+        (event.images?.reduce((total, image) => total + image.data.length, 0) ?? 0)
+      );
+    case "tool_progress":
+      return eventOverhead + event.name.length + (event.message?.length ?? 0);
     case "object":
       // Made once per batch, not per token: measuring it costs what parsing it did.
       return eventOverhead + JSON.stringify(event.partial).length;

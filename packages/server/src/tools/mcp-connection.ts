@@ -1,11 +1,20 @@
 import type { ChildProcess } from "node:child_process";
 import { setTimeout as sleep } from "node:timers/promises";
-import type { McpServerState, McpServerStatus, McpTransport } from "@brook/shared";
+import type { McpAuthKind, McpServerState, McpServerStatus, McpTransport } from "@brook/shared";
+import { type OAuthClientProvider, UnauthorizedError } from "@modelcontextprotocol/sdk/client/auth.js";
 import { Client } from "@modelcontextprotocol/sdk/client/index.js";
 import { SSEClientTransport } from "@modelcontextprotocol/sdk/client/sse.js";
 import { getDefaultEnvironment, StdioClientTransport } from "@modelcontextprotocol/sdk/client/stdio.js";
 import { StreamableHTTPClientTransport, StreamableHTTPError } from "@modelcontextprotocol/sdk/client/streamableHttp.js";
-import { type CallToolResult, ErrorCode, McpError, type Tool } from "@modelcontextprotocol/sdk/types.js";
+import {
+  type CallToolResult,
+  ElicitRequestSchema,
+  type ElicitResult,
+  ErrorCode,
+  McpError,
+  type Progress,
+  type Tool,
+} from "@modelcontextprotocol/sdk/types.js";
 import type { McpServerSpec } from "./mcp-servers-config.js";
 
 /** A tool as the server lists it (tools that need task execution are left out). */
@@ -33,7 +42,28 @@ export interface McpConnectionOptions {
   onChange: () => void;
   /** Where connections, losses and failures are told (once per change, not per retry). */
   log?: ConnectionLog;
+  /** OAuth for a remote server (the SDK's provider interface): tokens on every request, 401s answered. */
+  authProvider?: McpAuthProvider | undefined;
+  /** How `authProvider` authenticates, for `/health`. */
+  authKind?: McpAuthKind;
+  /**
+   * Answers a server's `elicitation/create` (a question for the user during a call). Absent: the
+   * capability is not declared, so servers do not ask.
+   */
+  onElicitation?: ElicitationHandler | undefined;
 }
+
+/**
+ * An OAuth provider; one that completes an authorization-code flow without a person (a test
+ * harness, a pre-approved client) hands the code back through `authorizationCode`.
+ */
+export interface McpAuthProvider extends OAuthClientProvider {
+  authorizationCode?(): Promise<string | undefined>;
+}
+
+/** A server's question during a call, as the SDK parsed it. */
+export type ElicitationRequest = ReturnType<typeof ElicitRequestSchema.parse>["params"];
+export type ElicitationHandler = (request: ElicitationRequest) => Promise<ElicitResult>;
 
 /** The `fetch` MCP's HTTP transports take. */
 export type McpFetch = (url: string | URL, init?: RequestInit) => Promise<Response>;
@@ -46,6 +76,8 @@ export interface ConnectionLog {
 export interface CallOptions {
   signal: AbortSignal;
   timeoutMs: number;
+  /** Progress notifications the server sends for this call (asking for them sends a progress token). */
+  onProgress?: ((progress: Progress) => void) | undefined;
 }
 
 /** Longest tool list Brook reads from one server; a server that pages forever is cut off. */
@@ -99,6 +131,8 @@ export class McpConnection {
   readonly #retired = new WeakSet<Client>();
   #pingTimer: NodeJS.Timeout | undefined;
   #probing = false;
+  /** The protocol revision the current connection agreed on. */
+  #protocolVersion: string | null = null;
 
   constructor(
     readonly spec: McpServerSpec,
@@ -122,7 +156,18 @@ export class McpConnection {
       transport: this.#transport,
       tool_count: this.#tools.length,
       last_error: this.#lastError,
+      protocol_version: this.#protocolVersion,
+      auth: this.#authKind,
     };
+  }
+
+  get protocolVersion(): string | null {
+    return this.#protocolVersion;
+  }
+
+  get #authKind(): McpAuthKind {
+    if (this.options.authProvider !== undefined) return this.options.authKind ?? "oauth_client_credentials";
+    return this.spec.kind === "remote" && Object.keys(this.spec.headers).length > 0 ? "headers" : "none";
   }
 
   /** Starts connecting in the background; Brook does not wait for MCP servers to start. */
@@ -149,14 +194,14 @@ export class McpConnection {
       );
     }
     try {
-      return await this.#attempt(client, name, args, options.signal, options.timeoutMs);
+      return await this.#attempt(client, name, args, options, options.timeoutMs);
     } catch (error) {
       // The server answered that it does not know the session (a restart, idle expiry): it never
       // ran the call, which goes again, once, on a new session.
       if (options.signal.aborted || !this.#isExpiredSession(error)) throw error;
       const renewed = await this.#reconnect(client, options.signal);
       const remaining = Math.max(1, Math.round(deadline - performance.now()));
-      return await this.#attempt(renewed, name, args, options.signal, remaining);
+      return await this.#attempt(renewed, name, args, options, remaining);
     }
   }
 
@@ -178,14 +223,21 @@ export class McpConnection {
     client: Client,
     name: string,
     args: Record<string, unknown>,
-    signal: AbortSignal,
+    options: CallOptions,
     timeout: number,
   ): Promise<CallToolResult> {
+    const { signal, onProgress } = options;
     this.#inFlight.set(client, (this.#inFlight.get(client) ?? 0) + 1);
-    try {
-      return (await scoped(signal, (scope) =>
-        client.callTool({ name, arguments: args }, undefined, { signal: scope, timeout }),
+    const send = async () =>
+      (await scoped(signal, (scope) =>
+        client.callTool({ name, arguments: args }, undefined, {
+          signal: scope,
+          timeout,
+          ...(onProgress === undefined ? {} : { onprogress: onProgress }),
+        }),
       )) as CallToolResult;
+    try {
+      return await this.#authorizing(client, send);
     } catch (error) {
       if (signal.aborted || this.#isExpiredSession(error)) throw error;
       const died = this.#deaths.get(client);
@@ -199,6 +251,33 @@ export class McpConnection {
       this.#inFlight.set(client, left);
       if (left === 0 && this.#retired.has(client)) void client.close().catch(noop);
     }
+  }
+
+  /**
+   * A request the server refused for want of a grant (401) or a scope (403 `insufficient_scope`,
+   * step-up) never ran: once the provider holds the new grant's code, it goes again, once.
+   */
+  async #authorizing<T>(client: Client, request: () => Promise<T>): Promise<T> {
+    try {
+      return await request();
+    } catch (error) {
+      if (!(error instanceof UnauthorizedError) || !(await this.#finishAuth(client))) throw error;
+      return await request();
+    }
+  }
+
+  /** Exchanges an authorization code the provider obtained on its own; false when it has none. */
+  async #finishAuth(client: Client): Promise<boolean> {
+    const code = await this.options.authProvider?.authorizationCode?.();
+    const transport = client.transport;
+    if (
+      code === undefined ||
+      !(transport instanceof StreamableHTTPClientTransport || transport instanceof SSEClientTransport)
+    ) {
+      return false;
+    }
+    await transport.finishAuth(code);
+    return true;
   }
 
   #connectInBackground(): void {
@@ -276,12 +355,16 @@ export class McpConnection {
       return client;
     }
     const url = new URL(spec.url);
-    const { fetch } = this.options;
-    const options = { requestInit: { headers: spec.headers }, ...(fetch === undefined ? {} : { fetch }) };
+    const { fetch, authProvider } = this.options;
+    const options = {
+      requestInit: { headers: spec.headers },
+      ...(fetch === undefined ? {} : { fetch }),
+      ...(authProvider === undefined ? {} : { authProvider }),
+    };
     if (!spec.preferSse) {
       try {
         this.#transport = "streamable_http";
-        return await this.#initialize(new StreamableHTTPClientTransport(url, options));
+        return await this.#authorized(() => new StreamableHTTPClientTransport(url, options));
       } catch (error) {
         // A server that refuses the Streamable HTTP handshake (4xx) may be a legacy SSE server.
         if (!(error instanceof StreamableHTTPError && isClientError(error.code))) throw error;
@@ -289,14 +372,43 @@ export class McpConnection {
     }
     // A Client connects only once: the fallback needs a fresh one.
     this.#transport = "sse";
-    return await this.#initialize(new SSEClientTransport(url, options));
+    return await this.#authorized(() => new SSEClientTransport(url, options));
+  }
+
+  /**
+   * Connects; when the server wants an authorization code flow that the provider completed on its
+   * own (it holds the code), the code is exchanged for tokens and the connection made again.
+   */
+  async #authorized(transport: () => StreamableHTTPClientTransport | SSEClientTransport): Promise<Client> {
+    const first = transport();
+    try {
+      return await this.#initialize(first);
+    } catch (error) {
+      const code = await this.options.authProvider?.authorizationCode?.();
+      if (!(error instanceof UnauthorizedError) || code === undefined) throw error;
+      await first.finishAuth(code);
+      return await this.#initialize(transport());
+    }
   }
 
   async #initialize(transport: StreamableHTTPClientTransport | SSEClientTransport | StdioClientTransport) {
+    const { onElicitation } = this.options;
     const client = new Client(this.options.clientInfo, {
-      capabilities: {},
+      // Defaults of the requested schema fill what the answer leaves out (SEP-1034).
+      capabilities: onElicitation === undefined ? {} : { elicitation: { form: { applyDefaults: true } } },
       listChanged: {
         tools: { autoRefresh: false, debounceMs: 50, onChanged: () => this.#refresh(client) },
+      },
+    });
+    if (onElicitation !== undefined) {
+      client.setRequestHandler(ElicitRequestSchema, (request) => onElicitation(request.params));
+    }
+    // The SDK tells HTTP transports the agreed revision; every transport tells Brook.
+    const tell = "setProtocolVersion" in transport ? transport.setProtocolVersion.bind(transport) : undefined;
+    Object.assign(transport, {
+      setProtocolVersion: (version: string) => {
+        this.#protocolVersion = version;
+        tell?.(version);
       },
     });
     client.onclose = () => this.#lost(client);
@@ -320,8 +432,8 @@ export class McpConnection {
     let cursor: string | undefined;
     for (let page = 0; page < maxPages; page += 1) {
       const params = cursor === undefined ? undefined : { cursor };
-      const result = await scoped(this.#lifetime.signal, (signal) =>
-        client.listTools(params, { signal, timeout: this.#requestTimeout }),
+      const result = await this.#authorizing(client, () =>
+        scoped(this.#lifetime.signal, (signal) => client.listTools(params, { signal, timeout: this.#requestTimeout })),
       );
       listed.push(...result.tools);
       cursor = result.nextCursor;

@@ -74,6 +74,38 @@ describe("MCP server configuration", () => {
     );
   });
 
+  it("reads OAuth client credentials (a secret or a private key) and names a bad oauth field", () => {
+    const [secret, key] = parseMcpServersFile(
+      {
+        mcpServers: {
+          tracker: {
+            url: "https://mcp.example.com/mcp",
+            headers: { "X-Team": "a" },
+            oauth: { client_id: "brook", client_secret: "s", scope: "read", issuer: "https://auth.example.com" },
+          },
+          ledger: { url: "https://ledger.example.com/mcp", oauth: { client_id: "brook", private_key: "PEM" } },
+        },
+      },
+      "test.json",
+    );
+    expect(secret).toMatchObject({
+      headers: { "X-Team": "a" },
+      oauth: {
+        grant: "client_credentials",
+        clientId: "brook",
+        clientSecret: "s",
+        scope: "read",
+        issuer: "https://auth.example.com",
+      },
+    });
+    expect(key).toMatchObject({ oauth: { clientId: "brook", privateKey: "PEM", algorithm: "ES256" } });
+    const parse = (oauth: unknown) => () =>
+      parseMcpServersFile({ mcpServers: { a: { url: "https://x.example/mcp", oauth } } }, "f");
+    expect(parse({ client_secret: "s" })).toThrow(/mcpServers\.a\.oauth\.client_id/);
+    expect(parse({ client_id: "c" })).toThrow(/mcpServers\.a\.oauth: needs either "client_secret" or "private_key"/);
+    expect(parse({ client_id: "c", client_secret: "s", grant: "password" })).toThrow(/mcpServers\.a\.oauth\.grant/);
+  });
+
   it("adds MCP_URL as the server named mcp, and refuses a file that reuses that name", () => {
     expect(loadMcpServers({ MCP_URL: "http://127.0.0.1:3001/mcp", MCP_SERVERS: undefined })).toEqual([
       { kind: "remote", name: "mcp", url: "http://127.0.0.1:3001/mcp", headers: {}, preferSse: false },

@@ -2,6 +2,7 @@ import { readFileSync } from "node:fs";
 import { z } from "zod";
 import type { Config } from "../config/config.js";
 import { ConfigError } from "../config/config-error.js";
+import type { McpOAuthSpec } from "./mcp-oauth.js";
 
 /** A remote MCP server: Streamable HTTP first, legacy SSE as the fallback (or first, with `type: "sse"`). */
 export interface RemoteServerSpec {
@@ -13,6 +14,8 @@ export interface RemoteServerSpec {
   preferSse: boolean;
   /** Which of its tools need a person's approval; absent: as TOOL_APPROVAL says. */
   approval?: ServerApproval | undefined;
+  /** OAuth, when the entry has `oauth`; `headers` still go with every request. */
+  oauth?: McpOAuthSpec | undefined;
 }
 
 /** A local MCP server, started as a child process that speaks over stdin/stdout. */
@@ -39,11 +42,29 @@ const Approval = z.union([z.enum(["all", "none"]), z.array(z.string().min(1))], 
   error: 'must be "all", "none" or an array of tool names',
 });
 
+const NonEmpty = z.string().trim().min(1, "must be a non-empty string");
+
+/** `oauth` of a remote entry: client credentials with a secret or a private key (`private_key_jwt`). */
+const OAuthEntry = z
+  .object({
+    grant: z.literal("client_credentials", { error: 'must be "client_credentials"' }).default("client_credentials"),
+    client_id: NonEmpty,
+    client_secret: NonEmpty.optional(),
+    private_key: z.union([NonEmpty, z.record(z.string(), z.unknown())]).optional(),
+    algorithm: NonEmpty.optional(),
+    scope: NonEmpty.optional(),
+    issuer: z.url({ protocol: /^https?$/, error: "must be an http(s) URL" }).optional(),
+  })
+  .refine((entry) => (entry.client_secret === undefined) !== (entry.private_key === undefined), {
+    error: 'needs either "client_secret" or "private_key" (not both)',
+  });
+
 const RemoteEntry = z.object({
   approval: Approval.optional(),
   url: z.url({ protocol: /^https?$/, error: "must be an http(s) URL" }),
   headers: z.record(z.string(), z.string()).optional(),
   type: z.enum(["http", "streamable-http", "streamableHttp", "sse"]).optional(),
+  oauth: OAuthEntry.optional(),
 });
 
 const StdioEntry = z.object({
@@ -117,8 +138,16 @@ export function parseMcpServersFile(json: unknown, source: string): McpServerSpe
       const parsed = RemoteEntry.safeParse(entry);
       if (!parsed.success) problems.push(...describe(parsed.error, path));
       else {
-        const { url, headers, type, approval } = parsed.data;
-        specs.push({ kind: "remote", name, url, headers: headers ?? {}, preferSse: type === "sse", approval });
+        const { url, headers, type, approval, oauth } = parsed.data;
+        specs.push({
+          kind: "remote",
+          name,
+          url,
+          headers: headers ?? {},
+          preferSse: type === "sse",
+          approval,
+          ...(oauth === undefined ? {} : { oauth: oauthSpec(oauth) }),
+        });
       }
     } else {
       problems.push(`${path.join(".")}: needs either "url" (a remote server) or "command" (a local one)`);
@@ -126,6 +155,21 @@ export function parseMcpServersFile(json: unknown, source: string): McpServerSpe
   }
   if (problems.length > 0) throw fail(problems);
   return specs;
+}
+
+function oauthSpec(entry: z.infer<typeof OAuthEntry>): McpOAuthSpec {
+  const { scope, issuer } = entry;
+  if (entry.private_key !== undefined) {
+    return {
+      grant: entry.grant,
+      clientId: entry.client_id,
+      privateKey: entry.private_key,
+      algorithm: entry.algorithm ?? "ES256",
+      scope,
+      issuer,
+    };
+  }
+  return { grant: entry.grant, clientId: entry.client_id, clientSecret: entry.client_secret ?? "", scope, issuer };
 }
 
 function describe(error: z.ZodError, prefix: string[]): string[] {

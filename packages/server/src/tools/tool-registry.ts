@@ -1,4 +1,4 @@
-import type { McpServerStatus, ToolInfo } from "@brook/shared";
+import type { McpServerStatus, ToolImage, ToolInfo, ToolResourceLink } from "@brook/shared";
 import { ErrorCode, McpError } from "@modelcontextprotocol/sdk/types.js";
 import type { ModelTool, ModelToolCall } from "../models/chat-model.js";
 import {
@@ -8,9 +8,10 @@ import {
   McpServerGoneError,
   type McpTool,
 } from "./mcp-connection.js";
+import { mcpAuthProvider } from "./mcp-oauth.js";
 import type { McpServerSpec, ServerApproval } from "./mcp-servers-config.js";
 import { assignToolNames } from "./tool-names.js";
-import { toolResultText, truncateToolText } from "./tool-result-text.js";
+import { toolResultParts, toolResultText, truncateToolText } from "./tool-result-text.js";
 
 export interface ToolRegistryOptions {
   servers: McpServerSpec[];
@@ -48,7 +49,21 @@ export interface ToolCallRecord {
 export interface ToolOutcome {
   text: string;
   isError: boolean;
+  /** The tool's `structuredContent`, resource links and images, for clients. */
+  structured?: Record<string, unknown> | undefined;
+  resources?: ToolResourceLink[] | undefined;
+  images?: ToolImage[] | undefined;
 }
+
+/** A long tool's progress report (MCP `notifications/progress`). */
+export interface ToolProgress {
+  progress: number;
+  total?: number | undefined;
+  message?: string | undefined;
+}
+
+/** Progress reports of one call go out at most this often; those in between are dropped (a later one says more). */
+const progressEveryMs = 250;
 
 interface Entry {
   server: string;
@@ -66,12 +81,22 @@ interface Entry {
 export class ToolRegistry {
   readonly #connections: McpConnection[];
   #byName = new Map<string, Entry>();
+  /** Per server, the notes of its calls in flight (questions it asked that were declined). */
+  readonly #callNotes = new Map<string, Set<string[]>>();
 
   constructor(private readonly options: ToolRegistryOptions) {
     this.#connections = options.servers.map(
       (spec) =>
         new McpConnection(spec, {
           clientInfo: options.clientInfo,
+          ...(spec.kind === "remote" && spec.oauth !== undefined
+            ? { authProvider: mcpAuthProvider(spec.oauth, options.clientInfo.name) }
+            : {}),
+          // Nobody can be asked yet: every question is declined, and the call's result says so.
+          onElicitation: async (request) => {
+            this.#declined(spec.name, request.message);
+            return { action: "decline" };
+          },
           retryMaxMs: options.retryMaxMs,
           ...(options.retryMinMs === undefined ? {} : { retryMinMs: options.retryMinMs }),
           ...(options.pingIntervalMs === undefined ? {} : { pingIntervalMs: options.pingIntervalMs }),
@@ -108,6 +133,7 @@ export class ToolRegistry {
       description: entry.definition.description,
       input_schema: entry.definition.inputSchema,
       needs_approval: entry.needsApproval === true,
+      protocol_version: entry.connection.protocolVersion,
     }));
   }
 
@@ -134,7 +160,11 @@ export class ToolRegistry {
    * bad JSON, the tool's own error, a timeout, a server that is down or went away during the
    * call) comes back as an error result; only the run's abort throws.
    */
-  async call(call: ModelToolCall, signal: AbortSignal): Promise<ToolOutcome> {
+  async call(
+    call: ModelToolCall,
+    signal: AbortSignal,
+    onProgress?: (progress: ToolProgress) => void,
+  ): Promise<ToolOutcome> {
     const entry = this.#byName.get(call.name);
     if (entry === undefined) return failure(`There is no tool named "${call.name}".`);
     const startedAt = performance.now();
@@ -151,10 +181,23 @@ export class ToolRegistry {
       return failure(args);
     }
     const { timeoutMs, resultMaxChars } = this.options;
+    const notes: string[] = [];
+    const calls = this.#callNotes.get(entry.server) ?? new Set<string[]>();
+    this.#callNotes.set(entry.server, calls);
+    calls.add(notes);
     try {
-      const result = await entry.connection.callTool(entry.tool, args, { signal, timeoutMs });
+      const result = await entry.connection.callTool(entry.tool, args, {
+        signal,
+        timeoutMs,
+        onProgress: onProgress === undefined ? undefined : throttled(onProgress),
+      });
       observe(result.isError === true ? "tool_error" : "succeeded");
-      return { text: truncateToolText(toolResultText(result), resultMaxChars), isError: result.isError === true };
+      const text = [toolResultText(result, resultMaxChars), ...notes].filter((part) => part !== "").join("\n");
+      return {
+        text: truncateToolText(text, resultMaxChars),
+        isError: result.isError === true,
+        ...toolResultParts(result, resultMaxChars),
+      };
     } catch (error) {
       if (signal.aborted) {
         observe("cancelled");
@@ -170,7 +213,15 @@ export class ToolRegistry {
       }
       const message = error instanceof Error ? error.message : String(error);
       return failure(truncateToolText(`The tool "${call.name}" could not be called: ${message}`, resultMaxChars));
+    } finally {
+      calls.delete(notes);
     }
+  }
+
+  /** A server asked for input (`elicitation/create`): its calls in flight say that it was declined. */
+  #declined(server: string, message: string): void {
+    const note = `[The MCP server "${server}" asked for input during the call ("${message}"); Brook declined: it has no way to ask the user here.]`;
+    for (const notes of this.#callNotes.get(server) ?? []) notes.push(note);
   }
 
   async close(): Promise<void> {
@@ -210,6 +261,17 @@ function needsApproval(
   const rule = server ?? global ?? "none";
   if (rule === "all" || rule === "none") return rule === "all";
   return rule.includes(server === undefined ? name : serverTool);
+}
+
+/** Passes on at most one report per `progressEveryMs`. */
+function throttled(report: (progress: ToolProgress) => void): (progress: ToolProgress) => void {
+  let last = Number.NEGATIVE_INFINITY;
+  return (progress) => {
+    const now = performance.now();
+    if (now - last < progressEveryMs) return;
+    last = now;
+    report({ progress: progress.progress, total: progress.total, message: progress.message });
+  };
 }
 
 function failure(text: string): ToolOutcome {

@@ -1,10 +1,13 @@
+import type { ToolImage, ToolResourceLink } from "@brook/shared";
 import type { CallToolResult } from "@modelcontextprotocol/sdk/types.js";
 
 /**
  * The text the model sees of a tool result: text parts as they are, other parts described
- * briefly (a model cannot read base64), structured content as JSON when there is nothing else.
+ * (a model cannot read base64; images, audio and binary resources are never dropped silently),
+ * structured content as JSON when there is nothing else. Images up to `imageMaxChars` of base64
+ * also reach clients (`toolResultParts`), and the description says so.
  */
-export function toolResultText(result: CallToolResult): string {
+export function toolResultText(result: CallToolResult, imageMaxChars = 0): string {
   const parts: string[] = [];
   for (const part of result.content ?? []) {
     switch (part.type) {
@@ -12,11 +15,19 @@ export function toolResultText(result: CallToolResult): string {
         parts.push(part.text);
         break;
       case "image":
+        parts.push(
+          `[image ${part.mimeType}, ${size(part.data)}${part.data.length <= imageMaxChars ? ": shown to the user" : ""}]`,
+        );
+        break;
       case "audio":
-        parts.push(`[${part.type} ${part.mimeType}]`);
+        parts.push(`[audio ${part.mimeType}, ${size(part.data)}: not played]`);
         break;
       case "resource":
-        parts.push("text" in part.resource ? part.resource.text : `[resource ${part.resource.uri}]`);
+        parts.push(
+          "text" in part.resource
+            ? part.resource.text
+            : `[binary resource ${part.resource.uri}${part.resource.mimeType ? ` (${part.resource.mimeType})` : ""}, ${size(part.resource.blob)}]`,
+        );
         break;
       case "resource_link":
         parts.push(`[resource ${part.uri}${part.name ? ` (${part.name})` : ""}]`);
@@ -27,6 +38,39 @@ export function toolResultText(result: CallToolResult): string {
   }
   if (parts.length === 0 && result.structuredContent !== undefined) return JSON.stringify(result.structuredContent);
   return parts.join("\n");
+}
+
+/** What a result carries beside its text, for clients: structured content, resource links, images. */
+export function toolResultParts(
+  result: CallToolResult,
+  imageMaxChars: number,
+): { structured?: Record<string, unknown>; resources?: ToolResourceLink[]; images?: ToolImage[] } {
+  const resources: ToolResourceLink[] = [];
+  const images: ToolImage[] = [];
+  for (const part of result.content ?? []) {
+    if (part.type === "resource_link") {
+      resources.push({
+        uri: part.uri,
+        ...(part.name === undefined ? {} : { name: part.name }),
+        ...(part.title === undefined ? {} : { title: part.title }),
+        ...(part.description === undefined ? {} : { description: part.description }),
+        ...(part.mimeType === undefined ? {} : { mime_type: part.mimeType }),
+      });
+    } else if (part.type === "image" && part.data.length <= imageMaxChars) {
+      images.push({ mime_type: part.mimeType, data: part.data });
+    }
+  }
+  return {
+    ...(result.structuredContent === undefined ? {} : { structured: result.structuredContent }),
+    ...(resources.length === 0 ? {} : { resources }),
+    ...(images.length === 0 ? {} : { images }),
+  };
+}
+
+/** The decoded size of base64 data, for people. */
+function size(base64: string): string {
+  const bytes = Math.floor((base64.length * 3) / 4);
+  return bytes < 1024 ? `${bytes} B` : `${Math.round(bytes / 1024)} KB`;
 }
 
 /** Cuts text longer than `maxChars`, saying so, so that one huge result cannot flood the model's context. */

@@ -43,6 +43,35 @@ describe("applyEvent", () => {
     ]);
   });
 
+  it("shows a running tool's last progress, then keeps its structured content, resource links and images", () => {
+    let message = applyEvent(answer(), { type: "tool_call", id: "c1", name: "render", arguments: "{}" });
+    message = applyEvent(message, { type: "tool_progress", id: "c1", name: "render", progress: 1, total: 4 });
+    message = applyEvent(message, {
+      type: "tool_progress",
+      id: "c1",
+      name: "render",
+      progress: 3,
+      total: 4,
+      message: "Drawing",
+    });
+    expect(message.tools?.[0]?.progress).toEqual({ progress: 3, total: 4, message: "Drawing" });
+    message = applyEvent(message, {
+      type: "tool_result",
+      id: "c1",
+      name: "render",
+      result: "[image image/png, 3 B: shown to the user]",
+      is_error: false,
+      structured_content: { width: 2 },
+      resources: [{ uri: "file:///out.png", name: "out" }],
+      images: [{ mime_type: "image/png", data: "AAAA" }],
+    });
+    expect(message.tools?.[0]).toMatchObject({
+      structured: { width: 2 },
+      resources: [{ uri: "file:///out.png", name: "out" }],
+      images: [{ mime_type: "image/png", data: "AAAA" }],
+    });
+  });
+
   it("keeps a result whose call it never saw", () => {
     const message = applyEvent(answer(), { type: "tool_result", id: "x", name: "echo", result: "ok", is_error: false });
     expect(message.tools).toEqual([{ id: "x", name: "echo", arguments: "", result: "ok", isError: false }]);

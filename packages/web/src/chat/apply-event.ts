@@ -39,12 +39,30 @@ export function applyEvent(message: Message, event: ChatEvent, now = Date.now())
         event.approval === undefined || tool.approval === undefined
           ? {}
           : { approval: { ...tool.approval, decision: event.approval } };
-      const result = { result: event.result, isError: event.is_error };
+      const result = {
+        result: event.result,
+        isError: event.is_error,
+        ...(event.structured_content === undefined ? {} : { structured: event.structured_content }),
+        ...(event.resources === undefined ? {} : { resources: event.resources }),
+        ...(event.images === undefined ? {} : { images: event.images }),
+      };
       return {
         ...message,
         tools: known
           ? tools.map((tool) => (tool.id === event.id ? { ...tool, ...result, ...decided(tool) } : tool))
           : [...tools, { id: event.id, name: event.name, arguments: "", ...result }],
+      };
+    }
+    case "tool_progress": {
+      const { progress, total, message: said } = event;
+      const report = {
+        progress,
+        ...(total === undefined ? {} : { total }),
+        ...(said === undefined ? {} : { message: said }),
+      };
+      return {
+        ...message,
+        tools: (message.tools ?? []).map((tool) => (tool.id === event.id ? { ...tool, progress: report } : tool)),
       };
     }
     case "complete":

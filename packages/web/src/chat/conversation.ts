@@ -1,4 +1,4 @@
-import type { ChatEvent, ObjectEvent, Usage } from "@brook/client";
+import type { ChatEvent, ObjectEvent, ToolImage, ToolResourceLink, Usage } from "@brook/client";
 
 export type Timing = Extract<ChatEvent, { type: "complete" }>["timing"];
 
@@ -17,6 +17,12 @@ export interface ToolCall {
     /** What was decided: absent while it waits; `sent` once this page answered, before the result says. */
     decision?: "sent" | "approved" | "denied" | "timed_out";
   };
+  /** The tool's structured result, resource links and images, when it gave any. */
+  structured?: Record<string, unknown>;
+  resources?: ToolResourceLink[];
+  images?: ToolImage[];
+  /** The last progress the tool reported while it ran. */
+  progress?: { progress: number; total?: number; message?: string };
 }
 
 export type MessageStatus = "streaming" | "done" | "stopped" | "error";

@@ -10,6 +10,17 @@ function pretty(text: string): string {
   }
 }
 
+/** "Running…", or the progress the tool last reported. */
+function runningLabel(tool: ToolCall): string {
+  const report = tool.progress;
+  if (report === undefined) return "Running…";
+  const share =
+    report.total === undefined || report.total <= 0
+      ? `${report.progress}`
+      : `${Math.round((report.progress / report.total) * 100)}%`;
+  return report.message === undefined ? `Running… ${share}` : `${report.message} (${share})`;
+}
+
 /** One tool call: name and state in the summary, arguments and result when opened. */
 export function ToolCard({ tool }: { tool: ToolCall }) {
   const running = tool.result === undefined;
@@ -34,7 +45,7 @@ export function ToolCard({ tool }: { tool: ToolCall }) {
             <CircleCheck aria-hidden="true" className="size-3.5 text-emerald-600 dark:text-emerald-400" />
           )}
           {state === "error" && <CircleAlert aria-hidden="true" className="size-3.5 text-danger" />}
-          {state === "running" ? "Running…" : state === "error" ? "Failed" : "Done"}
+          {state === "running" ? runningLabel(tool) : state === "error" ? "Failed" : "Done"}
         </span>
       </summary>
       <div className="space-y-2 border-t border-border px-3 py-2.5">
@@ -52,6 +63,45 @@ export function ToolCard({ tool }: { tool: ToolCall }) {
             <pre className="max-h-72 overflow-auto rounded-lg bg-muted p-2 font-mono text-xs whitespace-pre-wrap">
               {pretty(tool.result ?? "")}
             </pre>
+          </section>
+        )}
+        {tool.structured !== undefined && (
+          <section data-testid="tool-structured">
+            <h4 className="mb-1 text-xs font-medium text-muted-foreground">Structured result</h4>
+            <pre className="max-h-72 overflow-auto rounded-lg bg-muted p-2 font-mono text-xs whitespace-pre-wrap">
+              {JSON.stringify(tool.structured, null, 2)}
+            </pre>
+          </section>
+        )}
+        {tool.images !== undefined && tool.images.length > 0 && (
+          <section>
+            <h4 className="mb-1 text-xs font-medium text-muted-foreground">Images</h4>
+            <div className="flex flex-wrap gap-2">
+              {tool.images.map((image, index) => (
+                <img
+                  // Images of one result never change order.
+                  // biome-ignore lint/suspicious/noArrayIndexKey: see above
+                  key={index}
+                  data-testid="tool-image"
+                  alt={`Result ${index + 1} of ${tool.name}`}
+                  src={`data:${image.mime_type};base64,${image.data}`}
+                  className="max-h-60 rounded-lg border border-border"
+                />
+              ))}
+            </div>
+          </section>
+        )}
+        {tool.resources !== undefined && tool.resources.length > 0 && (
+          <section>
+            <h4 className="mb-1 text-xs font-medium text-muted-foreground">Resources</h4>
+            <ul className="space-y-0.5 font-mono text-xs" data-testid="tool-resources">
+              {tool.resources.map((resource) => (
+                <li key={resource.uri}>
+                  {resource.title ?? resource.name ?? resource.uri}
+                  {resource.title !== undefined || resource.name !== undefined ? ` — ${resource.uri}` : ""}
+                </li>
+              ))}
+            </ul>
           </section>
         )}
       </div>

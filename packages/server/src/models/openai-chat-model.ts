@@ -66,7 +66,10 @@ export class OpenAIChatModel implements ChatModel {
       yield [accepted];
       for await (const chunks of batches) {
         const parts: ModelPart[] = [];
-        for (const chunk of chunks) partsOf(chunk, state, parts);
+        for (const chunk of chunks) {
+          if (typeof chunk !== "string") partsOf(chunk, state, parts);
+          else if (chunk !== "") parts.push({ type: "text", text: chunk });
+        }
         // Parsed chunks are large; nothing needs them once their parts are out.
         chunks.length = 0;
         if (parts.length > 0) yield parts;

@@ -186,6 +186,12 @@ describe("textDelta", () => {
     }
   });
 
+  it("parses a long chunk in full, however large (a 10 MB one included)", () => {
+    const chunk = (content: string) => JSON.stringify(textShapes.openai?.(content));
+    expect(textDelta(chunk("a".repeat(1000)))).toBe("a".repeat(1000));
+    expect(textDelta(chunk("a".repeat(10 * 1024 * 1024)))).toBeUndefined();
+  });
+
   it("never reads a chunk differently from the full parse, whatever its bytes", () => {
     const shapes = [...Object.values(textShapes), ...Object.values(otherShapes)];
     const chunks = [...rawChunks];

@@ -14,6 +14,9 @@ const textChunk = new RegExp(
   `^\\{(?:(?:${aside}),)*"choices":\\[\\{(?:"(?:finish_reason|logprobs)":null,)*"index":0,"delta":\\{(?:"role":"assistant",)?"content":"((?:[^"\\\\\\u0000-\\u001f]|\\\\.)*)"(?:,"(?:role":"assistant"|(?:reasoning_content|reasoning|refusal|tool_calls|function_call)":null))*\\}(?:,"(?:logprobs|finish_reason|stop_reason|matched_stop)":null)*\\}\\](?:,(?:${aside}))*\\}$`,
 );
 
+/** Longer chunks (a whole answer in one chunk, a big tool call) are parsed in full. */
+const maxLength = 4096;
+
 /**
  * The answer text of a stream chunk that carries nothing else, read without parsing the chunk
  * (`JSON.parse` builds four objects per token, and this is the most common chunk by far);
@@ -21,6 +24,8 @@ const textChunk = new RegExp(
  * no text (the role's first chunk).
  */
 export function textDelta(data: string): string | undefined {
+  // A pattern's backtracking grows with the text; a long chunk is rare and parsed in full.
+  if (data.length > maxLength) return undefined;
   const text = textChunk.exec(data)?.[1];
   if (text === undefined || !text.includes("\\")) return text;
   try {

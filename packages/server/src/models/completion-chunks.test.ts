@@ -1,6 +1,6 @@
 import OpenAI from "openai";
 import { describe, expect, it } from "vitest";
-import { completionChunks } from "./completion-chunks.js";
+import { type CompletionChunk, completionChunks } from "./completion-chunks.js";
 
 const encoder = new TextEncoder();
 
@@ -23,10 +23,13 @@ function responseOf(pieces: (string | Uint8Array)[]) {
 const chunk = (content: string) =>
   `data: ${JSON.stringify({ id: "c", object: "chat.completion.chunk", choices: [{ index: 0, delta: { content } }] })}\n\n`;
 
+/** A chunk's text, whether it came as text (the common shape) or parsed. */
+const contentOf = (item: CompletionChunk) => (typeof item === "string" ? item : item.choices[0]?.delta?.content);
+
 async function collect(response: Response) {
   const contents: unknown[] = [];
   for await (const batch of completionChunks(response)) {
-    for (const item of batch) contents.push(item.choices[0]?.delta?.content);
+    for (const item of batch) contents.push(contentOf(item));
   }
   return contents;
 }
@@ -59,8 +62,7 @@ describe("completionChunks", () => {
     const { response } = responseOf([`${chunk("a")}${chunk("b")}data: {not json\n\n${chunk("c")}`]);
     const contents: unknown[] = [];
     const error = await (async () => {
-      for await (const batch of completionChunks(response))
-        contents.push(...batch.map((item) => item.choices[0]?.delta?.content));
+      for await (const batch of completionChunks(response)) contents.push(...batch.map(contentOf));
     })().catch((caught: unknown) => caught);
     expect(contents).toEqual(["a", "b"]);
     expect(error).toBeInstanceOf(SyntaxError);
@@ -69,8 +71,7 @@ describe("completionChunks", () => {
   it("yields the chunks of one network read as one batch", async () => {
     const { response } = responseOf([`${chunk("a")}${chunk("b")}`, `${chunk("c")}data: [DONE]\n\n`]);
     const batches: unknown[][] = [];
-    for await (const batch of completionChunks(response))
-      batches.push(batch.map((item) => item.choices[0]?.delta?.content));
+    for await (const batch of completionChunks(response)) batches.push(batch.map(contentOf));
     expect(batches).toEqual([["a", "b"], ["c"]]);
   });
 

@@ -2,6 +2,7 @@ import { createParser, type EventSourceMessage } from "eventsource-parser";
 import OpenAI from "openai";
 import type { ChatCompletionChunk } from "openai/resources/chat/completions";
 import { BrookError } from "../errors/brook-error.js";
+import { textDelta } from "./text-delta.js";
 import { takeNodeBody } from "./upstream-fetch.js";
 
 /**
@@ -9,6 +10,9 @@ import { takeNodeBody } from "./upstream-fetch.js";
  * (a 10 MB one passes), and a stream that never ends its line cannot grow memory without bound.
  */
 export const defaultMaxEventBytes = 16 * 1024 * 1024;
+
+/** A parsed chunk, or the text of a chunk that carries only answer text (see `textDelta`). */
+export type CompletionChunk = ChatCompletionChunk | string;
 
 /**
  * The chunks of a streaming chat completion, read from the raw response the `openai` SDK opened,
@@ -23,13 +27,13 @@ export const defaultMaxEventBytes = 16 * 1024 * 1024;
 export function completionChunks(
   response: Response,
   maxEventBytes = defaultMaxEventBytes,
-): AsyncGenerator<ChatCompletionChunk[]> {
+): AsyncGenerator<CompletionChunk[]> {
   // The body and headers are taken now: the generator's frame, alive as long as the answer
   // streams, does not keep the Response (its state, headers list and body getter).
   return readChunks(new ChunkReader(response, maxEventBytes));
 }
 
-async function* readChunks(reader: ChunkReader): AsyncGenerator<ChatCompletionChunk[]> {
+async function* readChunks(reader: ChunkReader): AsyncGenerator<CompletionChunk[]> {
   // The reading happens in ChunkReader's own frames: this generator, suspended between batches
   // for as long as the model is silent, holds only the batch it hands out (not the last network
   // read, its decoded text or a parsed chunk), which keeps an open stream small.
@@ -72,7 +76,7 @@ class ChunkReader {
   }
 
   /** The chunks of the next network read that has any; undefined at the end of the body. */
-  async read(): Promise<ChatCompletionChunk[] | undefined> {
+  async read(): Promise<CompletionChunk[] | undefined> {
     for (;;) {
       if (this.#failure !== undefined) throw this.#failure;
       if (this.#drained) return undefined;
@@ -91,14 +95,19 @@ class ChunkReader {
     if (!this.#drained) await this.#bytes.return?.()?.catch(() => {});
   }
 
-  #parsePending(): ChatCompletionChunk[] {
-    const chunks: ChatCompletionChunk[] = [];
+  #parsePending(): CompletionChunk[] {
+    const chunks: CompletionChunk[] = [];
     const pending = this.#pending;
     for (let index = 0; index < pending.length && !this.#finished && this.#failure === undefined; index++) {
       const data = (pending[index] as EventSourceMessage).data;
       if (data.startsWith("[DONE]")) {
         this.#finished = true;
         break;
+      }
+      const text = textDelta(data);
+      if (text !== undefined) {
+        chunks.push(text);
+        continue;
       }
       try {
         const chunk = JSON.parse(data) as ChatCompletionChunk & { error?: unknown };

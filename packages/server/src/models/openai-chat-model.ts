@@ -39,6 +39,9 @@ export class OpenAIChatModel implements ChatModel {
   readonly #maxRetries: number;
   readonly #maxEventBytes: number | undefined;
   readonly #upstream = createUpstreamFetch();
+  /** Where answers are asked for, and the headers every request carries (as the SDK sends them). */
+  readonly #completionsUrl: string;
+  readonly #headers: Record<string, string>;
 
   constructor(options: OpenAIChatModelOptions) {
     this.#maxRetries = options.maxRetries;
@@ -53,6 +56,16 @@ export class OpenAIChatModel implements ChatModel {
       // The SDK would print malformed upstream chunks (conversation text) to the console.
       logLevel: "off",
     });
+    this.#completionsUrl = `${this.#client.baseURL.replace(/\/+$/, "")}/chat/completions`;
+    const { organization, project } = this.#client;
+    this.#headers = {
+      accept: "application/json",
+      "content-type": "application/json",
+      authorization: `Bearer ${this.#client.apiKey}`,
+      "user-agent": "Brook",
+      ...(organization == null ? {} : { "openai-organization": organization }),
+      ...(project == null ? {} : { "openai-project": project }),
+    };
   }
 
   /** Closes the connections to the model server. */
@@ -69,7 +82,10 @@ export class OpenAIChatModel implements ChatModel {
       yield [accepted];
       for await (const chunks of batches) {
         const parts: ModelPart[] = [];
-        for (const chunk of chunks) partsOf(chunk, state, parts);
+        for (const chunk of chunks) {
+          if (typeof chunk !== "string") partsOf(chunk, state, parts);
+          else if (chunk !== "") parts.push({ type: "text", text: chunk });
+        }
         // Parsed chunks are large; nothing needs them once their parts are out.
         chunks.length = 0;
         if (parts.length > 0) yield parts;
@@ -115,10 +131,7 @@ export class OpenAIChatModel implements ChatModel {
     for (let attempt = 0; ; attempt += 1) {
       let opened: Response;
       try {
-        // The raw response: its chunks are read by completionChunks, not by the SDK's Stream.
-        opened = await this.#client.chat.completions
-          .create(body, { signal: call.signal, maxRetries: 0, headers: call.headers })
-          .asResponse();
+        opened = await this.#post(body, call);
       } catch (error) {
         const retry = attempt < this.#maxRetries && !call.signal.aborted && worthRetrying(error, call.signal);
         const delayMs = retry ? retryDelayMs(error, attempt) : undefined;
@@ -128,6 +141,41 @@ export class OpenAIChatModel implements ChatModel {
       }
       return await eventStream(opened);
     }
+  }
+
+  /**
+   * One request for a streamed answer, straight to Brook's fetch: the SDK's per-request
+   * machinery (headers merged from five sources, log lines built with logging off, its own
+   * timeout and retry controller) cost about as much as relaying a whole short answer. Failures
+   * become the SDK's own errors, as its client would raise them, so that they map the same way.
+   */
+  async #post(body: object, call: ModelCall): Promise<Response> {
+    let response: Response;
+    try {
+      response = await this.#upstream.fetch(this.#completionsUrl, {
+        method: "POST",
+        headers: call.headers === undefined ? this.#headers : { ...this.#headers, ...call.headers },
+        body: JSON.stringify(body),
+        signal: call.signal,
+      });
+    } catch (error) {
+      if (call.signal.aborted) throw new OpenAI.APIUserAbortError();
+      throw new OpenAI.APIConnectionError({ cause: error as Error });
+    }
+    if (response.ok) return response;
+    const text = await response.text().catch((error: unknown) => String((error as Error)?.message ?? error));
+    const json = parseJson(text);
+    throw OpenAI.APIError.generate(response.status, json, json === undefined ? text : undefined, response.headers);
+  }
+}
+
+/** The error body of a refused request, when it is JSON (as the SDK reads it). */
+function parseJson(text: string): object | undefined {
+  try {
+    const value: unknown = JSON.parse(text);
+    return typeof value === "object" && value !== null ? value : undefined;
+  } catch {
+    return undefined;
   }
 }
 

@@ -14,6 +14,30 @@ export {
   ToolCallEvent,
   ToolResultEvent,
 } from "./chat-event.js";
+export {
+  Attachment,
+  base64Bytes,
+  base64Head,
+  ContentPart,
+  type DataUrl,
+  FileAttachment,
+  FileContentPart,
+  ImageAttachment,
+  ImageContentPart,
+  ImageDetail,
+  type ImageMediaType,
+  type ImageSize,
+  imageDataProblem,
+  imageMediaTypes,
+  imageSize,
+  imageUrlProblem,
+  isBase64,
+  isTextMediaType,
+  parseDataUrl,
+  sniffImageType,
+  supportedFileTypes,
+  TextContentPart,
+} from "./attachments.js";
 export { ChatRequest, HistoryMessage, OutputSpec, type ParsedChatRequest, ReasoningEffort } from "./chat-request.js";
 export { ChatResult, ErrorBody } from "./chat-result.js";
 export { ErrorCode, errorCatalogue, type TrpcErrorCode } from "./error-catalogue.js";

@@ -1,7 +1,7 @@
 import { OpenAIChatRequest, type OpenAIMessage, type ParsedOpenAIChatRequest } from "@brook/shared";
 import type { RunRequest } from "../../control/run-request.js";
 import { InputError } from "../../errors/input-error.js";
-import type { ModelMessage, ModelTool, ModelToolChoice } from "../../models/chat-model.js";
+import { type ModelMessage, type ModelTool, type ModelToolChoice, messageText } from "../../models/chat-model.js";
 
 export interface DecodedOpenAIChat {
   request: RunRequest;
@@ -30,7 +30,7 @@ export function decodeOpenAIRequest(body: unknown): DecodedOpenAIChat {
   return {
     request: {
       // The last user text, for the log: the conversation is what the model gets.
-      message: lastUser?.content ?? "",
+      message: lastUser === undefined ? "" : messageText(lastUser.content),
       model: parsed.model,
       temperature: parsed.temperature,
       max_tokens: parsed.max_completion_tokens ?? parsed.max_tokens,

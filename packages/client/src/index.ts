@@ -1,5 +1,6 @@
 export type { AppRouter } from "@brook/server";
 export {
+  type Attachment,
   type ChatEvent,
   ChatEventParseError,
   type ChatRequest,
@@ -12,6 +13,7 @@ export {
   type Stats,
   type Usage,
 } from "@brook/shared";
+export { attachmentFromBlob, attachmentFromBytes, attachmentFromPath, mediaTypeOf } from "./attachments.js";
 export {
   type BrookClient,
   type BrookClientOptions,

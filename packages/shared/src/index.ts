@@ -1,20 +1,4 @@
 export {
-  ChatEvent,
-  CompleteEvent,
-  ContentEvent,
-  ErrorEvent,
-  formatEventId,
-  isTerminal,
-  ObjectEvent,
-  parseEventId,
-  ReasoningEvent,
-  START_MESSAGE,
-  StartEvent,
-  type TerminalEvent,
-  ToolCallEvent,
-  ToolResultEvent,
-} from "./chat-event.js";
-export {
   Attachment,
   base64Bytes,
   base64Head,
@@ -38,6 +22,22 @@ export {
   supportedFileTypes,
   TextContentPart,
 } from "./attachments.js";
+export {
+  ChatEvent,
+  CompleteEvent,
+  ContentEvent,
+  ErrorEvent,
+  formatEventId,
+  isTerminal,
+  ObjectEvent,
+  parseEventId,
+  ReasoningEvent,
+  START_MESSAGE,
+  StartEvent,
+  type TerminalEvent,
+  ToolCallEvent,
+  ToolResultEvent,
+} from "./chat-event.js";
 export { ChatRequest, HistoryMessage, OutputSpec, type ParsedChatRequest, ReasoningEffort } from "./chat-request.js";
 export { ChatResult, ErrorBody } from "./chat-result.js";
 export { ErrorCode, errorCatalogue, type TrpcErrorCode } from "./error-catalogue.js";

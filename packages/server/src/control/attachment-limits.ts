@@ -1,5 +1,5 @@
 import { BlockList, isIPv4, isIPv6 } from "node:net";
-import { type ContentPart, base64Bytes, parseDataUrl } from "@brook/shared";
+import { base64Bytes, type ContentPart, parseDataUrl } from "@brook/shared";
 import type { ModelContentPart } from "../models/chat-model.js";
 import { decodeTextFile } from "../models/message-parts.js";
 import type { RunRequest } from "./run-request.js";
@@ -66,7 +66,8 @@ export function checkAttachments(
 }
 
 function addPart(found: Found[], field: string, piece: ContentPart): void {
-  if (piece.type === "image_url") found.push({ field: `${field}.image_url.url`, kind: "image", url: piece.image_url.url });
+  if (piece.type === "image_url")
+    found.push({ field: `${field}.image_url.url`, kind: "image", url: piece.image_url.url });
   if (piece.type === "file") {
     found.push({
       field: `${field}.file.file_data`,
@@ -96,8 +97,12 @@ function attachmentProblem(item: Found, maxBytes: number): string | undefined {
   return privateHostProblem(new URL(item.url).hostname);
 }
 
-/** Addresses no public image lives at: loopback, private, link-local, shared and reserved ranges. */
-const privateAddresses = new BlockList();
+/**
+ * Addresses no public image lives at: loopback, private, link-local, shared and reserved ranges.
+ * Two lists: a BlockList also matches IPv4 addresses against IPv6 rules (as mapped addresses).
+ */
+const privateIPv4 = new BlockList();
+const privateIPv6 = new BlockList();
 for (const [network, prefix] of [
   ["0.0.0.0", 8],
   ["10.0.0.0", 8],
@@ -110,7 +115,7 @@ for (const [network, prefix] of [
   ["198.18.0.0", 15],
   ["224.0.0.0", 3],
 ] as const) {
-  privateAddresses.addSubnet(network, prefix, "ipv4");
+  privateIPv4.addSubnet(network, prefix, "ipv4");
 }
 for (const [network, prefix] of [
   ["::", 127],
@@ -120,7 +125,7 @@ for (const [network, prefix] of [
   ["fe80::", 10],
   ["ff00::", 8],
 ] as const) {
-  privateAddresses.addSubnet(network, prefix, "ipv6");
+  privateIPv6.addSubnet(network, prefix, "ipv6");
 }
 
 const privateSuffixes = [".localhost", ".local", ".internal", ".lan", ".home.arpa", ".intranet"];
@@ -132,8 +137,8 @@ const privateSuffixes = [".localhost", ".local", ".internal", ".lan", ".home.arp
 export function privateHostProblem(hostname: string): string | undefined {
   const host = hostname.replace(/^\[|\]$/g, "").toLowerCase();
   const refused = "must point to a public address: the model server would fetch it from inside your network";
-  if (isIPv4(host)) return privateAddresses.check(host, "ipv4") ? refused : undefined;
-  if (isIPv6(host)) return privateAddresses.check(host, "ipv6") ? refused : undefined;
+  if (isIPv4(host)) return privateIPv4.check(host, "ipv4") ? refused : undefined;
+  if (isIPv6(host)) return privateIPv6.check(host, "ipv6") ? refused : undefined;
   const name = host.replace(/\.$/, "");
   if (name === "localhost" || !name.includes(".") || privateSuffixes.some((suffix) => name.endsWith(suffix))) {
     return refused;

@@ -10,8 +10,8 @@ import {
   type ModelToolCall,
   messageText,
 } from "./chat-model.js";
-import { dataUrlImageSize } from "./message-parts.js";
 import { demoToolArguments } from "./demo-tool-arguments.js";
+import { dataUrlImageSize } from "./message-parts.js";
 import { tokenCounter } from "./token-counter.js";
 
 /**

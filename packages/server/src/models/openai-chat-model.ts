@@ -241,7 +241,10 @@ function toOpenAIMessage(message: ModelMessage): OpenAI.ChatCompletionMessagePar
   }
   if (message.role === "user") {
     // Images reach the model server as the caller sent them; text files as text with their name.
-    return { role: "user", content: typeof message.content === "string" ? message.content : openAIParts(message.content) };
+    return {
+      role: "user",
+      content: typeof message.content === "string" ? message.content : openAIParts(message.content),
+    };
   }
   return { role: message.role, content: message.content };
 }

@@ -86,6 +86,7 @@ export {
   UIChatOptions,
   UIChatRequest,
   UIDynamicToolPart,
+  UIFilePart,
   UIFinishReason,
   UIMessage,
   UIMessageChunk,

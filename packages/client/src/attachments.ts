@@ -25,6 +25,13 @@ const extensionTypes: Record<string, string> = {
   py: "text/x-python",
   sql: "application/sql",
   sh: "application/x-sh",
+  // Known, to be refused by name rather than sent as text.
+  pdf: "application/pdf",
+  mp3: "audio/mpeg",
+  wav: "audio/wav",
+  mp4: "video/mp4",
+  zip: "application/zip",
+  docx: "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
 };
 
 /** A media type guessed from a file name's extension; undefined when it has none Brook knows. */

@@ -16,6 +16,8 @@ const optionSpecs = {
   "reasoning-effort": { type: "string" },
   "no-reasoning": { type: "boolean" },
   schema: { type: "string" },
+  image: { type: "string", multiple: true },
+  file: { type: "string", multiple: true },
 } as const satisfies NonNullable<ParseArgsConfig["options"]>;
 
 type OptionName = keyof typeof optionSpecs;
@@ -33,6 +35,8 @@ export const commands = {
     "reasoning-effort",
     "no-reasoning",
     "schema",
+    "image",
+    "file",
   ],
   health: connectionOptions,
   stats: connectionOptions,
@@ -55,6 +59,9 @@ export interface CommandOptions {
   reasoning: boolean;
   /** A JSON Schema file: the answer is a typed object, printed as JSON. */
   schema: string | undefined;
+  /** Images (PNG, JPEG, GIF, WebP) and text files to send with the message, as given. */
+  images: string[];
+  files: string[];
 }
 
 export type Invocation =
@@ -117,6 +124,8 @@ export function parseCommandLine(
       reasoningEffort: values["reasoning-effort"],
       reasoning: !(values["no-reasoning"] ?? false),
       schema: values.schema,
+      images: values.image ?? [],
+      files: values.file ?? [],
     },
   };
 }

@@ -41,6 +41,8 @@ Options:
   --no-reasoning         Do not show the model's thinking
   --schema <file>        A JSON Schema of an object: the answer is such an object, printed as
                          JSON on stdout once complete (its text streams to stderr meanwhile)
+  --image <file>         Send an image (PNG, JPEG, GIF or WebP) with the message; repeatable
+  --file <file>          Send a text file (Markdown, CSV, JSON, code…) with the message; repeatable
   --json                 Print every event as one JSON line (NDJSON) on stdout, reasoning included
 ${connection}
 

@@ -1,3 +1,5 @@
+import { crc32, deflateSync } from "node:zlib";
+
 /**
  * Image bytes for tests: headers real enough for a signature and a size (PNG's IHDR), then
  * `padding` bytes. Nothing here decodes pixels, and neither does Brook.
@@ -24,4 +26,28 @@ export function jpegBytes(width: number, height: number): Uint8Array {
   view.setUint16(7, height);
   view.setUint16(9, width);
   return bytes;
+}
+
+/** A real PNG any browser draws: `width`×`height` pixels of one colour, compressed with zlib. */
+export function drawablePng(width: number, height: number): Buffer {
+  const chunk = (type: string, data: Buffer) => {
+    const length = Buffer.alloc(4);
+    length.writeUInt32BE(data.length);
+    const body = Buffer.concat([Buffer.from(type, "latin1"), data]);
+    const crc = Buffer.alloc(4);
+    crc.writeUInt32BE(crc32(body));
+    return Buffer.concat([length, body, crc]);
+  };
+  const header = Buffer.alloc(13);
+  header.writeUInt32BE(width, 0);
+  header.writeUInt32BE(height, 4);
+  header.set([8, 2, 0, 0, 0], 8);
+  const row = Buffer.concat([Buffer.from([0]), Buffer.alloc(width * 3, 0x80)]);
+  const pixels = deflateSync(Buffer.concat(Array.from({ length: height }, () => row)));
+  return Buffer.concat([
+    Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]),
+    chunk("IHDR", header),
+    chunk("IDAT", pixels),
+    chunk("IEND", Buffer.alloc(0)),
+  ]);
 }

@@ -3,7 +3,7 @@ import type { Browser } from "playwright-core";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { type Harness, startHarness, until } from "./support/brook-harness.js";
 import { ensureWebBuild, launchChromium, type OpenedPage, openPage } from "./support/browser.js";
-import { answers, composer, send, waitForAnswer } from "./support/chat-page.js";
+import { answers, send, waitForAnswer } from "./support/chat-page.js";
 import { drawablePng } from "./support/images.js";
 
 describe("web UI: images and files in messages", () => {
@@ -45,17 +45,19 @@ describe("web UI: images and files in messages", () => {
     await picker.setInputFiles([
       { name: "huge.png", mimeType: "image/png", buffer: Buffer.alloc(11 * 1024 * 1024, 1) },
     ]);
-    await expect(page.getByRole("alert").innerText()).resolves.toContain("huge.png is larger than 10 MB");
+    await expect(page.getByRole("alert").textContent()).resolves.toContain("huge.png is larger than 10 MB");
     expect(await pending.count()).toBe(2);
 
     // A pasted image joins them.
     const pasted = drawablePng(40, 30).toString("base64");
-    await composer(page).evaluate((element, base64) => {
-      const bytes = Uint8Array.from(atob(base64), (character) => character.charCodeAt(0));
+    // In the page (these types know no DOM): a paste of one PNG file into the message box.
+    await page.evaluate(`(() => {
+      const element = document.querySelector('textarea[aria-label="Message"]');
+      const bytes = Uint8Array.from(atob(${JSON.stringify(pasted)}), (character) => character.charCodeAt(0));
       const data = new DataTransfer();
       data.items.add(new File([bytes], "pasted.png", { type: "image/png" }));
       element.dispatchEvent(new ClipboardEvent("paste", { clipboardData: data, bubbles: true, cancelable: true }));
-    }, pasted);
+    })()`);
     await until(async () => (await pending.count()) === 3);
 
     await send(page, "What colour is it?");

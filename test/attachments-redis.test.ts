@@ -37,7 +37,7 @@ describe("attachments with REDIS_URL", { timeout: 60_000 }, () => {
       else if (type === "stream") stored.push(JSON.stringify(await client.xrange(key, "-", "+")));
       else if (type === "list") stored.push(JSON.stringify(await client.lrange(key, 0, -1)));
       else if (type === "set") stored.push(JSON.stringify(await client.smembers(key)));
-      else if (type === "zset") stored.push(JSON.stringify(await client.zrange(key, 0, -1)));
+      else if (type === "zset") stored.push(JSON.stringify(await client.zrange(key, "0", "-1")));
     }
     expect(stored.length).toBeGreaterThan(0);
     expect(stored.some((value) => value.includes(marker))).toBe(false);

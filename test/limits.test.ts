@@ -131,8 +131,8 @@ describe("request limits", () => {
     expect(fine.response.status).toBe(200);
   });
 
-  it("refuses a body over 1 MiB with 413 payload_too_large", async () => {
-    const { url } = await harness();
+  it("refuses a body beyond 1 MiB and the attachments' room with 413 payload_too_large", async () => {
+    const { url } = await harness({ MAX_ATTACHMENTS: "0" });
     const { response, body } = await post(url, "/chat", { message: "x".repeat(1_100_000) });
     expect(response.status).toBe(413);
     expect(ErrorBody.parse(body).code).toBe("payload_too_large");

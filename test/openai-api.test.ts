@@ -286,7 +286,11 @@ describe("the openai SDK against /v1/chat/completions", () => {
         "response_format.json_schema.schema",
       ],
       [
-        { messages: [{ role: "user", content: [{ type: "image_url", image_url: { url: "https://x/y.png" } }] }] },
+        {
+          messages: [
+            { role: "user", content: [{ type: "input_audio", input_audio: { data: "UklGRg==", format: "wav" } }] },
+          ],
+        },
         "messages.0.content",
       ],
     ] as const) {

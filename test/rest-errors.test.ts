@@ -231,18 +231,24 @@ describe("REST errors: bad input", () => {
     expect(ErrorBody.parse(await response.json()).fields).toHaveProperty("temperature");
   });
 
-  it("a body over 1 MiB → 413 JSON, and no run starts", async () => {
-    const requestsBefore = harness.upstream.requests.length;
-    const response = await fetch(`${harness.url}/chat/stream`, {
-      method: "POST",
-      headers: { "content-type": "application/json" },
-      body: JSON.stringify({ message: "x".repeat(1_100_000) }),
-    });
-    expect(response.status).toBe(413);
-    const error = ErrorBody.parse(await response.json());
-    expect(error).toMatchObject({ code: "payload_too_large", retryable: false });
-    expect(error.error).toContain("1 MiB");
-    expect(harness.upstream.requests).toHaveLength(requestsBefore);
+  it("a body over 1 MiB and the attachments' room → 413 JSON, and no run starts", async () => {
+    // No attachments allowed: the body limit is the text's 1 MiB.
+    const small = await startHarness({ MAX_ATTACHMENTS: "0" });
+    try {
+      const response = await fetch(`${small.url}/chat/stream`, {
+        method: "POST",
+        headers: { "content-type": "application/json" },
+        body: JSON.stringify({ message: "x".repeat(1_100_000) }),
+      });
+      expect(response.status).toBe(413);
+      const error = ErrorBody.parse(await response.json());
+      expect(error).toMatchObject({ code: "payload_too_large", retryable: false });
+      expect(error.error).toContain("1 MiB");
+      expect(error.error).toContain("MAX_ATTACHMENTS");
+      expect(small.upstream.requests).toHaveLength(0);
+    } finally {
+      await small.close();
+    }
   });
 
   it("a wrong method on a route → 405 JSON with Allow, and no run starts", async () => {

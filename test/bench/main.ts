@@ -5,7 +5,7 @@
  *
  *   --quick            a smaller run (about four minutes)
  *   --source           run Brook from its sources (tsx) instead of building it first
- *   --only=a,b         only these sections: ttft, relay, paths, paced, soak, scaleout, peers, capacity
+ *   --only=a,b         only these sections: ttft, relay, paths, attachments, paced, soak, scaleout, peers, capacity
  *   --steps=1000,5000  the capacity steps
  *   --soak=N           soak requests
  *   --paced=N          streams at once in the paced section (default 128)
@@ -24,6 +24,7 @@ import { cpus, platform, release } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
+import { attachmentBench, measureAttachments } from "./attachment-latency.js";
 import {
   ephemeralPortCount,
   type PeerName,
@@ -50,7 +51,7 @@ import {
   quickConfig,
 } from "./scenarios.js";
 
-const sections = ["ttft", "relay", "capacity", "paths", "paced", "soak", "scaleout", "peers"] as const;
+const sections = ["ttft", "relay", "capacity", "paths", "attachments", "paced", "soak", "scaleout", "peers"] as const;
 type Section = (typeof sections)[number];
 
 export interface BenchOptions {
@@ -141,6 +142,9 @@ export async function runBench(options: BenchOptions): Promise<Results> {
     results.ttft = await section("ttft", () => measureTtft(context, config.ttft));
     results.relay = await section("relay", () => measureRelay(context, config.relay));
     results.paths = await section("paths", () => measurePaths(context, config.paths));
+    results.attachments = await section("attachments", () =>
+      measureAttachments(context, options.mode === "quick" ? attachmentBench.quick : attachmentBench.full),
+    );
     results.paced = await section("paced", () => measurePaced(context, config.paced));
     results.soak = await section("soak", () => measureSoak(context, config.soak));
     results.scaleout = await section("scaleout", () =>

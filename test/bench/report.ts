@@ -21,6 +21,7 @@ export interface Results {
   relay?: Row;
   capacity?: Row[];
   paths?: Row;
+  attachments?: Row;
   soak?: Row;
   scaleout?: Row;
   paced?: Row;
@@ -104,6 +105,12 @@ export function toMarkdown(results: Results): string {
     }
     lines.push(
       `| Non-streaming \`POST /chat\` |  | ${count(paths.brookJsonRequestsPerSecond)} req/s | ${times(paths.jsonRatio)} the upstream's own non-streaming ${count(paths.directJsonRequestsPerSecond)} req/s |`,
+    );
+  }
+  const attachments = results.attachments;
+  if (attachments !== undefined) {
+    lines.push(
+      `| A ${count(Math.round(attachments.imageBytes / 1024))} KiB image: added before the upstream call (decode, checks), p50 | – | ${ms(attachments.imageCostP50)} | Brook adds ${ms(attachments.imageAddedP50)} at p50 (${ms(attachments.imageAddedP99)} at p99) with the image, ${ms(attachments.textAddedP50)} without; ${count(attachments.requests)} requests of each, one at a time |`,
     );
   }
   const soak = results.soak;

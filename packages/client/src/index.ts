@@ -2,6 +2,7 @@ export type { AppRouter } from "@brook/server";
 export {
   type ApprovalAnswer,
   type ApproveResult,
+  type Attachment,
   type ChatEvent,
   ChatEventParseError,
   type ChatRequest,
@@ -18,6 +19,7 @@ export {
   type ToolResourceLink,
   type Usage,
 } from "@brook/shared";
+export { attachmentFromBlob, attachmentFromBytes, attachmentFromPath, mediaTypeOf } from "./attachments.js";
 export {
   type ApprovalRequest,
   type BrookClient,

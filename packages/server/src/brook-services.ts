@@ -205,6 +205,8 @@ function createRunControl(
       maxMessageChars: config.MAX_MESSAGE_CHARS,
       maxHistoryMessages: config.MAX_HISTORY_MESSAGES,
       maxTokens: config.MAX_TOKENS_LIMIT,
+      maxAttachmentBytes: config.MAX_ATTACHMENT_BYTES,
+      maxAttachments: config.MAX_ATTACHMENTS,
     },
   });
 }

@@ -1,8 +1,10 @@
 import { z } from "zod";
+import { Attachment, ContentPart } from "./attachments.js";
 
+/** A past turn: its text, or (a user's) OpenAI-style parts with images and text files. */
 export const HistoryMessage = z.object({
   role: z.enum(["user", "assistant", "system"]),
-  content: z.string(),
+  content: z.union([z.string(), z.array(ContentPart).max(1_000)]),
 });
 export type HistoryMessage = z.infer<typeof HistoryMessage>;
 
@@ -42,6 +44,8 @@ export const ChatRequest = z.object({
   message: z.string().refine((text) => text.trim() !== "", "message must be a non-empty string"),
   system_prompt: z.string().nullish(),
   history: z.array(HistoryMessage).nullish(),
+  /** Images and text files given to the model with `message` (MAX_ATTACHMENTS, MAX_ATTACHMENT_BYTES each). */
+  attachments: z.array(Attachment).max(1_000).nullish(),
   model: z.string().trim().min(1).max(200).nullish(),
   temperature: z.number().min(0).max(2).nullish(),
   max_tokens: z.number().int().positive().nullish(),

@@ -49,7 +49,8 @@ export const errorCatalogue = {
     status: 413,
     trpc: "PAYLOAD_TOO_LARGE",
     retryable: false,
-    message: "The request body is larger than 1 MiB (1,048,576 bytes), the most Brook accepts.",
+    message:
+      "The request body is larger than Brook accepts: 1 MiB (1,048,576 bytes) of text, plus room for MAX_ATTACHMENTS attachments of MAX_ATTACHMENT_BYTES each.",
   },
   overloaded: {
     status: 429,

@@ -4,6 +4,7 @@
  * refused by name rather than ignored.
  */
 import { z } from "zod";
+import { FileContentPart, ImageContentPart } from "./attachments.js";
 import { OutputSpec, Penalty, Seed, StopSequences, TopP } from "./chat-request.js";
 
 const onlyText = "Brook passes text to the model: only text parts are supported";
@@ -21,7 +22,19 @@ export const OpenAISystemMessage = z.looseObject({
   name: Name,
 });
 
-export const OpenAIUserMessage = z.looseObject({ role: z.literal("user"), content: TextContent, name: Name });
+const userParts = "a user message's parts are text, image_url and file (a text file as a base64 data: URL)";
+
+/** A user's content: a string, or text, `image_url` (passed on unchanged) and `file` parts (text files, inlined). */
+const UserContent = z.union([
+  z.string(),
+  z
+    .array(
+      z.discriminatedUnion("type", [TextPart, ImageContentPart.loose(), FileContentPart.loose()], { error: userParts }),
+    )
+    .max(1_000),
+]);
+
+export const OpenAIUserMessage = z.looseObject({ role: z.literal("user"), content: UserContent, name: Name });
 
 export const OpenAIToolCall = z.looseObject({
   id: z.string().min(1).max(200),

@@ -12,6 +12,15 @@ import { Timing, Usage } from "./usage.js";
 export const UITextPart = z.looseObject({ type: z.literal("text"), text: z.string() });
 export type UITextPart = z.infer<typeof UITextPart>;
 
+/** A file the user attached (`useChat`'s `sendMessage({ files })`): a `data:` URL or a hosted one. */
+export const UIFilePart = z.looseObject({
+  type: z.literal("file"),
+  mediaType: z.string().trim().min(1).max(255),
+  url: z.string().min(1),
+  filename: z.string().trim().min(1).max(255).nullish(),
+});
+export type UIFilePart = z.infer<typeof UIFilePart>;
+
 /** The states of a tool part (`input-streaming` … `output-error`, approvals in newer releases). */
 const toolPartFields = {
   toolCallId: z.string().min(1).max(200),

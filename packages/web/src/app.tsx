@@ -276,9 +276,9 @@ export function App() {
           <Composer
             ref={composer}
             streaming={streaming}
-            onSend={(text) => {
+            onSend={(text, attachments) => {
               stick.current = true;
-              runner.send(text);
+              runner.send(text, attachments);
             }}
             onStop={() => active !== undefined && runner.stop(active.id)}
           />

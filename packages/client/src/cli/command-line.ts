@@ -18,6 +18,8 @@ const optionSpecs = {
   schema: { type: "string" },
   "approve-all": { type: "boolean" },
   "deny-all": { type: "boolean" },
+  image: { type: "string", multiple: true },
+  file: { type: "string", multiple: true },
 } as const satisfies NonNullable<ParseArgsConfig["options"]>;
 
 type OptionName = keyof typeof optionSpecs;
@@ -37,6 +39,8 @@ export const commands = {
     "schema",
     "approve-all",
     "deny-all",
+    "image",
+    "file",
   ],
   health: connectionOptions,
   stats: connectionOptions,
@@ -61,6 +65,9 @@ export interface CommandOptions {
   schema: string | undefined;
   /** Tool calls that need approval: asked on the terminal (denied without one), or all approved, or all denied. */
   approvals: "ask" | "approve" | "deny";
+  /** Images (PNG, JPEG, GIF, WebP) and text files to send with the message, as given. */
+  images: string[];
+  files: string[];
 }
 
 export type Invocation =
@@ -127,6 +134,8 @@ export function parseCommandLine(
       reasoning: !(values["no-reasoning"] ?? false),
       schema: values.schema,
       approvals: values["approve-all"] ? "approve" : values["deny-all"] ? "deny" : "ask",
+      images: values.image ?? [],
+      files: values.file ?? [],
     },
   };
 }

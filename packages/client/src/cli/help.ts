@@ -43,6 +43,8 @@ Options:
                          JSON on stdout once complete (its text streams to stderr meanwhile)
   --approve-all          Approve every tool call that needs approval (TOOL_APPROVAL)
   --deny-all             Deny them all; without either, ask y/N on the terminal (no terminal: deny)
+  --image <file>         Send an image (PNG, JPEG, GIF or WebP) with the message; repeatable
+  --file <file>          Send a text file (Markdown, CSV, JSON, code…) with the message; repeatable
   --json                 Print every event as one JSON line (NDJSON) on stdout, reasoning included
 ${connection}
 

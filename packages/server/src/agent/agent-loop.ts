@@ -18,7 +18,16 @@ import type { RunContext, RunOutcome } from "../control/run-control.js";
 import type { RunRequest } from "../control/run-request.js";
 import { abortReason, BrookError } from "../errors/brook-error.js";
 import { errorEvent } from "../errors/error-shapes.js";
-import type { ChatModel, ModelCall, ModelMessage, ModelPart, ModelTool, ModelToolCall } from "../models/chat-model.js";
+import {
+  type ChatModel,
+  type ModelCall,
+  type ModelMessage,
+  type ModelPart,
+  type ModelTool,
+  type ModelToolCall,
+  messageText,
+} from "../models/chat-model.js";
+import { historyParts, messageParts } from "../models/message-parts.js";
 import { finalObject, partialObject, type StructuredOutput } from "../models/structured-output.js";
 import { TokenTally } from "../models/token-counter.js";
 import type { PriceTable } from "../pricing/price-table.js";
@@ -598,8 +607,16 @@ function buildMessages(request: RunRequest, defaultSystemPrompt: string): ModelM
     messages.push(...conversation);
     return messages;
   }
-  for (const message of request.history ?? []) messages.push(message);
-  messages.push({ role: "user", content: request.message });
+  for (const { role, content } of request.history ?? []) {
+    if (typeof content === "string") messages.push({ role, content });
+    else if (role === "user") messages.push({ role, content: historyParts(content) });
+    else messages.push({ role, content: messageText(historyParts(content)) });
+  }
+  const attachments = request.attachments ?? [];
+  messages.push({
+    role: "user",
+    content: attachments.length === 0 ? request.message : messageParts(request.message, attachments),
+  });
   return messages;
 }
 

@@ -163,6 +163,15 @@ export const ConfigSchema = z.object({
   MAX_MESSAGE_CHARS: z.coerce.number().int().min(1).default(100_000),
   /** Most entries in `history`. */
   MAX_HISTORY_MESSAGES: z.coerce.number().int().min(0).default(200),
+  /** Largest image or file given with a message, in bytes once decoded (10 MB by default). */
+  MAX_ATTACHMENT_BYTES: z.coerce
+    .number()
+    .int()
+    .min(1_024)
+    .max(100 * 1024 * 1024)
+    .default(10 * 1024 * 1024),
+  /** Most images and files in one request, past turns included (0: none accepted). */
+  MAX_ATTACHMENTS: z.coerce.number().int().min(0).max(100).default(8),
   /** Largest `max_tokens` a request may ask for. */
   MAX_TOKENS_LIMIT: z.coerce.number().int().min(1).default(128_000),
   /** A model call that sends nothing for this long before its first token is ended (0: never). */
@@ -217,6 +226,18 @@ export const ConfigSchema = z.object({
 
 export type Config = z.output<typeof ConfigSchema>;
 export type ConfigInput = z.input<typeof ConfigSchema>;
+
+/** What a request body holds besides its attachments: text, history, options. */
+const textBodyBytes = 1_048_576;
+
+/**
+ * The largest request body Brook reads: 1 MiB for text and options, plus room for MAX_ATTACHMENTS
+ * attachments of MAX_ATTACHMENT_BYTES each as base64 (4 characters for 3 bytes, and their framing).
+ * A larger body is refused with 413 before it is parsed.
+ */
+export function requestBodyLimit(config: Pick<Config, "MAX_ATTACHMENTS" | "MAX_ATTACHMENT_BYTES">): number {
+  return textBodyBytes + config.MAX_ATTACHMENTS * (Math.ceil(config.MAX_ATTACHMENT_BYTES / 3) * 4 + 1_024);
+}
 
 /** Parses settings; the error names each bad variable in one line. */
 export function parseConfig(env: Record<string, string | undefined>): Config {

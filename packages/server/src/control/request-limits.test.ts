@@ -2,7 +2,13 @@ import { describe, expect, it } from "vitest";
 import { InputError } from "../errors/input-error.js";
 import { checkRequestLimits } from "./request-limits.js";
 
-const limits = { maxMessageChars: 10, maxHistoryMessages: 2, maxTokens: 100 };
+const limits = {
+  maxMessageChars: 10,
+  maxHistoryMessages: 2,
+  maxTokens: 100,
+  maxAttachmentBytes: 1_024,
+  maxAttachments: 2,
+};
 
 function refusal(request: Parameters<typeof checkRequestLimits>[0]): InputError {
   try {

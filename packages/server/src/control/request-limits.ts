@@ -1,7 +1,9 @@
 import { InputError } from "../errors/input-error.js";
+import { messageText } from "../models/chat-model.js";
+import { type AttachmentLimits, checkAttachments } from "./attachment-limits.js";
 import { brookFieldNames, type RunRequest } from "./run-request.js";
 
-export interface RequestLimits {
+export interface RequestLimits extends AttachmentLimits {
   /** Longest message, system prompt or history entry, in characters. */
   maxMessageChars: number;
   /** Most history entries. */
@@ -29,7 +31,7 @@ export function checkRequestLimits(request: RunRequest, limits: RequestLimits): 
     ];
   }
   conversation?.forEach((entry, index) => {
-    tooLong(names.content(index), entry.content);
+    tooLong(names.content(index), entry.role === "user" ? messageText(entry.content) : entry.content);
     if (entry.role === "assistant") {
       entry.toolCalls?.forEach((call, at) => {
         tooLong(names.toolArguments(index, at), call.arguments);
@@ -41,8 +43,13 @@ export function checkRequestLimits(request: RunRequest, limits: RequestLimits): 
     fields.history = [`at most ${limits.maxHistoryMessages} messages (MAX_HISTORY_MESSAGES); got ${history.length}`];
   }
   history.forEach((entry, index) => {
-    tooLong(`history.${index}.content`, entry.content);
+    const { content } = entry;
+    tooLong(
+      `history.${index}.content`,
+      typeof content === "string" ? content : content.map((part) => (part.type === "text" ? part.text : "")).join(""),
+    );
   });
+  checkAttachments(request, limits, names.part, fields);
   if (request.max_tokens != null && request.max_tokens > limits.maxTokens) {
     fields[names.max_tokens] = [`at most ${limits.maxTokens} (MAX_TOKENS_LIMIT); got ${request.max_tokens}`];
   }

@@ -55,6 +55,8 @@ export interface RequestFieldNames {
   messages: string;
   /** The text of conversation entry `index`. */
   content(index: number): string;
+  /** Part `at` (an image or a file) of conversation entry `index`. */
+  part(index: number, at: number): string;
   /** The arguments of tool call `call` of conversation entry `index`. */
   toolArguments(index: number, call: number): string;
 }
@@ -67,5 +69,6 @@ export const brookFieldNames: RequestFieldNames = {
   output_schema: "output.schema",
   messages: "messages",
   content: (index) => `messages.${index}.content`,
+  part: (index, at) => `messages.${index}.content.${at}`,
   toolArguments: (index, call) => `messages.${index}.tool_calls.${call}.arguments`,
 };

@@ -1,5 +1,15 @@
-import { z } from "zod";
+import type { z } from "zod";
 import { BrookError } from "./brook-error.js";
+
+/**
+ * A field as errors name it: its top-level name, but an image or a file by its whole path
+ * (`attachments.1.url`, `history.2.content.1.image_url.url`): a list's name says too little.
+ */
+function namedPath(path: readonly PropertyKey[]): string {
+  const [top] = path;
+  const deep = top === "attachments" || (top === "history" && path[2] === "content" && path.length > 3);
+  return deep ? path.map(String).join(".") : String(top);
+}
 
 /** A 400 that names each bad field: `{ error, code: "bad_request", fields: { message: [...] } }`. */
 export class InputError extends BrookError {
@@ -15,12 +25,11 @@ export class InputError extends BrookError {
   }
 
   static fromZod(error: z.ZodError): InputError {
-    const flat = z.flattenError(error);
     const fields: Record<string, string[]> = {};
-    for (const [field, problems] of Object.entries(flat.fieldErrors)) {
-      if (Array.isArray(problems) && problems.length > 0) fields[field] = problems as string[];
+    for (const issue of error.issues) {
+      const field = issue.path.length === 0 ? "body" : namedPath(issue.path);
+      fields[field] = [...(fields[field] ?? []), issue.message];
     }
-    if (flat.formErrors.length > 0) fields.body = flat.formErrors;
     return new InputError(fields);
   }
 

@@ -18,8 +18,19 @@ export interface ModelTool {
 /** Whether the model must call a tool: OpenAI's `tool_choice` (a name: that tool). */
 export type ModelToolChoice = "none" | "auto" | "required" | { name: string };
 
+/**
+ * A piece of a user's message: text, an image the model server gets as OpenAI's `image_url` part
+ * (unchanged), or a text file it gets inlined as text with its name.
+ */
+export type ModelContentPart =
+  | { type: "text"; text: string }
+  | { type: "image_url"; image_url: { url: string; detail?: "auto" | "low" | "high" | undefined } }
+  | { type: "file"; name: string; mediaType: string; text: string };
+
 export type ModelMessage =
-  | { role: "system" | "user"; content: string }
+  | { role: "system"; content: string }
+  /** A user's turn: its text, or parts when it carries images (text files are inlined as text parts). */
+  | { role: "user"; content: string | readonly ModelContentPart[] }
   /** An assistant turn; `toolCalls` when it asked for tools. */
   | { role: "assistant"; content: string; toolCalls?: ModelToolCall[] | undefined }
   /** The result of one tool call, answering `toolCallId`. */
@@ -91,4 +102,12 @@ export interface ChatModel {
   stream(call: ModelCall): AsyncIterable<readonly ModelPart[]>;
   /** Frees what the adapter holds (connections) when Brook closes. */
   close?(): Promise<void>;
+}
+
+/** A message's own text: its text parts joined (images and files left out). */
+export function messageText(content: string | readonly ModelContentPart[]): string {
+  if (typeof content === "string") return content;
+  let text = "";
+  for (const part of content) if (part.type === "text") text += part.text;
+  return text;
 }

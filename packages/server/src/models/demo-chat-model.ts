@@ -1,7 +1,17 @@
 import { randomUUID } from "node:crypto";
 import { setTimeout as sleep } from "node:timers/promises";
-import type { ChatModel, ModelCall, ModelMessage, ModelPart, ModelTool, ModelToolCall } from "./chat-model.js";
+import {
+  type ChatModel,
+  type ModelCall,
+  type ModelContentPart,
+  type ModelMessage,
+  type ModelPart,
+  type ModelTool,
+  type ModelToolCall,
+  messageText,
+} from "./chat-model.js";
 import { demoToolArguments } from "./demo-tool-arguments.js";
+import { dataUrlImageSize } from "./message-parts.js";
 import { tokenCounter } from "./token-counter.js";
 
 /**
@@ -19,7 +29,8 @@ export class DemoChatModel implements ChatModel {
   constructor(private readonly tokenDelayMs: number) {}
 
   async *stream(call: ModelCall): AsyncGenerator<ModelPart[]> {
-    const question = [...call.messages].reverse().find((message) => message.role === "user")?.content ?? "";
+    const asked = [...call.messages].reverse().find((message) => message.role === "user")?.content ?? "";
+    const question = messageText(asked);
     const results = toolResultsOfThisTurn(call.messages);
     const tool = results.length === 0 ? namedTool(question, call.tools ?? []) : undefined;
     if (tool !== undefined) {
@@ -40,7 +51,7 @@ export class DemoChatModel implements ChatModel {
       ];
       return;
     }
-    const written = results.length > 0 ? toolReply(question, results) : demoReply(question);
+    const written = givenNote(asked) + (results.length > 0 ? toolReply(question, results) : demoReply(question));
     const reply = untilStop(typedReply(call, question) ?? written, call.stop);
     const thinking = asksToThink(question) ? demoThinking(question) : "";
     // Each piece counts its tokens, so that a `max_tokens` limit ends the answer where a model's would.
@@ -164,6 +175,30 @@ function toolReply(question: string, results: readonly { name: string; result: s
  * What demo mode answers: what Brook is doing and how to connect a real model. Long enough (some
  * 180 pieces, about 5-6 s at the default DEMO_TOKEN_DELAY_MS) to try Stop, Ctrl-C or a reload midway.
  */
+/** What came with the message (images with their sizes, files with theirs), said first: offline proof they arrived. */
+function givenNote(content: string | readonly ModelContentPart[]): string {
+  if (typeof content === "string") return "";
+  const images: string[] = [];
+  const files: string[] = [];
+  for (const part of content) {
+    if (part.type === "image_url") {
+      const size = dataUrlImageSize(part.image_url.url);
+      images.push(size === undefined ? "size unknown (a URL)" : `${size.width}×${size.height}`);
+    } else if (part.type === "file") {
+      files.push(`${part.name}, ${part.text.length} characters`);
+    }
+  }
+  if (images.length === 0 && files.length === 0) return "";
+  const said: string[] = [];
+  if (images.length > 0) said.push(`${count(images.length, "image")} (${images.join("; ")})`);
+  if (files.length > 0) said.push(`${count(files.length, "file")} (${files.join("; ")})`);
+  return `You gave me ${said.join(" and ")}.\n\n`;
+}
+
+function count(n: number, noun: string): string {
+  return `${n} ${noun}${n === 1 ? "" : "s"}`;
+}
+
 function demoReply(question: string): string {
   const quoted = question.length > 200 ? `${question.slice(0, 200)}…` : question;
   if (cjk.test(question)) {

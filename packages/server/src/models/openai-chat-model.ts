@@ -3,6 +3,7 @@ import type { ChatCompletionChunk } from "openai/resources/chat/completions";
 import { BrookError } from "../errors/brook-error.js";
 import type { ChatModel, ModelCall, ModelMessage, ModelPart, ModelTool, ModelToolChoice } from "./chat-model.js";
 import { completionChunks } from "./completion-chunks.js";
+import { openAIParts } from "./message-parts.js";
 import { retryDelayMs, waitBeforeRetry } from "./retry.js";
 import type { ResponseFormat } from "./structured-output.js";
 import { ToolCallAssembler } from "./tool-call-assembler.js";
@@ -290,6 +291,13 @@ function toOpenAIMessage(message: ModelMessage): OpenAI.ChatCompletionMessagePar
         type: "function",
         function: { name: toolCall.name, arguments: toolCall.arguments },
       })),
+    };
+  }
+  if (message.role === "user") {
+    // Images reach the model server as the caller sent them; text files as text with their name.
+    return {
+      role: "user",
+      content: typeof message.content === "string" ? message.content : openAIParts(message.content),
     };
   }
   return { role: message.role, content: message.content };

@@ -1,4 +1,5 @@
-import type { ModelMessage, ModelTool } from "./chat-model.js";
+import type { ModelContentPart, ModelMessage, ModelTool } from "./chat-model.js";
+import { imageTokens, inlinedFile } from "./message-parts.js";
 import { countInWorker } from "./token-worker.js";
 
 /**
@@ -62,11 +63,24 @@ export class TokenTally {
     return tokens + roughTokens(chars - counted);
   }
 
+  /** A message's content: its text and files as text, each image by OpenAI's tile rule. */
+  async content(content: string | readonly ModelContentPart[]): Promise<number> {
+    if (typeof content === "string") return this.text(content);
+    const texts: string[] = [];
+    let images = 0;
+    for (const part of content) {
+      if (part.type === "text") texts.push(part.text);
+      else if (part.type === "file") texts.push(inlinedFile(part.name, part.mediaType, part.text));
+      else images += imageTokens(part);
+    }
+    return images + (await this.text(texts));
+  }
+
   /** A prompt as the model reads it: the messages with their framing, and the tools offered. */
   async prompt(messages: readonly ModelMessage[], tools: readonly ModelTool[] = []): Promise<number> {
     let total = replyPriming;
     for (const message of messages) {
-      total += perMessage + (await this.text(message.content));
+      total += perMessage + (await this.content(message.content));
       if (message.role === "assistant") {
         for (const call of message.toolCalls ?? [])
           total += perMessage + (await this.text([call.name, call.arguments]));

@@ -2,6 +2,7 @@ import { STATUS_CODES } from "node:http";
 import type { Duplex } from "node:stream";
 import Fastify, { type FastifyBaseLogger, type FastifyInstance, LogController } from "fastify";
 import type { BrookServices } from "../brook-services.js";
+import { requestBodyLimit } from "../config/config.js";
 import {
   clientErrorRefusal,
   errorBody,
@@ -32,6 +33,8 @@ export async function createHttpApp(services: BrookServices): Promise<FastifyIns
     loggerInstance,
     // One line per run (see observers) says more than two per request, and costs less.
     logController: new LogController({ disableRequestLogging: true }),
+    // Bodies beyond what the attachment limits allow are refused before they are parsed.
+    bodyLimit: requestBodyLimit(config),
     // tRPC batch paths and subscription inputs live in the URL.
     routerOptions: { maxParamLength },
     // A bad or too long URL is refused before routing: in REST's shape, naming the URL.

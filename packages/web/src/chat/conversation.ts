@@ -1,4 +1,5 @@
 import type { ChatEvent, ObjectEvent, ToolImage, ToolResourceLink, Usage } from "@brook/client";
+import type { KeptAttachment } from "./attachments.ts";
 
 export type Timing = Extract<ChatEvent, { type: "complete" }>["timing"];
 
@@ -32,6 +33,8 @@ export interface Message {
   role: "user" | "assistant";
   content: string;
   createdAt: number;
+  /** User messages: the images and files sent with it, as the conversation keeps them. */
+  attachments?: KeptAttachment[];
   /** Assistant messages only. */
   status?: MessageStatus;
   model?: string;

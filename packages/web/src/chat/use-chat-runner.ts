@@ -1,7 +1,8 @@
-import type { ChatRequest, ObjectEvent } from "@brook/client";
+import type { Attachment, ChatRequest, ObjectEvent } from "@brook/client";
 import { useCallback, useEffect, useRef, useState } from "react";
 import { brook, describeError, isUnauthorized } from "../lib/brook.ts";
 import { applyEvent, endThinking } from "./apply-event.ts";
+import { keptParts, type PendingAttachment } from "./attachments.ts";
 import { type Conversation, type Message, newId, titleFrom } from "./conversation.ts";
 import { parseOutputSchema, type Settings } from "./settings.ts";
 import type { Conversations } from "./use-conversations.ts";
@@ -12,7 +13,7 @@ const FLUSH_MS = 24;
 export interface ChatRunner {
   /** Conversations with a reply streaming now. */
   streaming: ReadonlySet<string>;
-  send(text: string): void;
+  send(text: string, attachments?: readonly PendingAttachment[]): void;
   /** Runs an assistant message again (regenerate, or retry after an error). */
   rerun(conversationId: string, assistantId: string): void;
   /** Stops the reply: the run is cancelled, and its last event (with the tokens used) still shown. */
@@ -175,14 +176,19 @@ export function useChatRunner({ conversations, settings, onUnauthorized }: Optio
   );
 
   const ask = useCallback(
-    (conversationId: string, prior: Message[], message: string, assistantId: string) => {
+    (conversationId: string, prior: Message[], message: string, assistantId: string, attachments: Attachment[]) => {
       const { settings } = options.current;
       const { schema } = parseOutputSchema(settings.outputSchema);
       const request: ChatRequest = {
         message,
         history: prior
-          .filter((turn) => turn.content.trim() !== "")
-          .map((turn) => ({ role: turn.role, content: turn.content })),
+          .filter((turn) => turn.content.trim() !== "" || (turn.attachments?.length ?? 0) > 0)
+          .map((turn) =>
+            turn.role === "user" && (turn.attachments?.length ?? 0) > 0
+              ? { role: turn.role, content: keptParts(turn.content, turn.attachments ?? []) }
+              : { role: turn.role, content: turn.content },
+          ),
+        ...(attachments.length === 0 ? {} : { attachments }),
         ...(settings.systemPrompt.trim() === "" ? {} : { system_prompt: settings.systemPrompt }),
         ...(settings.model.trim() === "" ? {} : { model: settings.model.trim() }),
         ...(settings.temperature === undefined ? {} : { temperature: settings.temperature }),
@@ -221,16 +227,29 @@ export function useChatRunner({ conversations, settings, onUnauthorized }: Optio
           { id: assistantId, role: "assistant", content: "", createdAt: Date.now(), status: "streaming" },
         ],
       }));
-      ask(conversationId, conversation.messages.slice(0, index - 1), question.content, assistantId);
+      // The kept copies go again (the originals were not kept).
+      const again = (question.attachments ?? []).flatMap((item): Attachment[] => {
+        if (item.type === "image") return item.url === "" ? [] : [{ type: "image", url: item.url }];
+        return item.data === undefined
+          ? []
+          : [{ type: "file", name: item.name, media_type: item.media_type, data: item.data }];
+      });
+      ask(conversationId, conversation.messages.slice(0, index - 1), question.content, assistantId, again);
     },
     [ask],
   );
 
   const send = useCallback(
-    (text: string) => {
+    (text: string, pending: readonly PendingAttachment[] = []) => {
       const { conversations } = options.current;
       const now = Date.now();
-      const question: Message = { id: newId(), role: "user", content: text, createdAt: now };
+      const question: Message = {
+        id: newId(),
+        role: "user",
+        content: text,
+        createdAt: now,
+        ...(pending.length === 0 ? {} : { attachments: pending.map((item) => item.kept) }),
+      };
       const answer: Message = { id: newId(), role: "assistant", content: "", createdAt: now, status: "streaming" };
       let conversation: Conversation | undefined = conversations.active;
       if (conversation === undefined) {
@@ -244,7 +263,13 @@ export function useChatRunner({ conversations, settings, onUnauthorized }: Optio
           messages: [...current.messages, question, answer],
         }));
       }
-      ask(conversation.id, conversation.messages, text, answer.id);
+      ask(
+        conversation.id,
+        conversation.messages,
+        text,
+        answer.id,
+        pending.map((item) => item.attachment),
+      );
     },
     [ask],
   );

@@ -3,6 +3,7 @@ import { memo, useState } from "react";
 import type { Message } from "../chat/conversation.ts";
 import { copyText } from "../lib/clipboard.ts";
 import { ApprovalCard } from "./approval-card.tsx";
+import { AttachmentStrip } from "./attachment-strip.tsx";
 import { Markdown } from "./markdown.tsx";
 import { ObjectView } from "./object-view.tsx";
 import { ThinkingBlock } from "./thinking-block.tsx";
@@ -21,7 +22,12 @@ interface MessageViewProps {
 export const MessageView = memo(function MessageView({ message, isLast, busy, onRerun }: MessageViewProps) {
   if (message.role === "user") {
     return (
-      <article data-role="user" className="flex justify-end">
+      <article data-role="user" className="flex flex-col items-end gap-1">
+        {(message.attachments?.length ?? 0) > 0 && (
+          <AttachmentStrip
+            items={(message.attachments ?? []).map((kept, index) => ({ id: `${message.id}-${index}`, kept }))}
+          />
+        )}
         <div className="max-w-[85%] rounded-2xl rounded-br-md bg-muted px-4 py-2.5 whitespace-pre-wrap break-words">
           {message.content}
         </div>

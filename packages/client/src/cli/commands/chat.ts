@@ -1,5 +1,7 @@
 import { readFile } from "node:fs/promises";
-import { type ApprovalAnswer, type ChatEvent, ChatRequest } from "@brook/shared";
+import { basename } from "node:path";
+import { type ApprovalAnswer, type Attachment, type ChatEvent, ChatRequest } from "@brook/shared";
+import { attachmentFromBytes } from "../../attachments.js";
 import type { ApprovalRequest } from "../../brook-client.js";
 import type { CommandOptions } from "../command-line.js";
 import { exitCodes, UsageError } from "../exit-codes.js";
@@ -16,6 +18,7 @@ const optionOfField: Record<string, string> = {
   max_tokens: "--max-tokens",
   reasoning_effort: "--reasoning-effort",
   output: "--schema",
+  attachments: "--image/--file",
 };
 
 /** Why a run's stream was stopped from this side. */
@@ -28,7 +31,8 @@ const outputClosed = "output closed";
  */
 export const chatCommand: Command = async ({ terminal, client, options, words }) => {
   const schema = options.schema === undefined ? undefined : await readSchema(options.schema);
-  const request = chatRequest(await readMessage(words, terminal), options, schema);
+  const attachments = await readAttachments(options);
+  const request = chatRequest(await readMessage(words, terminal), options, schema, attachments);
   const renderer = new ChatRenderer(terminal, {
     json: options.json,
     reasoning: options.reasoning,
@@ -132,6 +136,35 @@ async function readAll(stream: AsyncIterable<string | Uint8Array>): Promise<stri
   return text + decoder.decode();
 }
 
+/** `--image` and `--file` read from disk: each named in the error when it cannot be read or sent. */
+async function readAttachments(options: CommandOptions): Promise<Attachment[]> {
+  const read = async (path: string, option: "--image" | "--file") => {
+    let bytes: Uint8Array;
+    try {
+      bytes = new Uint8Array(await readFile(path));
+    } catch (error) {
+      throw new UsageError(
+        `${option}: cannot read ${path} (${(error as NodeJS.ErrnoException).code ?? "error"})`,
+        "chat",
+      );
+    }
+    let attachment: Attachment;
+    try {
+      attachment = attachmentFromBytes(basename(path), bytes);
+    } catch (error) {
+      throw new UsageError(`${option}: ${(error as Error).message}`, "chat");
+    }
+    if (option === "--image" && attachment.type !== "image") {
+      throw new UsageError(`--image: ${path} is not a PNG, JPEG, GIF or WebP image`, "chat");
+    }
+    return attachment;
+  };
+  return Promise.all([
+    ...options.images.map((path) => read(path, "--image")),
+    ...options.files.map((path) => read(path, "--file")),
+  ]);
+}
+
 /** The `--schema` file's JSON; the server checks that it is a JSON Schema of an object. */
 async function readSchema(path: string): Promise<unknown> {
   let text: string;
@@ -148,7 +181,12 @@ async function readSchema(path: string): Promise<unknown> {
 }
 
 /** Checked against the shared request schema here, so a bad flag is named before anything is sent. */
-function chatRequest(message: string, options: CommandOptions, schema: unknown): ChatRequest {
+function chatRequest(
+  message: string,
+  options: CommandOptions,
+  schema: unknown,
+  attachments: Attachment[],
+): ChatRequest {
   const request = {
     message,
     ...(options.system === undefined ? {} : { system_prompt: options.system }),
@@ -157,6 +195,7 @@ function chatRequest(message: string, options: CommandOptions, schema: unknown):
     ...(options.maxTokens === undefined ? {} : { max_tokens: options.maxTokens }),
     ...(options.reasoningEffort === undefined ? {} : { reasoning_effort: options.reasoningEffort }),
     ...(schema === undefined ? {} : { output: { schema } }),
+    ...(attachments.length === 0 ? {} : { attachments }),
   };
   const parsed = ChatRequest.safeParse(request);
   if (!parsed.success) {

@@ -198,7 +198,13 @@ describe("decodeUIChatRequest", () => {
     });
     let refused: unknown;
     try {
-      checkRequestLimits(request, { maxMessageChars: 10, maxHistoryMessages: 10, maxTokens: 100 });
+      checkRequestLimits(request, {
+        maxMessageChars: 10,
+        maxHistoryMessages: 10,
+        maxTokens: 100,
+        maxAttachmentBytes: 1_024,
+        maxAttachments: 2,
+      });
     } catch (error) {
       refused = error;
     }

@@ -1,6 +1,12 @@
 import {
+  imageMediaTypes,
+  imageUrlProblem,
+  isTextMediaType,
+  parseDataUrl,
+  supportedFileTypes,
   UIChatRequest,
   type UIDynamicToolPart,
+  UIFilePart,
   type UIMessage,
   type UIMessagePart,
   type UIStaticToolPart,
@@ -9,7 +15,8 @@ import {
 } from "@brook/shared";
 import type { RunRequest } from "../../control/run-request.js";
 import { InputError } from "../../errors/input-error.js";
-import type { ModelMessage, ModelToolCall } from "../../models/chat-model.js";
+import type { ModelContentPart, ModelMessage, ModelToolCall } from "../../models/chat-model.js";
+import { decodeTextFile } from "../../models/message-parts.js";
 
 export type DecodedUIChat =
   | {
@@ -47,7 +54,10 @@ export function decodeUIChatRequest(body: unknown): DecodedUIChat {
   });
   const partsOf = (index: number) => `messages.${sources[index] ?? index}.parts`;
   const message = textOf(last.parts);
-  if (message.trim() === "") throw new InputError({ [`messages.${lastIndex}.parts`]: ["the new message has no text"] });
+  const hasFiles = last.parts.some((part) => part.type === "file");
+  if (message.trim() === "" && !hasFiles) {
+    throw new InputError({ [`messages.${lastIndex}.parts`]: ["the new message has no text"] });
+  }
   const options = parsed.brook ?? {};
   return {
     chatId: parsed.id,
@@ -66,6 +76,7 @@ export function decodeUIChatRequest(body: unknown): DecodedUIChat {
         max_tokens: "brook.max_tokens",
         output_schema: "brook.output.schema",
         content: partsOf,
+        part: partsOf,
         toolArguments: partsOf,
       },
     },
@@ -92,15 +103,46 @@ function approvalsOf(message: UIMessage, index: number): UIToolApproval[] {
 
 function toModelMessages(message: UIMessage, index: number): ModelMessage[] {
   if (message.role === "assistant") return assistantMessages(message.parts);
+  if (message.role === "system" || !message.parts.some((part) => part.type === "file")) {
+    return [{ role: message.role, content: textOf(message.parts) }];
+  }
+  const content: ModelContentPart[] = [];
   message.parts.forEach((part, at) => {
-    // A picture or a file silently dropped would get an answer about something else.
-    if (part.type === "file") {
-      throw new InputError({
-        [`messages.${index}.parts.${at}`]: ["Brook passes text to the model: files are not supported"],
-      });
-    }
+    if (isText(part)) content.push({ type: "text", text: part.text });
+    else if (part.type === "file") content.push(filePart(part, `messages.${index}.parts.${at}`));
   });
-  return [{ role: message.role, content: textOf(message.parts) }];
+  return [{ role: "user", content }];
+}
+
+/**
+ * A `file` part: an image (PNG, JPEG, GIF, WebP; a data: or https: URL) becomes an image part, a
+ * text-like file (a data: URL) its text with its name. Anything else is refused rather than
+ * dropped: an answer about a picture the model never saw would mislead.
+ */
+function filePart(part: UIMessagePart, field: string): ModelContentPart {
+  const file = UIFilePart.safeParse(part);
+  if (!file.success) throw new InputError({ [field]: ["a file part needs mediaType and url"] });
+  const { mediaType, url, filename } = file.data;
+  const type = mediaType.toLowerCase();
+  if (type === "image" || type.startsWith("image/")) {
+    const problem =
+      (imageMediaTypes as readonly string[]).includes(type) || type === "image"
+        ? imageUrlProblem(url)
+        : unsupported(type);
+    if (problem !== undefined) throw new InputError({ [field]: [problem] });
+    return { type: "image_url", image_url: { url } };
+  }
+  if (!isTextMediaType(type)) throw new InputError({ [field]: [unsupported(type)] });
+  const data = parseDataUrl(url);
+  const text = data === undefined ? undefined : decodeTextFile(data.base64);
+  if (text === undefined) {
+    throw new InputError({ [field]: ["a text file must be a base64 data: URL of UTF-8 text (Brook fetches no URL)"] });
+  }
+  return { type: "file", name: filename ?? "file", mediaType: type, text };
+}
+
+function unsupported(mediaType: string): string {
+  return `${mediaType} files are not supported: images (${imageMediaTypes.join(", ")}) and text files (${supportedFileTypes}) are`;
 }
 
 /**

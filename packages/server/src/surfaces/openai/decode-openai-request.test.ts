@@ -152,7 +152,13 @@ describe("decodeOpenAIRequest", () => {
     });
     let refused: unknown;
     try {
-      checkRequestLimits(request, { maxMessageChars: 10, maxHistoryMessages: 10, maxTokens: 100 });
+      checkRequestLimits(request, {
+        maxMessageChars: 10,
+        maxHistoryMessages: 10,
+        maxTokens: 100,
+        maxAttachmentBytes: 1_024,
+        maxAttachments: 2,
+      });
     } catch (error) {
       refused = error;
     }

@@ -1,7 +1,14 @@
-import { OpenAIChatRequest, type OpenAIMessage, type ParsedOpenAIChatRequest } from "@brook/shared";
+import { OpenAIChatRequest, type OpenAIMessage, type ParsedOpenAIChatRequest, parseDataUrl } from "@brook/shared";
 import type { RunRequest } from "../../control/run-request.js";
 import { InputError } from "../../errors/input-error.js";
-import type { ModelMessage, ModelTool, ModelToolChoice } from "../../models/chat-model.js";
+import {
+  type ModelContentPart,
+  type ModelMessage,
+  type ModelTool,
+  type ModelToolChoice,
+  messageText,
+} from "../../models/chat-model.js";
+import { decodeTextFile, historyParts } from "../../models/message-parts.js";
 
 export interface DecodedOpenAIChat {
   request: RunRequest;
@@ -20,7 +27,7 @@ export interface DecodedOpenAIChat {
  */
 export function decodeOpenAIRequest(body: unknown): DecodedOpenAIChat {
   const parsed = InputError.parseDeep(OpenAIChatRequest, body);
-  const conversation = parsed.messages.map(toModelMessage);
+  const conversation = parsed.messages.map((message, index) => toModelMessage(message, index));
   const callerTools: ModelTool[] = (parsed.tools ?? []).map(({ function: tool }) => ({
     name: tool.name,
     description: tool.description ?? "",
@@ -30,7 +37,7 @@ export function decodeOpenAIRequest(body: unknown): DecodedOpenAIChat {
   return {
     request: {
       // The last user text, for the log: the conversation is what the model gets.
-      message: lastUser?.content ?? "",
+      message: lastUser === undefined ? "" : messageText(lastUser.content),
       model: parsed.model,
       temperature: parsed.temperature,
       max_tokens: parsed.max_completion_tokens ?? parsed.max_tokens,
@@ -58,13 +65,13 @@ export function decodeOpenAIRequest(body: unknown): DecodedOpenAIChat {
   };
 }
 
-function toModelMessage(message: OpenAIMessage): ModelMessage {
+function toModelMessage(message: OpenAIMessage, index: number): ModelMessage {
   switch (message.role) {
     case "system":
     case "developer":
       return { role: "system", content: textOf(message.content) };
     case "user":
-      return { role: "user", content: textOf(message.content) };
+      return { role: "user", content: userContent(message.content, index) };
     case "tool":
       return { role: "tool", toolCallId: message.tool_call_id, content: textOf(message.content) };
     case "assistant": {
@@ -78,6 +85,19 @@ function toModelMessage(message: OpenAIMessage): ModelMessage {
     }
   }
 }
+
+/** A user's parts: text and images as they are, text files inlined (their bytes must be UTF-8). */
+function userContent(content: UserContent, index: number): string | ModelContentPart[] {
+  if (typeof content === "string") return content;
+  content.forEach((part, at) => {
+    if (part.type === "file" && decodeTextFile(parseDataUrl(part.file.file_data)?.base64 ?? "") === undefined) {
+      throw new InputError({ [`messages.${index}.content.${at}.file.file_data`]: ["a text file must be UTF-8"] });
+    }
+  });
+  return historyParts(content);
+}
+
+type UserContent = Extract<OpenAIMessage, { role: "user" }>["content"];
 
 function textOf(content: string | readonly { text?: string | undefined; refusal?: string | undefined }[]): string {
   if (typeof content === "string") return content;

@@ -106,7 +106,13 @@ describe("decodeResponsesRequest", () => {
       ],
       max_output_tokens: 500,
     });
-    const limits = { maxMessageChars: 10, maxHistoryMessages: 10, maxTokens: 100 };
+    const limits = {
+      maxMessageChars: 10,
+      maxHistoryMessages: 10,
+      maxTokens: 100,
+      maxAttachmentBytes: 1024,
+      maxAttachments: 8,
+    };
     let error: InputError | undefined;
     try {
       checkRequestLimits(decoded.request, limits);

@@ -8,7 +8,13 @@ import {
 import { z } from "zod";
 import type { RunRequest } from "../../control/run-request.js";
 import { InputError } from "../../errors/input-error.js";
-import type { ModelMessage, ModelTool, ModelToolCall, ModelToolChoice } from "../../models/chat-model.js";
+import {
+  type ModelMessage,
+  type ModelTool,
+  type ModelToolCall,
+  type ModelToolChoice,
+  messageText,
+} from "../../models/chat-model.js";
 
 export interface DecodedResponsesRequest {
   request: RunRequest;
@@ -50,7 +56,7 @@ export function decodeResponsesRequest(body: unknown): DecodedResponsesRequest {
   const format = parsed.text?.format;
   return {
     request: {
-      message: lastUser?.content ?? "",
+      message: lastUser === undefined ? "" : messageText(lastUser.content),
       model: parsed.model,
       temperature: parsed.temperature,
       max_tokens: parsed.max_output_tokens,

@@ -84,7 +84,7 @@ export const ToolResultEvent = z.object({
   /** Present on calls that waited for approval: what was decided (denied and timed out ones never ran). */
   approval: ApprovalDecision.optional(),
   /** The tool's `structuredContent` (a JSON object matching its output schema), when it gave one. */
-  structured_content: z.record(z.string(), z.json()).optional(),
+  structured_content: z.record(z.string(), JsonValue).optional(),
   /** Resources the result links to. */
   resources: z.array(ToolResourceLink).optional(),
   /** Images in the result (those larger than the result limit are only described in `result`). */

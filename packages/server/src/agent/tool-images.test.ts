@@ -67,6 +67,7 @@ describe("toolImagesMessage", () => {
         // The request's image and two of the tools' fill MAX_ATTACHMENTS (3).
         { type: "text", text: expect.stringMatching(/^\[image image\/png not shown: .*\(MAX_ATTACHMENTS\)\]$/) },
       ],
+      toolImages: true,
     });
   });
 });

@@ -35,7 +35,7 @@ export function toolImagesMessage(
       }
     }
   });
-  return { role: "user", content: parts };
+  return { role: "user", content: parts, toolImages: true };
 }
 
 function leftOut(image: ToolImage, maxBytes: number, room: number): string | undefined {

@@ -5,6 +5,9 @@ import { type EverythingServer, startEverythingServer } from "./support/mcp-ever
 import { health, shapeOf, toolCallDeltas, toolEvents, toolNames, untilConnected } from "./support/mcp-harness.js";
 import { fake } from "./support/sse-text.js";
 
+// biome-ignore lint/suspicious/noExplicitAny: the fake upstream's recorded JSON bodies
+type Json = any;
+
 // The reference server of the MCP project, as a user would point Brook at it with MCP_URL.
 let everything: EverythingServer;
 
@@ -120,6 +123,48 @@ describe("with @modelcontextprotocol/server-everything", () => {
       expect(chunks.at(-1)?.type).toBe("finish");
     } finally {
       await brook.close();
+    }
+  });
+
+  it("gives the model a tool's image as an image part after the tool message, within MAX_ATTACHMENTS", async () => {
+    const call = [{ id: "call_image", name: "get-tiny-image", arguments: "{}" }];
+    const brook = await startHarness({ MCP_URL: everything.url, TOOL_TIMEOUT_MS: "10000" });
+    try {
+      await untilConnected(brook.url);
+      const events = await streamEvents(brook.url, {
+        message: `picture ${fake({ toolCallDeltas: toolCallDeltas(call) })}`,
+      });
+      expect(events.at(-1)?.type).toBe("complete");
+      const image = toolEvents(events).find((event) => event.type === "tool_result")?.images?.[0];
+      expect(image?.mime_type).toBe("image/png");
+      const second = (brook.upstream.requests[1]?.body.messages ?? []) as Json[];
+      // OpenAI's format takes images in user messages only: the tool message keeps the text, a
+      // user message after it carries the image, labelled as that call's output.
+      expect(second.at(-2)).toMatchObject({ role: "tool", tool_call_id: "call_image" });
+      expect(second.at(-1)).toEqual({
+        role: "user",
+        content: [
+          { type: "text", text: 'The tool "get-tiny-image" (call call_image) returned this image:' },
+          { type: "image_url", image_url: { url: `data:image/png;base64,${image?.data}` } },
+        ],
+      });
+    } finally {
+      await brook.close();
+    }
+
+    const limited = await startHarness({ MCP_URL: everything.url, TOOL_TIMEOUT_MS: "10000", MAX_ATTACHMENTS: "0" });
+    try {
+      await untilConnected(limited.url);
+      const events = await streamEvents(limited.url, {
+        message: `capped ${fake({ toolCallDeltas: toolCallDeltas(call) })}`,
+      });
+      expect(events.at(-1)?.type).toBe("complete");
+      const last = (limited.upstream.requests[1]?.body.messages as Json[] | undefined)?.at(-1);
+      expect(last.role).toBe("user");
+      expect(JSON.stringify(last.content)).not.toContain("image_url");
+      expect(last.content[1].text).toMatch(/^\[image image\/png not shown: .*MAX_ATTACHMENTS\)\]$/);
+    } finally {
+      await limited.close();
     }
   });
 

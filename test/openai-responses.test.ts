@@ -346,8 +346,8 @@ describe("the openai SDK against /v1/responses", () => {
       [{ truncation: "auto" }, "truncation"],
       [{ input: [{ type: "item_reference", id: "msg_1" }] }, "input.0.type"],
       [
-        { input: [{ role: "user", content: [{ type: "input_image", image_url: "https://x/y.png" }] }] },
-        "input.0.content",
+        { input: [{ role: "user", content: [{ type: "input_image", file_id: "file_1", detail: "auto" }] }] },
+        "input.0.content.0.file_id",
       ],
       [{ text: { format: { type: "json_schema", name: "list", schema: { type: "array" } } } }, "text.format.schema"],
       [{ max_output_tokens: 0 }, "max_output_tokens"],
@@ -372,12 +372,11 @@ describe("the openai SDK against /v1/responses", () => {
       method: "POST",
       headers: { "content-type": "application/json", authorization: `Bearer ${key}` },
       body: JSON.stringify({
-        input: [{ role: "user", content: [{ type: "input_image", image_url: "https://x/y.png" }] }],
+        model: "gpt-4o-mini",
+        input: [{ role: "user", content: [{ type: "input_file", filename: "a.md", file_url: "https://x/a.md" }] }],
       }),
     });
-    expect(OpenAIErrorBody.parse(await image.json()).error.message).toContain(
-      "only input_text, output_text and refusal",
-    );
+    expect(OpenAIErrorBody.parse(await image.json()).error.message).toContain("Brook stores no files");
     expect(requestsOf("refused")).toEqual([]);
   });
 

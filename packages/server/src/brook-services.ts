@@ -176,6 +176,7 @@ function createRunControl(
       defaultSystemPrompt: config.SYSTEM_PROMPT,
       tools: runTools,
       maxToolSteps: config.MAX_TOOL_STEPS,
+      toolImageLimits: { maxAttachmentBytes: config.MAX_ATTACHMENT_BYTES, maxAttachments: config.MAX_ATTACHMENTS },
       maxToolCallsPerStep: config.MAX_TOOL_CALLS_PER_STEP,
       toolConcurrency: config.TOOL_CONCURRENCY,
       approvalTimeoutMs: config.APPROVAL_TIMEOUT_MS,

@@ -5,19 +5,62 @@
  * refused by name, like every field Brook cannot honour.
  */
 import { z } from "zod";
+import { FileContentPart, ImageContentPart, ImageDetail } from "./attachments.js";
 import { OutputSpec, TopP } from "./chat-request.js";
 
-const onlyText = "Brook passes text to the model: only input_text, output_text and refusal parts are supported";
+const messageParts =
+  "a message's parts are input_text, input_image and input_file (a user's), output_text and refusal (an answer's)";
 
-/** A text part of a message: what the caller wrote, an earlier answer's text, or its refusal. */
-const TextPart = z.discriminatedUnion(
+const noStoredFiles = "Brook stores no files: send the bytes as a base64 data: URL";
+
+/**
+ * Refuses the fields that name a stored or fetched file, and asks for `field`, as custom issues
+ * (a type error would hide the reason behind the content's union).
+ */
+function inlineOnly(field: string, refused: readonly string[]) {
+  return (part: Record<string, unknown>, context: z.core.$RefinementCtx) => {
+    for (const name of refused) {
+      if (part[name] != null) {
+        context.addIssue({
+          code: "custom",
+          path: [name],
+          message: `${name} is not supported: ${noStoredFiles} in ${field}`,
+        });
+      }
+    }
+    if (part[field] === undefined) context.addIssue({ code: "custom", path: [field], message: `${field} is required` });
+  };
+}
+
+/** An image of a user's: a `data:` URL or an `https:` URL, checked as `/v1/chat/completions` checks `image_url`. */
+const OpenAIResponsesInputImage = z
+  .looseObject({
+    type: z.literal("input_image"),
+    image_url: ImageContentPart.shape.image_url.shape.url.optional(),
+    detail: ImageDetail.nullish(),
+  })
+  .superRefine(inlineOnly("image_url", ["file_id"]));
+
+/** A text-like file of a user's, as a base64 `data:` URL with its name: the model gets its text. */
+const OpenAIResponsesInputFile = z
+  .looseObject({
+    type: z.literal("input_file"),
+    filename: FileContentPart.shape.file.shape.filename,
+    file_data: FileContentPart.shape.file.shape.file_data.optional(),
+  })
+  .superRefine(inlineOnly("file_data", ["file_id", "file_url"]));
+
+/** A part of a message: what the caller wrote or attached, an earlier answer's text, or its refusal. */
+const MessagePart = z.discriminatedUnion(
   "type",
   [
     z.looseObject({ type: z.literal("input_text"), text: z.string() }),
+    OpenAIResponsesInputImage,
+    OpenAIResponsesInputFile,
     z.looseObject({ type: z.literal("output_text"), text: z.string() }),
     z.looseObject({ type: z.literal("refusal"), refusal: z.string() }),
   ],
-  { error: onlyText },
+  { error: messageParts },
 );
 
 const CallId = z.string().min(1).max(200);
@@ -26,8 +69,8 @@ const CallId = z.string().min(1).max(200);
 export const OpenAIResponsesMessageItem = z.looseObject({
   type: z.literal("message"),
   role: z.enum(["user", "assistant", "system", "developer"]),
-  content: z.union([z.string(), z.array(TextPart).max(1_000)], {
-    error: `a string or a list of text parts: ${onlyText}`,
+  content: z.union([z.string(), z.array(MessagePart).max(1_000)], {
+    error: `a string or a list of parts: ${messageParts}`,
   }),
 });
 
@@ -68,7 +111,7 @@ export const OpenAIResponsesInputItem = z.preprocess(
       OpenAIResponsesFunctionCallOutputItem,
       OpenAIResponsesReasoningItem,
     ],
-    { error: `Brook takes input items of type ${inputItemTypes} (no stored items, files or images)` },
+    { error: `Brook takes input items of type ${inputItemTypes} (no stored items)` },
   ),
 );
 export type OpenAIResponsesInputItem = z.output<typeof OpenAIResponsesInputItem>;

@@ -13,6 +13,7 @@ import type {
   Usage,
 } from "@brook/shared";
 import { ApprovalAnswer, START_MESSAGE } from "@brook/shared";
+import type { AttachmentLimits } from "../control/attachment-limits.js";
 import type { InputAnswer } from "../control/pending-inputs.js";
 import type { RunContext, RunOutcome } from "../control/run-control.js";
 import type { RunRequest } from "../control/run-request.js";
@@ -32,6 +33,7 @@ import { finalObject, partialObject, type StructuredOutput } from "../models/str
 import { TokenTally } from "../models/token-counter.js";
 import type { PriceTable } from "../pricing/price-table.js";
 import type { ToolOutcome, ToolProgress } from "../tools/tool-registry.js";
+import { toolImagesMessage } from "./tool-images.js";
 
 /** The tools a run can use: what a request is offered, and how a call is made. */
 export interface AgentTools {
@@ -50,6 +52,8 @@ export interface AgentDependencies {
   tools?: AgentTools | undefined;
   /** Rounds of tool calls a run may make. */
   maxToolSteps: number;
+  /** Tools' images go to the model as image parts within these limits; undefined: their text only. */
+  toolImageLimits?: AttachmentLimits | undefined;
   /** Tool calls one model turn may ask Brook to run (MAX_TOOL_CALLS_PER_STEP); a turn with more ends the run. Default 32. */
   maxToolCallsPerStep?: number | undefined;
   /** Tool calls of one turn run at the same time (TOOL_CONCURRENCY); default 4. */
@@ -220,6 +224,11 @@ export async function executeRun(run: RunContext, request: RunRequest, deps: Age
       outcome.calls.forEach((toolCall, index) => {
         messages.push({ role: "tool", toolCallId: toolCall.id, content: results[index]?.text ?? "" });
       });
+      const images =
+        deps.toolImageLimits === undefined
+          ? undefined
+          : toolImagesMessage(outcome.calls, results, deps.toolImageLimits, messages);
+      if (images !== undefined) messages.push(images);
     }
     const object = typedAnswer(request.structuredOutput, progress, finishReason);
     const usage = await measureUsage(run, progress, deps.prices);

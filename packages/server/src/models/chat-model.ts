@@ -30,7 +30,12 @@ export type ModelContentPart =
 export type ModelMessage =
   | { role: "system"; content: string }
   /** A user's turn: its text, or parts when it carries images (text files are inlined as text parts). */
-  | { role: "user"; content: string | readonly ModelContentPart[] }
+  | {
+      role: "user";
+      content: string | readonly ModelContentPart[];
+      /** It carries the images of the tool results before it, not the person's words. */
+      toolImages?: true | undefined;
+    }
   /** An assistant turn; `toolCalls` when it asked for tools. */
   | { role: "assistant"; content: string; toolCalls?: ModelToolCall[] | undefined }
   /** The result of one tool call, answering `toolCallId`. */

@@ -72,4 +72,22 @@ describe("DemoChatModel", () => {
     expect(call?.type === "tool_call" ? JSON.parse(call.call.arguments) : undefined).toEqual({ path: "docs/cli.md" });
     expect(finishOf(parts)).toEqual({ type: "finish", reason: "tool_calls" });
   });
+
+  it("answers with a tool's result when the tool's images follow it, not calling the tool again", async () => {
+    const parts = await partsOf({
+      messages: [
+        { role: "user", content: "Use chart please" },
+        { role: "assistant", content: "", toolCalls: [{ id: "c1", name: "chart", arguments: "{}" }] },
+        { role: "tool", toolCallId: "c1", content: "a bar chart" },
+        {
+          role: "user",
+          content: [{ type: "text", text: 'The tool "chart" (call c1) returned this image:' }],
+          toolImages: true,
+        },
+      ],
+      tools: [{ name: "chart", description: "Draws a chart.", parameters: { type: "object", properties: {} } }],
+    });
+    expect(parts.some((part) => part.type === "tool_call")).toBe(false);
+    expect(textOf(parts, "text")).toContain("a bar chart");
+  });
 });

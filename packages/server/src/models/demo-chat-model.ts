@@ -29,7 +29,7 @@ export class DemoChatModel implements ChatModel {
   constructor(private readonly tokenDelayMs: number) {}
 
   async *stream(call: ModelCall): AsyncGenerator<ModelPart[]> {
-    const asked = [...call.messages].reverse().find((message) => message.role === "user")?.content ?? "";
+    const asked = call.messages.findLast((message) => message.role === "user" && !message.toolImages)?.content ?? "";
     const question = messageText(asked);
     const results = toolResultsOfThisTurn(call.messages);
     const tool = results.length === 0 ? namedTool(question, call.tools ?? []) : undefined;
@@ -133,7 +133,8 @@ function toolResultsOfThisTurn(messages: readonly ModelMessage[]): { name: strin
   const results: { name: string; result: string }[] = [];
   const names = new Map<string, string>();
   for (const message of messages) {
-    if (message.role === "user") {
+    // Tools' images belong to the turn of the tools that gave them.
+    if (message.role === "user" && message.toolImages !== true) {
       results.length = 0;
       names.clear();
     } else if (message.role === "assistant") {

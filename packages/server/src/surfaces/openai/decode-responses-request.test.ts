@@ -126,4 +126,47 @@ describe("decodeResponsesRequest", () => {
       "max_output_tokens",
     ]);
   });
+
+  it("takes a user's images and files as parts, one for one, named by their place when a limit refuses them", () => {
+    const file = `data:text/markdown;base64,${Buffer.from("# notes").toString("base64")}`;
+    const decoded = decodeResponsesRequest({
+      instructions: "Be brief.",
+      input: [
+        {
+          role: "user",
+          content: [
+            { type: "input_text", text: "Compare" },
+            { type: "input_image", image_url: "https://10.0.0.1/a.png", detail: "high" },
+            { type: "input_file", filename: "notes.md", file_data: file },
+          ],
+        },
+      ],
+    });
+    expect(decoded.request.message).toBe("Compare");
+    expect(decoded.request.conversation?.[1]).toEqual({
+      role: "user",
+      content: [
+        { type: "text", text: "Compare" },
+        { type: "image_url", image_url: { url: "https://10.0.0.1/a.png", detail: "high" } },
+        { type: "file", name: "notes.md", mediaType: "text/markdown", text: "# notes" },
+      ],
+    });
+    const limits = {
+      maxMessageChars: 1000,
+      maxHistoryMessages: 10,
+      maxTokens: 100,
+      maxAttachmentBytes: 4,
+      maxAttachments: 8,
+    };
+    let error: InputError | undefined;
+    try {
+      checkRequestLimits(decoded.request, limits);
+    } catch (thrown) {
+      error = thrown as InputError;
+    }
+    expect(Object.keys(error?.fields ?? {}).sort()).toEqual([
+      "input.0.content.1.image_url",
+      "input.0.content.2.file_data",
+    ]);
+  });
 });

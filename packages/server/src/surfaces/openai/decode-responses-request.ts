@@ -4,17 +4,20 @@ import {
   OpenAIResponsesInputItems,
   OpenAIResponsesRequest,
   type ParsedOpenAIResponsesRequest,
+  parseDataUrl,
 } from "@brook/shared";
 import { z } from "zod";
 import type { RunRequest } from "../../control/run-request.js";
 import { InputError } from "../../errors/input-error.js";
 import {
+  type ModelContentPart,
   type ModelMessage,
   type ModelTool,
   type ModelToolCall,
   type ModelToolChoice,
   messageText,
 } from "../../models/chat-model.js";
+import { decodeTextFile } from "../../models/message-parts.js";
 
 export interface DecodedResponsesRequest {
   request: RunRequest;
@@ -34,6 +37,8 @@ interface Conversation {
   fields: string[];
   /** The field of each tool call's arguments, per message. */
   callFields: string[][];
+  /** The field of each image's URL and each file's data, per message and part. */
+  partFields: string[][];
 }
 
 /**
@@ -68,6 +73,7 @@ export function decodeResponsesRequest(body: unknown): DecodedResponsesRequest {
         max_tokens: "max_output_tokens",
         output_schema: "text.format.schema",
         content: (index) => conversation.fields[index] ?? "input",
+        part: (index, at) => conversation.partFields[index]?.[at] ?? "input",
         toolArguments: (index, call) => conversation.callFields[index]?.[call] ?? "input",
       },
       callerTools,
@@ -112,11 +118,12 @@ function parseRequest(body: unknown): ParsedOpenAIResponsesRequest {
 }
 
 function conversationOf(parsed: ParsedOpenAIResponsesRequest): Conversation {
-  const conversation: Conversation = { messages: [], fields: [], callFields: [] };
-  const push = (message: ModelMessage, field: string, callFields: string[] = []) => {
+  const conversation: Conversation = { messages: [], fields: [], callFields: [], partFields: [] };
+  const push = (message: ModelMessage, field: string, callFields: string[] = [], partFields: string[] = []) => {
     conversation.messages.push(message);
     conversation.fields.push(field);
     conversation.callFields.push(callFields);
+    conversation.partFields.push(partFields);
   };
   if (parsed.instructions != null && parsed.instructions !== "") {
     push({ role: "system", content: parsed.instructions }, "instructions");
@@ -128,8 +135,13 @@ function conversationOf(parsed: ParsedOpenAIResponsesRequest): Conversation {
   parsed.input.forEach((item: OpenAIResponsesInputItem, index) => {
     switch (item.type) {
       case "message": {
-        const content = textOf(item.content);
         const field = `input.${index}.content`;
+        if (item.role === "user" && hasAttachments(item.content)) {
+          push({ role: "user", content: userParts(item.content, field) }, field, [], partFields(item.content, field));
+          break;
+        }
+        refuseAttachments(item.content, field);
+        const content = textOf(item.content);
         if (item.role === "assistant") push({ role: "assistant", content }, field);
         else push({ role: item.role === "user" ? "user" : "system", content }, field);
         break;
@@ -155,9 +167,69 @@ function conversationOf(parsed: ParsedOpenAIResponsesRequest): Conversation {
   return conversation;
 }
 
-function textOf(content: string | readonly { text?: string | undefined; refusal?: string | undefined }[]): string {
+type MessageContent = Extract<OpenAIResponsesInputItem, { type: "message" }>["content"];
+
+function hasAttachments(content: MessageContent): content is Exclude<MessageContent, string> {
+  return (
+    typeof content !== "string" && content.some((part) => part.type === "input_image" || part.type === "input_file")
+  );
+}
+
+/** Images and files are a user's: anywhere else they are refused by name, not dropped. */
+function refuseAttachments(content: MessageContent, field: string): void {
+  if (typeof content === "string") return;
+  const fields: Record<string, string[]> = {};
+  content.forEach((part, at) => {
+    if (part.type === "input_image" || part.type === "input_file") {
+      fields[`${field}.${at}`] = [`${part.type} parts are taken in user messages only`];
+    }
+  });
+  if (Object.keys(fields).length > 0) throw new InputError(fields);
+}
+
+/**
+ * A user's parts, one for one (the limits name part `at` by its place): text as it is, images as
+ * `/v1/chat/completions`' `image_url`, text files decoded for inlining (their bytes must be UTF-8).
+ */
+function userParts(content: Exclude<MessageContent, string>, field: string): ModelContentPart[] {
+  return content.map((part, at): ModelContentPart => {
+    switch (part.type) {
+      case "input_image": {
+        const url = part.image_url ?? "";
+        return { type: "image_url", image_url: part.detail == null ? { url } : { url, detail: part.detail } };
+      }
+      case "input_file": {
+        const data = parseDataUrl(part.file_data ?? "");
+        const text = decodeTextFile(data?.base64 ?? "");
+        if (text === undefined) throw new InputError({ [`${field}.${at}.file_data`]: ["a text file must be UTF-8"] });
+        return { type: "file", name: part.filename, mediaType: data?.mediaType ?? "text/plain", text };
+      }
+      case "refusal":
+        return { type: "text", text: part.refusal };
+      default:
+        return { type: "text", text: part.text };
+    }
+  });
+}
+
+/** Where each image's URL and each file's data sits, for the limits' 400s. */
+function partFields(content: Exclude<MessageContent, string>, field: string): string[] {
+  return content.map((part, at) =>
+    part.type === "input_image"
+      ? `${field}.${at}.image_url`
+      : part.type === "input_file"
+        ? `${field}.${at}.file_data`
+        : `${field}.${at}`,
+  );
+}
+
+/** A message's text: its text and refusal parts (images and files were refused before). */
+function textOf(content: string | readonly object[]): string {
   if (typeof content === "string") return content;
-  return content.map((part) => part.text ?? part.refusal ?? "").join("");
+  return content
+    .map((part) => ("text" in part ? part.text : "refusal" in part ? part.refusal : ""))
+    .filter((text) => typeof text === "string")
+    .join("");
 }
 
 function toolChoice(choice: ParsedOpenAIResponsesRequest["tool_choice"]): ModelToolChoice | undefined {

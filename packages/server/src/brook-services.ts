@@ -103,7 +103,15 @@ export function createServices(config: Config, log: Logger, telemetry?: Telemetr
   const { store, chatRuns, stats } = backend;
   const onUnexpected = (error: unknown, runId: string) =>
     log.error({ err: error, run_id: runId }, "run failed with an internal error");
-  const control = createRunControl(config, { model, tools: demoTools ?? tools, metrics, backend, onUnexpected, log, telemetry });
+  const control = createRunControl(config, {
+    model,
+    tools: demoTools ?? tools,
+    metrics,
+    backend,
+    onUnexpected,
+    log,
+    telemetry,
+  });
   const mode: Mode = isDemoMode(config) ? "demo" : "openai";
   const apiKeys = new ApiKeys(config.BROOK_API_KEYS, config.BROOK_ADMIN_KEYS);
   // Callbacks run last to first: runs' last events reach the backend before it closes, and MCP

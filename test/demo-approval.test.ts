@@ -1,7 +1,7 @@
 /** Demo mode with no MCP server: the pretend tool that needs approval, so the flow can be tried offline. */
 import { type ChatEvent, readChatEvents, type ToolApprovalEvent, ToolList } from "@brook/shared";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { startDemoBrook, until } from "./support/brook-harness.js";
+import { contentOf, startDemoBrook, until } from "./support/brook-harness.js";
 import { expectOneTerminal } from "./support/mcp-harness.js";
 
 let demo: Awaited<ReturnType<typeof startDemoBrook>>;
@@ -87,10 +87,12 @@ describe("demo mode's tool approval (no model server, no MCP server)", () => {
     expect(complete?.type === "complete" && complete.full_content).not.toContain("nothing was deleted");
   });
 
-  it("an ordinary demo prompt calls no tool", async () => {
-    const stream = openStream({ message: "hello" });
-    const events = await stream.done;
-    expect(events.some((event) => event.type === "tool_call" || event.type === "tool_approval")).toBe(false);
-    expect(events.at(-1)?.type).toBe("complete");
+  it("an ordinary demo prompt calls no tool, and its answer gives the prompt that does", async () => {
+    for (const message of ["hello", "你好"]) {
+      const events = await openStream({ message }).done;
+      expect(events.some((event) => event.type === "tool_call" || event.type === "tool_approval")).toBe(false);
+      expect(contentOf(events)).toContain(prompt);
+      expect(events.at(-1)?.type).toBe("complete");
+    }
   });
 });

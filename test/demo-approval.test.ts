@@ -1,6 +1,7 @@
 /** Demo mode with no MCP server: the pretend tool that needs approval, so the flow can be tried offline. */
 import { type ChatEvent, readChatEvents, type ToolApprovalEvent, ToolList } from "@brook/shared";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { spawnBrookCli } from "./support/brook-cli.js";
 import { contentOf, startDemoBrook, until } from "./support/brook-harness.js";
 import { expectOneTerminal } from "./support/mcp-harness.js";
 
@@ -86,6 +87,18 @@ describe("demo mode's tool approval (no model server, no MCP server)", () => {
     const complete = events.at(-1);
     expect(complete?.type === "complete" && complete.full_content).not.toContain("nothing was deleted");
   });
+
+  it("brook chat answers it: --approve-all runs the demo tool; with no terminal and no flag it is denied", async () => {
+    const approved = spawnBrookCli(["chat", "--url", demo.url, "--approve-all", prompt]);
+    expect((await approved.exited).code).toBe(0);
+    expect(approved.stderr()).toContain("approved (--approve-all)");
+    expect(approved.stdout()).toContain("Demo: nothing was deleted.");
+
+    const piped = spawnBrookCli(["chat", "--url", demo.url, prompt]);
+    expect((await piped.exited).code).toBe(0);
+    expect(piped.stderr()).toContain("denied: no terminal to ask on");
+    expect(piped.stdout()).not.toContain("nothing was deleted");
+  }, 60_000);
 
   it("an ordinary demo prompt calls no tool, and its answer gives the prompt that does", async () => {
     for (const message of ["hello", "你好"]) {

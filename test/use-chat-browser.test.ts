@@ -36,7 +36,10 @@ describe("useChat in headless Chromium", () => {
       build: { outDir, emptyOutDir: true },
     });
     mcp = await startMcpTestServer();
-    [browser, harness] = await Promise.all([launchChromium(), startHarness({ WEB_DIR: outDir, MCP_URL: mcp.url })]);
+    [browser, harness] = await Promise.all([
+      launchChromium(),
+      startHarness({ WEB_DIR: outDir, MCP_URL: mcp.url, TOOL_APPROVAL: "echo" }),
+    ]);
     await untilConnected(harness.url);
   }, 180_000);
   afterAll(async () => {
@@ -89,6 +92,35 @@ describe("useChat in headless Chromium", () => {
     await answer(page).getByTestId("usage").waitFor();
     expect(await answer(page).getByTestId("tool").innerText()).toBe("add: 42");
     expect(await answer(page).locator("p").innerText()).toBe("Tool said: 42");
+  });
+
+  it("approves a tool call with addToolApprovalResponse, and the same run goes on to its answer", async () => {
+    const page = await open();
+    const marker = `approve-${Date.now()}`;
+    const calls = mcp.log.calls.length;
+    await send(
+      page,
+      `${marker} ${fake({ toolCallDeltas: toolCallDeltas([{ id: "call_e", name: "echo", arguments: '{"text":"hi"}' }]) })}`,
+    );
+    const approve = answer(page).getByRole("button", { name: "Approve" });
+    await approve.waitFor();
+    expect(await answer(page).getByTestId("tool").innerText()).toMatch(/^echo: approval-requested/);
+    // Nothing runs until the person approves.
+    expect(mcp.log.calls.length).toBe(calls);
+
+    await approve.click();
+    await until(
+      async () =>
+        (await page.getByTestId("status").innerText()) === "ready" &&
+        (await answer(page).locator("p").count()) > 0 &&
+        (await answer(page).locator("p").innerText()) === "Tool said: echo: hi",
+      15_000,
+    );
+    expect(await answer(page).getByTestId("tool").innerText()).toBe("echo: echo: hi");
+    expect(mcp.log.calls.slice(calls).map((call) => call.args)).toEqual([{ text: "hi" }]);
+    // One answer, one run: the model was asked once for the call and once with its result, no more.
+    expect(await page.locator('[data-role="assistant"]').count()).toBe(1);
+    expect(requestsOf(marker)).toHaveLength(2);
   });
 
   it("resumes the answer after a reload, without a second model call", async () => {

@@ -20,6 +20,7 @@ import type { RunStats } from "./stats/run-stats.js";
 import type { ChatRuns } from "./storage/chat-runs.js";
 import type { RunStore } from "./storage/run-log.js";
 import type { Telemetry } from "./telemetry/telemetry.js";
+import { DemoTools } from "./tools/demo-tools.js";
 import { loadMcpServers } from "./tools/mcp-servers-config.js";
 import { ToolRegistry } from "./tools/tool-registry.js";
 
@@ -89,6 +90,8 @@ export function createServices(config: Config, log: Logger, telemetry?: Telemetr
     worker === undefined ? {} : { labels: { worker: String(worker) } },
   );
   const tools = startTools(config, log, metrics, telemetry);
+  // Demo mode with no MCP server offers a pretend tool that needs approval: the flow, offline.
+  const demoTools = isDemoMode(config) && !tools.configured ? new DemoTools() : undefined;
   const startedAt = Date.now();
   const instanceId = `${hostname()}-${process.pid}-${randomUUID().slice(0, 8)}`;
   const shared = backendOptions(config, log, instanceId, () => control.activeCount);
@@ -100,7 +103,15 @@ export function createServices(config: Config, log: Logger, telemetry?: Telemetr
   const { store, chatRuns, stats } = backend;
   const onUnexpected = (error: unknown, runId: string) =>
     log.error({ err: error, run_id: runId }, "run failed with an internal error");
-  const control = createRunControl(config, { model, tools, metrics, backend, onUnexpected, log, telemetry });
+  const control = createRunControl(config, {
+    model,
+    tools: demoTools ?? tools,
+    metrics,
+    backend,
+    onUnexpected,
+    log,
+    telemetry,
+  });
   const mode: Mode = isDemoMode(config) ? "demo" : "openai";
   const apiKeys = new ApiKeys(config.BROOK_API_KEYS, config.BROOK_ADMIN_KEYS);
   // Callbacks run last to first: runs' last events reach the backend before it closes, and MCP
@@ -147,14 +158,15 @@ export function createServices(config: Config, log: Logger, telemetry?: Telemetr
       return closing;
     },
     health: () => ({ ...healthOf(status), ...(worker === undefined ? {} : { worker }) }),
-    toolList: () => ({ tools: tools.list() }),
+    toolList: () => ({ tools: demoTools?.list() ?? tools.list() }),
     info: () => serviceInfo(mode, version, defaultModel),
   };
 }
 
 interface RunControlParts {
   model: ConfiguredModel;
-  tools: ToolRegistry;
+  /** The MCP tools, or demo mode's own. */
+  tools: ToolRegistry | DemoTools;
   metrics: Metrics;
   backend: Backend;
   onUnexpected: (error: unknown, runId: string) => void;
@@ -167,7 +179,7 @@ function createRunControl(
   config: Config,
   { model, tools, metrics, backend, onUnexpected, log, telemetry }: RunControlParts,
 ): RunControl {
-  const agentTools = tools.configured ? tools : undefined;
+  const agentTools = tools instanceof DemoTools || tools.configured ? tools : undefined;
   const runTools = agentTools === undefined || telemetry === undefined ? agentTools : telemetry.tools(agentTools);
   const execute: RunExecutor = (run, request) =>
     executeRun(run, request, {

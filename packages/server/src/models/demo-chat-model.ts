@@ -1,5 +1,6 @@
 import { randomUUID } from "node:crypto";
 import { setTimeout as sleep } from "node:timers/promises";
+import { demoToolName } from "../tools/demo-tools.js";
 import {
   type ChatModel,
   type ModelCall,
@@ -18,7 +19,8 @@ import { tokenCounter } from "./token-counter.js";
  * The offline model of demo mode (no OPENAI_API_KEY and no OPENAI_BASE_URL): it streams a
  * reply that says what Brook is and how to connect a real model, at a human reading pace.
  * When MCP tools are offered and the message names one, it calls that tool first, then
- * answers with what the tool returned: the whole agent loop, offline. A message that asks it to
+ * answers with what the tool returned: the whole agent loop, offline (with no MCP server, demo
+ * mode's pretend `demo_delete_file`, which needs approval, is the tool to name). A message that asks it to
  * think (or reason, 思考) gets its thinking streamed first, as a reasoning model's. It honours
  * `max_tokens` (the answer ends there, finish reason `length`) and `stop`, so that limits can be
  * tried offline too. Asked for a typed answer (`response_format`), it writes an instance of the schema.
@@ -51,7 +53,9 @@ export class DemoChatModel implements ChatModel {
       ];
       return;
     }
-    const written = givenNote(asked) + (results.length > 0 ? toolReply(question, results) : demoReply(question));
+    const written =
+      givenNote(asked) +
+      (results.length > 0 ? toolReply(question, results) : demoReply(question, offersDemoTool(call)));
     const reply = untilStop(typedReply(call, question) ?? written, call.stop);
     const thinking = asksToThink(question) ? demoThinking(question) : "";
     // Each piece counts its tokens, so that a `max_tokens` limit ends the answer where a model's would.
@@ -200,7 +204,12 @@ function count(n: number, noun: string): string {
   return `${n} ${noun}${n === 1 ? "" : "s"}`;
 }
 
-function demoReply(question: string): string {
+/** Demo mode's pretend tool that needs approval is offered (no MCP server): the reply says how to try it. */
+function offersDemoTool(call: ModelCall): boolean {
+  return call.tools?.some((tool) => tool.name === demoToolName) === true;
+}
+
+function demoReply(question: string, approvalTip: boolean): string {
   const quoted = question.length > 200 ? `${question.slice(0, 200)}…` : question;
   if (cjk.test(question)) {
     return [
@@ -211,6 +220,7 @@ function demoReply(question: string): string {
       "- 网页里的**停止**（或 Esc）、`brook chat` 里的 **Ctrl-C**：取消运行，保留已生成的部分和用量。",
       "- 回答途中刷新页面：从断开处继续，不再调用模型。",
       "- 统计（图表图标）计入每一次运行。",
+      ...(approvalTip ? [`- 试试工具审批：发送 \`Use ${demoToolName} on notes.txt\`。`] : []),
       "",
       "要连接真实模型，请在启动前设置：",
       "",
@@ -229,6 +239,11 @@ function demoReply(question: string): string {
     "- **Stop** (or Esc) in the web UI, or **Ctrl-C** in `brook chat`, cancels the run on the server; the partial answer stays, with the tokens it used.",
     "- Reload the page while an answer streams: it goes on where it was, without a second model call.",
     "- Statistics (the chart icon) counts every run, this one included.",
+    ...(approvalTip
+      ? [
+          `- Send \`Use ${demoToolName} on notes.txt\` to see a tool call wait for your approval (a demo tool: it deletes nothing).`,
+        ]
+      : []),
     "",
     "To connect a real model, set one of these before starting Brook:",
     "",

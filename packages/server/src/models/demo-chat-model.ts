@@ -1,6 +1,5 @@
 import { randomUUID } from "node:crypto";
 import { setTimeout as sleep } from "node:timers/promises";
-import { demoToolName } from "../tools/demo-tools.js";
 import {
   type ChatModel,
   type ModelCall,
@@ -14,6 +13,12 @@ import {
 import { demoToolArguments } from "./demo-tool-arguments.js";
 import { dataUrlImageSize } from "./message-parts.js";
 import { tokenCounter } from "./token-counter.js";
+
+/**
+ * The demo tool's name (the tool itself is `tools/demo-tools.ts`): a message that names it (e.g.
+ * "Use demo_delete_file on notes.txt") makes the demo model call it.
+ */
+export const demoToolName = "demo_delete_file";
 
 /**
  * The offline model of demo mode (no OPENAI_API_KEY and no OPENAI_BASE_URL): it streams a

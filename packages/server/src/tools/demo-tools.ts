@@ -1,10 +1,9 @@
 import type { ToolInfo } from "@brook/shared";
-import type { AgentTools } from "../agent/agent-loop.js";
 import type { ModelTool, ModelToolCall } from "../models/chat-model.js";
+import { demoToolName } from "../models/demo-chat-model.js";
 import type { ToolOutcome } from "./tool-registry.js";
 
-/** The demo tool's name: a message that names it (e.g. "Use demo_delete_file on notes.txt") makes the demo model call it. */
-export const demoToolName = "demo_delete_file";
+export { demoToolName };
 
 /** What the demo tool says it belongs to, where an MCP tool names its server. */
 export const demoToolServer = "demo";
@@ -25,7 +24,7 @@ const definition: ModelTool = {
  * approval, so that a newcomer sees the whole approval flow (event, web card, CLI prompt) with
  * no model server and no MCP server. It touches nothing.
  */
-export class DemoTools implements AgentTools {
+export class DemoTools {
   offered(selection: false | readonly string[] | null | undefined): ModelTool[] {
     if (selection === false) return [];
     return selection == null || selection.includes(demoToolName) ? [definition] : [];

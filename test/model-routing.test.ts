@@ -89,6 +89,17 @@ describe("routing by model name", () => {
     ]);
   });
 
+  it("sends an entry's own headers and key to its server with every streamed request", async () => {
+    const { url } = await brookWith([
+      entry("main", upstreams.healthy, "m", { headers: { "X-Team": "search", "OpenAI-Project": "proj_1" } }),
+    ]);
+    expect(terminalOf(await streamEvents(url, { message: "hi" }))).toMatchObject({ type: "complete" });
+    const sent = upstreams.healthy.requests.at(-1)?.headers;
+    expect(sent?.["x-team"]).toBe("search");
+    expect(sent?.["openai-project"]).toBe("proj_1");
+    expect(sent?.authorization).toBe("Bearer sk-inline-secret");
+  });
+
   it("refuses an unknown model with a 400 naming it and the known ones, on REST, tRPC, /v1 and /api/chat", async () => {
     const { url } = await brookWith([entry("main", upstreams.healthy, "m"), entry("second", upstreams.healthy, "s")]);
     const rest = await fetch(`${url}/chat/stream`, {

@@ -66,6 +66,8 @@ export class OpenAIChatModel implements ChatModel {
       "user-agent": "Brook",
       ...(organization == null ? {} : { "openai-organization": organization }),
       ...(project == null ? {} : { "openai-project": project }),
+      // A MODELS entry's own headers, over Brook's (as the SDK's defaultHeaders are over its own).
+      ...lowerCaseKeys(options.headers),
     };
   }
 
@@ -349,4 +351,11 @@ async function eventStream(response: Response): Promise<Response> {
 
 function isTokenCount(value: unknown): value is number {
   return Number.isSafeInteger(value) && (value as number) >= 0;
+}
+
+/** Header names as fetch sends them, so that an entry's `Authorization` replaces Brook's. */
+function lowerCaseKeys(headers: Readonly<Record<string, string>> | undefined): Record<string, string> {
+  const lower: Record<string, string> = {};
+  for (const [name, value] of Object.entries(headers ?? {})) lower[name.toLowerCase()] = value;
+  return lower;
 }

@@ -3,6 +3,7 @@ import type { ChatCompletionChunk } from "openai/resources/chat/completions";
 import { BrookError } from "../errors/brook-error.js";
 import type { ChatModel, ModelCall, ModelMessage, ModelPart, ModelTool, ModelToolChoice } from "./chat-model.js";
 import { completionChunks } from "./completion-chunks.js";
+import { errorText } from "./error-text.js";
 import { openAIParts } from "./message-parts.js";
 import { retryDelayMs, waitBeforeRetry } from "./retry.js";
 import type { ResponseFormat } from "./structured-output.js";
@@ -166,7 +167,7 @@ export class OpenAIChatModel implements ChatModel {
       throw new OpenAI.APIConnectionError({ cause: error as Error });
     }
     if (response.ok) return response;
-    const text = await response.text().catch((error: unknown) => String((error as Error)?.message ?? error));
+    const text = await errorText(response);
     const json = parseJson(text);
     throw OpenAI.APIError.generate(response.status, json, json === undefined ? text : undefined, response.headers);
   }

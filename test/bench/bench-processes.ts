@@ -24,6 +24,7 @@ export type PeerName = (typeof peerNames)[number];
 type ProbeQuestion =
   | { type: "memory"; gc: boolean }
   | { type: "cpu" }
+  | { type: "processes" }
   | { type: "profile-start" }
   | { type: "profile-stop"; path: string }
   | { type: "heap-snapshot"; path: string };
@@ -58,7 +59,16 @@ export async function startUpstream(): Promise<UpstreamProcess> {
   };
 }
 
-/** A relay the benchmark drives and measures: Brook or a peer. */
+/** The process the benchmark started, and the workers it forked (WORKERS); `listening`: how many of those listen. */
+export interface ProcessTree {
+  pids: number[];
+  listening: number;
+}
+
+/**
+ * A relay the benchmark drives and measures: Brook or a peer. With WORKERS above 1, memory, CPU
+ * time and RSS are summed over the primary and every worker.
+ */
 export interface ServerProcess {
   url: string;
   pid: number;
@@ -66,8 +76,10 @@ export interface ServerProcess {
   memory(gc: boolean): Promise<ProbeMemory>;
   /** Its CPU time so far, in microseconds. */
   cpuMicros(): Promise<number>;
-  /** Resident set size right now, read from /proc without disturbing the process (bytes). */
+  /** Resident set size right now, read from /proc (Linux) without disturbing the processes (bytes). */
   rss(): Promise<number>;
+  /** Its pids (the primary's first) and how many workers listen. */
+  processes(): Promise<ProcessTree>;
   startProfile(): Promise<void>;
   stopProfile(path: string): Promise<void>;
   /** Writes a heap snapshot (after a full GC) to `path`. */
@@ -149,15 +161,22 @@ async function startProbed(args: string[], env: Record<string, string>): Promise
     memory: (gc) => ask<ProbeMemory>({ type: "memory", gc }),
     cpuMicros: () => cpuOf(ask),
     rss: async () => {
+      // The primary only knows its workers' pids: asking it does not disturb them.
+      const { pids } = await ask<ProcessTree>({ type: "processes" });
+      let total = 0;
       try {
-        const status = readFileSync(`/proc/${pid}/status`, "utf8");
-        const kb = /VmRSS:\s+(\d+) kB/.exec(status)?.[1];
-        if (kb !== undefined) return Number(kb) * 1024;
+        for (const each of pids) {
+          const kb = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${each}/status`, "utf8"))?.[1];
+          if (kb === undefined) throw new Error(`no VmRSS for ${each}`);
+          total += Number(kb) * 1024;
+        }
+        return total;
       } catch {
-        // Not Linux: ask the process itself.
+        // Not Linux (or a worker just exited): ask the processes themselves.
       }
       return (await ask<ProbeMemory>({ type: "memory", gc: false })).rss;
     },
+    processes: () => ask<ProcessTree>({ type: "processes" }),
     startProfile: async () => {
       await ask({ type: "profile-start" });
     },

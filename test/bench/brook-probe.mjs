@@ -3,7 +3,13 @@
  * questions over the IPC channel (memory after a full GC, CPU time) and records CPU profiles and
  * heap snapshots on request. Nothing is exposed over HTTP, and Brook's own code is not touched. Plain JavaScript,
  * so that Brook runs from its build with no loader.
+ *
+ * With WORKERS above 1 the process the benchmark starts is node:cluster's primary, and the workers
+ * it forks load this probe too (they inherit its flags): the primary then asks each worker over
+ * the cluster's channel, and answers CPU time and memory summed over itself and every worker.
+ * Profiles and heap snapshots are the primary's own.
  */
+import cluster from "node:cluster";
 import { writeFileSync } from "node:fs";
 import { Session } from "node:inspector/promises";
 import { writeHeapSnapshot } from "node:v8";
@@ -11,8 +17,17 @@ import { writeHeapSnapshot } from "node:v8";
 /** @type {Session | undefined} */
 let session;
 
-/** @param {{ type: string, gc?: boolean, path?: string }} request */
-async function answer(request) {
+/** Marks the probe's own messages between the primary and its workers, beside Brook's. */
+const tag = "brook-probe";
+
+/** @typedef {{ rss: number, heapUsed: number, heapTotal: number, external: number, arrayBuffers: number }} Memory */
+
+/**
+ * This process's own figures.
+ * @param {{ type: string, gc?: boolean }} request
+ * @returns {Promise<Memory | NodeJS.CpuUsage>}
+ */
+async function own(request) {
   switch (request.type) {
     case "memory": {
       const gc = /** @type {{ gc?: () => void }} */ (globalThis).gc;
@@ -27,6 +42,76 @@ async function answer(request) {
     }
     case "cpu":
       return process.cpuUsage();
+    default:
+      throw new Error(`unknown probe request ${request.type}`);
+  }
+}
+
+/** Workers that listen, by id: the benchmark waits for all of them before it measures. */
+const listening = new Set();
+cluster.on("listening", (worker) => listening.add(worker.id));
+cluster.on("exit", (worker) => listening.delete(worker.id));
+
+/** Questions out to workers, by id: whom each went to, and who waits for the answer. */
+/** @type {Map<number, { worker: number, resolve: (value: unknown) => void }>} */
+const fromWorkers = new Map();
+let nextWorkerQuestion = 0;
+cluster.on("message", (_worker, /** @type {any} */ message) => {
+  if (message?.[tag] === undefined) return;
+  fromWorkers.get(message[tag])?.resolve(message.value);
+  fromWorkers.delete(message[tag]);
+});
+// A worker that exits before it answers counts for nothing (its CPU time goes with it).
+cluster.on("exit", (worker) => {
+  for (const [id, question] of fromWorkers) {
+    if (question.worker !== worker.id) continue;
+    fromWorkers.delete(id);
+    question.resolve(undefined);
+  }
+});
+
+/**
+ * The workers' own figures (none when this process forked none).
+ * @param {{ type: string, gc?: boolean }} request
+ */
+async function fromEachWorker(request) {
+  const answers = await Promise.all(
+    Object.values(cluster.workers ?? {}).map((worker) => {
+      if (worker === undefined || !worker.isConnected()) return undefined;
+      return new Promise((resolve) => {
+        const id = nextWorkerQuestion++;
+        fromWorkers.set(id, { worker: worker.id, resolve });
+        worker.send({ [tag]: id, type: request.type, gc: request.gc });
+      });
+    }),
+  );
+  return answers.filter((value) => value !== undefined);
+}
+
+/** @param {{ type: string, gc?: boolean, path?: string }} request */
+async function answer(request) {
+  switch (request.type) {
+    case "memory": {
+      const all = /** @type {Memory[]} */ ([await own(request), ...(await fromEachWorker(request))]);
+      /** @type {Memory} */
+      const sum = { rss: 0, heapUsed: 0, heapTotal: 0, external: 0, arrayBuffers: 0 };
+      for (const memory of all) for (const key of Object.keys(sum)) sum[key] += memory[key];
+      return sum;
+    }
+    case "cpu": {
+      const all = /** @type {NodeJS.CpuUsage[]} */ ([await own(request), ...(await fromEachWorker(request))]);
+      return all.reduce((sum, usage) => ({ user: sum.user + usage.user, system: sum.system + usage.system }), {
+        user: 0,
+        system: 0,
+      });
+    }
+    case "processes":
+      return {
+        pids: [process.pid, ...Object.values(cluster.workers ?? {}).map((worker) => worker?.process.pid)].filter(
+          (pid) => pid !== undefined,
+        ),
+        listening: listening.size,
+      };
     case "heap-snapshot": {
       const gc = /** @type {{ gc?: () => void }} */ (globalThis).gc;
       gc?.();
@@ -53,7 +138,13 @@ async function answer(request) {
   }
 }
 
-if (process.send !== undefined) {
+if (cluster.isWorker) {
+  // A worker answers its primary's questions only; Brook's own messages are strings.
+  process.on("message", (/** @type {any} */ message) => {
+    if (message?.[tag] === undefined) return;
+    own(message).then((value) => process.send?.({ [tag]: message[tag], value }));
+  });
+} else if (process.send !== undefined) {
   process.on("message", (/** @type {{ id: number, type: string }} */ request) => {
     answer(request).then(
       (value) => process.send?.({ id: request.id, value }),

@@ -5,7 +5,7 @@
  *
  *   --quick            a smaller run (about four minutes)
  *   --source           run Brook from its sources (tsx) instead of building it first
- *   --only=a,b         only these sections: ttft, relay, paths, attachments, paced, soak, scaleout, peers, capacity
+ *   --only=a,b         only these sections: ttft, relay, paths, attachments, paced, soak, scaleout, workers, peers, capacity
  *   --steps=1000,5000  the capacity steps
  *   --soak=N           soak requests
  *   --paced=N          streams at once in the paced section (default 128)
@@ -50,8 +50,20 @@ import {
   measureTtft,
   quickConfig,
 } from "./scenarios.js";
+import { fullWorkers, measureWorkers, quickWorkers } from "./workers.js";
 
-const sections = ["ttft", "relay", "capacity", "paths", "attachments", "paced", "soak", "scaleout", "peers"] as const;
+const sections = [
+  "ttft",
+  "relay",
+  "capacity",
+  "paths",
+  "attachments",
+  "paced",
+  "soak",
+  "scaleout",
+  "workers",
+  "peers",
+] as const;
 type Section = (typeof sections)[number];
 
 export interface BenchOptions {
@@ -154,6 +166,9 @@ export async function runBench(options: BenchOptions): Promise<Results> {
         options.brookFrom,
         options.scaleOut ?? (options.mode === "quick" ? quickScaleOut : fullScaleOut),
       ),
+    );
+    results.workers = await section("workers", () =>
+      measureWorkers(context, upstream.url, options.brookFrom, options.mode === "quick" ? quickWorkers : fullWorkers),
     );
     results.peers = await section("peers", () => measurePeers(context, config.peers));
     // Last: thousands of streams leave the most behind (sockets in TIME_WAIT, a grown heap).

@@ -24,6 +24,7 @@ export interface Results {
   attachments?: Row;
   soak?: Row;
   scaleout?: Row;
+  workers?: Row;
   paced?: Row;
   peers?: Row;
 }
@@ -137,6 +138,22 @@ export function toMarkdown(results: Results): string {
     lines.push(
       `| ${count(capacity.streams)} concurrent streams (${capacity.tokens} tokens, ${capacity.delayMs} ms apart): two instances vs one |  | ${ms(capacity.two.totalP99)} vs ${ms(capacity.one.totalP99)} | p99 total (ideal ${ms(capacity.one.idealMs)}); errors ${capacity.two.errors} vs ${capacity.one.errors} |`,
     );
+  }
+  const workers = results.workers;
+  if (workers !== undefined) {
+    for (const [path, title] of [
+      ["rest", "REST stream (nothing in Redis)"],
+      ["trpc", "tRPC subscription (every event in Redis)"],
+    ] as const) {
+      const two = workers[path];
+      if (two === undefined) continue;
+      const { one } = two;
+      const busy = (side: Row) =>
+        `Brook ${side.cores.brook}, fake upstream ${side.cores.upstream}, load generator ${side.cores.generator}, Redis ${side.cores.redis}`;
+      lines.push(
+        `| \`WORKERS=2\` vs \`WORKERS=1\` (same \`REDIS_URL\`), ${title}, ${workers.tokens}-token answers ${workers.concurrency} at a time: events/s, CPU per event (primary and workers summed), p99 total |  | ${times(two.eventsRatio)}, ${micros(two.cpuMicrosPerEvent)} vs ${micros(one.cpuMicrosPerEvent)}, ${ms(two.totalP99)} vs ${ms(one.totalP99)} | ${count(two.eventsPerSecond)} vs ${count(one.eventsPerSecond)} content events/s; errors ${two.errors} vs ${one.errors}; RSS of every process ${two.rssMb} vs ${one.rssMb} MB; cores busy (CPU s per s) with 2 workers: ${busy(two)}; with 1: ${busy(one)}: the load generator, the fake upstream and Redis share the same ${workers.cores} cores as Brook |`,
+      );
+    }
   }
   const parts = [intro];
   if (rows.length > 0) parts.push(table(["Measure", "Target", "Brook", "Details"], rows));

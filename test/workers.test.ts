@@ -150,7 +150,7 @@ describe("WORKERS=2 with REDIS_URL: one port, every run reachable from every wor
     await redis?.close();
   });
 
-  it("answers on one port from both workers, each naming itself in /health and labelling its /metrics", async () => {
+  it("answers on one port from both workers, each naming itself in /health", async () => {
     const seen = new Set<number>();
     for (let attempt = 0; attempt < 20 && seen.size < 2; attempt++) {
       const health = await healthOnNewConnection(url);
@@ -159,10 +159,29 @@ describe("WORKERS=2 with REDIS_URL: one port, every run reachable from every wor
     }
     expect([...seen].sort()).toEqual([1, 2]);
     expect([...workerPids(server.output()).keys()].sort()).toEqual([1, 2]);
+  });
 
-    for (const connection of await pair()) {
-      const metrics = await text(await connection.send("GET", "/metrics"));
-      expect(metrics).toMatch(new RegExp(`^brook_active_runs\\{worker="${connection.worker}"\\} 0$`, "m"));
+  it("sums every worker's counters in one /metrics scrape, whichever worker answers it", async () => {
+    const [first, second] = await pair();
+    const scrape = async (connection: Connection) => {
+      const response = await connection.send("GET", "/metrics");
+      expect(response.statusCode).toBe(200);
+      return text(response);
+    };
+    const succeeded = (metrics: string) =>
+      Number(/^brook_requests_total\{kind="non_streaming",outcome="succeeded"\} (\d+)$/m.exec(metrics)?.[1] ?? 0);
+    const before = succeeded(await scrape(first));
+    for (const connection of [first, second]) {
+      const answered = await connection.send("POST", "/chat", { body: { message: `count me ${fake({ tokens: 3 })}` } });
+      expect(answered.statusCode).toBe(200);
+      await text(answered);
+    }
+    for (const connection of [first, second]) {
+      const metrics = await scrape(connection);
+      expect(succeeded(metrics)).toBe(before + 2);
+      // One series per label set, not one per worker; the process figures are summed too.
+      expect(metrics).not.toContain("worker=");
+      expect(metrics).toMatch(/^brook_active_runs 0$/m);
     }
   });
 

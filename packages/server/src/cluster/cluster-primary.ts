@@ -1,5 +1,6 @@
 import cluster, { type Address, type Worker } from "node:cluster";
 import type { Logger } from "pino";
+import { serveClusterMetrics } from "../stats/worker-metrics.js";
 
 /** What the primary tells its workers; a worker takes them as it takes SIGTERM. */
 export const workerMessages = {
@@ -18,7 +19,7 @@ export interface PrimaryOptions {
 
 /**
  * The primary of WORKERS processes (node:cluster): it forks them, and they share its listening
- * socket. It serves no request itself. The first worker starts alone, so that a setting Brook
+ * socket. It serves no request itself; it sums every worker's metrics when one asks (`/metrics`). The first worker starts alone, so that a setting Brook
  * cannot start with is said once, then the others; a worker that fails to start stops them all
  * (exit 1). A worker that dies later (a crash, kill -9, out of memory) is replaced; one that
  * exits 0 was asked to stop and is not. SIGTERM/SIGINT: every worker drains, then the primary
@@ -81,6 +82,8 @@ export function runPrimary({ workers, log, onListening }: PrimaryOptions): void 
       cluster.fork();
     }
   });
+
+  serveClusterMetrics();
 
   for (const signal of ["SIGINT", "SIGTERM"] as const) {
     process.on(signal, () => {

@@ -1,4 +1,5 @@
 import type { ErrorCode, McpServerStatus, ParsedChatRequest, TerminalEvent } from "@brook/shared";
+import { AggregatorRegistry, type Registry } from "prom-client";
 import { describe, expect, it } from "vitest";
 import type { RunEnded } from "../control/run-control.js";
 import { Metrics } from "./metrics.js";
@@ -150,16 +151,27 @@ describe("Metrics", () => {
     }
   });
 
-  it("labels every series with the worker's number when one of several workers exposes them", async () => {
-    const metrics = new Metrics({ activeRuns: () => 2, mcpServers: () => [] }, { labels: { worker: "3" } });
-    metrics.record(ended({}));
-    const text = await metrics.text();
-    expect(sample(text, 'brook_active_runs{worker="3"}')).toBe(2);
-    expect(sample(text, 'brook_requests_total{kind="streaming",outcome="succeeded",worker="3"}')).toBe(1);
-    expect(text).toMatch(/^brook_process_resident_memory_bytes\{worker="3"\} \d/m);
-    const samples = text.split("\n").filter((line) => line !== "" && !line.startsWith("#"));
-    expect(samples.filter((line) => !line.includes('worker="3"'))).toEqual([]);
-    // Another server in the same process keeps its own labels (none).
-    expect(await metricsOf().text()).not.toContain("worker=");
+  it("adds up over workers as each metric means: counters and histograms summed, up-ness by the worst, percentiles left out", async () => {
+    const registries: Registry[] = [];
+    const gather = (registry: Registry) => {
+      registries.push(registry);
+      return () => registry.metrics();
+    };
+    const workers = [
+      new Metrics({ activeRuns: () => 2, mcpServers: () => [server("files", "connected")] }, { gather }),
+      new Metrics({ activeRuns: () => 1, mcpServers: () => [server("files", "unavailable")] }, { gather }),
+    ];
+    for (const worker of workers) worker.record(ended({ ttft: 200 }));
+    workers[0]?.record(ended({ code: "timeout" }));
+    const text = await AggregatorRegistry.aggregate(
+      await Promise.all(registries.map((registry) => registry.getMetricsAsJSON())),
+    ).metrics();
+    expect(sample(text, 'brook_requests_total{kind="streaming",outcome="succeeded"}')).toBe(2);
+    expect(sample(text, 'brook_requests_total{kind="streaming",outcome="failed",code="timeout"}')).toBe(1);
+    expect(sample(text, 'brook_ttft_seconds_bucket{le="0.25"}')).toBe(3);
+    expect(sample(text, "brook_active_runs")).toBe(3);
+    expect(sample(text, 'brook_mcp_server_up{server="files"}')).toBe(0);
+    expect(text).not.toContain("brook_ttft_ms");
+    expect(text).not.toContain("brook_run_duration_ms");
   });
 });

@@ -111,8 +111,14 @@ export class Metrics {
     registers: [this.#registry],
   });
 
-  /** `labels` go on every series (a worker's number among WORKERS), added when scraped. */
-  constructor(sources: MetricsSources, { labels }: { labels?: Record<string, string> } = {}) {
+  readonly #read: () => Promise<string>;
+
+  /**
+   * `gather`: how a scrape reads these metrics together with other processes' (every worker's,
+   * summed in the primary) instead of this registry alone; each metric says how it adds up (its
+   * `aggregator`: counters and histograms are summed).
+   */
+  constructor(sources: MetricsSources, { gather }: { gather?: (registry: Registry) => () => Promise<string> } = {}) {
     const registers = [this.#registry];
     new Gauge({
       name: `${prefix}active_runs`,
@@ -127,6 +133,8 @@ export class Metrics {
       help: "1 when the MCP server is connected and its tools are offered, else 0",
       labelNames: ["server"] as const,
       registers,
+      // Summed over workers: 1 only when every worker has it.
+      aggregator: "min",
       collect() {
         this.reset();
         for (const server of sources.mcpServers())
@@ -138,6 +146,7 @@ export class Metrics {
       help: "1 when the deployment can take a call (not unreachable, not cooling down, not full), else 0",
       labelNames: ["model", "deployment"] as const,
       registers,
+      aggregator: "min",
       collect() {
         this.reset();
         for (const status of sources.deployments?.() ?? [])
@@ -168,7 +177,8 @@ export class Metrics {
       registers,
     );
     this.#exposed = Registry.merge([processMetrics(), this.#registry]);
-    if (labels !== undefined) this.#exposed.setDefaultLabels(labels);
+    const exposed = this.#exposed;
+    this.#read = gather === undefined ? () => exposed.metrics() : gather(exposed);
   }
 
   get contentType(): string {
@@ -176,7 +186,7 @@ export class Metrics {
   }
 
   text(): Promise<string> {
-    return this.#exposed.metrics();
+    return this.#read();
   }
 
   record(ended: RunEnded): void {
@@ -240,6 +250,8 @@ function percentileGauge(name: string, help: string, sketch: PercentileSketch, r
     help,
     labelNames: ["quantile"] as const,
     registers,
+    // Percentiles of several workers do not add up: their sum leaves them out (the histograms and /stats have them).
+    aggregator: "omit",
     collect() {
       this.reset();
       for (const quantile of quantiles) {

@@ -1,7 +1,7 @@
 import { createBrookClient } from "@brook/client";
 import { type ChatEvent, ErrorBody, Health } from "@brook/shared";
 import { afterEach, describe, expect, it } from "vitest";
-import { contentOf, streamEvents, until } from "./support/brook-harness.js";
+import { contentOf, startHarness, streamEvents, until } from "./support/brook-harness.js";
 import { type FakeUpstream, startFakeUpstream } from "./support/fake-upstream.js";
 import { harness } from "./support/per-test.js";
 import { type ServerProcess, spawnServer } from "./support/server-process.js";
@@ -114,5 +114,23 @@ describe("shutdown steps", () => {
     await Promise.all([brook.close({ drainMs: 50 }), brook.close()]);
     expect(steps).toEqual(["second", "first (active runs: 0)"]);
     expect((await streaming).at(-1)).toMatchObject({ type: "error", code: "shutdown" });
+  });
+});
+
+describe("Brook.close()", () => {
+  /** Worker threads of this process, as its diagnostic report lists them (an unref'd thread included). */
+  const threads = () => (process.report.getReport() as { workers: unknown[] }).workers.length;
+
+  it("ends the tokenizer's worker thread, which counts tokens when the model server reports no usage", async () => {
+    const before = threads();
+    const started = await startHarness({}, { text: "Counted here, by Brook itself.", omitUsage: true });
+    try {
+      const events = await streamEvents(started.url, { message: "count me" });
+      expect(events.at(-1)).toMatchObject({ type: "complete", usage: { estimated: true } });
+      expect(threads()).toBe(before + 1);
+    } finally {
+      await started.close();
+    }
+    expect(threads()).toBe(before);
   });
 });

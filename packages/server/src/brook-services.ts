@@ -13,6 +13,7 @@ import { type Config, isDemoMode, runsPerKeyCap } from "./config/config.js";
 import type { RunControl, RunExecutor } from "./control/run-control.js";
 import { RunController } from "./control/run-controller.js";
 import { type ConfiguredModel, configureModel } from "./models/configured-model.js";
+import { holdTokenWorker } from "./models/token-worker.js";
 import { observeRunEndings } from "./observers/run-endings.js";
 import { createRedisBackend } from "./redis/redis-backend.js";
 import { Metrics } from "./stats/metrics.js";
@@ -118,7 +119,10 @@ export function createServices(config: Config, log: Logger, telemetry?: Telemetr
   const apiKeys = new ApiKeys(config.BROOK_API_KEYS, config.BROOK_ADMIN_KEYS);
   // Callbacks run last to first: runs' last events reach the backend before it closes, and MCP
   // connections close once the runs that used them have ended.
+  // The tokenizer's thread (local token counts) is the process's; it ends with the last Brook closed.
+  const releaseTokenWorker = holdTokenWorker();
   const closeCallbacks: (() => Promise<void> | void)[] = [
+    () => releaseTokenWorker(),
     () => tools.close(),
     () => model.close(),
     () => backend.close(),

@@ -39,21 +39,28 @@ parentPort.on("message", ({ id, slices, budgetMs }) => {
 });
 `;
 
-let worker: Worker | undefined;
-const waiting = new Map<number, (count: WorkerCount) => void>();
+/** The worker thread and the counts it owes, by id. */
+interface TokenWorker {
+  thread: Worker;
+  waiting: Map<number, (count: WorkerCount) => void>;
+}
+
+let worker: TokenWorker | undefined;
 let nextId = 0;
 
-function startWorker(): Worker | undefined {
+function startWorker(): TokenWorker | undefined {
   try {
     const tokenizer = createRequire(import.meta.url).resolve("gpt-tokenizer");
     // No loaders or flags of the parent (test runners, tsx): the worker only requires one CommonJS file.
-    const started = new Worker(workerSource, { eval: true, workerData: { tokenizer }, execArgv: [] });
+    const thread = new Worker(workerSource, { eval: true, workerData: { tokenizer }, execArgv: [] });
+    const started: TokenWorker = { thread, waiting: new Map() };
+    const { waiting } = started;
     // It must not keep Brook (or a test) alive; pending counts hold it while they wait.
-    started.unref();
-    started.on("message", ({ id, ...count }: WorkerCount & { id: number }) => {
+    thread.unref();
+    thread.on("message", ({ id, ...count }: WorkerCount & { id: number }) => {
       const resolve = waiting.get(id);
       waiting.delete(id);
-      if (waiting.size === 0) started.unref();
+      if (waiting.size === 0) thread.unref();
       resolve?.(count);
     });
     const lost = () => {
@@ -62,8 +69,8 @@ function startWorker(): Worker | undefined {
       for (const resolve of waiting.values()) resolve(nothing);
       waiting.clear();
     };
-    started.on("error", lost);
-    started.on("exit", lost);
+    thread.on("error", lost);
+    thread.on("exit", lost);
     return started;
   } catch {
     return undefined;
@@ -77,8 +84,30 @@ export function countInWorker(slices: readonly string[], budgetMs: number): Prom
   if (current === undefined || slices.length === 0) return Promise.resolve(nothing);
   const id = nextId++;
   return new Promise((resolve) => {
-    waiting.set(id, resolve);
-    current.ref();
-    current.postMessage({ id, slices, budgetMs });
+    current.waiting.set(id, resolve);
+    current.thread.ref();
+    current.thread.postMessage({ id, slices, budgetMs });
   });
+}
+
+let holders = 0;
+
+/**
+ * Holds the tokenizer's worker for a Brook (several can share a process): the thread ends, and
+ * its memory with it, when the last holder lets go. It starts again if something counts later.
+ * Resolves once the thread has exited.
+ */
+export function holdTokenWorker(): () => Promise<void> {
+  holders++;
+  let released = false;
+  return async () => {
+    if (released) return;
+    released = true;
+    holders--;
+    if (holders > 0 || worker === undefined) return;
+    const ending = worker;
+    worker = undefined;
+    // Counts still waiting resolve as nothing counted (the exit handler): the caller estimates them.
+    await ending.thread.terminate();
+  };
 }

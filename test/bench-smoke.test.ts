@@ -124,4 +124,29 @@ describe("the benchmark (smoke)", () => {
     expect(markdown).toContain("| CPU per relayed event, paced ");
     expect(markdown).toContain("| Memory per open stream (RSS after a full GC, 20 open) ");
   }, 120_000);
+
+  it("measures WORKERS=2 against WORKERS=1 with every process of each counted", async () => {
+    const lines: string[] = [];
+    const results = await runBench({
+      config: smokeConfig,
+      mode: "quick",
+      brookFrom: "source",
+      only: ["workers"],
+      workers: { roundMs: 300, rounds: 2, concurrency: 8, tokens: 50 },
+      log: (line) => lines.push(line),
+    });
+    const context = lines.join("\n");
+    for (const path of ["rest", "trpc"]) {
+      const two = results.workers?.[path];
+      const one = two?.one;
+      expect([two?.errors, one?.errors], `${path}\n${context}`).toEqual([0, 0]);
+      expect([two?.processes, one?.processes], `${path}\n${context}`).toEqual([3, 1]);
+      expect(two?.eventsPerSecond, `${path}\n${context}`).toBeGreaterThan(0);
+      // Counted alone, the primary would show little CPU (the workers relay) and one process's memory.
+      expect(two?.cpuMicrosPerEvent, `${path}\n${context}`).toBeGreaterThan(one?.cpuMicrosPerEvent / 2);
+      expect(two?.rssMb, `${path}\n${context}`).toBeGreaterThan(one?.rssMb * 1.5);
+      expect(Number.isFinite(two?.totalP99), `${path}\n${context}`).toBe(true);
+    }
+    expect(toMarkdown(results)).toContain("| `WORKERS=2` vs `WORKERS=1` (same `REDIS_URL`), REST stream");
+  }, 120_000);
 });

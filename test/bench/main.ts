@@ -50,7 +50,7 @@ import {
   measureTtft,
   quickConfig,
 } from "./scenarios.js";
-import { fullWorkers, measureWorkers, quickWorkers } from "./workers.js";
+import { fullWorkers, measureWorkers, quickWorkers, type WorkersConfig } from "./workers.js";
 
 const sections = [
   "ttft",
@@ -70,6 +70,8 @@ export interface BenchOptions {
   config: BenchConfig;
   /** The scale-out section's sizes (default: by mode). */
   scaleOut?: ScaleOutConfig;
+  /** The workers section's sizes (default: by mode). */
+  workers?: WorkersConfig;
   mode: "full" | "quick";
   /** Run Brook from `dist` (build it first) or from its sources. */
   brookFrom: "build" | "source";
@@ -168,7 +170,12 @@ export async function runBench(options: BenchOptions): Promise<Results> {
       ),
     );
     results.workers = await section("workers", () =>
-      measureWorkers(context, upstream.url, options.brookFrom, options.mode === "quick" ? quickWorkers : fullWorkers),
+      measureWorkers(
+        context,
+        upstream.url,
+        options.brookFrom,
+        options.workers ?? (options.mode === "quick" ? quickWorkers : fullWorkers),
+      ),
     );
     results.peers = await section("peers", () => measurePeers(context, config.peers));
     // Last: thousands of streams leave the most behind (sockets in TIME_WAIT, a grown heap).

@@ -151,7 +151,7 @@ export function toMarkdown(results: Results): string {
       const busy = (side: Row) =>
         `Brook ${side.cores.brook}, fake upstream ${side.cores.upstream}, load generator ${side.cores.generator}, Redis ${side.cores.redis}`;
       lines.push(
-        `| \`WORKERS=2\` vs \`WORKERS=1\` (same \`REDIS_URL\`), ${title}, ${workers.tokens}-token answers ${workers.concurrency} at a time: events/s, CPU per event (primary and workers summed), p99 total |  | ${times(two.eventsRatio)}, ${micros(two.cpuMicrosPerEvent)} vs ${micros(one.cpuMicrosPerEvent)}, ${ms(two.totalP99)} vs ${ms(one.totalP99)} | ${count(two.eventsPerSecond)} vs ${count(one.eventsPerSecond)} content events/s; errors ${two.errors} vs ${one.errors}; RSS of every process ${two.rssMb} vs ${one.rssMb} MB; cores busy (CPU s per s) with 2 workers: ${busy(two)}; with 1: ${busy(one)}: the load generator, the fake upstream and Redis share the same ${workers.cores} cores as Brook |`,
+        `| \`WORKERS=2\` vs \`WORKERS=1\` (same \`REDIS_URL\`), ${title}, ${workers.tokens}-token answers ${workers.concurrency} at a time: events/s, CPU per event (primary and workers summed), p99 total |  | ${times(two.eventsRatio)}, ${micros(two.cpuMicrosPerEvent)} vs ${micros(one.cpuMicrosPerEvent)}, ${ms(two.totalP99)} vs ${ms(one.totalP99)} | ${count(two.eventsPerSecond)} vs ${count(one.eventsPerSecond)} content events/s; errors ${two.errors} vs ${one.errors}; RSS ${two.rssMb} MB (${two.processes} processes: the primary and its workers) vs ${one.rssMb} MB; cores busy (CPU s per s) with 2 workers: ${busy(two)}; with 1: ${busy(one)}: the load generator, the fake upstream and Redis share the same ${workers.cores} cores as Brook |`,
       );
     }
   }

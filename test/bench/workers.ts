@@ -66,7 +66,8 @@ export async function measureWorkers(
       await untilListening(brook, workers);
     }
     const [one, two] = brooks as [BrookProcess, BrookProcess];
-    type Figures = ReturnType<typeof result> & { rssMb: number };
+    /** `processes`: the primary and its workers, or the one process. */
+    type Figures = ReturnType<typeof result> & { rssMb: number; processes: number };
     const results: Record<string, Figures & { one: Figures; eventsRatio: number }> = {};
     for (const path of paths) {
       const sides = [
@@ -129,13 +130,15 @@ export async function measureWorkers(
         }
       }
       // Every process's RSS, primary included, after the last round: what the second worker adds.
-      const [single, double]: [Figures, Figures] = [
-        { ...result(tallies.get(1)), rssMb: round2((await one.rss()) / 2 ** 20) },
-        { ...result(tallies.get(2)), rssMb: round2((await two.rss()) / 2 ** 20) },
-      ];
+      const figures = async (brook: BrookProcess, tally: Tally | undefined): Promise<Figures> => ({
+        ...result(tally),
+        rssMb: round2((await brook.rss()) / 2 ** 20),
+        processes: (await brook.processes()).pids.length,
+      });
+      const [single, double] = [await figures(one, tallies.get(1)), await figures(two, tallies.get(2))];
       results[path] = { ...double, one: single, eventsRatio: round2(double.eventsPerSecond / single.eventsPerSecond) };
       context.log(
-        `workers, ${path}: WORKERS=2 ${double.eventsPerSecond} vs WORKERS=1 ${single.eventsPerSecond} events/s (${results[path].eventsRatio}×) · CPU per event ${double.cpuMicrosPerEvent} vs ${single.cpuMicrosPerEvent} µs (every Brook process) · p99 total ${double.totalP99} vs ${single.totalP99} ms · RSS ${double.rssMb} vs ${single.rssMb} MB · cores busy: Brook ${double.cores.brook} vs ${single.cores.brook}, upstream ${double.cores.upstream} vs ${single.cores.upstream}, load generator ${double.cores.generator} vs ${single.cores.generator}, Redis ${double.cores.redis} vs ${single.cores.redis} · errors ${double.errors + single.errors}`,
+        `workers, ${path}: WORKERS=2 ${double.eventsPerSecond} vs WORKERS=1 ${single.eventsPerSecond} events/s (${results[path].eventsRatio}×) · CPU per event ${double.cpuMicrosPerEvent} vs ${single.cpuMicrosPerEvent} µs (every Brook process) · p99 total ${double.totalP99} vs ${single.totalP99} ms · RSS ${double.rssMb} MB (${double.processes} processes) vs ${single.rssMb} MB (${single.processes}) · cores busy: Brook ${double.cores.brook} vs ${single.cores.brook}, upstream ${double.cores.upstream} vs ${single.cores.upstream}, load generator ${double.cores.generator} vs ${single.cores.generator}, Redis ${double.cores.redis} vs ${single.cores.redis} · errors ${double.errors + single.errors}`,
       );
     }
     return {

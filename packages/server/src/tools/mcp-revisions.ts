@@ -1,0 +1,29 @@
+import { type ClientOptions, type ConnectOptions, SdkError, SdkErrorCode } from "@modelcontextprotocol/client";
+import { StdioClientTransport } from "@modelcontextprotocol/client/stdio";
+
+/**
+ * How Brook picks a protocol revision per server: it asks `server/discover` first (2026-07-28,
+ * stateless) and, when the server does not know it, falls back to the `initialize` handshake of
+ * 2025-11-25 (and the older revisions such servers may answer with).
+ */
+export const versionNegotiation: NonNullable<ClientOptions["versionNegotiation"]> = { mode: "auto" };
+
+/**
+ * The SDK's stdio transport, asking `server/discover` on the server's own pipe. (The SDK's base
+ * class would ask on a second copy of the process first: one start per connection is what a
+ * server that binds a port or takes a lock expects.)
+ */
+export class StdioTransport extends StdioClientTransport {}
+
+/**
+ * A stdio server that ended while asked `server/discover` (some 2025 servers exit on any request
+ * before `initialize`): the next attempt starts with `initialize` instead.
+ */
+export function endedOnDiscover(error: unknown, era: string | undefined): boolean {
+  return era === undefined && error instanceof SdkError && error.code === SdkErrorCode.ConnectionClosed;
+}
+
+/** The connect options of an attempt that skips `server/discover`, or none. */
+export function skipDiscover(skip: boolean): Pick<ConnectOptions, "prior"> {
+  return skip ? { prior: { kind: "legacy" } } : {};
+}

@@ -255,7 +255,11 @@ export class McpConnection {
       if (died !== undefined) throw new McpServerGoneError(this.name, died);
       // The server cannot be reached any more (it stopped, the network dropped): its tools are
       // withdrawn and Brook reconnects in the background.
-      if (isUnreachable(error)) this.#lost(client, describe(error));
+      if (isUnreachable(error)) {
+        this.#lost(client, describe(error));
+        // The connection broke after the request went out (the answer never came): it may have run.
+        if (brokeAfterSending(error)) throw new McpServerGoneError(this.name, describe(error));
+      }
       throw error;
     } finally {
       const left = (this.#inFlight.get(client) ?? 1) - 1;
@@ -689,6 +693,12 @@ export function isTimeout(error: unknown): boolean {
 function isUnreachable(error: unknown): boolean {
   // fetch reports refused, reset and unresolvable connections as TypeErrors.
   return error instanceof TypeError;
+}
+
+/** fetch's failure for a connection that closed or reset while the answer was awaited (not one refused). */
+function brokeAfterSending(error: unknown): boolean {
+  const code = error instanceof Error ? (error.cause as { code?: unknown } | undefined)?.code : undefined;
+  return code === "UND_ERR_SOCKET" || code === "ECONNRESET";
 }
 
 function isClientError(code: number | undefined): boolean {

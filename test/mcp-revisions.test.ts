@@ -67,4 +67,29 @@ describe("MCP protocol revisions", () => {
     expect(modern.revisions.length).toBeGreaterThan(0);
     expect(new Set(modern.revisions)).toEqual(new Set(["2026-07-28"]));
   });
+
+  it("answers a 2026-07-28 server's question during a call (input_required) through the elicitation hook, and relays its progress", async () => {
+    const modern = await startModernMcpServer();
+    afterThisTest(() => modern.close());
+    const { url } = await harness({ MCP_URL: modern.url });
+    const [status] = await untilConnected(url);
+    expect(status?.protocol_version).toBe("2026-07-28");
+
+    const calls = [{ id: "call_deploy", name: "deploy", arguments: '{"env":"prod"}' }];
+    const events = await streamEvents(url, { message: `ship it ${fake({ toolCallDeltas: toolCallDeltas(calls) })}` });
+    expectOneTerminal(events);
+    expect(events.find((event) => event.type === "tool_progress")).toMatchObject({
+      progress: 1,
+      total: 2,
+      message: "checking",
+    });
+    const result = toolEvents(events).find((event) => event.type === "tool_result");
+    // Nobody can be asked on this surface: Brook declined, the server heard so, and the result says it.
+    expect(result?.type === "tool_result" ? result.result : "").toContain(
+      "not deployed to prod: the user answered decline",
+    );
+    expect(result?.type === "tool_result" ? result.result : "").toContain(
+      'The MCP server "mcp" asked for input during the call ("Deploy to prod?"); Brook declined',
+    );
+  });
 });

@@ -7,7 +7,7 @@ import { once } from "node:events";
 import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
 import { Readable } from "node:stream";
-import { createMcpHandler, McpServer } from "@modelcontextprotocol/server";
+import { createMcpHandler, inputRequired, McpServer } from "@modelcontextprotocol/server";
 import { z } from "zod";
 
 export interface ModernMcpServer {
@@ -41,6 +41,33 @@ export async function startModernMcpServer(): Promise<ModernMcpServer> {
             ],
             structuredContent: { city, celsius: 21 },
           };
+        },
+      );
+      // Asks the user to confirm first (on 2026-07-28, by answering `input_required`), and
+      // reports progress while it works.
+      server.registerTool(
+        "deploy",
+        { description: "Deploys a service, once the user confirms.", inputSchema: z.object({ env: z.string() }) },
+        async ({ env }, ctx) => {
+          const answer = ctx.mcpReq.inputResponses?.confirm as { action?: string } | undefined;
+          if (answer === undefined) {
+            return inputRequired({
+              inputRequests: {
+                confirm: inputRequired.elicit({
+                  message: `Deploy to ${env}?`,
+                  requestedSchema: { type: "object", properties: { confirm: { type: "boolean" } } },
+                }),
+              },
+            });
+          }
+          const progressToken = ctx.mcpReq._meta?.progressToken;
+          if (progressToken !== undefined) {
+            await ctx.mcpReq.notify({
+              method: "notifications/progress",
+              params: { progressToken, progress: 1, total: 2, message: "checking" },
+            });
+          }
+          return { content: [{ type: "text", text: `not deployed to ${env}: the user answered ${answer.action}` }] };
         },
       );
       return server;

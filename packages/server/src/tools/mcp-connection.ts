@@ -62,7 +62,11 @@ export interface McpConnectionOptions {
  * harness, a pre-approved client) hands the code back through `authorizationCode`.
  */
 export interface McpAuthProvider extends OAuthClientProvider {
-  authorizationCode?(): Promise<string | undefined>;
+  /**
+   * The code, or the whole query of the redirect back (`code` with `iss`: the 2.x client checks
+   * the issuer when the authorization server says it sends one, RFC 9207).
+   */
+  authorizationCode?(): Promise<string | URLSearchParams | undefined>;
 }
 
 /** A server's question during a call, as the SDK parsed it. */
@@ -291,7 +295,7 @@ export class McpConnection {
     ) {
       return false;
     }
-    await transport.finishAuth(code);
+    await finish(transport, code);
     return true;
   }
 
@@ -403,7 +407,7 @@ export class McpConnection {
     } catch (error) {
       const code = await this.options.authProvider?.authorizationCode?.();
       if (!(error instanceof UnauthorizedError) || code === undefined) throw error;
-      await first.finishAuth(code);
+      await finish(first, code);
       return await this.#initialize(transport());
     }
   }
@@ -629,6 +633,14 @@ function describe(error: unknown, stderr = ""): string {
   const base = error instanceof Error ? `${error.message}${cause}` : String(error);
   const detail = stderr.trim() === "" ? base : `${base} (stderr: ${stderr.trim()})`;
   return detail.length > lastErrorMax ? `${detail.slice(0, lastErrorMax)}…` : detail;
+}
+
+/** Hands the authorization server's answer to the transport, which exchanges it for tokens. */
+async function finish(
+  transport: StreamableHTTPClientTransport | SSEClientTransport,
+  answer: string | URLSearchParams,
+): Promise<void> {
+  await (typeof answer === "string" ? transport.finishAuth(answer) : transport.finishAuth(answer));
 }
 
 /** Waits for `work` to settle (either way), or throws when `signal` aborts first. */

@@ -18,7 +18,7 @@ import {
   UnauthorizedError,
 } from "@modelcontextprotocol/client";
 import { getDefaultEnvironment, StdioClientTransport } from "@modelcontextprotocol/client/stdio";
-import { endedOnDiscover, StdioTransport, skipDiscover, versionNegotiation } from "./mcp-revisions.js";
+import { endedOnDiscover, fromServer, StdioTransport, skipDiscover, versionNegotiation } from "./mcp-revisions.js";
 import type { McpServerSpec } from "./mcp-servers-config.js";
 
 /** A tool as the server lists it (tools that need task execution are left out). */
@@ -247,7 +247,9 @@ export class McpConnection {
           {
             signal: scope,
             timeout,
-            ...(onProgress === undefined ? {} : { onprogress: onProgress }),
+            ...(onProgress === undefined
+              ? {}
+              : { onprogress: (progress: Progress) => fromServer(progress) && onProgress(progress) }),
           },
         ),
       )) as CallToolResult;

@@ -1,4 +1,10 @@
-import { type ClientOptions, type ConnectOptions, SdkError, SdkErrorCode } from "@modelcontextprotocol/client";
+import {
+  type ClientOptions,
+  type ConnectOptions,
+  type Progress,
+  SdkError,
+  SdkErrorCode,
+} from "@modelcontextprotocol/client";
 import { StdioClientTransport } from "@modelcontextprotocol/client/stdio";
 
 /**
@@ -26,4 +32,13 @@ export function endedOnDiscover(error: unknown, era: string | undefined): boolea
 /** The connect options of an attempt that skips `server/discover`, or none. */
 export function skipDiscover(skip: boolean): Pick<ConnectOptions, "prior"> {
   return skip ? { prior: { kind: "legacy" } } : {};
+}
+
+/**
+ * A progress report the server sent, as opposed to the one the SDK makes up while it answers a
+ * 2026-07-28 `input_required` round ("Fulfilling input required by 'tools/call' (round 1)"): the
+ * run says that it waits for input in its own way.
+ */
+export function fromServer(progress: Progress): boolean {
+  return !progress.message?.startsWith("Fulfilling input required by ");
 }

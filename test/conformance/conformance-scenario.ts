@@ -43,7 +43,7 @@ class ApprovingProvider implements McpAuthProvider {
   #client: OAuthClientInformationMixed | undefined;
   #tokens: OAuthTokens | undefined;
   #verifier = "";
-  #code: string | undefined;
+  #code: URLSearchParams | undefined;
   readonly clientMetadataUrl = clientMetadataUrl;
 
   get redirectUrl(): string {
@@ -73,12 +73,15 @@ class ApprovingProvider implements McpAuthProvider {
   async redirectToAuthorization(url: URL): Promise<void> {
     const response = await fetch(url, { redirect: "manual" });
     const location = response.headers.get("location");
-    const code = location === null ? null : new URL(location).searchParams.get("code");
-    if (code === null) throw new Error(`The authorization server did not redirect with a code (${response.status}).`);
-    this.#code = code;
+    const query = location === null ? null : new URL(location).searchParams;
+    if (query?.get("code") == null) {
+      throw new Error(`The authorization server did not redirect with a code (${response.status}).`);
+    }
+    // The whole query: its `iss` is checked against the authorization server (RFC 9207).
+    this.#code = query;
   }
 
-  async authorizationCode(): Promise<string | undefined> {
+  async authorizationCode(): Promise<URLSearchParams | undefined> {
     const code = this.#code;
     this.#code = undefined;
     return code;

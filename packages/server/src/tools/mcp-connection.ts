@@ -1,20 +1,24 @@
 import type { ChildProcess } from "node:child_process";
 import { setTimeout as sleep } from "node:timers/promises";
 import type { McpAuthKind, McpServerState, McpServerStatus, McpTransport } from "@brook/shared";
-import { type OAuthClientProvider, UnauthorizedError } from "@modelcontextprotocol/sdk/client/auth.js";
-import { Client } from "@modelcontextprotocol/sdk/client/index.js";
-import { SSEClientTransport } from "@modelcontextprotocol/sdk/client/sse.js";
-import { getDefaultEnvironment, StdioClientTransport } from "@modelcontextprotocol/sdk/client/stdio.js";
-import { StreamableHTTPClientTransport, StreamableHTTPError } from "@modelcontextprotocol/sdk/client/streamableHttp.js";
 import {
   type CallToolResult,
-  ElicitRequestSchema,
+  Client,
+  type ElicitRequest,
   type ElicitResult,
-  ErrorCode,
-  McpError,
+  type OAuthClientProvider,
   type Progress,
+  ProtocolError,
+  SdkError,
+  SdkErrorCode,
+  SdkHttpError,
+  SSEClientTransport,
+  StreamableHTTPClientTransport,
   type Tool,
-} from "@modelcontextprotocol/sdk/types.js";
+  UnauthorizedError,
+} from "@modelcontextprotocol/client";
+import { getDefaultEnvironment, StdioClientTransport } from "@modelcontextprotocol/client/stdio";
+import { endedOnDiscover, fromServer, StdioTransport, skipDiscover, versionNegotiation } from "./mcp-revisions.js";
 import type { McpServerSpec } from "./mcp-servers-config.js";
 
 /** A tool as the server lists it (tools that need task execution are left out). */
@@ -58,11 +62,15 @@ export interface McpConnectionOptions {
  * harness, a pre-approved client) hands the code back through `authorizationCode`.
  */
 export interface McpAuthProvider extends OAuthClientProvider {
-  authorizationCode?(): Promise<string | undefined>;
+  /**
+   * The code, or the whole query of the redirect back (`code` with `iss`: the 2.x client checks
+   * the issuer when the authorization server says it sends one, RFC 9207).
+   */
+  authorizationCode?(): Promise<string | URLSearchParams | undefined>;
 }
 
 /** A server's question during a call, as the SDK parsed it. */
-export type ElicitationRequest = ReturnType<typeof ElicitRequestSchema.parse>["params"];
+export type ElicitationRequest = ElicitRequest["params"];
 export type ElicitationHandler = (request: ElicitationRequest) => Promise<ElicitResult>;
 
 /** The `fetch` MCP's HTTP transports take. */
@@ -133,6 +141,10 @@ export class McpConnection {
   #probing = false;
   /** The protocol revision the current connection agreed on. */
   #protocolVersion: string | null = null;
+  /** The revision has sessions (2025-11-25 and before): a server may forget one. */
+  #sessions = true;
+  /** The stdio server ended when asked `server/discover`: the next attempt starts with `initialize`. */
+  #skipDiscover = false;
 
   constructor(
     readonly spec: McpServerSpec,
@@ -230,11 +242,16 @@ export class McpConnection {
     this.#inFlight.set(client, (this.#inFlight.get(client) ?? 0) + 1);
     const send = async () =>
       (await scoped(signal, (scope) =>
-        client.callTool({ name, arguments: args }, undefined, {
-          signal: scope,
-          timeout,
-          ...(onProgress === undefined ? {} : { onprogress: onProgress }),
-        }),
+        client.callTool(
+          { name, arguments: args },
+          {
+            signal: scope,
+            timeout,
+            ...(onProgress === undefined
+              ? {}
+              : { onprogress: (progress: Progress) => fromServer(progress) && onProgress(progress) }),
+          },
+        ),
       )) as CallToolResult;
     try {
       return await this.#authorizing(client, send);
@@ -244,7 +261,11 @@ export class McpConnection {
       if (died !== undefined) throw new McpServerGoneError(this.name, died);
       // The server cannot be reached any more (it stopped, the network dropped): its tools are
       // withdrawn and Brook reconnects in the background.
-      if (isUnreachable(error)) this.#lost(client, describe(error));
+      if (isUnreachable(error)) {
+        this.#lost(client, describe(error));
+        // The connection broke after the request went out (the answer never came): it may have run.
+        if (brokeAfterSending(error)) throw new McpServerGoneError(this.name, describe(error));
+      }
       throw error;
     } finally {
       const left = (this.#inFlight.get(client) ?? 1) - 1;
@@ -276,7 +297,7 @@ export class McpConnection {
     ) {
       return false;
     }
-    await transport.finishAuth(code);
+    await finish(transport, code);
     return true;
   }
 
@@ -337,7 +358,7 @@ export class McpConnection {
       this.#stderrTail = "";
       const processEnd: { how?: string } = {};
       this.#processEnd = processEnd;
-      const transport = new StdioClientTransport({
+      const transport = new StdioTransport({
         command: spec.command,
         args: spec.args,
         // Stdio servers inherit only a few safe variables (PATH, HOME…); the rest is given explicitly.
@@ -348,7 +369,9 @@ export class McpConnection {
       transport.stderr?.on("data", (chunk: Buffer) => {
         this.#stderrTail = (this.#stderrTail + chunk.toString("utf8")).slice(-lastErrorMax);
       });
-      const client = await this.#initialize(transport);
+      const skip = this.#skipDiscover;
+      this.#skipDiscover = false;
+      const client = await this.#initialize(transport, skip);
       watchExit(transport, (how) => {
         processEnd.how = how;
       });
@@ -367,7 +390,7 @@ export class McpConnection {
         return await this.#authorized(() => new StreamableHTTPClientTransport(url, options));
       } catch (error) {
         // A server that refuses the Streamable HTTP handshake (4xx) may be a legacy SSE server.
-        if (!(error instanceof StreamableHTTPError && isClientError(error.code))) throw error;
+        if (!(error instanceof SdkHttpError && isClientError(error.status))) throw error;
       }
     }
     // A Client connects only once: the fallback needs a fresh one.
@@ -386,40 +409,49 @@ export class McpConnection {
     } catch (error) {
       const code = await this.options.authProvider?.authorizationCode?.();
       if (!(error instanceof UnauthorizedError) || code === undefined) throw error;
-      await first.finishAuth(code);
+      await finish(first, code);
       return await this.#initialize(transport());
     }
   }
 
-  async #initialize(transport: StreamableHTTPClientTransport | SSEClientTransport | StdioClientTransport) {
+  async #initialize(
+    transport: StreamableHTTPClientTransport | SSEClientTransport | StdioClientTransport,
+    skip = false,
+  ) {
     const { onElicitation } = this.options;
     const client = new Client(this.options.clientInfo, {
       // Defaults of the requested schema fill what the answer leaves out (SEP-1034).
       capabilities: onElicitation === undefined ? {} : { elicitation: { form: { applyDefaults: true } } },
+      // Both revisions: `server/discover` first (2026-07-28, stateless), the `initialize` handshake
+      // of 2025-11-25 when the server does not know it.
+      versionNegotiation,
+      listMaxPages: maxPages,
       listChanged: {
         tools: { autoRefresh: false, debounceMs: 50, onChanged: () => this.#refresh(client) },
       },
     });
     if (onElicitation !== undefined) {
-      client.setRequestHandler(ElicitRequestSchema, (request) => onElicitation(request.params));
+      client.setRequestHandler("elicitation/create", (request) => onElicitation(request.params));
     }
-    // The SDK tells HTTP transports the agreed revision; every transport tells Brook.
-    const tell = "setProtocolVersion" in transport ? transport.setProtocolVersion.bind(transport) : undefined;
-    Object.assign(transport, {
-      setProtocolVersion: (version: string) => {
-        this.#protocolVersion = version;
-        tell?.(version);
-      },
-    });
     client.onclose = () => this.#lost(client);
     // A stream that broke (the server went away, or a hiccup the SDK retries): a ping tells which.
     // A stdio server's end is its process's exit, which closes the transport.
     client.onerror = () => {
       if (!(transport instanceof StdioClientTransport)) this.#probe(client);
     };
-    await scoped(this.#lifetime.signal, (signal) =>
-      client.connect(transport, { signal, timeout: this.#requestTimeout }),
-    );
+    try {
+      await scoped(this.#lifetime.signal, (signal) =>
+        client.connect(transport, { signal, timeout: this.#requestTimeout, ...skipDiscover(skip) }),
+      );
+    } catch (error) {
+      if (transport instanceof StdioClientTransport && !skip) {
+        this.#skipDiscover = endedOnDiscover(error, client.getProtocolEra());
+      }
+      throw error;
+    }
+    this.#protocolVersion = client.getNegotiatedProtocolVersion() ?? null;
+    // A 2026-07-28 server keeps no session, so there is none to expire.
+    this.#sessions = client.getProtocolEra() !== "modern";
     return client;
   }
 
@@ -579,8 +611,9 @@ export class McpConnection {
     // Servers answer 404 for a session they no longer know (the spec); some answer 400.
     return (
       this.#transport === "streamable_http" &&
-      error instanceof StreamableHTTPError &&
-      (error.code === 404 || error.code === 400)
+      this.#sessions &&
+      error instanceof SdkHttpError &&
+      (error.status === 404 || error.status === 400)
     );
   }
 
@@ -602,6 +635,14 @@ function describe(error: unknown, stderr = ""): string {
   const base = error instanceof Error ? `${error.message}${cause}` : String(error);
   const detail = stderr.trim() === "" ? base : `${base} (stderr: ${stderr.trim()})`;
   return detail.length > lastErrorMax ? `${detail.slice(0, lastErrorMax)}…` : detail;
+}
+
+/** Hands the authorization server's answer to the transport, which exchanges it for tokens. */
+async function finish(
+  transport: StreamableHTTPClientTransport | SSEClientTransport,
+  answer: string | URLSearchParams,
+): Promise<void> {
+  await (typeof answer === "string" ? transport.finishAuth(answer) : transport.finishAuth(answer));
 }
 
 /** Waits for `work` to settle (either way), or throws when `signal` aborts first. */
@@ -653,15 +694,25 @@ function watchExit(transport: StdioClientTransport, onExit: (how: string) => voi
 
 /** A JSON-RPC error the server sent, as opposed to one the SDK made up (a timeout, a closed connection). */
 function isAnswer(error: unknown): boolean {
-  return (
-    error instanceof McpError && error.code !== ErrorCode.RequestTimeout && error.code !== ErrorCode.ConnectionClosed
-  );
+  // The SDK's own failures (a timeout, a closed connection) are SdkErrors, not ProtocolErrors.
+  return error instanceof ProtocolError;
+}
+
+/** The call got no answer within its timeout (the SDK cancelled it). */
+export function isTimeout(error: unknown): boolean {
+  return error instanceof SdkError && error.code === SdkErrorCode.RequestTimeout;
 }
 
 /** A failure to reach the server at all, as opposed to an answer (MCP or HTTP error) from it. */
 function isUnreachable(error: unknown): boolean {
   // fetch reports refused, reset and unresolvable connections as TypeErrors.
   return error instanceof TypeError;
+}
+
+/** fetch's failure for a connection that closed or reset while the answer was awaited (not one refused). */
+function brokeAfterSending(error: unknown): boolean {
+  const code = error instanceof Error ? (error.cause as { code?: unknown } | undefined)?.code : undefined;
+  return code === "UND_ERR_SOCKET" || code === "ECONNRESET";
 }
 
 function isClientError(code: number | undefined): boolean {

@@ -1,4 +1,4 @@
-import { ClientCredentialsProvider, PrivateKeyJwtProvider } from "@modelcontextprotocol/sdk/client/auth-extensions.js";
+import { ClientCredentialsProvider, PrivateKeyJwtProvider } from "@modelcontextprotocol/client";
 import type { McpAuthProvider } from "./mcp-connection.js";
 
 /**

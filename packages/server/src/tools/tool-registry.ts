@@ -1,8 +1,8 @@
 import type { McpServerStatus, ToolImage, ToolInfo, ToolResourceLink } from "@brook/shared";
-import { ErrorCode, McpError } from "@modelcontextprotocol/sdk/types.js";
 import type { ModelTool, ModelToolCall } from "../models/chat-model.js";
 import {
   type ConnectionLog,
+  isTimeout,
   McpConnection,
   type McpFetch,
   McpServerGoneError,
@@ -203,7 +203,7 @@ export class ToolRegistry {
         observe("cancelled");
         throw error;
       }
-      if (error instanceof McpError && error.code === ErrorCode.RequestTimeout) {
+      if (isTimeout(error)) {
         observe("timeout");
         return failure(`The tool "${call.name}" did not answer within ${timeoutMs} ms; the call was cancelled.`);
       }

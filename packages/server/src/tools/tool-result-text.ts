@@ -1,5 +1,5 @@
 import type { ToolImage, ToolResourceLink } from "@brook/shared";
-import type { CallToolResult } from "@modelcontextprotocol/sdk/types.js";
+import type { CallToolResult } from "@modelcontextprotocol/client";
 
 /**
  * The text the model sees of a tool result: text parts as they are, other parts described
@@ -36,7 +36,7 @@ export function toolResultText(result: CallToolResult, imageMaxChars = 0): strin
         break;
     }
   }
-  if (parts.length === 0 && result.structuredContent !== undefined) return JSON.stringify(result.structuredContent);
+  if (parts.length === 0 && result.structuredContent != null) return JSON.stringify(result.structuredContent);
   return parts.join("\n");
 }
 
@@ -61,10 +61,15 @@ export function toolResultParts(
     }
   }
   return {
-    ...(result.structuredContent === undefined ? {} : { structured: result.structuredContent }),
+    // 2026-07-28 allows any JSON value; `tool_result` keeps objects (others reach the model as text).
+    ...(isObject(result.structuredContent) ? { structured: result.structuredContent } : {}),
     ...(resources.length === 0 ? {} : { resources }),
     ...(images.length === 0 ? {} : { images }),
   };
+}
+
+function isObject(value: unknown): value is Record<string, unknown> {
+  return typeof value === "object" && value !== null && !Array.isArray(value);
 }
 
 /** The decoded size of base64 data, for people. */

@@ -1,0 +1,95 @@
+import { mkdtemp, rm, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { ToolList } from "@brook/shared";
+import { describe, expect, it } from "vitest";
+import { streamEvents } from "./support/brook-harness.js";
+import { expectOneTerminal, toolCallDeltas, toolEvents, untilConnected } from "./support/mcp-harness.js";
+import { startModernMcpServer } from "./support/mcp-modern-server.js";
+import { startMcpTestServer } from "./support/mcp-test-server.js";
+import { afterThisTest, harness } from "./support/per-test.js";
+import { fake } from "./support/sse-text.js";
+
+async function serversFile(content: unknown): Promise<string> {
+  const dir = await mkdtemp(join(tmpdir(), "brook-mcp-"));
+  afterThisTest(() => rm(dir, { recursive: true, force: true }));
+  const path = join(dir, "mcp.json");
+  await writeFile(path, JSON.stringify(content));
+  return path;
+}
+
+describe("MCP protocol revisions", () => {
+  it("works with a 2026-07-28 server and a 2025-11-25 server side by side, and shows each one's revision", async () => {
+    const modern = await startModernMcpServer();
+    afterThisTest(() => modern.close());
+    const classic = await startMcpTestServer();
+    afterThisTest(() => classic.close());
+    const { url } = await harness({
+      MCP_SERVERS: await serversFile({ mcpServers: { modern: { url: modern.url }, classic: { url: classic.url } } }),
+    });
+
+    const statuses = await untilConnected(url);
+    expect(statuses.map((server) => [server.name, server.transport, server.protocol_version])).toEqual([
+      ["modern", "streamable_http", "2026-07-28"],
+      ["classic", "streamable_http", "2025-11-25"],
+    ]);
+    const tools = ToolList.parse(await (await fetch(`${url}/tools`)).json()).tools;
+    expect(tools.find((tool) => tool.name === "modern__forecast")).toMatchObject({
+      server: "modern",
+      server_tool: "forecast",
+      protocol_version: "2026-07-28",
+    });
+    expect(tools.find((tool) => tool.name === "classic__echo")).toMatchObject({ protocol_version: "2025-11-25" });
+
+    // The model calls one tool of each server in the same turn; both results reach the client.
+    const calls = [
+      { id: "call_modern", name: "modern__forecast", arguments: '{"city":"Lyon"}' },
+      { id: "call_classic", name: "classic__echo", arguments: '{"text":"hello"}' },
+    ];
+    const events = await streamEvents(url, { message: `weather? ${fake({ toolCallDeltas: toolCallDeltas(calls) })}` });
+    expectOneTerminal(events);
+    expect(events.at(-1)?.type).toBe("complete");
+    const results = toolEvents(events).filter((event) => event.type === "tool_result");
+    expect(results).toEqual(
+      expect.arrayContaining([
+        expect.objectContaining({
+          name: "modern__forecast",
+          is_error: false,
+          result: expect.stringContaining("Lyon: 21 °C, sunny"),
+          structured_content: { city: "Lyon", celsius: 21 },
+          resources: [expect.objectContaining({ uri: "https://weather.example/Lyon", name: "Lyon" })],
+        }),
+        expect.objectContaining({ name: "classic__echo", is_error: false, result: "echo: hello" }),
+      ]),
+    );
+    expect(modern.calls).toEqual([{ city: "Lyon" }]);
+    // Every request to the 2026-07-28 server said so; none was a 2025-era one.
+    expect(modern.revisions.length).toBeGreaterThan(0);
+    expect(new Set(modern.revisions)).toEqual(new Set(["2026-07-28"]));
+  });
+
+  it("answers a 2026-07-28 server's question during a call (input_required) through the elicitation hook, and relays its progress", async () => {
+    const modern = await startModernMcpServer();
+    afterThisTest(() => modern.close());
+    const { url } = await harness({ MCP_URL: modern.url });
+    const [status] = await untilConnected(url);
+    expect(status?.protocol_version).toBe("2026-07-28");
+
+    const calls = [{ id: "call_deploy", name: "deploy", arguments: '{"env":"prod"}' }];
+    const events = await streamEvents(url, { message: `ship it ${fake({ toolCallDeltas: toolCallDeltas(calls) })}` });
+    expectOneTerminal(events);
+    expect(events.find((event) => event.type === "tool_progress")).toMatchObject({
+      progress: 1,
+      total: 2,
+      message: "checking",
+    });
+    const result = toolEvents(events).find((event) => event.type === "tool_result");
+    // Nobody can be asked on this surface: Brook declined, the server heard so, and the result says it.
+    expect(result?.type === "tool_result" ? result.result : "").toContain(
+      "not deployed to prod: the user answered decline",
+    );
+    expect(result?.type === "tool_result" ? result.result : "").toContain(
+      'The MCP server "mcp" asked for input during the call ("Deploy to prod?"); Brook declined',
+    );
+  });
+});

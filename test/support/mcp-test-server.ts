@@ -122,11 +122,45 @@ const taskOnlyTool = {
   execution: { taskSupport: "required" as const },
 };
 
+/** What the `ask` tool asks the user (elicitation, form mode): a bit of every kind of field. */
+export const askSchema = {
+  type: "object" as const,
+  properties: {
+    name: { type: "string" as const, title: "Your name", minLength: 1 },
+    age: { type: "integer" as const, title: "Age", minimum: 0 },
+    color: { type: "string" as const, title: "Favourite colour", enum: ["red", "green", "blue"], default: "green" },
+    subscribe: { type: "boolean" as const, title: "Subscribe", default: false },
+  },
+  required: ["name", "age"],
+};
+
+/**
+ * `ask`: asks the user (`elicitation/create` on the call's own stream), then answers with what it
+ * got: `accept {"name":…}`, `decline` or `cancel`.
+ */
+function registerAsk(server: McpServer, log: ToolLog): void {
+  server.registerTool(
+    "ask",
+    { description: "Asks the user who they are, then says what it was told.", inputSchema: {} },
+    async (args: Record<string, unknown>, extra): Promise<CallToolResult> => {
+      log.calls.push({ name: "ask", args });
+      log.onCall?.("ask");
+      const answer = await server.server.elicitInput(
+        { mode: "form", message: "Who are you?", requestedSchema: askSchema },
+        { relatedRequestId: extra.requestId, timeout: 600_000 },
+      );
+      const content = answer.content === undefined ? "" : ` ${JSON.stringify(answer.content)}`;
+      return { content: [{ type: "text", text: `${answer.action}${content}` }] };
+    },
+  );
+}
+
 /** One McpServer (one per session), with the paginated list installed over McpServer's own. */
-export function createTestMcpServer(log: ToolLog, options: { prefix?: string } = {}): McpServer {
+export function createTestMcpServer(log: ToolLog, options: { prefix?: string; elicitation?: boolean } = {}): McpServer {
   const server = new McpServer({ name: "brook-test-server", version: "1.0.0" });
   const specs = toolSpecs(options.prefix ?? "");
   for (const spec of specs) registerSpec(server, spec, log);
+  if (options.elicitation === true) registerAsk(server, log);
   server.server.setRequestHandler(ListToolsRequestSchema, (request) => {
     const all = [
       ...Object.values(listed.get(server) ?? {}).map((spec) => ({
@@ -134,6 +168,15 @@ export function createTestMcpServer(log: ToolLog, options: { prefix?: string } =
         description: spec.description,
         inputSchema: z.toJSONSchema(z.object(spec.shape)) as { type: "object"; [key: string]: unknown },
       })),
+      ...(options.elicitation === true
+        ? [
+            {
+              name: "ask",
+              description: "Asks the user who they are.",
+              inputSchema: { type: "object" as const, properties: {} },
+            },
+          ]
+        : []),
       taskOnlyTool,
     ];
     const start = Number(request.params?.cursor ?? 0);
@@ -196,6 +239,8 @@ export interface McpTestServerOptions {
    * protected resource metadata.
    */
   oauth?: { clientId: string; clientSecret: string };
+  /** Offer `ask`, a tool that asks the user for input during its call (elicitation). */
+  elicitation?: boolean;
 }
 
 /** Serves the test MCP server over HTTP on loopback. */
@@ -206,7 +251,10 @@ export async function startMcpTestServer(options: McpTestServerOptions = {}): Pr
   let started = 0;
 
   const newMcp = () => {
-    const mcp = createTestMcpServer(log, options.prefix === undefined ? {} : { prefix: options.prefix });
+    const mcp = createTestMcpServer(log, {
+      ...(options.prefix === undefined ? {} : { prefix: options.prefix }),
+      ...(options.elicitation === true ? { elicitation: true } : {}),
+    });
     for (const tool of extraTools) addTo(mcp, tool);
     return mcp;
   };

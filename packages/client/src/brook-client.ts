@@ -1,6 +1,15 @@
 import type { AppRouter } from "@brook/server";
 // Types only: the schemas (and zod) stay out of browser bundles that only stream.
-import type { ApprovalAnswer, ApproveResult, ChatEvent, ChatRequest, ToolApprovalEvent } from "@brook/shared";
+import type {
+  AnswerInputResult,
+  ApprovalAnswer,
+  ApproveResult,
+  ChatEvent,
+  ChatRequest,
+  InputAnswer,
+  InputRequestEvent,
+  ToolApprovalEvent,
+} from "@brook/shared";
 import {
   createTRPCClient,
   httpBatchLink,
@@ -47,6 +56,20 @@ export interface StreamChatOptions {
    * (`approve()` / `deny()`, the web UI). An approval answered elsewhere first is not an error.
    */
   onApproval?: (request: ApprovalRequest) => ApprovalAnswer | undefined | Promise<ApprovalAnswer | undefined>;
+  /**
+   * Asked when an MCP server asks the user for input during a tool call (an `input_request`
+   * event, also yielded): resolve with the answer (`accept` with `content` fitting
+   * `event.requested_schema`, `decline`, `cancel`) to send it, or with nothing to leave it to
+   * someone else (`answerInput()`, the web UI). One answered elsewhere first is not an error;
+   * content that does not fit fails the stream with the server's 400 (`bad_request`, naming the field).
+   */
+  onInputRequest?: (request: InputRequest) => InputAnswer | undefined | Promise<InputAnswer | undefined>;
+}
+
+/** A server's question a run waits on: what `onInputRequest` is asked about. */
+export interface InputRequest {
+  runId: string;
+  event: InputRequestEvent;
 }
 
 /** A tool call a run waits on: what `onApproval` is asked about. */
@@ -99,6 +122,12 @@ export interface BrookClient {
   approve(runId: string, approvalId: string): Promise<ApproveResult>;
   /** Denies it: the tool never runs, and the model is told so, with `reason` when given. */
   deny(runId: string, approvalId: string, reason?: string): Promise<ApproveResult>;
+  /**
+   * Answers a server's question a run waits on (its `input_request` event's `input_id`): accept
+   * with content (checked against the requested schema: a `bad_request` error names the field
+   * that does not fit, and the question still waits), decline or cancel.
+   */
+  answerInput(runId: string, inputId: string, answer: InputAnswer): Promise<AnswerInputResult>;
 }
 
 const defaultStopTimeoutMs = 5000;
@@ -171,7 +200,9 @@ export function createBrookClient(options: BrookClientOptions): BrookClient {
       approved: false,
       ...(reason === undefined ? {} : { reason }),
     });
-  return { trpc, streamChat, startChat, readRun, streamObject, approve, deny };
+  const answerInput = (runId: string, inputId: string, answer: InputAnswer) =>
+    trpc.chat.answerInput.mutate({ run_id: runId, input_id: inputId, ...answer });
+  return { trpc, streamChat, startChat, readRun, streamObject, approve, deny, answerInput };
 }
 
 /** Asks `onApproval` about a waiting tool call and sends its answer; another's earlier answer is no failure. */
@@ -184,6 +215,21 @@ async function answerApproval(
   if (answer === undefined) return;
   try {
     await trpc.chat.approve.mutate({ run_id: request.runId, approval_id: request.event.approval_id, ...answer });
+  } catch (error) {
+    if (!(error instanceof TRPCClientError && error.data?.brook_code === "already_answered")) throw error;
+  }
+}
+
+/** Asks `onInputRequest` about a server's question and sends its answer; another's earlier answer is no failure. */
+async function answerInputRequest(
+  trpc: TRPCClient<AppRouter>,
+  onInputRequest: NonNullable<StreamChatOptions["onInputRequest"]>,
+  request: InputRequest,
+): Promise<void> {
+  const answer = await onInputRequest(request);
+  if (answer === undefined) return;
+  try {
+    await trpc.chat.answerInput.mutate({ run_id: request.runId, input_id: request.event.input_id, ...answer });
   } catch (error) {
     if (!(error instanceof TRPCClientError && error.data?.brook_code === "already_answered")) throw error;
   }
@@ -214,7 +260,7 @@ function isTerminal(event: ChatEvent): boolean {
 async function* readRunEvents(
   trpc: TRPCClient<AppRouter>,
   runId: string,
-  { signal, stop, stopTimeoutMs = defaultStopTimeoutMs, lastEventId, onApproval }: ReadRunOptions,
+  { signal, stop, stopTimeoutMs = defaultStopTimeoutMs, lastEventId, onApproval, onInputRequest }: ReadRunOptions,
 ): AsyncGenerator<TrackedChatEvent, void, undefined> {
   signal?.throwIfAborted();
   const queue = new EventQueue<TrackedChatEvent>();
@@ -253,6 +299,11 @@ async function* readRunEvents(
       if (onApproval !== undefined && tracked.event.type === "tool_approval") {
         // The stream goes on while a person decides; a failed answer ends it.
         answerApproval(trpc, onApproval, { runId, event: tracked.event }).catch((error: unknown) => queue.fail(error));
+      }
+      if (onInputRequest !== undefined && tracked.event.type === "input_request") {
+        answerInputRequest(trpc, onInputRequest, { runId, event: tracked.event }).catch((error: unknown) =>
+          queue.fail(error),
+        );
       }
       yield tracked;
       if (ended) return;

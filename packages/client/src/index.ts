@@ -1,5 +1,6 @@
 export type { AppRouter } from "@brook/server";
 export {
+  type AnswerInputResult,
   type ApprovalAnswer,
   type ApproveResult,
   type Attachment,
@@ -9,6 +10,8 @@ export {
   type ChatResult,
   ChatStreamEndedError,
   type Health,
+  type InputAnswer,
+  type InputRequestEvent,
   type ObjectEvent,
   type ReceivedChatEvent,
   readChatEvents,
@@ -25,6 +28,7 @@ export {
   type BrookClient,
   type BrookClientOptions,
   createBrookClient,
+  type InputRequest,
   type ReadRunOptions,
   type StreamChatOptions,
   type TrackedChatEvent,

@@ -198,6 +198,7 @@ function createRunControl(
       maxToolCallsPerStep: config.MAX_TOOL_CALLS_PER_STEP,
       toolConcurrency: config.TOOL_CONCURRENCY,
       approvalTimeoutMs: config.APPROVAL_TIMEOUT_MS,
+      inputTimeoutMs: config.INPUT_TIMEOUT_MS,
       onApproval: (event) => {
         metrics.recordApproval(event);
         backend.stats.recordApproval(event);

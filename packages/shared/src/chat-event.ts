@@ -57,6 +57,31 @@ export const ToolApprovalEvent = z.object({
   server: z.string().optional(),
 });
 
+/**
+ * An MCP server asks the user for input during a tool call (`elicitation/create`, form mode): the
+ * run waits. It follows that call's `tool_call` event; the answer (accept with `content` matching
+ * `requested_schema`, decline or cancel) goes to `POST /runs/:run_id/inputs/:input_id`.
+ */
+export const InputRequestEvent = z.object({
+  type: z.literal("input_request"),
+  /** What the answer names. */
+  input_id: z.string(),
+  /** The tool call's id (its `tool_call` event's). */
+  id: z.string(),
+  /** The tool's name, as the model called it. */
+  name: z.string(),
+  /** The MCP server that asks. */
+  server: z.string(),
+  /** The server's question, for the person. */
+  message: z.string(),
+  /**
+   * What to fill in: a JSON Schema object of flat fields (string, with `enum` or `format`;
+   * number; integer; boolean; arrays of enum strings), each with optional `title`,
+   * `description` and `default`; `required` lists the fields that must be given.
+   */
+  requested_schema: z.record(z.string(), JsonValue),
+});
+
 /** How a tool call that needed approval was decided: absent on calls that needed none. */
 export const ApprovalDecision = z.enum(["approved", "denied", "timed_out"]);
 
@@ -137,6 +162,7 @@ export const ChatEvent = z.discriminatedUnion("type", [
   ObjectEvent,
   ToolCallEvent,
   ToolApprovalEvent,
+  InputRequestEvent,
   ToolProgressEvent,
   ToolResultEvent,
   CompleteEvent,
@@ -149,6 +175,7 @@ export type ContentEvent = z.infer<typeof ContentEvent>;
 export type ObjectEvent = z.infer<typeof ObjectEvent>;
 export type ToolCallEvent = z.infer<typeof ToolCallEvent>;
 export type ToolApprovalEvent = z.infer<typeof ToolApprovalEvent>;
+export type InputRequestEvent = z.infer<typeof InputRequestEvent>;
 export type ApprovalDecision = z.infer<typeof ApprovalDecision>;
 export type ToolResultEvent = z.infer<typeof ToolResultEvent>;
 export type ToolProgressEvent = z.infer<typeof ToolProgressEvent>;

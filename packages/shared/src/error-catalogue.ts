@@ -31,7 +31,7 @@ export const errorCatalogue = {
     status: 409,
     trpc: "CONFLICT",
     retryable: false,
-    message: "This approval was answered already (or timed out, or its run ended).",
+    message: "This approval or input was answered already (or timed out, or its run ended).",
   },
   method_not_allowed: {
     status: 405,

@@ -29,6 +29,7 @@ export {
   ContentEvent,
   ErrorEvent,
   formatEventId,
+  InputRequestEvent,
   isTerminal,
   JsonValue,
   ObjectEvent,
@@ -111,11 +112,15 @@ export {
   routes,
 } from "./routes.js";
 export {
+  AnswerInputInput,
+  AnswerInputResult,
   ApprovalAnswer,
   ApproveInput,
   ApproveResult,
   CancelResult,
   ChatStreamInput,
+  InputAnswer,
+  InputValue,
   maxApprovalReasonChars,
   RunEventsInput,
   RunRef,

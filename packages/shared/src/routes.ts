@@ -13,7 +13,7 @@ import {
   OpenAIModelList,
 } from "./openai-chat.js";
 import { OpenAIResponse, OpenAIResponseStreamEvent, OpenAIResponsesRequest } from "./openai-responses.js";
-import { ApprovalAnswer, ApproveResult, CancelResult } from "./run-control.js";
+import { AnswerInputResult, ApprovalAnswer, ApproveResult, CancelResult, InputAnswer } from "./run-control.js";
 import { Stats } from "./stats.js";
 import { ToolList } from "./tools.js";
 import { UIChatId, UIChatRequest, UIMessageChunk } from "./ui-message-stream.js";
@@ -82,6 +82,7 @@ const uiFailure = { text: "text/plain" } as const;
 const openaiFailure = { json: OpenAIErrorBody } as const;
 const chatIdParams = z.object({ id: UIChatId });
 const approvalParams = z.object({ run_id: z.string(), approval_id: z.string() });
+const inputParams = z.object({ run_id: z.string(), input_id: z.string() });
 
 export const routes = {
   chatStream: {
@@ -130,6 +131,14 @@ export const routes = {
     methods: { POST: "approves or denies a tool call a run waits on" },
     access: "key",
     schemas: { POST: { params: approvalParams, body: ApprovalAnswer, answer: { json: ApproveResult } } },
+  },
+  input: {
+    path: "/runs/:run_id/inputs/:input_id",
+    methods: {
+      POST: "answers a question an MCP server asked during a tool call (accept with content, decline, cancel)",
+    },
+    access: "key",
+    schemas: { POST: { params: inputParams, body: InputAnswer, answer: { json: AnswerInputResult } } },
   },
   ready: {
     path: "/health/ready",

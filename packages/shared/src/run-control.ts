@@ -47,6 +47,39 @@ export type ApproveInput = z.infer<typeof ApproveInput>;
 export const ApproveResult = z.object({ run_id: z.string(), approval_id: z.string(), approved: z.boolean() });
 export type ApproveResult = z.infer<typeof ApproveResult>;
 
+/** One answered field of an `input_request`: text, a number, a yes/no, or several choices. */
+export const InputValue = z.union([
+  z.string().max(10_000),
+  z.number(),
+  z.boolean(),
+  z.array(z.string().max(1_000)).max(100),
+]);
+export type InputValue = z.infer<typeof InputValue>;
+
+/**
+ * An answer to an `input_request` event (the body of `POST /runs/:run_id/inputs/:input_id`):
+ * `accept` with `content` that fits the requested schema (fields left out take their `default`),
+ * `decline` (the person said no) or `cancel` (dismissed without choosing).
+ */
+export const InputAnswer = z.object({
+  action: z.enum(["accept", "decline", "cancel"]),
+  /** The fields, by name; only with `accept`. */
+  content: z.record(z.string(), InputValue).optional(),
+});
+export type InputAnswer = z.infer<typeof InputAnswer>;
+
+/** `chat.answerInput` input: the run, the input, the answer. */
+export const AnswerInputInput = RunRef.extend({ input_id: z.string().min(1).max(100) }).extend(InputAnswer.shape);
+export type AnswerInputInput = z.infer<typeof AnswerInputInput>;
+
+/** What answering an input returns (REST and `chat.answerInput`). */
+export const AnswerInputResult = z.object({
+  run_id: z.string(),
+  input_id: z.string(),
+  action: InputAnswer.shape.action,
+});
+export type AnswerInputResult = z.infer<typeof AnswerInputResult>;
+
 /** The `data` of every tRPC error Brook sends. */
 export const TrpcErrorData = z.object({
   code: z.string(),

@@ -180,6 +180,22 @@ export const UIMessageChunk = z.discriminatedUnion("type", [
     }),
     transient: z.literal(true),
   }),
+  /**
+   * An MCP server's question during a tool call (`input_request`), keyed by its `input_id`: the
+   * run waits, the response stays open, and the answer goes to `POST /runs/:run_id/inputs/:input_id`.
+   */
+  z.strictObject({
+    type: z.literal("data-input-request"),
+    id: z.string(),
+    data: z.object({
+      run_id: z.string(),
+      tool_call_id: z.string(),
+      name: z.string(),
+      server: z.string(),
+      message: z.string(),
+      requested_schema: z.record(z.string(), z.unknown()),
+    }),
+  }),
   z.strictObject({ type: z.literal("message-metadata"), messageMetadata: BrookMessageMetadata }),
   z.strictObject({ type: z.literal("finish"), finishReason: UIFinishReason, messageMetadata: BrookMessageMetadata }),
   z.strictObject({ type: z.literal("abort") }),

@@ -14,7 +14,7 @@ import type {
 } from "@brook/shared";
 import { ApprovalAnswer, START_MESSAGE } from "@brook/shared";
 import type { AttachmentLimits } from "../control/attachment-limits.js";
-import type { InputAnswer } from "../control/pending-inputs.js";
+import type { InputAnswer, InvalidAnswer } from "../control/pending-inputs.js";
 import type { RunContext, RunOutcome } from "../control/run-control.js";
 import type { RunRequest } from "../control/run-request.js";
 import { abortReason, BrookError } from "../errors/brook-error.js";
@@ -32,14 +32,24 @@ import { historyParts, messageParts } from "../models/message-parts.js";
 import { finalObject, partialObject, type StructuredOutput } from "../models/structured-output.js";
 import { TokenTally } from "../models/token-counter.js";
 import type { PriceTable } from "../pricing/price-table.js";
+import type { AskInput } from "../tools/input-questions.js";
 import type { ToolOutcome, ToolProgress } from "../tools/tool-registry.js";
+import { type InputDecision, inputAsker } from "./input-requests.js";
 import { toolImagesMessage } from "./tool-images.js";
 
 /** The tools a run can use: what a request is offered, and how a call is made. */
 export interface AgentTools {
   offered(selection: false | readonly string[] | null | undefined): ModelTool[];
-  /** Tool failures come back as error outcomes; only the run's abort throws. */
-  call(call: ModelToolCall, signal: AbortSignal, onProgress?: (progress: ToolProgress) => void): Promise<ToolOutcome>;
+  /**
+   * Tool failures come back as error outcomes; only the run's abort throws. A server's question
+   * during the call goes to `ask`; without it, it is declined.
+   */
+  call(
+    call: ModelToolCall,
+    signal: AbortSignal,
+    onProgress?: (progress: ToolProgress) => void,
+    ask?: AskInput,
+  ): Promise<ToolOutcome>;
   /** The server of a tool whose calls a person approves first (TOOL_APPROVAL); undefined for any other. */
   approvalServer(name: string): string | undefined;
 }
@@ -66,9 +76,14 @@ export interface AgentDependencies {
   approvalTimeoutMs?: number | undefined;
   /** Told when an approval is asked for, and when it is decided (for the metrics). */
   onApproval?: ((event: "requested" | ApprovalDecision) => void) | undefined;
+  /** How long an MCP server's question waits for a person before it is declined (INPUT_TIMEOUT_MS); default 300000. */
+  inputTimeoutMs?: number | undefined;
+  /** Told when a server's question is asked, and how it ended. */
+  onInput?: ((event: "requested" | InputDecision) => void) | undefined;
 }
 
 const defaultApprovalTimeoutMs = 300_000;
+const defaultInputTimeoutMs = 300_000;
 
 const defaultMaxToolCallsPerStep = 32;
 const defaultToolConcurrency = 4;
@@ -218,7 +233,7 @@ export async function executeRun(run: RunContext, request: RunRequest, deps: Age
       if (run.log.noteUsage !== undefined) run.log.noteUsage(await measureUsage(run, progress, deps.prices));
       const offered = new Set(mcpTools.map((tool) => tool.name));
       const concurrency = deps.toolConcurrency ?? defaultToolConcurrency;
-      const results = await runToolCalls(run, outcome.calls, offered, deps, concurrency);
+      const results = await runToolCalls(run, outcome.calls, offered, deps, concurrency, request.approvals === true);
       // The answer text only: reasoning never goes back to the model (DeepSeek refuses it).
       messages.push({ role: "assistant", content: step.texts.join(""), toolCalls: outcome.calls });
       outcome.calls.forEach((toolCall, index) => {
@@ -397,11 +412,17 @@ async function runToolCalls(
   offered: ReadonlySet<string>,
   deps: AgentDependencies,
   concurrency: number,
+  askable: boolean,
 ): Promise<ToolOutcome[]> {
   const { signal } = run;
   const { tools } = deps;
+  // Where the caller sees the run's events and can answer, servers' questions go to it.
+  const asker = (call: ModelToolCall) =>
+    askable
+      ? inputAsker(run, call, { timeoutMs: deps.inputTimeoutMs ?? defaultInputTimeoutMs, onInput: deps.onInput })
+      : undefined;
   const asks = tools === undefined ? undefined : askApprovals(run, calls, offered, tools, deps);
-  if (asks !== undefined) return runApprovedCalls(run, calls, asks, tools as AgentTools, deps, concurrency);
+  if (asks !== undefined) return runApprovedCalls(run, calls, asks, tools as AgentTools, deps, concurrency, asker);
   run.log.append(calls.map(toolCallEvent));
   const outcomes: ToolOutcome[] = [];
   let next = 0;
@@ -411,9 +432,14 @@ async function runToolCalls(
       const call = calls[index] as ModelToolCall;
       const outcome =
         tools !== undefined && offered.has(call.name)
-          ? await tools.call(call, signal, (progress) => {
-              if (!signal.aborted) run.log.append([toolProgressEvent(call, progress)]);
-            })
+          ? await tools.call(
+              call,
+              signal,
+              (progress) => {
+                if (!signal.aborted) run.log.append([toolProgressEvent(call, progress)]);
+              },
+              asker(call),
+            )
           : { text: `There is no tool named "${call.name}" available to this request.`, isError: true };
       signal.throwIfAborted();
       run.log.append([toolResultEvent(call, outcome)]);
@@ -450,7 +476,12 @@ function askApprovals(
     if (server === undefined) return;
     asks ??= new Array<Ask | undefined>(calls.length).fill(undefined);
     const approvalId = randomUUID();
-    const answer = run.inputs.expect(approvalId, deps.approvalTimeoutMs ?? defaultApprovalTimeoutMs, run.signal);
+    const answer = run.inputs.expect(
+      approvalId,
+      deps.approvalTimeoutMs ?? defaultApprovalTimeoutMs,
+      run.signal,
+      notAnApproval,
+    );
     // Awaited later, maybe after the run was aborted: never an unhandled rejection.
     answer.catch(() => {});
     asks[index] = {
@@ -488,6 +519,7 @@ async function runApprovedCalls(
   tools: AgentTools,
   deps: AgentDependencies,
   concurrency: number,
+  asker: (call: ModelToolCall) => AskInput | undefined,
 ): Promise<ToolOutcome[]> {
   const { signal } = run;
   const outcomes: ToolOutcome[] = [];
@@ -503,9 +535,14 @@ async function runApprovedCalls(
       } else {
         await slots.acquire(signal);
         try {
-          outcome = await tools.call(call, signal, (progress) => {
-            if (!signal.aborted) run.log.append([toolProgressEvent(call, progress)]);
-          });
+          outcome = await tools.call(
+            call,
+            signal,
+            (progress) => {
+              if (!signal.aborted) run.log.append([toolProgressEvent(call, progress)]);
+            },
+            asker(call),
+          );
         } finally {
           slots.release();
         }
@@ -518,6 +555,13 @@ async function runApprovedCalls(
   );
   await run.log.waitForRoom(signal);
   return outcomes;
+}
+
+/** An answer of another kind (an input's, sent to an approval's id) is refused: the approval still waits. */
+function notAnApproval(value: unknown): InvalidAnswer | undefined {
+  return ApprovalAnswer.safeParse(value).success
+    ? undefined
+    : { field: "approved", problem: "this is a tool approval: answer it at /runs/:run_id/approvals/:approval_id" };
 }
 
 /** What an answer (or its absence) decides, and what the model is told of a denial. */

@@ -104,6 +104,8 @@ export const ConfigSchema = z.object({
     .transform((text) => toolApproval(text)),
   /** An approval nobody answers within this long is a denial ("timed out"). */
   APPROVAL_TIMEOUT_MS: z.coerce.number().int().min(1).default(300_000),
+  /** A question an MCP server asks during a tool call (elicitation) that nobody answers within this long is declined. */
+  INPUT_TIMEOUT_MS: z.coerce.number().int().min(1).default(300_000),
   /** Tool results longer than this many characters are cut, with a note, before the model sees them. */
   TOOL_RESULT_CHARS: z.coerce.number().int().min(100).default(20_000),
   /** Longest wait between attempts to reach an MCP server that is down. */

@@ -14,12 +14,14 @@ export interface InstanceMessage {
   value?: unknown;
   /** `answer`, `answered`: matches a reply to its request. */
   reply?: string | undefined;
-  /** `answered`: the InputOutcome. */
+  /** `answered`: the InputOutcome (`invalid` for an InvalidAnswer). */
   outcome?: string | undefined;
+  /** `answered` with outcome `invalid`: what is wrong with the answer. */
+  detail?: string | undefined;
 }
 
 /** What a message carries besides its type, run and sender. */
-export type InstanceMessageFields = Pick<InstanceMessage, "input" | "value" | "reply" | "outcome">;
+export type InstanceMessageFields = Pick<InstanceMessage, "input" | "value" | "reply" | "outcome" | "detail">;
 
 /**
  * How instances that share runs talk to each other: each listens for messages about the runs it

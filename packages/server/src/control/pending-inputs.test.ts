@@ -16,6 +16,17 @@ describe("RunInputs", () => {
     expect(waits).toEqual([true, false]);
   });
 
+  it("refuses an answer its check does not accept, naming the field, and keeps waiting for one that fits", async () => {
+    const inputs = new RunInputs();
+    const answer = inputs.expect("i1", 60_000, new AbortController().signal, (value) =>
+      value === "fits" ? undefined : { field: "content.age", problem: "must be integer" },
+    );
+    expect(inputs.answer("i1", "nope")).toEqual({ field: "content.age", problem: "must be integer" });
+    expect(inputs.waiting).toBe(true);
+    expect(inputs.answer("i1", "fits")).toBe("answered");
+    await expect(answer).resolves.toEqual({ answered: true, value: "fits" });
+  });
+
   it("gives up after the timeout exactly once, and a late answer is refused", async () => {
     vi.useFakeTimers();
     const inputs = new RunInputs();

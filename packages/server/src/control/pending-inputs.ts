@@ -1,7 +1,19 @@
 import { abortReason } from "../errors/brook-error.js";
 
-/** How an answer to a pending input was taken: the first one counts, later ones are refused. */
-export type InputOutcome = "answered" | "already_answered" | "not_found";
+/**
+ * How an answer to a pending input was taken: the first one that fits counts, later ones are
+ * refused; one that does not fit (`invalid`, with what is wrong) leaves the input waiting.
+ */
+export type InputOutcome = "answered" | "already_answered" | "not_found" | InvalidAnswer;
+
+/** An answer that does not fit what was asked (which field, and what is wrong): the input still waits. */
+export interface InvalidAnswer {
+  readonly field: string;
+  readonly problem: string;
+}
+
+/** Says what is wrong with an answer, or undefined when it fits. */
+export type AnswerCheck = (value: unknown) => InvalidAnswer | undefined;
 
 /** What a run waiting for an input gets: the answer's value, or nothing when nobody answered in time. */
 export type InputAnswer = { readonly answered: true; readonly value: unknown } | { readonly answered: false };
@@ -14,7 +26,7 @@ export type InputAnswer = { readonly answered: true; readonly value: unknown } |
  */
 export class RunInputs {
   /** Inputs being waited for, with what settles each. */
-  readonly #waiting = new Map<string, (answer: InputAnswer) => void>();
+  readonly #waiting = new Map<string, { settle: (answer: InputAnswer) => void; check: AnswerCheck | undefined }>();
   /** Inputs that were asked and are settled (answered, timed out or abandoned): a second answer is a conflict. */
   readonly #settled = new Set<string>();
 
@@ -28,9 +40,10 @@ export class RunInputs {
   /**
    * Registers `inputId` now (an answer that arrives before the caller awaits still counts) and
    * resolves with its answer, or unanswered after `timeoutMs`, exactly once. Rejects with the
-   * run's abort reason when `signal` aborts first.
+   * run's abort reason when `signal` aborts first. Answers that `check` refuses are `invalid`
+   * and do not settle it.
    */
-  expect(inputId: string, timeoutMs: number, signal: AbortSignal): Promise<InputAnswer> {
+  expect(inputId: string, timeoutMs: number, signal: AbortSignal, check?: AnswerCheck): Promise<InputAnswer> {
     if (this.#waiting.has(inputId) || this.#settled.has(inputId)) {
       return Promise.reject(new Error(`the input ${inputId} was asked for already`));
     }
@@ -51,15 +64,17 @@ export class RunInputs {
       if (signal.aborted) return settle(undefined);
       signal.addEventListener("abort", onAbort, { once: true });
       if (this.#waiting.size === 0) this.onWaiting?.(true);
-      this.#waiting.set(inputId, (answer) => settle(answer));
+      this.#waiting.set(inputId, { settle: (answer) => settle(answer), check });
     });
   }
 
   /** Gives `inputId` its answer: the first answer counts; a later one, or one after the timeout, is refused. */
   answer(inputId: string, value: unknown): InputOutcome {
-    const settle = this.#waiting.get(inputId);
-    if (settle !== undefined) {
-      settle({ answered: true, value });
+    const waiting = this.#waiting.get(inputId);
+    if (waiting !== undefined) {
+      const invalid = waiting.check?.(value);
+      if (invalid !== undefined) return invalid;
+      waiting.settle({ answered: true, value });
       return "answered";
     }
     return this.#settled.has(inputId) ? "already_answered" : "not_found";

@@ -130,6 +130,8 @@ export function openAIChunkEncoder(options: OpenAIAnswerOptions & { includeUsage
         case "tool_result":
         // Tools that need approval are not offered here: nobody could answer.
         case "tool_approval":
+        // Nobody is asked here: MCP servers' questions are declined (the tool result says so).
+        case "input_request":
         case "tool_progress":
         // The content carries the JSON text already.
         case "object":

@@ -431,6 +431,8 @@ export function openAIResponseEncoder(options: OpenAIResponseOptions): StreamEnc
         case "tool_result":
         // Tools that need approval are not offered on /v1.
         case "tool_approval":
+        // Nobody is asked here: MCP servers' questions are declined (the tool result says so).
+        case "input_request":
         // Progress is Brook's own: OpenAI's stream has no place for it.
         case "tool_progress":
         // The content carries the JSON text already.

@@ -35,6 +35,9 @@ const finishStep = frame({ type: "finish-step" });
  * the step waits so, the response ends there (`finish-step`, `finish`, as the AI SDK ends a step
  * that needs approval) while the run waits. The client's next POST answers them, and its response
  * (`answered`: those approvals) says nothing of what came before that pause.
+ *
+ * An MCP server's question during a call (`input_request`) is a `data-input-request` part: the
+ * response stays open while the run waits, and the answer goes to the REST route.
  */
 export function uiMessageStreamEncoder(answered?: ReadonlySet<string>): StreamEncoder {
   return new UIMessageStreamEncoder(answered);
@@ -107,6 +110,20 @@ class UIMessageStreamEncoder implements StreamEncoder {
       case "tool_approval":
         this.#waiting.add(event.id);
         return frame({ type: "tool-approval-request", approvalId: event.approval_id, toolCallId: event.id });
+      case "input_request":
+        // Kept in the message (not transient): a reload shows the question; the response stays open.
+        return frame({
+          type: "data-input-request",
+          id: event.input_id,
+          data: {
+            run_id: this.#metadata.run_id ?? "",
+            tool_call_id: event.id,
+            name: event.name,
+            server: event.server,
+            message: event.message,
+            requested_schema: event.requested_schema,
+          },
+        });
       case "tool_result":
         this.#toolsDone = true;
         this.#unfinished.delete(event.id);

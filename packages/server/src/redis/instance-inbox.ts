@@ -11,6 +11,7 @@ const InstanceMessageSchema = z.object({
   value: z.json().optional(),
   reply: z.string().max(100).optional(),
   outcome: z.string().max(100).optional(),
+  detail: z.string().max(2_000).optional(),
 }) satisfies z.ZodType<InstanceMessage>;
 
 /**

@@ -1,4 +1,5 @@
 import { randomUUID } from "node:crypto";
+import { z } from "zod";
 import type { InstanceMessages } from "../control/instance-messages.js";
 import type { InputOutcome } from "../control/pending-inputs.js";
 import type { RunChannel } from "../control/run-channel.js";
@@ -15,6 +16,10 @@ const answerOutcomes = new Set<string>([
   "finished",
 ] satisfies AnswerOutcome[]);
 
+/** An InvalidAnswer travels as outcome `invalid` with its field and problem, as JSON, in `detail`. */
+const invalidOutcome = "invalid";
+const InvalidDetail = z.tuple([z.string(), z.string()]);
+
 /** How long an answer waits for the producer to say how it was taken. */
 const answerReplyMs = 5_000;
 
@@ -29,10 +34,11 @@ export class RedisRunChannel implements RunChannel {
     private readonly clients: RedisClients,
     private readonly inbox: InstanceMessages,
   ) {
-    inbox.on("answered", ({ reply, outcome }) => {
-      if (reply !== undefined && outcome !== undefined && answerOutcomes.has(outcome)) {
-        this.#replies.get(reply)?.(outcome as AnswerOutcome);
-      }
+    inbox.on("answered", ({ reply, outcome, detail }) => {
+      if (reply === undefined || outcome === undefined) return;
+      if (outcome === invalidOutcome) {
+        this.#replies.get(reply)?.(invalidDetail(detail));
+      } else if (answerOutcomes.has(outcome)) this.#replies.get(reply)?.(outcome as AnswerOutcome);
     });
   }
 
@@ -60,7 +66,7 @@ export class RedisRunChannel implements RunChannel {
     const outcome = new Promise<AnswerOutcome>((resolve, reject) => {
       const timer = setTimeout(() => {
         this.#replies.delete(reply);
-        reject(new BrookError("unavailable", "The instance running this answer did not confirm the approval in time."));
+        reject(new BrookError("unavailable", "The instance running this answer did not confirm the answer in time."));
       }, answerReplyMs);
       timer.unref();
       this.#replies.set(reply, (taken) => {
@@ -86,7 +92,11 @@ export class RedisRunChannel implements RunChannel {
     this.inbox.on("answer", ({ runId, from, input, value, reply }) => {
       if (input === undefined || reply === undefined) return;
       const outcome = listener(runId, input, value);
-      this.inbox.send(from, "answered", runId, { reply, outcome }).catch(() => {});
+      const fields =
+        typeof outcome === "string"
+          ? { reply, outcome }
+          : { reply, outcome: invalidOutcome, detail: JSON.stringify([outcome.field, outcome.problem]) };
+      this.inbox.send(from, "answered", runId, fields).catch(() => {});
     });
   }
 
@@ -103,4 +113,18 @@ export class RedisRunChannel implements RunChannel {
   onCancelRequest(listener: (runId: string) => void): void {
     this.inbox.on("cancel", ({ runId }) => listener(runId));
   }
+}
+
+/** The field and problem of an `invalid` outcome (any client of the Redis may publish: parsed). */
+function invalidDetail(detail: string | undefined): { field: string; problem: string } {
+  let json: unknown;
+  try {
+    json = JSON.parse(detail ?? "");
+  } catch {
+    json = undefined;
+  }
+  const parsed = InvalidDetail.safeParse(json);
+  return parsed.success
+    ? { field: parsed.data[0], problem: parsed.data[1] }
+    : { field: "body", problem: "does not fit" };
 }

@@ -16,6 +16,9 @@ export function eventSize(event: ChatEvent): number {
       return eventOverhead + event.name.length + event.arguments.length;
     case "tool_approval":
       return eventOverhead + event.approval_id.length + event.name.length + event.arguments.length;
+    case "input_request":
+      // Rare (one per question a server asks): measured whole.
+      return eventOverhead + event.message.length + JSON.stringify(event.requested_schema).length;
     case "tool_result":
       // Structured content and images are rare: measured only when present.
       return (

@@ -1,6 +1,7 @@
 import type { ApprovalAnswer, ApproveResult } from "@brook/shared";
 import type { RunControl } from "../control/run-control.js";
 import { BrookError } from "../errors/brook-error.js";
+import { InputError } from "../errors/input-error.js";
 
 /**
  * Gives a run's `tool_approval` its answer (REST and tRPC): unknown run or approval (or another
@@ -14,6 +15,7 @@ export async function answerApproval(
   caller: string | undefined,
 ): Promise<ApproveResult> {
   const outcome = await control.answer(runId, approvalId, answer, caller);
+  if (typeof outcome === "object") throw new InputError({ [outcome.field]: [outcome.problem] });
   switch (outcome) {
     case "answered":
       return { run_id: runId, approval_id: approvalId, approved: answer.approved };

@@ -13,7 +13,7 @@ export function tracedTools(inner: AgentTools, tracer: Tracer): AgentTools {
   return {
     offered: (selection) => inner.offered(selection),
     approvalServer: (name) => inner.approvalServer(name),
-    async call(call, signal): Promise<ToolOutcome> {
+    async call(call, signal, onProgress, ask): Promise<ToolOutcome> {
       const span = tracer.startSpan(
         `${operations.executeTool} ${call.name}`,
         {
@@ -27,7 +27,9 @@ export function tracedTools(inner: AgentTools, tracer: Tracer): AgentTools {
         context.active(),
       );
       try {
-        const outcome = await context.with(trace.setSpan(context.active(), span), () => inner.call(call, signal));
+        const outcome = await context.with(trace.setSpan(context.active(), span), () =>
+          inner.call(call, signal, onProgress, ask),
+        );
         // The model gets the tool's failures as results; the span says the call failed.
         if (outcome.isError) {
           span.setAttribute(names.errorType, "tool_error");

@@ -1,5 +1,7 @@
 import type { McpServerStatus, ToolImage, ToolInfo, ToolResourceLink } from "@brook/shared";
 import type { ModelTool, ModelToolCall } from "../models/chat-model.js";
+import { CallClock } from "./call-clock.js";
+import { type AskInput, CallsInFlight } from "./input-questions.js";
 import {
   type ConnectionLog,
   isTimeout,
@@ -62,6 +64,9 @@ export interface ToolProgress {
   message?: string | undefined;
 }
 
+/** The SDK's own limit on a call that keeps its time with a CallClock (the largest a timer takes). */
+const unlimitedMs = 2_147_483_647;
+
 /** Progress reports of one call go out at most this often; those in between are dropped (a later one says more). */
 const progressEveryMs = 250;
 
@@ -81,8 +86,8 @@ interface Entry {
 export class ToolRegistry {
   readonly #connections: McpConnection[];
   #byName = new Map<string, Entry>();
-  /** Per server, the notes of its calls in flight (questions it asked that were declined). */
-  readonly #callNotes = new Map<string, Set<string[]>>();
+  /** Calls in flight, for the questions their servers ask during them. */
+  readonly #inFlight = new CallsInFlight();
 
   constructor(private readonly options: ToolRegistryOptions) {
     this.#connections = options.servers.map(
@@ -92,11 +97,7 @@ export class ToolRegistry {
           ...(spec.kind === "remote" && spec.oauth !== undefined
             ? { authProvider: mcpAuthProvider(spec.oauth, options.clientInfo.name) }
             : {}),
-          // Nobody can be asked yet: every question is declined, and the call's result says so.
-          onElicitation: async (request) => {
-            this.#declined(spec.name, request.message);
-            return { action: "decline" };
-          },
+          onElicitation: (request) => this.#inFlight.answer(spec.name, request),
           retryMaxMs: options.retryMaxMs,
           ...(options.retryMinMs === undefined ? {} : { retryMinMs: options.retryMinMs }),
           ...(options.pingIntervalMs === undefined ? {} : { pingIntervalMs: options.pingIntervalMs }),
@@ -158,12 +159,15 @@ export class ToolRegistry {
   /**
    * Calls a tool by the name the model used. Every failure the model can act on (unknown tool,
    * bad JSON, the tool's own error, a timeout, a server that is down or went away during the
-   * call) comes back as an error result; only the run's abort throws.
+   * call) comes back as an error result; only the run's abort throws. A server's question during
+   * the call goes to `ask` (the tool's time stops while a person answers); without it, it is
+   * declined and the result says so.
    */
   async call(
     call: ModelToolCall,
     signal: AbortSignal,
     onProgress?: (progress: ToolProgress) => void,
+    ask?: AskInput,
   ): Promise<ToolOutcome> {
     const entry = this.#byName.get(call.name);
     if (entry === undefined) return failure(`There is no tool named "${call.name}".`);
@@ -182,15 +186,18 @@ export class ToolRegistry {
     }
     const { timeoutMs, resultMaxChars } = this.options;
     const notes: string[] = [];
-    const calls = this.#callNotes.get(entry.server) ?? new Set<string[]>();
-    this.#callNotes.set(entry.server, calls);
-    calls.add(notes);
+    // A call that may ask a person keeps its own time, stopped while the person answers.
+    const clock = ask === undefined ? undefined : new CallClock(timeoutMs);
     try {
-      const result = await entry.connection.callTool(entry.tool, args, {
-        signal,
-        timeoutMs,
-        onProgress: onProgress === undefined ? undefined : throttled(onProgress),
-      });
+      const result = await this.#inFlight.run(
+        { server: entry.server, ask, notes, asking: clock === undefined ? undefined : (on) => clock.pause(on) },
+        () =>
+          entry.connection.callTool(entry.tool, args, {
+            signal: clock === undefined ? signal : AbortSignal.any([signal, clock.signal]),
+            timeoutMs: clock === undefined ? timeoutMs : unlimitedMs,
+            onProgress: onProgress === undefined ? undefined : throttled(onProgress),
+          }),
+      );
       observe(result.isError === true ? "tool_error" : "succeeded");
       const text = [toolResultText(result, resultMaxChars), ...notes].filter((part) => part !== "").join("\n");
       return {
@@ -203,7 +210,7 @@ export class ToolRegistry {
         observe("cancelled");
         throw error;
       }
-      if (isTimeout(error)) {
+      if (isTimeout(error) || clock?.expired === true) {
         observe("timeout");
         return failure(`The tool "${call.name}" did not answer within ${timeoutMs} ms; the call was cancelled.`);
       }
@@ -214,14 +221,8 @@ export class ToolRegistry {
       const message = error instanceof Error ? error.message : String(error);
       return failure(truncateToolText(`The tool "${call.name}" could not be called: ${message}`, resultMaxChars));
     } finally {
-      calls.delete(notes);
+      clock?.stop();
     }
-  }
-
-  /** A server asked for input (`elicitation/create`): its calls in flight say that it was declined. */
-  #declined(server: string, message: string): void {
-    const note = `[The MCP server "${server}" asked for input during the call ("${message}"); Brook declined: it has no way to ask the user here.]`;
-    for (const notes of this.#callNotes.get(server) ?? []) notes.push(note);
   }
 
   async close(): Promise<void> {

@@ -27,6 +27,23 @@ describe("applyEvent", () => {
     expect(applyEvent(started, { ...complete, model: "backup" }).model).toBe("backup");
   });
 
+  it("keeps a server's questions with their call, closed by the call's result", () => {
+    const called = applyEvent(answer(), { type: "tool_call", id: "c1", name: "ask", arguments: "{}" });
+    const schema = { type: "object", properties: { name: { type: "string" } } };
+    const asked = applyEvent(called, {
+      type: "input_request",
+      input_id: "i1",
+      id: "c1",
+      name: "ask",
+      server: "mcp",
+      message: "Who?",
+      requested_schema: schema,
+    });
+    expect(asked.tools?.[0]?.inputs).toEqual([{ id: "i1", server: "mcp", message: "Who?", schema }]);
+    const done = applyEvent(asked, { type: "tool_result", id: "c1", name: "ask", result: "decline", is_error: false });
+    expect(done.tools?.[0]?.inputs?.[0]?.answer).toBe("closed");
+  });
+
   it("builds one tool card per call, completed by its result", () => {
     let message = answer();
     message = applyEvent(message, { type: "tool_call", id: "c1", name: "echo", arguments: '{"message":"hi"}' });

@@ -32,6 +32,20 @@ export function applyEvent(message: Message, event: ChatEvent, now = Date.now())
           tool.id === event.id ? { ...tool, approval: { id: event.approval_id, server: event.server } } : tool,
         ),
       };
+    case "input_request": {
+      const input = {
+        id: event.input_id,
+        server: event.server,
+        message: event.message,
+        schema: event.requested_schema,
+      };
+      return {
+        ...message,
+        tools: (message.tools ?? []).map((tool) =>
+          tool.id === event.id ? { ...tool, inputs: [...(tool.inputs ?? []), input] } : tool,
+        ),
+      };
+    }
     case "tool_result": {
       const tools = message.tools ?? [];
       const known = tools.some((tool) => tool.id === event.id);
@@ -49,7 +63,9 @@ export function applyEvent(message: Message, event: ChatEvent, now = Date.now())
       return {
         ...message,
         tools: known
-          ? tools.map((tool) => (tool.id === event.id ? { ...tool, ...result, ...decided(tool) } : tool))
+          ? tools.map((tool) =>
+              tool.id === event.id ? { ...tool, ...result, ...decided(tool), ...closed(tool) } : tool,
+            )
           : [...tools, { id: event.id, name: event.name, arguments: "", ...result }],
       };
     }
@@ -87,6 +103,12 @@ export function applyEvent(message: Message, event: ChatEvent, now = Date.now())
         ...thoughtUntil(message, now),
       };
   }
+}
+
+/** The call has ended: questions it asked that this page did not answer are closed. */
+function closed(tool: NonNullable<Message["tools"]>[number]): Pick<NonNullable<Message["tools"]>[number], "inputs"> {
+  if (tool.inputs === undefined) return {};
+  return { inputs: tool.inputs.map((input) => (input.answer === undefined ? { ...input, answer: "closed" } : input)) };
 }
 
 /** A run that ended without its terminal event (stopped, or its connection failed) thought until `now`. */

@@ -18,12 +18,24 @@ export interface ToolCall {
     /** What was decided: absent while it waits; `sent` once this page answered, before the result says. */
     decision?: "sent" | "approved" | "denied" | "timed_out";
   };
+  /** Questions the tool's MCP server asked during the call (its `input_request` events), in order. */
+  inputs?: ToolInput[];
   /** The tool's structured result, resource links and images, when it gave any. */
   structured?: Record<string, unknown>;
   resources?: ToolResourceLink[];
   images?: ToolImage[];
   /** The last progress the tool reported while it ran. */
   progress?: { progress: number; total?: number; message?: string };
+}
+
+/** An MCP server's question during a tool call, and what became of it. */
+export interface ToolInput {
+  id: string;
+  server: string;
+  message: string;
+  schema: Record<string, unknown>;
+  /** Absent while it waits; what this page sent; `closed` once the call ended without this page answering. */
+  answer?: "accept" | "decline" | "cancel" | "closed";
 }
 
 export type MessageStatus = "streaming" | "done" | "stopped" | "error";

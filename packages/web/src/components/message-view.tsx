@@ -4,6 +4,7 @@ import type { Message } from "../chat/conversation.ts";
 import { copyText } from "../lib/clipboard.ts";
 import { ApprovalCard } from "./approval-card.tsx";
 import { AttachmentStrip } from "./attachment-strip.tsx";
+import { InputRequestCard } from "./input-request-card.tsx";
 import { Markdown } from "./markdown.tsx";
 import { ObjectView } from "./object-view.tsx";
 import { ThinkingBlock } from "./thinking-block.tsx";
@@ -50,6 +51,9 @@ export const MessageView = memo(function MessageView({ message, isLast, busy, on
         <div key={tool.id} className="flex flex-col gap-2">
           <ToolCard tool={tool} />
           {tool.approval !== undefined && <ApprovalCard tool={tool} approval={tool.approval} runId={message.run?.id} />}
+          {tool.inputs?.map((input) => (
+            <InputRequestCard key={input.id} tool={tool} input={input} runId={message.run?.id} />
+          ))}
         </div>
       ))}
       {waiting && <Thinking />}

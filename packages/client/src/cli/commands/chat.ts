@@ -8,6 +8,7 @@ import { exitCodes, UsageError } from "../exit-codes.js";
 import { ChatRenderer } from "../render/chat-renderer.js";
 import type { Terminal } from "../terminal.js";
 import type { Command, CommandContext } from "./command-context.js";
+import { inputAnswerer } from "./input-prompt.js";
 
 /** Which option set each request field, to name it in errors. */
 const optionOfField: Record<string, string> = {
@@ -51,7 +52,8 @@ export const chatCommand: Command = async ({ terminal, client, options, words })
   try {
     let last: ChatEvent | undefined;
     const onApproval = approvalAnswerer(terminal, options.approvals, controller.signal);
-    for await (const event of client.streamChat(request, { signal: controller.signal, onApproval })) {
+    const onInputRequest = inputAnswerer(terminal, controller.signal);
+    for await (const event of client.streamChat(request, { signal: controller.signal, onApproval, onInputRequest })) {
       if (event.type === "start") runId = event.run_id;
       renderer.render(event);
       last = event;

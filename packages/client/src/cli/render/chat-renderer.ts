@@ -64,6 +64,9 @@ export class ChatRenderer {
       case "tool_approval":
         this.#note(`${colors.yellow("?")} ${colors.bold(event.name)} waits for approval`);
         break;
+      case "input_request":
+        this.#note(`${colors.yellow("?")} ${colors.bold(event.name)} waits for your answer`);
+        break;
       case "complete":
         this.#endAnswer();
         if (this.#object && event.object !== undefined) {

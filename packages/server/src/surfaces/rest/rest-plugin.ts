@@ -1,5 +1,5 @@
 import type { OutgoingHttpHeaders } from "node:http";
-import { ApprovalAnswer, type Readiness, routes } from "@brook/shared";
+import { ApprovalAnswer, InputAnswer, type Readiness, routes } from "@brook/shared";
 import type { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
 import type { BrookServices } from "../../brook-services.js";
 import { resumePoint } from "../../control/resume-point.js";
@@ -9,6 +9,7 @@ import { closeSignal, streamRun } from "../../encodings/stream-run.js";
 import { InputError } from "../../errors/input-error.js";
 import type { RunLog } from "../../storage/run-log.js";
 import { answerApproval } from "../answer-approval.js";
+import { answerInput } from "../answer-input.js";
 import type { WebApp } from "../web-app.js";
 import { decodeChatBody, decodeChatQuery } from "./decode-chat-request.js";
 
@@ -55,6 +56,13 @@ export async function restPlugin(app: FastifyInstance, { services, web }: RestPl
     const answer = InputError.parse(ApprovalAnswer, request.body);
     const { run_id: runId, approval_id: approvalId } = request.params;
     return reply.send(await answerApproval(control, runId, approvalId, answer, ownerOf(request)));
+  });
+
+  // A person's answer to a question an MCP server asked during a tool call (`input_request`).
+  app.post<{ Params: { run_id: string; input_id: string } }>(routes.input.path, async (request, reply) => {
+    const answer = InputError.parse(InputAnswer, request.body);
+    const { run_id: runId, input_id: inputId } = request.params;
+    return reply.send(await answerInput(control, runId, inputId, answer, ownerOf(request)));
   });
 
   // Browsers get the chat UI (when built); every other client the seed's JSON status.

@@ -1,4 +1,6 @@
 import {
+  AnswerInputInput,
+  AnswerInputResult,
   ApproveInput,
   ApproveResult,
   CancelResult,
@@ -16,6 +18,7 @@ import { ChatResultFold, foldRun } from "../../encodings/fold-run.js";
 import { BrookError } from "../../errors/brook-error.js";
 import type { RunLog } from "../../storage/run-log.js";
 import { answerApproval } from "../answer-approval.js";
+import { answerInput } from "../answer-input.js";
 import { RunSubscription } from "./run-subscription.js";
 import { adminProcedure, apiProcedure, publicProcedure, type TrpcServices, t } from "./trpc.js";
 
@@ -112,6 +115,19 @@ export const appRouter = t.router({
         const { run_id: runId, approval_id: approvalId, approved, reason } = input;
         const answer = reason === undefined ? { approved } : { approved, reason };
         return answerApproval(ctx.services.control, runId, approvalId, answer, ctx.owner);
+      }),
+
+    /**
+     * Answers a question an MCP server asked during a tool call (its `input_request` event):
+     * accept with content that fits the requested schema, decline or cancel; on any instance.
+     */
+    answerInput: apiProcedure
+      .input(AnswerInputInput)
+      .output(AnswerInputResult)
+      .mutation(({ ctx, input }) => {
+        const { run_id: runId, input_id: inputId, action, content } = input;
+        const answer = content === undefined ? { action } : { action, content };
+        return answerInput(ctx.services.control, runId, inputId, answer, ctx.owner);
       }),
   }),
 });

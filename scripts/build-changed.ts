@@ -5,59 +5,20 @@
  * when it fails. `pnpm build` still builds everything.
  */
 import { type ChildProcess, spawn } from "node:child_process";
-import { existsSync, readdirSync, statSync, writeFileSync } from "node:fs";
-import { join } from "node:path";
+import { isStale, markBuilt, type PackageBuild, packageBuilds } from "./package-builds.ts";
 
 const root = new URL("..", import.meta.url).pathname;
 
-interface Package {
-  name: string;
-  dir: string;
-  /** Folders and files (from the root) whose changes make this package stale. */
-  inputs: string[];
-  /** Packages it is built against: it waits for them, and their rebuild makes it stale too. */
-  after: string[];
-  /** Said when its build starts, for a build that takes a while. */
-  slow?: string;
-}
-
-const shared = ["tsconfig.base.json", "packages/shared/src", "packages/shared/scripts", "packages/shared/package.json"];
-const packages: Package[] = [
-  { name: "@brook/shared", dir: "packages/shared", inputs: shared, after: [] },
-  {
-    name: "@brook/server",
-    dir: "packages/server",
-    inputs: ["tsconfig.base.json", "packages/server/src", "packages/server/package.json"],
-    after: ["@brook/shared"],
-  },
-  {
-    name: "@brook/client",
-    dir: "packages/client",
-    inputs: ["tsconfig.base.json", "packages/client/src", "packages/client/scripts", "packages/client/package.json"],
-    after: ["@brook/shared", "@brook/server"],
-  },
-  {
-    // Bundled from the sources of the client and shared packages.
-    name: "@brook/web",
-    dir: "packages/web",
-    inputs: ["packages/web", "packages/client/src", ...shared],
-    after: [],
-    slow: "the web UI, the slowest, beside the others",
-  },
-];
-
-const stampName = ".build-stamp";
 const running = new Set<ChildProcess>();
 /** Per package: whether it was rebuilt (which makes the packages built against it stale). */
 const builds = new Map<string, Promise<boolean>>();
-for (const pkg of packages) builds.set(pkg.name, buildIfStale(pkg));
+for (const pkg of packageBuilds) builds.set(pkg.name, buildIfStale(pkg));
 await Promise.all(builds.values());
 
-async function buildIfStale(pkg: Package): Promise<boolean> {
+async function buildIfStale(pkg: PackageBuild): Promise<boolean> {
   const rebuilt = await Promise.all(pkg.after.map((name) => builds.get(name)));
-  const stamp = join(root, pkg.dir, "dist", stampName);
-  const builtAt = existsSync(stamp) ? statSync(stamp).mtimeMs : 0;
-  if (!rebuilt.some(Boolean) && !pkg.inputs.some((input) => newest(input) > builtAt)) return false;
+  if (!rebuilt.some(Boolean) && !isStale(pkg)) return false;
+  const startedAt = Date.now();
   const started = performance.now();
   console.log(`brook: building ${pkg.name}${pkg.slow === undefined ? "" : ` (${pkg.slow})`}…`);
   const result = await run("pnpm", ["--filter", pkg.name, "run", "build"]);
@@ -67,7 +28,7 @@ async function buildIfStale(pkg: Package): Promise<boolean> {
     for (const child of running) child.kill();
     process.exit(result.status ?? 1);
   }
-  writeFileSync(stamp, "");
+  markBuilt(pkg, startedAt);
   console.log(`brook: built ${pkg.name} (${((performance.now() - started) / 1000).toFixed(1)} s)`);
   return true;
 }
@@ -95,18 +56,4 @@ function run(command: string, args: string[]): Promise<{ status: number | null; 
     });
     child.once("close", settle);
   });
-}
-
-/** The latest modification time of a file, or of anything under a folder (builds and dependencies aside). */
-function newest(path: string): number {
-  const full = join(root, path);
-  if (!existsSync(full)) return 0;
-  const stat = statSync(full);
-  if (!stat.isDirectory()) return stat.mtimeMs;
-  let latest = stat.mtimeMs;
-  for (const entry of readdirSync(full)) {
-    if (entry === "node_modules" || entry === "dist" || entry.endsWith(".test.ts")) continue;
-    latest = Math.max(latest, newest(join(path, entry)));
-  }
-  return latest;
 }

@@ -1,32 +1,14 @@
-import type { Browser } from "playwright-core";
-import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { type Harness, startDemoBrook, startHarness } from "./support/brook-harness.js";
-import { ensureWebBuild, launchChromium, type OpenedPage, openPage } from "./support/browser.js";
+import { chromiumSuite } from "./support/chromium-suite.js";
 
 const key = "brook-docs-key-0123456789";
 
 describe("the API reference at /docs, in headless Chromium", () => {
-  let browser: Browser;
   let harness: Harness;
-  let opened: OpenedPage | undefined;
-
-  beforeAll(async () => {
-    ensureWebBuild();
-    [browser, harness] = await Promise.all([
-      launchChromium(),
-      startHarness({ BROOK_API_KEYS: key }, { text: "Sent from the reference." }),
-    ]);
-  }, 180_000);
-  afterAll(async () => {
-    await browser?.close();
-    await harness?.close();
-  });
-  afterEach(async () => {
-    // Console errors include the page's refusals under its Content-Security-Policy.
-    const errors = opened?.errors ?? [];
-    await opened?.close();
-    opened = undefined;
-    expect(errors).toEqual([]);
+  // Console errors, which fail a test, include the page's refusals under its Content-Security-Policy.
+  const chromium = chromiumSuite({
+    start: async () => (harness = await startHarness({ BROOK_API_KEYS: key }, { text: "Sent from the reference." })),
   });
 
   it("is served open, with a Content-Security-Policy, and linked from GET /", async () => {
@@ -43,7 +25,7 @@ describe("the API reference at /docs, in headless Chromium", () => {
   });
 
   it("loads from Brook alone under its policy, takes a key and sends a request", async () => {
-    opened = await openPage(browser, `${harness.url}/docs`);
+    const opened = await chromium.open(`${harness.url}/docs`);
     const { page } = opened;
     const chat = page.locator("#operations-Brook-postChat");
     await chat.waitFor();
@@ -78,14 +60,13 @@ describe("the API reference at /docs, in headless Chromium", () => {
   it("is linked from the web UI", async () => {
     const demo = await startDemoBrook();
     try {
-      opened = await openPage(browser, demo.url);
+      const opened = await chromium.open(demo.url);
       const link = opened.page.getByRole("link", { name: "API reference" });
       const [docs] = await Promise.all([opened.page.context().waitForEvent("page"), link.click()]);
       await docs.locator("#operations-Brook-postChatStream").waitFor();
       expect(new URL(docs.url()).pathname).toBe("/docs");
+      await opened.close();
     } finally {
-      await opened?.close();
-      opened = undefined;
       await demo.close();
     }
   });

@@ -8,11 +8,11 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import react from "@vitejs/plugin-react";
-import type { Browser, Page } from "playwright-core";
+import type { Page } from "playwright-core";
 import { build } from "vite";
-import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { type Harness, startHarness, until } from "./support/brook-harness.js";
-import { launchChromium, type OpenedPage, openPage } from "./support/browser.js";
+import { chromiumSuite } from "./support/chromium-suite.js";
 import { toolCallDeltas, untilConnected } from "./support/mcp-harness.js";
 import { type McpTestServer, startMcpTestServer } from "./support/mcp-test-server.js";
 import { fake } from "./support/sse-text.js";
@@ -20,44 +20,30 @@ import { fake } from "./support/sse-text.js";
 const fixture = fileURLToPath(new URL("./fixtures/use-chat/", import.meta.url));
 
 describe("useChat in headless Chromium", () => {
-  let browser: Browser;
   let mcp: McpTestServer;
   let harness: Harness;
-  let outDir: string;
-  let opened: OpenedPage | undefined;
-
-  beforeAll(async () => {
-    outDir = mkdtempSync(join(tmpdir(), "brook-use-chat-"));
-    await build({
-      root: fixture,
-      configFile: false,
-      logLevel: "silent",
-      plugins: [react()],
-      build: { outDir, emptyOutDir: true },
-    });
-    mcp = await startMcpTestServer();
-    [browser, harness] = await Promise.all([
-      launchChromium(),
-      startHarness({ WEB_DIR: outDir, MCP_URL: mcp.url, TOOL_APPROVAL: "echo" }),
-    ]);
-    await untilConnected(harness.url);
-  }, 180_000);
-  afterAll(async () => {
-    await browser?.close();
-    await harness?.close();
-    await mcp?.close();
-    if (outDir !== undefined) rmSync(outDir, { recursive: true, force: true });
-  });
-  afterEach(async () => {
-    const errors = opened?.errors ?? [];
-    await opened?.close();
-    opened = undefined;
-    expect(errors).toEqual([]);
+  // The fixture's page, not Brook's web UI.
+  const chromium = chromiumSuite({
+    webUi: false,
+    start: async () => {
+      const outDir = mkdtempSync(join(tmpdir(), "brook-use-chat-"));
+      const removeOutDir = { close: async () => rmSync(outDir, { recursive: true, force: true }) };
+      await build({
+        root: fixture,
+        configFile: false,
+        logLevel: "silent",
+        plugins: [react()],
+        build: { outDir, emptyOutDir: true },
+      });
+      mcp = await startMcpTestServer();
+      harness = await startHarness({ WEB_DIR: outDir, MCP_URL: mcp.url, TOOL_APPROVAL: "echo" });
+      await untilConnected(harness.url);
+      return [removeOutDir, mcp, harness];
+    },
   });
 
   async function open(): Promise<Page> {
-    opened = await openPage(browser, harness.url);
-    return opened.page;
+    return (await chromium.open(harness.url)).page;
   }
 
   async function send(page: Page, text: string): Promise<void> {

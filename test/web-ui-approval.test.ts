@@ -1,10 +1,9 @@
 // biome-ignore-all lint/performance/useDomNodeTextContent: these are Playwright locators, whose innerText() follows the layout
 /** The web UI's approval card for tools that need a person's approval, in headless Chromium. */
-import type { Browser } from "playwright-core";
-import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { type Harness, startHarness, until } from "./support/brook-harness.js";
-import { ensureWebBuild, launchChromium, type OpenedPage, openPage } from "./support/browser.js";
 import { answers, send, waitForAnswer } from "./support/chat-page.js";
+import { chromiumSuite } from "./support/chromium-suite.js";
 import { toolCallDeltas, untilConnected } from "./support/mcp-harness.js";
 import { type McpTestServer, startMcpTestServer } from "./support/mcp-test-server.js";
 import { fake } from "./support/sse-text.js";
@@ -13,36 +12,21 @@ const asking = (text: string) =>
   `echo please ${fake({ toolCallDeltas: toolCallDeltas([{ name: "echo", arguments: JSON.stringify({ text }) }]) })}`;
 
 describe("web UI: approving tool calls", () => {
-  let browser: Browser;
   let harness: Harness;
   let mcp: McpTestServer;
-  let opened: OpenedPage | undefined;
-
-  beforeAll(async () => {
-    ensureWebBuild();
-    mcp = await startMcpTestServer();
-    [browser, harness] = await Promise.all([
-      launchChromium(),
-      startHarness({ MCP_URL: mcp.url, TOOL_APPROVAL: "echo" }),
-    ]);
-    await untilConnected(harness.url);
-  }, 180_000);
-  afterAll(async () => {
-    await browser?.close();
-    await harness?.close();
-    await mcp?.close();
-  });
-  afterEach(async () => {
-    const errors = opened?.errors ?? [];
-    await opened?.close();
-    opened = undefined;
-    expect(errors).toEqual([]);
+  const chromium = chromiumSuite({
+    start: async () => {
+      mcp = await startMcpTestServer();
+      harness = await startHarness({ MCP_URL: mcp.url, TOOL_APPROVAL: "echo" });
+      await untilConnected(harness.url);
+      return [mcp, harness];
+    },
   });
 
   const echoed = (text: string) => mcp.log.calls.some((call) => call.name === "echo" && call.args.text === text);
 
   it("shows the tool, its server and arguments, again after a reload, and what was decided: denied with a reason, then approved", async () => {
-    opened = await openPage(browser, harness.url);
+    const opened = await chromium.open(harness.url);
     const { page } = opened;
     await send(page, asking("first"));
     const card = answers(page).last().locator('[data-testid="approval-card"]');

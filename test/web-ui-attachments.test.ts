@@ -1,33 +1,18 @@
 /** Images and files in the web UI: attach, paste, remove, a size error, send, reload. */
-import type { Browser } from "playwright-core";
-import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { type Harness, startHarness, until } from "./support/brook-harness.js";
-import { ensureWebBuild, launchChromium, type OpenedPage, openPage } from "./support/browser.js";
 import { answers, send, waitForAnswer } from "./support/chat-page.js";
+import { chromiumSuite } from "./support/chromium-suite.js";
 import { drawablePng } from "./support/images.js";
 
 describe("web UI: images and files in messages", () => {
-  let browser: Browser;
   let harness: Harness;
-  let opened: OpenedPage | undefined;
-
-  beforeAll(async () => {
-    ensureWebBuild();
-    [browser, harness] = await Promise.all([launchChromium(), startHarness({}, { text: "I see a grey picture." })]);
-  }, 180_000);
-  afterAll(async () => {
-    await browser?.close();
-    await harness?.close();
-  });
-  afterEach(async () => {
-    const errors = opened?.errors ?? [];
-    await opened?.close();
-    opened = undefined;
-    expect(errors).toEqual([]);
+  const chromium = chromiumSuite({
+    start: async () => (harness = await startHarness({}, { text: "I see a grey picture." })),
   });
 
   it("attaches, pastes and removes files, refuses a large one before sending, sends, and keeps thumbnails after a reload", async () => {
-    opened = await openPage(browser, harness.url);
+    const opened = await chromium.open(harness.url);
     const { page } = opened;
     const photo = drawablePng(1200, 800);
     const picker = page.getByLabel("Attach files");

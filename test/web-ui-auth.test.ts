@@ -1,10 +1,10 @@
 // biome-ignore-all lint/performance/useDomNodeTextContent: these are Playwright locators, whose innerText() follows the layout
 import { Health } from "@brook/shared";
-import type { Browser, Page } from "playwright-core";
-import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from "vitest";
+import type { Page } from "playwright-core";
+import { describe, expect, it, vi } from "vitest";
 import { type Harness, startHarness, until } from "./support/brook-harness.js";
-import { ensureWebBuild, launchChromium, type OpenedPage, openPage } from "./support/browser.js";
 import { answers, send, waitForAnswer } from "./support/chat-page.js";
+import { chromiumSuite } from "./support/chromium-suite.js";
 
 const key = "brook-web-key-0123456789";
 const STORED_KEY = "brook.api-key";
@@ -31,30 +31,17 @@ function isRefusedRequest(error: string): boolean {
 // Retried: on a loaded machine the refusal of a wrong key sometimes never shows (seen before and
 // after the latest changes, never on a quiet machine); its cause is still to be found.
 describe("web UI with API keys, in headless Chromium", { retry: 2 }, () => {
-  let browser: Browser;
   let harness: Harness;
-  let opened: OpenedPage | undefined;
-
-  beforeAll(async () => {
-    ensureWebBuild();
-    [browser, harness] = await Promise.all([launchChromium(), startHarness({ BROOK_API_KEYS: `other-key,${key}` })]);
-  }, 180_000);
-  afterAll(async () => {
-    await browser?.close();
-    await harness?.close();
-  });
-  afterEach(async () => {
-    const errors = opened?.errors ?? [];
-    await opened?.close();
-    opened = undefined;
-    expect(errors.filter((error) => !isRefusedRequest(error))).toEqual([]);
+  const chromium = chromiumSuite({
+    start: async () => (harness = await startHarness({ BROOK_API_KEYS: `other-key,${key}` })),
+    expectedError: isRefusedRequest,
   });
 
   it("asks for a key up front, refuses a wrong one, then streams and keeps history with the stored key", async () => {
     const health = Health.parse(await (await fetch(`${harness.url}/health`)).json());
     expect(health.auth_required).toBe(true);
 
-    opened = await openPage(browser, harness.url);
+    const opened = await chromium.open(harness.url);
     const { page } = opened;
     const prompt = keyPrompt(page);
     await prompt.waitFor();
@@ -117,7 +104,7 @@ describe("web UI with API keys, in headless Chromium", { retry: 2 }, () => {
   }, 60_000);
 
   it("asks again when a stored key stops working, then retries the answer with the new one", async () => {
-    opened = await openPage(browser, harness.url, { storage: { [STORED_KEY]: JSON.stringify("revoked-key") } });
+    const opened = await chromium.open(harness.url, { storage: { [STORED_KEY]: JSON.stringify("revoked-key") } });
     const { page } = opened;
     const requestsBefore = harness.upstream.requests.length;
     harness.upstream.enqueue({ text: "Answered with the new key." });

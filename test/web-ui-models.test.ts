@@ -1,44 +1,34 @@
 import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import type { Brook } from "@brook/server";
-import type { Browser } from "playwright-core";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { startTestBrook } from "./support/brook-harness.js";
-import { ensureWebBuild, launchChromium, openPage } from "./support/browser.js";
 import { answers, send, waitForAnswer } from "./support/chat-page.js";
+import { chromiumSuite } from "./support/chromium-suite.js";
 import { type FakeUpstream, startFakeUpstream } from "./support/fake-upstream.js";
 
 describe("web UI: the model picker with several models (MODELS)", () => {
-  let browser: Browser;
   let upstream: FakeUpstream;
   let failing: FakeUpstream;
-  let brook: Brook;
   let url: string;
-  let dir: string;
-
-  beforeAll(async () => {
-    ensureWebBuild();
-    upstream = await startFakeUpstream({ text: "Answered." });
-    failing = await startFakeUpstream({ status: 503 });
-    dir = await mkdtemp(join(tmpdir(), "brook-models-"));
-    const file = join(dir, "models.json");
-    const main = { name: "main", base_url: failing.url, api_key: "k", model: "upstream-main", fallbacks: ["local"] };
-    const local = { name: "local", base_url: upstream.url, model: "upstream-local", fallbacks: [] };
-    await writeFile(file, JSON.stringify({ models: [main, local] }));
-    [browser, brook] = await Promise.all([launchChromium(), startTestBrook(upstream.url, { MODELS: file })]);
-    url = await brook.listen(0);
-  }, 180_000);
-  afterAll(async () => {
-    await browser?.close();
-    await brook?.close();
-    await upstream?.close();
-    await failing?.close();
-    await rm(dir, { recursive: true, force: true });
+  const chromium = chromiumSuite({
+    start: async () => {
+      const dir = await mkdtemp(join(tmpdir(), "brook-models-"));
+      const removeDir = { close: () => rm(dir, { recursive: true, force: true }) };
+      upstream = await startFakeUpstream({ text: "Answered." });
+      failing = await startFakeUpstream({ status: 503 });
+      const file = join(dir, "models.json");
+      const main = { name: "main", base_url: failing.url, api_key: "k", model: "upstream-main", fallbacks: ["local"] };
+      const local = { name: "local", base_url: upstream.url, model: "upstream-local", fallbacks: [] };
+      await writeFile(file, JSON.stringify({ models: [main, local] }));
+      const brook = await startTestBrook(upstream.url, { MODELS: file });
+      url = await brook.listen(0);
+      return [removeDir, failing, upstream, brook];
+    },
   });
 
   it("offers the models Brook routes to, sends the one chosen, and names the fallback that answered", async () => {
-    const opened = await openPage(browser, url);
+    const opened = await chromium.open(url);
     const { page } = opened;
     try {
       // The default model's server fails before its first token: the fallback answers, and says so.

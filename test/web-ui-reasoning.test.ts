@@ -1,10 +1,10 @@
 // biome-ignore-all lint/performance/useDomNodeTextContent: these are Playwright locators, whose innerText() follows the layout
 /** The web UI's Thinking block for reasoning models, in headless Chromium. */
-import type { Browser, Locator } from "playwright-core";
-import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
+import type { Locator } from "playwright-core";
+import { describe, expect, it } from "vitest";
 import { type Harness, startHarness, until } from "./support/brook-harness.js";
-import { ensureWebBuild, launchChromium, type OpenedPage, openPage } from "./support/browser.js";
 import { answers, send, waitForAnswer } from "./support/chat-page.js";
+import { chromiumSuite } from "./support/chromium-suite.js";
 
 const thoughts = Array.from({ length: 12 }, (_, index) => `Thought ${index + 1} about the question. `);
 
@@ -42,24 +42,8 @@ async function isOpen(details: Locator): Promise<boolean> {
 }
 
 describe("web UI: the Thinking block of reasoning models", () => {
-  let browser: Browser;
   let harness: Harness;
-  let opened: OpenedPage | undefined;
-
-  beforeAll(async () => {
-    ensureWebBuild();
-    [browser, harness] = await Promise.all([launchChromium(), startHarness()]);
-  }, 180_000);
-  afterAll(async () => {
-    await browser?.close();
-    await harness?.close();
-  });
-  afterEach(async () => {
-    const errors = opened?.errors ?? [];
-    await opened?.close();
-    opened = undefined;
-    expect(errors).toEqual([]);
-  });
+  const chromium = chromiumSuite({ start: async () => (harness = await startHarness()) });
 
   it("streams the thinking, collapses it when the answer starts, opens it again, and keeps it across a reload", async () => {
     harness.upstream.enqueue({
@@ -68,7 +52,7 @@ describe("web UI: the Thinking block of reasoning models", () => {
       delayMs: 80,
       usage: { prompt_tokens: 20, completion_tokens: 16, reasoning_tokens: 12 },
     });
-    opened = await openPage(browser, harness.url);
+    const opened = await chromium.open(harness.url);
     const { page } = opened;
     await send(page, "Think: what is the answer?");
 
@@ -131,7 +115,7 @@ describe("web UI: the Thinking block of reasoning models", () => {
 
   it("shows the thinking of a run stopped while the model was still thinking", async () => {
     harness.upstream.enqueue({ reasoning: thoughts, text: "Never shown.", delayMs: 200 });
-    opened = await openPage(browser, harness.url, { colorScheme: "dark" });
+    const opened = await chromium.open(harness.url, { colorScheme: "dark" });
     const { page } = opened;
     await send(page, "Think slowly");
     const block = answers(page).last().locator('[data-testid="thinking"]');

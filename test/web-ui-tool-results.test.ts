@@ -1,28 +1,22 @@
 // biome-ignore-all lint/performance/useDomNodeTextContent: these are Playwright locators, whose innerText() follows the layout
-import type { Browser } from "playwright-core";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { type Harness, startHarness } from "./support/brook-harness.js";
-import { ensureWebBuild, launchChromium, openPage } from "./support/browser.js";
 import { answers, send, waitForAnswer } from "./support/chat-page.js";
-import { type EverythingServer, startEverythingServer } from "./support/mcp-everything.js";
+import { chromiumSuite } from "./support/chromium-suite.js";
+import { startEverythingServer } from "./support/mcp-everything.js";
 import { toolCallDeltas, untilConnected } from "./support/mcp-harness.js";
 
 // The reference MCP server's rich results (an image, structured content, resource links) in the
 // web UI's tool cards.
 describe("web UI with rich MCP tool results", () => {
-  let browser: Browser;
-  let everything: EverythingServer;
   let harness: Harness;
-  beforeAll(async () => {
-    ensureWebBuild();
-    everything = await startEverythingServer();
-    [browser, harness] = await Promise.all([launchChromium(), startHarness({ MCP_URL: everything.url })]);
-    await untilConnected(harness.url);
-  }, 180_000);
-  afterAll(async () => {
-    await browser?.close();
-    await harness?.close();
-    await everything?.close();
+  const chromium = chromiumSuite({
+    start: async () => {
+      const everything = await startEverythingServer();
+      harness = await startHarness({ MCP_URL: everything.url });
+      await untilConnected(harness.url);
+      return [everything, harness];
+    },
   });
 
   it("shows a tool's image, structured result and resource links in its card", async () => {
@@ -36,7 +30,7 @@ describe("web UI with rich MCP tool results", () => {
       },
       { afterTools: { text: "Here they are." } },
     );
-    const opened = await openPage(browser, harness.url);
+    const opened = await chromium.open(harness.url);
     try {
       const { page } = opened;
       await send(page, "Show me the image, the weather and two links");

@@ -1,9 +1,10 @@
 // biome-ignore-all lint/performance/useDomNodeTextContent: these are Playwright locators, whose innerText() follows the layout
-import type { Browser, Page } from "playwright-core";
-import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
+import type { Page } from "playwright-core";
+import { describe, expect, it } from "vitest";
 import { type Harness, startDemoBrook, startHarness, until } from "./support/brook-harness.js";
-import { ensureWebBuild, launchChromium, type OpenedPage, openPage } from "./support/browser.js";
+import type { OpenedPage } from "./support/browser.js";
 import { answers, composer, send, waitForAnswer } from "./support/chat-page.js";
+import { chromiumSuite } from "./support/chromium-suite.js";
 import { toolCallDeltas, untilConnected } from "./support/mcp-harness.js";
 import { type McpTestServer, startMcpTestServer } from "./support/mcp-test-server.js";
 import { startTcpProxy } from "./support/tcp-proxy.js";
@@ -78,28 +79,14 @@ const endGap = (body: PageElement) => {
 };
 
 describe("web UI in headless Chromium", () => {
-  let browser: Browser;
   let harness: Harness;
+  // Every test ends with pages that logged no error.
+  const chromium = chromiumSuite({ start: async () => (harness = await startHarness()) });
+  /** The page the test opened last, for its screenshots. */
   let opened: OpenedPage | undefined;
 
-  beforeAll(async () => {
-    ensureWebBuild();
-    [browser, harness] = await Promise.all([launchChromium(), startHarness()]);
-  }, 180_000);
-  afterAll(async () => {
-    await browser?.close();
-    await harness?.close();
-  });
-  afterEach(async () => {
-    // Every test ends with a page that logged no error.
-    const errors = opened?.errors ?? [];
-    await opened?.close();
-    opened = undefined;
-    expect(errors).toEqual([]);
-  });
-
-  async function open(options: Parameters<typeof openPage>[2] = {}): Promise<Page> {
-    opened = await openPage(browser, harness.url, options);
+  async function open(options: Parameters<typeof chromium.open>[1] = {}): Promise<Page> {
+    opened = await chromium.open(harness.url, options);
     return opened.page;
   }
 
@@ -167,7 +154,7 @@ describe("web UI in headless Chromium", () => {
 
   it("loads the code highlighter only once an answer has a code block", async () => {
     harness.upstream.enqueue({ text: "No code in this one." }, { chunks: answerMarkdown });
-    opened = await openPage(browser, harness.url);
+    opened = await chromium.open(harness.url);
     const { page } = opened;
     await composer(page).waitFor();
     await page.waitForLoadState("networkidle");
@@ -572,7 +559,7 @@ describe("web UI in headless Chromium", () => {
     try {
       harness.upstream.enqueue({ tokens: 40, delayMs: 60 });
       const requestsBefore = harness.upstream.requests.length;
-      opened = await openPage(browser, proxy.url());
+      opened = await chromium.open(proxy.url());
       const page = opened.page;
       await send(page, "Keep going through a network hiccup");
       const answer = answers(page).last();
@@ -592,19 +579,11 @@ describe("web UI in headless Chromium", () => {
 });
 
 describe("web UI in demo mode", () => {
-  let browser: Browser;
   let demo: Awaited<ReturnType<typeof startDemoBrook>>;
-  beforeAll(async () => {
-    ensureWebBuild();
-    [browser, demo] = await Promise.all([launchChromium(), startDemoBrook()]);
-  }, 180_000);
-  afterAll(async () => {
-    await browser?.close();
-    await demo?.close();
-  });
+  const chromium = chromiumSuite({ start: async () => (demo = await startDemoBrook()) });
 
   it("explains in a banner how to configure a real model", async () => {
-    const opened = await openPage(browser, demo.url);
+    const opened = await chromium.open(demo.url);
     try {
       const banner = opened.page.getByRole("note").filter({ hasText: "Demo mode" });
       await banner.waitFor();
@@ -626,7 +605,7 @@ describe("web UI in demo mode", () => {
       properties: { title: { type: "string" }, done: { type: "boolean" } },
       required: ["title", "done"],
     };
-    const opened = await openPage(browser, demo.url, {
+    const opened = await chromium.open(demo.url, {
       storage: { "brook.settings": JSON.stringify({ outputSchema: JSON.stringify(schema) }) },
     });
     try {
@@ -644,7 +623,7 @@ describe("web UI in demo mode", () => {
   });
 
   it("keeps the banner to a line or two on a 390 px screen", async () => {
-    const opened = await openPage(browser, demo.url, { viewport: { width: 390, height: 844 }, isMobile: true });
+    const opened = await chromium.open(demo.url, { viewport: { width: 390, height: 844 }, isMobile: true });
     try {
       const banner = opened.page.getByRole("note").filter({ hasText: "Demo mode" });
       await banner.waitFor();
@@ -662,19 +641,15 @@ describe("web UI in demo mode", () => {
 });
 
 describe("web UI with MCP tools", () => {
-  let browser: Browser;
   let mcp: McpTestServer;
   let harness: Harness;
-  beforeAll(async () => {
-    ensureWebBuild();
-    mcp = await startMcpTestServer();
-    [browser, harness] = await Promise.all([launchChromium(), startHarness({ MCP_URL: mcp.url })]);
-    await untilConnected(harness.url);
-  }, 180_000);
-  afterAll(async () => {
-    await browser?.close();
-    await harness?.close();
-    await mcp?.close();
+  const chromium = chromiumSuite({
+    start: async () => {
+      mcp = await startMcpTestServer();
+      harness = await startHarness({ MCP_URL: mcp.url });
+      await untilConnected(harness.url);
+      return [mcp, harness];
+    },
   });
 
   it("shows each tool call as a collapsible card with its arguments and result or error", async () => {
@@ -688,7 +663,7 @@ describe("web UI with MCP tools", () => {
       // The model's second turn, once it has the tools' results.
       { afterTools: { text: "2 + 3 = **5**. The other tool failed." } },
     );
-    const opened = await openPage(browser, harness.url, { colorScheme: "dark" });
+    const opened = await chromium.open(harness.url, { colorScheme: "dark" });
     try {
       const { page } = opened;
       await send(page, "Add 2 and 3, then try the failing tool");

@@ -3,19 +3,26 @@ import { existsSync, mkdirSync } from "node:fs";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { type Browser, type BrowserContextOptions, chromium, type Page } from "playwright-core";
+import { isStale, markBuilt, packageBuild } from "../../scripts/package-builds.js";
 
 const root = fileURLToPath(new URL("../../", import.meta.url));
 export const artifactsDir = join(root, "test", "artifacts", "web-ui");
 
-/** Builds the web UI when this checkout has no build yet (CI builds it before testing anyway). */
+/**
+ * Builds the web UI when this checkout has no build of its current sources: none yet, or one older
+ * than a change to the UI or to the packages it bundles (the same stamp `pnpm start` reads).
+ */
 export function ensureWebBuild(): void {
-  if (existsSync(join(root, "packages", "web", "dist", "index.html"))) return;
+  const web = packageBuild("@brook/web");
+  if (!isStale(web)) return;
+  const startedAt = Date.now();
   // As `pnpm build` would: the test runner's NODE_ENV=test would make Vite bundle React's development build.
   execFileSync("pnpm", ["--filter", "@brook/web", "run", "build"], {
     cwd: root,
     stdio: "inherit",
     env: { ...process.env, NODE_ENV: "production" },
   });
+  markBuilt(web, startedAt);
 }
 
 const systemChromium = "/usr/bin/chromium";

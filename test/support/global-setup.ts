@@ -2,7 +2,7 @@
  * Runs once before the integration tests: what they need from the machine is brought here, so
  * that `pnpm test` passes on a machine that has only Node and npm. Chromium comes from the npm
  * registry (see browser.ts); Redis has no npm-shipped binary, so Debian's `redis-server` is
- * installed when it is missing. The web UI is built here when this checkout has no build yet.
+ * installed when it is missing. The web UI is built here when this checkout has no build of its current sources.
  */
 import { execFileSync, spawnSync } from "node:child_process";
 import { ensureWebBuild } from "./browser.js";

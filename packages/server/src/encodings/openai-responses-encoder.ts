@@ -32,6 +32,8 @@ type Message = Extract<OpenAIResponseOutputItem, { type: "message" }>;
 type Reasoning = Extract<OpenAIResponseOutputItem, { type: "reasoning" }>;
 type ItemStatus = Message["status"];
 type OutputText = Message["content"][number];
+/** A stream event before it is numbered. */
+type Unnumbered<Event = OpenAIResponseStreamEvent> = Event extends unknown ? Omit<Event, "sequence_number"> : never;
 
 /** The item being written: its texts, and the constant parts of its delta events around sequence number and text. */
 interface OpenItem {
@@ -323,63 +325,43 @@ class ResponseWriter {
     const { item, index } = open;
     item.status = status;
     if (!this.framed) return "";
-    const position = { item_id: item.id, output_index: index };
-    let done: string;
-    if (item.type === "message") {
-      const part: OutputText = { type: "output_text", text, annotations: [], logprobs: [] };
-      done =
-        this.#frame({
-          type: "response.output_text.done",
-          sequence_number: this.#sequence++,
-          ...position,
-          content_index: 0,
-          text,
-          logprobs: [],
-        }) +
-        this.#frame({
-          type: "response.content_part.done",
-          sequence_number: this.#sequence++,
-          ...position,
-          content_index: 0,
-          part,
-        });
-    } else if (this.options.reasoningAsSummary) {
-      done =
-        this.#frame({
-          type: "response.reasoning_summary_text.done",
-          sequence_number: this.#sequence++,
-          ...position,
-          summary_index: 0,
-          text,
-        }) +
-        this.#frame({
-          type: "response.reasoning_summary_part.done",
-          sequence_number: this.#sequence++,
-          ...position,
-          summary_index: 0,
-          part: { type: "summary_text", text },
-        });
-    } else {
-      done =
-        this.#frame({
-          type: "response.reasoning_text.done",
-          sequence_number: this.#sequence++,
-          ...position,
-          content_index: 0,
-          text,
-        }) +
-        this.#frame({
-          type: "response.content_part.done",
-          sequence_number: this.#sequence++,
-          ...position,
-          content_index: 0,
-          part: { type: "reasoning_text", text },
-        });
+    const at = { item_id: item.id, output_index: index };
+    const done: Unnumbered[] =
+      item.type === "message"
+        ? [
+            { type: "response.output_text.done", ...at, content_index: 0, text, logprobs: [] },
+            {
+              type: "response.content_part.done",
+              ...at,
+              content_index: 0,
+              part: { type: "output_text", text, annotations: [], logprobs: [] },
+            },
+          ]
+        : this.options.reasoningAsSummary
+          ? [
+              { type: "response.reasoning_summary_text.done", ...at, summary_index: 0, text },
+              {
+                type: "response.reasoning_summary_part.done",
+                ...at,
+                summary_index: 0,
+                part: { type: "summary_text", text },
+              },
+            ]
+          : [
+              { type: "response.reasoning_text.done", ...at, content_index: 0, text },
+              { type: "response.content_part.done", ...at, content_index: 0, part: { type: "reasoning_text", text } },
+            ];
+    done.push({ type: "response.output_item.done", output_index: index, item });
+    return this.#numbered(done);
+  }
+
+  /** Frames `events` in order, each with the next sequence number (second in its data, as in every event). */
+  #numbered(events: readonly Unnumbered[]): string {
+    let frames = "";
+    for (const { type, ...fields } of events) {
+      frames += this.#frame({ type, sequence_number: this.#sequence++, ...fields } as OpenAIResponseStreamEvent);
     }
-    return (
-      done +
-      this.#frame({ type: "response.output_item.done", sequence_number: this.#sequence++, output_index: index, item })
-    );
+    return frames;
   }
 
   #frame(event: OpenAIResponseStreamEvent): string {

@@ -1,7 +1,7 @@
 import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { ToolList } from "@brook/shared";
+import { type ChatEvent, readChatEvents, ToolList } from "@brook/shared";
 import { describe, expect, it } from "vitest";
 import { streamEvents } from "./support/brook-harness.js";
 import { expectOneTerminal, toolCallDeltas, toolEvents, untilConnected } from "./support/mcp-harness.js";
@@ -68,7 +68,7 @@ describe("MCP protocol revisions", () => {
     expect(new Set(modern.revisions)).toEqual(new Set(["2026-07-28"]));
   });
 
-  it("answers a 2026-07-28 server's question during a call (input_required) through the elicitation hook, and relays its progress", async () => {
+  it("pauses for a 2026-07-28 server's question during a call (input_required) until a person answers, and relays its progress", async () => {
     const modern = await startModernMcpServer();
     afterThisTest(() => modern.close());
     const { url } = await harness({ MCP_URL: modern.url });
@@ -76,7 +76,26 @@ describe("MCP protocol revisions", () => {
     expect(status?.protocol_version).toBe("2026-07-28");
 
     const calls = [{ id: "call_deploy", name: "deploy", arguments: '{"env":"prod"}' }];
-    const events = await streamEvents(url, { message: `ship it ${fake({ toolCallDeltas: toolCallDeltas(calls) })}` });
+    const events: ChatEvent[] = [];
+    const response = await fetch(`${url}/chat/stream`, {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify({ message: `ship it ${fake({ toolCallDeltas: toolCallDeltas(calls) })}` }),
+    });
+    if (response.body === null) throw new Error(`no body (${response.status})`);
+    for await (const { event } of readChatEvents(response.body)) {
+      events.push(event);
+      if (event.type !== "input_request") continue;
+      expect(event).toMatchObject({ name: "deploy", server: "mcp", message: "Deploy to prod?" });
+      const start = events.find((one) => one.type === "start");
+      const runId = start?.type === "start" ? start.run_id : "";
+      const answered = await fetch(`${url}/runs/${runId}/inputs/${event.input_id}`, {
+        method: "POST",
+        headers: { "content-type": "application/json" },
+        body: JSON.stringify({ action: "accept", content: { confirm: true } }),
+      });
+      expect(answered.status).toBe(200);
+    }
     expectOneTerminal(events);
     expect(events.find((event) => event.type === "tool_progress")).toMatchObject({
       progress: 1,
@@ -84,12 +103,7 @@ describe("MCP protocol revisions", () => {
       message: "checking",
     });
     const result = toolEvents(events).find((event) => event.type === "tool_result");
-    // Nobody can be asked on this surface: Brook declined, the server heard so, and the result says it.
-    expect(result?.type === "tool_result" ? result.result : "").toContain(
-      "not deployed to prod: the user answered decline",
-    );
-    expect(result?.type === "tool_result" ? result.result : "").toContain(
-      'The MCP server "mcp" asked for input during the call ("Deploy to prod?"); Brook declined',
-    );
+    // The server asked again with the person's answer (a 2026-07-28 retry carrying inputResponses).
+    expect(result?.type === "tool_result" ? result.result : "").toContain("the user answered accept");
   });
 });

@@ -117,7 +117,7 @@ describe("MCP protocol revisions", () => {
       }),
       MCP_RETRY_MAX_MS: "200",
     });
-    const statuses = await untilConnected(url, 30_000);
+    const statuses = await untilConnected(url, 60_000);
     expect(statuses.map((server) => [server.name, server.transport, server.protocol_version])).toEqual([
       ["modern", "stdio", "2026-07-28"],
       ["classic", "stdio", "2025-11-25"],
@@ -135,5 +135,5 @@ describe("MCP protocol revisions", () => {
         expect.objectContaining({ name: "classic__echo", is_error: false, result: "echo: there" }),
       ]),
     );
-  }, 60_000);
+  }, 90_000);
 });

@@ -1,6 +1,8 @@
 import { mkdtemp, rm, writeFile } from "node:fs/promises";
+import { createRequire } from "node:module";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { fileURLToPath, pathToFileURL } from "node:url";
 import { type ChatEvent, readChatEvents, ToolList } from "@brook/shared";
 import { describe, expect, it } from "vitest";
 import { streamEvents } from "./support/brook-harness.js";
@@ -9,6 +11,18 @@ import { startModernMcpServer } from "./support/mcp-modern-server.js";
 import { startMcpTestServer } from "./support/mcp-test-server.js";
 import { afterThisTest, harness } from "./support/per-test.js";
 import { fake } from "./support/sse-text.js";
+
+const root = fileURLToPath(new URL("..", import.meta.url));
+const tsx = pathToFileURL(createRequire(join(root, "package.json")).resolve("tsx/esm")).href;
+
+/** An `mcpServers` entry that runs a test server script over stdio. */
+function stdio(script: string) {
+  return {
+    command: process.execPath,
+    args: ["--import", tsx, fileURLToPath(new URL(`./support/${script}`, import.meta.url))],
+    cwd: root,
+  };
+}
 
 async function serversFile(content: unknown): Promise<string> {
   const dir = await mkdtemp(join(tmpdir(), "brook-mcp-"));
@@ -106,4 +120,34 @@ describe("MCP protocol revisions", () => {
     // The server asked again with the person's answer (a 2026-07-28 retry carrying inputResponses).
     expect(result?.type === "tool_result" ? result.result : "").toContain("the user answered accept");
   });
+
+  it("over stdio too: asks each server on its own pipe (one process per connection)", async () => {
+    const { url } = await harness({
+      MCP_SERVERS: await serversFile({
+        mcpServers: {
+          modern: stdio("mcp-modern-server-stdio.ts"),
+          classic: stdio("mcp-test-server-stdio.ts"),
+        },
+      }),
+      MCP_RETRY_MAX_MS: "200",
+    });
+    const statuses = await untilConnected(url, 60_000);
+    expect(statuses.map((server) => [server.name, server.transport, server.protocol_version])).toEqual([
+      ["modern", "stdio", "2026-07-28"],
+      ["classic", "stdio", "2025-11-25"],
+    ]);
+    const calls = [
+      { id: "call_modern", name: "modern__shout", arguments: '{"text":"hi"}' },
+      { id: "call_classic", name: "classic__echo", arguments: '{"text":"there"}' },
+    ];
+    const events = await streamEvents(url, { message: `go ${fake({ toolCallDeltas: toolCallDeltas(calls) })}` });
+    expectOneTerminal(events);
+    const results = toolEvents(events).filter((event) => event.type === "tool_result");
+    expect(results).toEqual(
+      expect.arrayContaining([
+        expect.objectContaining({ name: "modern__shout", is_error: false, result: "HI" }),
+        expect.objectContaining({ name: "classic__echo", is_error: false, result: "echo: there" }),
+      ]),
+    );
+  }, 90_000);
 });

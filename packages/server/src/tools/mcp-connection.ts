@@ -18,7 +18,7 @@ import {
   UnauthorizedError,
 } from "@modelcontextprotocol/client";
 import { getDefaultEnvironment, StdioClientTransport } from "@modelcontextprotocol/client/stdio";
-import { endedOnDiscover, fromServer, StdioTransport, skipDiscover, versionNegotiation } from "./mcp-revisions.js";
+import { fromServer, StdioTransport, versionNegotiation } from "./mcp-revisions.js";
 import type { McpServerSpec } from "./mcp-servers-config.js";
 
 /** A tool as the server lists it (tools that need task execution are left out). */
@@ -143,8 +143,6 @@ export class McpConnection {
   #protocolVersion: string | null = null;
   /** The revision has sessions (2025-11-25 and before): a server may forget one. */
   #sessions = true;
-  /** The stdio server ended when asked `server/discover`: the next attempt starts with `initialize`. */
-  #skipDiscover = false;
 
   constructor(
     readonly spec: McpServerSpec,
@@ -369,9 +367,7 @@ export class McpConnection {
       transport.stderr?.on("data", (chunk: Buffer) => {
         this.#stderrTail = (this.#stderrTail + chunk.toString("utf8")).slice(-lastErrorMax);
       });
-      const skip = this.#skipDiscover;
-      this.#skipDiscover = false;
-      const client = await this.#initialize(transport, skip);
+      const client = await this.#initialize(transport);
       watchExit(transport, (how) => {
         processEnd.how = how;
       });
@@ -414,10 +410,7 @@ export class McpConnection {
     }
   }
 
-  async #initialize(
-    transport: StreamableHTTPClientTransport | SSEClientTransport | StdioClientTransport,
-    skip = false,
-  ) {
+  async #initialize(transport: StreamableHTTPClientTransport | SSEClientTransport | StdioClientTransport) {
     const { onElicitation } = this.options;
     const client = new Client(this.options.clientInfo, {
       // Defaults of the requested schema fill what the answer leaves out (SEP-1034).
@@ -439,16 +432,9 @@ export class McpConnection {
     client.onerror = () => {
       if (!(transport instanceof StdioClientTransport)) this.#probe(client);
     };
-    try {
-      await scoped(this.#lifetime.signal, (signal) =>
-        client.connect(transport, { signal, timeout: this.#requestTimeout, ...skipDiscover(skip) }),
-      );
-    } catch (error) {
-      if (transport instanceof StdioClientTransport && !skip) {
-        this.#skipDiscover = endedOnDiscover(error, client.getProtocolEra());
-      }
-      throw error;
-    }
+    await scoped(this.#lifetime.signal, (signal) =>
+      client.connect(transport, { signal, timeout: this.#requestTimeout }),
+    );
     this.#protocolVersion = client.getNegotiatedProtocolVersion() ?? null;
     // A 2026-07-28 server keeps no session, so there is none to expire.
     this.#sessions = client.getProtocolEra() !== "modern";

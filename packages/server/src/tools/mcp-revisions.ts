@@ -1,10 +1,4 @@
-import {
-  type ClientOptions,
-  type ConnectOptions,
-  type Progress,
-  SdkError,
-  SdkErrorCode,
-} from "@modelcontextprotocol/client";
+import type { ClientOptions, Progress } from "@modelcontextprotocol/client";
 import { StdioClientTransport } from "@modelcontextprotocol/client/stdio";
 
 /**
@@ -20,19 +14,6 @@ export const versionNegotiation: NonNullable<ClientOptions["versionNegotiation"]
  * server that binds a port or takes a lock expects.)
  */
 export class StdioTransport extends StdioClientTransport {}
-
-/**
- * A stdio server that ended while asked `server/discover` (some 2025 servers exit on any request
- * before `initialize`): the next attempt starts with `initialize` instead.
- */
-export function endedOnDiscover(error: unknown, era: string | undefined): boolean {
-  return era === undefined && error instanceof SdkError && error.code === SdkErrorCode.ConnectionClosed;
-}
-
-/** The connect options of an attempt that skips `server/discover`, or none. */
-export function skipDiscover(skip: boolean): Pick<ConnectOptions, "prior"> {
-  return skip ? { prior: { kind: "legacy" } } : {};
-}
 
 /**
  * A progress report the server sent, as opposed to the one the SDK makes up while it answers a

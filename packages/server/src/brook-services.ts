@@ -18,7 +18,7 @@ import { observeRunEndings } from "./observers/run-endings.js";
 import { createRedisBackend } from "./redis/redis-backend.js";
 import { Metrics } from "./stats/metrics.js";
 import type { RunStats } from "./stats/run-stats.js";
-import { clusterMetrics } from "./stats/worker-metrics.js";
+import { workerMetrics } from "./stats/worker-metrics.js";
 import type { ChatRuns } from "./storage/chat-runs.js";
 import type { RunStore } from "./storage/run-log.js";
 import type { Telemetry } from "./telemetry/telemetry.js";
@@ -90,7 +90,7 @@ export function createServices(config: Config, log: Logger, telemetry?: Telemetr
       deployments: () => model.deployments(),
     },
     // A worker's /metrics is every worker's, summed by the primary.
-    worker === undefined ? {} : { gather: clusterMetrics },
+    worker === undefined ? {} : { gather: workerMetrics },
   );
   const tools = startTools(config, log, metrics, telemetry);
   // Demo mode with no MCP server offers a pretend tool that needs approval: the flow, offline.

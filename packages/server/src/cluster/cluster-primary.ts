@@ -1,6 +1,6 @@
 import cluster, { type Address, type Worker } from "node:cluster";
 import type { Logger } from "pino";
-import { serveClusterMetrics } from "../stats/worker-metrics.js";
+import { serveWorkerMetrics } from "../stats/worker-metrics.js";
 
 /** What the primary tells its workers; a worker takes them as it takes SIGTERM. */
 export const workerMessages = {
@@ -83,7 +83,7 @@ export function runPrimary({ workers, log, onListening }: PrimaryOptions): void 
     }
   });
 
-  serveClusterMetrics();
+  serveWorkerMetrics();
 
   for (const signal of ["SIGINT", "SIGTERM"] as const) {
     process.on(signal, () => {

@@ -1,60 +1,102 @@
 import cluster, { type Worker } from "node:cluster";
-import { AggregatorRegistry, type Registry } from "prom-client";
+import { AggregatorRegistry, type MetricObjectWithValues, type MetricValue, type Registry } from "prom-client";
 import { BrookError } from "../errors/brook-error.js";
 
-/** A worker asks its primary for every worker's metrics; the primary answers with their sum. */
-const request = "brook:metrics";
-const response = "brook:metrics-sum";
+type MetricsJson = MetricObjectWithValues<MetricValue<string>>[];
 
-interface MetricsRequest {
-  type: typeof request;
-  id: number;
-}
+/** Between a worker and its primary over node:cluster's channel (Brook's other messages are strings). */
+type Message =
+  /** A worker asks for every worker's metrics, summed; the primary answers with `sum`. */
+  | { type: "brook:metrics"; id: number }
+  | { type: "brook:metrics-sum"; id: number; text?: string; error?: string }
+  /** The primary asks each worker for its own metrics; it answers with `part`. */
+  | { type: "brook:metrics-ask"; id: number }
+  | { type: "brook:metrics-part"; id: number; metrics?: MetricsJson; error?: string };
 
-interface MetricsResponse {
-  type: typeof response;
-  id: number;
-  text?: string;
-  error?: string;
-}
-
-/** How long a worker waits for the sum (the primary's own wait for each worker is prom-client's, 5 s). */
-const waitMs = 10_000;
+/** How long the primary waits for each worker's metrics, and a worker for the sum. */
+const partMs = 5_000;
+const sumMs = 10_000;
 
 /**
- * In the primary: answers a worker's request for every worker's metrics with prom-client's
- * AggregatorRegistry, which asks each worker for its registry and merges them, each metric by its
- * `aggregator` (counters and histograms summed).
+ * In the primary: answers a worker's request for every worker's metrics. It asks each worker that
+ * listens (one still starting has nothing to count yet) and adds them up with prom-client's
+ * `AggregatorRegistry.aggregate`, each metric by its `aggregator` (counters and histograms summed).
+ * A worker that exits or does not answer in time is left out of that sum.
  */
-export function serveClusterMetrics(): void {
-  const aggregator = new AggregatorRegistry();
-  cluster.on("message", (worker: Worker, message: MetricsRequest | undefined) => {
-    if (message?.type !== request) return;
-    const answer = (reply: Omit<MetricsResponse, "type" | "id">) => {
-      if (worker.isConnected()) worker.send({ type: response, id: message.id, ...reply }, () => {});
-    };
-    aggregator.clusterMetrics().then(
-      (text) => answer({ text }),
-      (error: unknown) => answer({ error: error instanceof Error ? error.message : String(error) }),
+export function serveWorkerMetrics(): void {
+  const listening = new Set<number>();
+  cluster.on("listening", (worker) => listening.add(worker.id));
+  const asked = new Map<number, { worker: number; resolve: (metrics: MetricsJson | undefined) => void }>();
+  let nextId = 0;
+  cluster.on("exit", (worker) => {
+    listening.delete(worker.id);
+    for (const [id, question] of asked) {
+      if (question.worker !== worker.id) continue;
+      asked.delete(id);
+      question.resolve(undefined);
+    }
+  });
+
+  const ask = (worker: Worker) =>
+    new Promise<MetricsJson | undefined>((resolve) => {
+      const id = nextId++;
+      const timer = setTimeout(() => {
+        asked.delete(id);
+        resolve(undefined);
+      }, partMs);
+      asked.set(id, {
+        worker: worker.id,
+        resolve: (metrics) => {
+          clearTimeout(timer);
+          resolve(metrics);
+        },
+      });
+      worker.send({ type: "brook:metrics-ask", id } satisfies Message, () => {});
+    });
+
+  const sum = async (): Promise<string> => {
+    const workers = Object.values(cluster.workers ?? {}).filter(
+      (worker): worker is Worker => worker !== undefined && listening.has(worker.id) && worker.isConnected(),
     );
+    const parts = (await Promise.all(workers.map(ask))).filter((part) => part !== undefined);
+    if (parts.length === 0) throw new Error("no worker answered");
+    return AggregatorRegistry.aggregate(parts).metrics();
+  };
+
+  cluster.on("message", (worker: Worker, message: Message | undefined) => {
+    if (message?.type === "brook:metrics-part") {
+      asked.get(message.id)?.resolve(message.metrics);
+      asked.delete(message.id);
+    } else if (message?.type === "brook:metrics") {
+      const answer = (reply: { text?: string; error?: string }) => {
+        if (worker.isConnected()) worker.send({ type: "brook:metrics-sum", id: message.id, ...reply }, () => {});
+      };
+      sum().then(
+        (text) => answer({ text }),
+        (error: unknown) => answer({ error: error instanceof Error ? error.message : String(error) }),
+      );
+    }
   });
 }
 
 /**
- * In a worker: gives `registry` to the primary when it gathers, and returns how to read the sum of
- * every worker's metrics through it. A failure (the primary or a worker not answering) is
- * `unavailable`.
+ * In a worker: answers the primary with `registry`'s metrics when it gathers, and returns how to
+ * read the sum of every worker's metrics. A failure (no primary, no answer) is `unavailable`.
  */
-export function clusterMetrics(registry: Registry): () => Promise<string> {
-  AggregatorRegistry.setRegistries([registry]);
-  // Its constructor makes this worker answer the primary's requests.
-  new AggregatorRegistry();
-  const waiting = new Map<number, (reply: MetricsResponse) => void>();
+export function workerMetrics(registry: Registry): () => Promise<string> {
+  const waiting = new Map<number, (reply: { text?: string; error?: string }) => void>();
   let nextId = 0;
-  process.on("message", (message: MetricsResponse | undefined) => {
-    if (message?.type !== response) return;
-    waiting.get(message.id)?.(message);
-    waiting.delete(message.id);
+  process.on("message", (message: Message | undefined) => {
+    if (message?.type === "brook:metrics-ask") {
+      const { id } = message;
+      registry.getMetricsAsJSON().then(
+        (metrics) => process.send?.({ type: "brook:metrics-part", id, metrics } satisfies Message),
+        (error: unknown) => process.send?.({ type: "brook:metrics-part", id, error: String(error) } satisfies Message),
+      );
+    } else if (message?.type === "brook:metrics-sum") {
+      waiting.get(message.id)?.(message);
+      waiting.delete(message.id);
+    }
   });
   return () =>
     new Promise<string>((resolve, reject) => {
@@ -64,13 +106,13 @@ export function clusterMetrics(registry: Registry): () => Promise<string> {
       if (!process.connected) return fail("the primary is gone");
       const timer = setTimeout(() => {
         waiting.delete(id);
-        fail(`no answer in ${waitMs / 1000} s`);
-      }, waitMs);
+        fail(`no answer in ${sumMs / 1000} s`);
+      }, sumMs);
       waiting.set(id, (reply) => {
         clearTimeout(timer);
         if (reply.text !== undefined) resolve(reply.text);
         else fail(reply.error ?? "no text");
       });
-      process.send?.({ type: request, id } satisfies MetricsRequest);
+      process.send?.({ type: "brook:metrics", id } satisfies Message);
     });
 }

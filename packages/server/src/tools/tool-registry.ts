@@ -4,12 +4,15 @@ import type { ModelTool, ModelToolCall } from "../models/chat-model.js";
 import {
   type ConnectionLog,
   McpConnection,
+  type McpConnectionOptions,
   type McpFetch,
   McpServerGoneError,
   type McpTool,
 } from "./mcp-connection.js";
+import { McpAuthorizations } from "./mcp-authorization.js";
 import { mcpAuthProvider } from "./mcp-oauth.js";
 import type { McpServerSpec, ServerApproval } from "./mcp-servers-config.js";
+import { MemoryOAuthTokenStore, type OAuthTokenStore } from "./oauth-token-store.js";
 import { assignToolNames } from "./tool-names.js";
 import { toolResultParts, toolResultText, truncateToolText } from "./tool-result-text.js";
 
@@ -32,6 +35,10 @@ export interface ToolRegistryOptions {
   onCall?: (record: ToolCallRecord) => void;
   /** Which tools need a person's approval (TOOL_APPROVAL): none, all, or those named as the model calls them. */
   approval?: "none" | "all" | readonly string[] | undefined;
+  /** Where the grants of authorization-code servers are kept (absent: in this process). */
+  tokenStore?: OAuthTokenStore | undefined;
+  /** Where browsers reach Brook (PUBLIC_URL), for the OAuth redirect URI. */
+  publicUrl?: string | undefined;
 }
 
 /** How a tool call ended: the tool's own answer (`succeeded`, `tool_error`) or why there was none. */
@@ -83,15 +90,29 @@ export class ToolRegistry {
   #byName = new Map<string, Entry>();
   /** Per server, the notes of its calls in flight (questions it asked that were declined). */
   readonly #callNotes = new Map<string, Set<string[]>>();
+  /** The grants of the servers a person connects (OAuth authorization code). */
+  readonly authorizations: McpAuthorizations;
 
   constructor(private readonly options: ToolRegistryOptions) {
+    this.authorizations = new McpAuthorizations(
+      options.servers.flatMap((spec) =>
+        spec.kind === "remote" && spec.oauth?.grant === "authorization_code"
+          ? [{ name: spec.name, url: spec.url, headers: spec.headers, spec: spec.oauth }]
+          : [],
+      ),
+      {
+        store: options.tokenStore ?? new MemoryOAuthTokenStore(),
+        clientName: options.clientInfo.name,
+        publicUrl: options.publicUrl,
+        fetch: options.fetch,
+        onConnected: (server) => this.#connections.find((connection) => connection.name === server)?.connectNow(),
+      },
+    );
     this.#connections = options.servers.map(
       (spec) =>
         new McpConnection(spec, {
           clientInfo: options.clientInfo,
-          ...(spec.kind === "remote" && spec.oauth !== undefined
-            ? { authProvider: mcpAuthProvider(spec.oauth, options.clientInfo.name) }
-            : {}),
+          ...this.#auth(spec),
           // Nobody can be asked yet: every question is declined, and the call's result says so.
           onElicitation: async (request) => {
             this.#declined(spec.name, request.message);
@@ -105,6 +126,14 @@ export class ToolRegistry {
           ...(options.log === undefined ? {} : { log: options.log }),
         }),
     );
+  }
+
+  #auth(spec: McpServerSpec): Pick<McpConnectionOptions, "authProvider" | "authKind"> {
+    if (spec.kind !== "remote" || spec.oauth === undefined) return {};
+    if (spec.oauth.grant === "authorization_code") {
+      return { authProvider: this.authorizations.provider(spec.name), authKind: "oauth_authorization_code" };
+    }
+    return { authProvider: mcpAuthProvider(spec.oauth, this.options.clientInfo.name) };
   }
 
   /** Connects to every server in the background. */
@@ -122,7 +151,11 @@ export class ToolRegistry {
   }
 
   statuses(): McpServerStatus[] {
-    return this.#connections.map((connection) => connection.status());
+    return this.#connections.map((connection) => {
+      const status = connection.status();
+      if (!this.authorizations.has(connection.name)) return status;
+      return { ...status, authorization: this.authorizations.describe(connection.name) };
+    });
   }
 
   list(): ToolInfo[] {

@@ -1,6 +1,13 @@
 import type { AppRouter } from "@brook/server";
 // Types only: the schemas (and zod) stay out of browser bundles that only stream.
-import type { ApprovalAnswer, ApproveResult, ChatEvent, ChatRequest, ToolApprovalEvent } from "@brook/shared";
+import type {
+  ApprovalAnswer,
+  ApproveResult,
+  ChatEvent,
+  ChatRequest,
+  McpConnectResult,
+  ToolApprovalEvent,
+} from "@brook/shared";
 import {
   createTRPCClient,
   httpBatchLink,
@@ -99,6 +106,24 @@ export interface BrookClient {
   approve(runId: string, approvalId: string): Promise<ApproveResult>;
   /** Denies it: the tool never runs, and the model is told so, with `reason` when given. */
   deny(runId: string, approvalId: string, reason?: string): Promise<ApproveResult>;
+  /**
+   * Starts connecting an MCP server that uses the OAuth authorization code (`POST
+   * /mcp/servers/:name/connect`): open `authorization_url` in a browser; once the person allows
+   * it, Brook keeps the tokens and the server's tools come up. Throws `BrookHttpError` on a refusal.
+   */
+  connectMcpServer(name: string): Promise<McpConnectResult>;
+}
+
+/** A REST call Brook refused: its HTTP status and the error code of its body. */
+export class BrookHttpError extends Error {
+  override name = "BrookHttpError";
+  constructor(
+    message: string,
+    readonly status: number,
+    readonly code: string | undefined,
+  ) {
+    super(message);
+  }
 }
 
 const defaultStopTimeoutMs = 5000;
@@ -171,7 +196,19 @@ export function createBrookClient(options: BrookClientOptions): BrookClient {
       approved: false,
       ...(reason === undefined ? {} : { reason }),
     });
-  return { trpc, streamChat, startChat, readRun, streamObject, approve, deny };
+  const connectMcpServer = async (name: string): Promise<McpConnectResult> => {
+    const response = await fetch(`${options.url.replace(/\/+$/, "")}/mcp/servers/${encodeURIComponent(name)}/connect`, {
+      method: "POST",
+      headers: headers(),
+    });
+    const body = (await response.json().catch(() => ({}))) as { error?: unknown; code?: unknown };
+    if (!response.ok) {
+      const message = typeof body.error === "string" ? body.error : `Brook answered ${response.status}.`;
+      throw new BrookHttpError(message, response.status, typeof body.code === "string" ? body.code : undefined);
+    }
+    return body as McpConnectResult;
+  };
+  return { trpc, streamChat, startChat, readRun, streamObject, approve, deny, connectMcpServer };
 }
 
 /** Asks `onApproval` about a waiting tool call and sends its answer; another's earlier answer is no failure. */

@@ -165,6 +165,46 @@ describe("an MCP server connected with the OAuth authorization code", () => {
     expect((await statusOf(url)).status).toBe("connected");
   });
 
+  it("steps up: a tool refused for want of a scope asks the person for it, and works once granted", async () => {
+    const authorization = await startTestAuthorizationServer({ clients: [{ clientId: "brook-public" }] });
+    afterThisTest(() => authorization.close());
+    const server = await startMcpTestServer({
+      resourceAuth: {
+        issuer: authorization.issuer,
+        verify: authorization.verify,
+        scope: "tools:read",
+        toolScopes: { echo: "notes:write" },
+      },
+    });
+    afterThisTest(() => server.close());
+    const file = await serversFile({
+      mcpServers: { guarded: { url: server.url, oauth: { grant: "authorization_code", client_id: "brook-public" } } },
+    });
+    const { url } = await harness({ MCP_SERVERS: file, BROOK_API_KEYS: apiKey });
+    await untilStatus(url, "needs_connect");
+    await connect(url);
+    await untilStatus(url, "connected");
+
+    const refused = await streamEvents(url, { message: echoRun("needs write") }, { headers: auth });
+    expect(toolEvents(refused)[1]).toMatchObject({ is_error: true });
+    expect(JSON.stringify(toolEvents(refused)[1])).toContain('needs more access on the MCP server \\"guarded\\"');
+    const status = await statusOf(url);
+    expect(status).toMatchObject({
+      status: "connected",
+      authorization: { scope: "tools:read", step_up_scope: "tools:read notes:write" },
+    });
+    // The narrower grant was not refreshed in vain.
+    expect(authorization.refreshes).toBe(0);
+    expect(server.log.calls.some((call) => call.name === "echo")).toBe(false);
+
+    // Connecting again asks for the wider scope; the tool then works.
+    await connect(url);
+    expect(authorization.authorizations.at(-1)?.get("scope")).toBe("tools:read notes:write");
+    const granted = await streamEvents(url, { message: echoRun("now writable") }, { headers: auth });
+    expect(toolEvents(granted)[1]).toMatchObject({ result: "echo: now writable", is_error: false });
+    expect((await statusOf(url)).authorization).toMatchObject({ scope: "tools:read notes:write", step_up_scope: null });
+  });
+
   it("reports a refused authorization on a page and stays waiting", async () => {
     const { server } = await protectedServer({ clients: [{ clientId: "brook-public" }] });
     const file = await serversFile({

@@ -32,7 +32,10 @@ describe("web UI: connecting an OAuth MCP server", () => {
     dir = await mkdtemp(join(tmpdir(), "brook-web-connect-"));
     const file = join(dir, "mcp.json");
     // No client configured: Brook registers itself with the authorization server.
-    await writeFile(file, JSON.stringify({ mcpServers: { notes: { url: mcp.url, oauth: { grant: "authorization_code" } } } }));
+    await writeFile(
+      file,
+      JSON.stringify({ mcpServers: { notes: { url: mcp.url, oauth: { grant: "authorization_code" } } } }),
+    );
     [browser, harness] = await Promise.all([
       launchChromium(),
       startHarness({ MCP_SERVERS: file, BROOK_API_KEYS: apiKey }),

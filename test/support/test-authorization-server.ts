@@ -177,7 +177,8 @@ export async function startTestAuthorizationServer(
       }
       if (form.get("grant_type") === "refresh_token") {
         const refresh = refreshTokens.get(form.get("refresh_token") ?? "");
-        if (refresh === undefined || refresh.clientId !== client.clientId) return json(res, 400, { error: "invalid_grant" });
+        if (refresh === undefined || refresh.clientId !== client.clientId)
+          return json(res, 400, { error: "invalid_grant" });
         // Refresh tokens rotate: the old one is spent.
         refreshTokens.delete(form.get("refresh_token") ?? "");
         state.refreshes += 1;
@@ -189,7 +190,9 @@ export async function startTestAuthorizationServer(
   };
 
   const server: Server = createServer((req, res) => {
-    handle(req, res).catch((error: unknown) => json(res, 500, { error: "server_error", error_description: String(error) }));
+    handle(req, res).catch((error: unknown) =>
+      json(res, 500, { error: "server_error", error_description: String(error) }),
+    );
   });
   await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", () => resolve()));
   issuer = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;

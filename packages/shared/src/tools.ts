@@ -26,8 +26,13 @@ export const McpAuthorization = z.object({
   connected: z.boolean(),
   /** When the access token expires (ISO 8601), if the server said; Brook refreshes it then. */
   expires_at: z.string().nullable(),
-  /** The scope granted, or asked for by a step-up the server wants (space-separated), if known. */
+  /** The scope granted (space-separated), if the authorization server said. */
   scope: z.string().nullable(),
+  /**
+   * A tool call was refused for want of this scope (a 403 `insufficient_scope`, step-up): connecting
+   * again asks the person for it; null when nothing more is needed.
+   */
+  step_up_scope: z.string().nullable().optional(),
 });
 export type McpAuthorization = z.infer<typeof McpAuthorization>;
 

@@ -64,7 +64,9 @@ export class RedisOAuthTokenStore implements OAuthTokenStore {
   async #set(key: string, value: unknown, ttlMs?: number): Promise<void> {
     const sealed = this.#seal(JSON.stringify(value));
     await this.#run(() =>
-      ttlMs === undefined ? this.clients.commands.set(key, sealed) : this.clients.commands.set(key, sealed, "PX", ttlMs),
+      ttlMs === undefined
+        ? this.clients.commands.set(key, sealed)
+        : this.clients.commands.set(key, sealed, "PX", ttlMs),
     );
   }
 

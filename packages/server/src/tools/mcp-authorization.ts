@@ -42,6 +42,8 @@ export class StoredGrantProvider implements McpAuthProvider {
   #verifier: string | undefined;
   /** The tokens last handed out: only those are forgotten when the server rejects them. */
   #lastTokens: OAuthTokens | undefined;
+  /** The scope a 403 `insufficient_scope` asked for, until a grant covers it. */
+  stepUpScope: string | undefined;
 
   constructor(
     private readonly server: string,
@@ -86,7 +88,9 @@ export class StoredGrantProvider implements McpAuthProvider {
     const registered = await this.store.client(this.server);
     // A connect flow registers again for a new redirect URI; the background connection refreshes
     // with the client that the stored grant was made for.
-    return this.flow === undefined || registered?.redirectUri === this.redirectUri ? registered?.information : undefined;
+    return this.flow === undefined || registered?.redirectUri === this.redirectUri
+      ? registered?.information
+      : undefined;
   }
 
   async saveClientInformation(information: OAuthClientInformationMixed): Promise<void> {
@@ -98,15 +102,25 @@ export class StoredGrantProvider implements McpAuthProvider {
   async tokens(): Promise<OAuthTokens | undefined> {
     // A connect flow asks for a new grant: it neither sends nor refreshes the old one.
     if (this.flow !== undefined) return undefined;
-    this.#lastTokens = (await this.store.grant(this.server))?.tokens;
-    return this.#lastTokens;
+    const tokens = (await this.store.grant(this.server))?.tokens;
+    this.#lastTokens = tokens;
+    if (tokens === undefined || this.stepUpScope === undefined) return tokens;
+    if (covers(tokens.scope, this.stepUpScope)) {
+      this.stepUpScope = undefined;
+      return tokens;
+    }
+    // A step-up needs a person: a refresh would only renew the narrower grant.
+    const { refresh_token: _refresh, ...withoutRefresh } = tokens;
+    return withoutRefresh;
   }
 
   async saveTokens(tokens: OAuthTokens): Promise<void> {
     this.#lastTokens = tokens;
     // A refresh keeps the redirect URI of the grant it renews.
     const redirectUri =
-      this.flow === undefined ? ((await this.store.grant(this.server))?.redirectUri ?? this.redirectUri) : this.redirectUri;
+      this.flow === undefined
+        ? ((await this.store.grant(this.server))?.redirectUri ?? this.redirectUri)
+        : this.redirectUri;
     await this.store.saveGrant(this.server, { tokens, receivedAt: Date.now(), redirectUri });
   }
 
@@ -204,12 +218,14 @@ export class McpAuthorizations {
   /** What a client may know of a server's grant. */
   describe(name: string): McpAuthorization {
     const grant = this.#known.get(name);
-    if (grant === undefined) return { connected: false, expires_at: null, scope: null };
+    const stepUp = this.#providers.get(name)?.stepUpScope ?? null;
+    if (grant === undefined) return { connected: false, expires_at: null, scope: null, step_up_scope: stepUp };
     const expiresIn = grant.tokens.expires_in;
     return {
       connected: true,
       expires_at: expiresIn === undefined ? null : new Date(grant.receivedAt + expiresIn * 1000).toISOString(),
       scope: grant.tokens.scope ?? null,
+      step_up_scope: stepUp,
     };
   }
 
@@ -224,17 +240,28 @@ export class McpAuthorizations {
     }
     const state = randomBytes(32).toString("base64url");
     const redirectUri = this.#redirectUri(requestOrigin);
-    const provider = new StoredGrantProvider(name, server.spec, this.options.store, this.options.clientName, redirectUri, {
-      state,
-    });
+    const provider = new StoredGrantProvider(
+      name,
+      server.spec,
+      this.options.store,
+      this.options.clientName,
+      redirectUri,
+      {
+        state,
+      },
+    );
     const challenge = await this.#challenge(server);
-    await this.#authorize(server, provider, {
-      ...challenge,
-      ...(server.spec.scope === undefined ? {} : { scope: server.spec.scope }),
-    });
+    // A step-up's scope first, then the configured one, then what the server's 401 asks for.
+    const scope = this.#providers.get(name)?.stepUpScope ?? server.spec.scope ?? challenge.scope;
+    await this.#authorize(server, provider, { ...challenge, ...(scope === undefined ? {} : { scope }) });
     const url = provider.authorizationUrl;
-    if (url === undefined) throw new BrookError("mcp_authorization_failed", "The authorization server gave no page to open.");
-    await this.options.store.saveFlow(state, { server: name, codeVerifier: provider.codeVerifier(), redirectUri }, connectTtlMs);
+    if (url === undefined)
+      throw new BrookError("mcp_authorization_failed", "The authorization server gave no page to open.");
+    await this.options.store.saveFlow(
+      state,
+      { server: name, codeVerifier: provider.codeVerifier(), redirectUri },
+      connectTtlMs,
+    );
     return { url: url.toString(), expiresIn: connectTtlMs / 1000 };
   }
 
@@ -256,6 +283,21 @@ export class McpAuthorizations {
     await this.#authorize(server, provider, { authorizationCode: code });
     this.options.onConnected(server.name);
     return server.name;
+  }
+
+  /**
+   * The `fetch` of a server's background connection: a 403 `insufficient_scope` (step-up) is
+   * noted, so that the grant is not refreshed in vain and the person is asked for the wider scope.
+   */
+  watchingFetch(name: string, fetch: McpFetch = globalThis.fetch): McpFetch {
+    return async (url, init) => {
+      const response = await fetch(url, init);
+      if (response.status === 403) {
+        const { error, scope } = extractWWWAuthenticateParams(response);
+        if (error === "insufficient_scope" && scope !== undefined) this.provider(name).stepUpScope = scope;
+      }
+      return response;
+    };
   }
 
   /** Forgets a flow whose authorization was refused; answers its server's name. */
@@ -366,6 +408,12 @@ function bound(store: OAuthTokenStore): OAuthTokenStore {
     saveFlow: (state, flow, ttlMs) => store.saveFlow(state, flow, ttlMs),
     takeFlow: (state) => store.takeFlow(state),
   };
+}
+
+/** Every scope of `wanted` is in `granted`. */
+function covers(granted: string | undefined, wanted: string): boolean {
+  const have = new Set((granted ?? "").split(" "));
+  return wanted.split(" ").every((scope) => scope === "" || have.has(scope));
 }
 
 function describe(error: unknown): string {

@@ -66,7 +66,9 @@ export interface McpAuthProvider extends OAuthClientProvider {
 /** An authorization-code server that a person has not connected (or whose grant ended). */
 export class McpNeedsConnectError extends Error {
   constructor(readonly server: string) {
-    super(`The MCP server "${server}" needs connecting: a person grants access once (POST /mcp/servers/${server}/connect).`);
+    super(
+      `The MCP server "${server}" needs connecting: a person grants access once (POST /mcp/servers/${server}/connect).`,
+    );
   }
 }
 
@@ -317,7 +319,10 @@ export class McpConnection {
         const delayMs = Math.min(this.options.retryMaxMs, minMs * 2 ** Math.min(attempt, 20));
         try {
           // Unref'd: a server that is down never keeps Brook's process alive.
-          await sleep(delayMs, undefined, { signal: AbortSignal.any([this.#lifetime.signal, this.#wake.signal]), ref: false });
+          await sleep(delayMs, undefined, {
+            signal: AbortSignal.any([this.#lifetime.signal, this.#wake.signal]),
+            ref: false,
+          });
         } catch {
           if (this.#lifetime.signal.aborted) return;
           this.#wake = new AbortController();

@@ -1,6 +1,8 @@
 import type { McpServerStatus, ToolImage, ToolInfo, ToolResourceLink } from "@brook/shared";
+import { UnauthorizedError } from "@modelcontextprotocol/sdk/client/auth.js";
 import { ErrorCode, McpError } from "@modelcontextprotocol/sdk/types.js";
 import type { ModelTool, ModelToolCall } from "../models/chat-model.js";
+import { McpAuthorizations } from "./mcp-authorization.js";
 import {
   type ConnectionLog,
   McpConnection,
@@ -9,7 +11,6 @@ import {
   McpServerGoneError,
   type McpTool,
 } from "./mcp-connection.js";
-import { McpAuthorizations } from "./mcp-authorization.js";
 import { mcpAuthProvider } from "./mcp-oauth.js";
 import type { McpServerSpec, ServerApproval } from "./mcp-servers-config.js";
 import { MemoryOAuthTokenStore, type OAuthTokenStore } from "./oauth-token-store.js";
@@ -112,7 +113,6 @@ export class ToolRegistry {
       (spec) =>
         new McpConnection(spec, {
           clientInfo: options.clientInfo,
-          ...this.#auth(spec),
           // Nobody can be asked yet: every question is declined, and the call's result says so.
           onElicitation: async (request) => {
             this.#declined(spec.name, request.message);
@@ -122,16 +122,22 @@ export class ToolRegistry {
           ...(options.retryMinMs === undefined ? {} : { retryMinMs: options.retryMinMs }),
           ...(options.pingIntervalMs === undefined ? {} : { pingIntervalMs: options.pingIntervalMs }),
           ...(options.fetch === undefined ? {} : { fetch: options.fetch }),
+          // After the fetch: an authorization-code server's own watches for step-ups.
+          ...this.#auth(spec),
           onChange: () => this.#rebuild(),
           ...(options.log === undefined ? {} : { log: options.log }),
         }),
     );
   }
 
-  #auth(spec: McpServerSpec): Pick<McpConnectionOptions, "authProvider" | "authKind"> {
+  #auth(spec: McpServerSpec): Pick<McpConnectionOptions, "authProvider" | "authKind" | "fetch"> {
     if (spec.kind !== "remote" || spec.oauth === undefined) return {};
     if (spec.oauth.grant === "authorization_code") {
-      return { authProvider: this.authorizations.provider(spec.name), authKind: "oauth_authorization_code" };
+      return {
+        authProvider: this.authorizations.provider(spec.name),
+        authKind: "oauth_authorization_code",
+        fetch: this.authorizations.watchingFetch(spec.name, this.options.fetch),
+      };
     }
     return { authProvider: mcpAuthProvider(spec.oauth, this.options.clientInfo.name) };
   }
@@ -241,6 +247,14 @@ export class ToolRegistry {
         return failure(`The tool "${call.name}" did not answer within ${timeoutMs} ms; the call was cancelled.`);
       }
       observe("failed");
+      const stepUp = this.authorizations.has(entry.server)
+        ? this.authorizations.describe(entry.server).step_up_scope
+        : undefined;
+      if (error instanceof UnauthorizedError && typeof stepUp === "string") {
+        return failure(
+          `The tool "${call.name}" needs more access on the MCP server "${entry.server}" (scope "${stepUp}"); the call was not made. A person grants it by connecting the server again (Connect in the web UI).`,
+        );
+      }
       if (error instanceof McpServerGoneError) {
         return failure(truncateToolText(`The tool "${call.name}" did not finish: ${error.message}`, resultMaxChars));
       }

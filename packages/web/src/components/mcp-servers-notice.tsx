@@ -18,7 +18,9 @@ interface McpServersNoticeProps {
  * callback brings the browser back here, and the server's tools come up.
  */
 export function McpServersNotice({ servers, connected, onDismissConnected, onUnauthorized }: McpServersNoticeProps) {
-  const waiting = servers.filter((server) => server.status === "needs_connect");
+  const waiting = servers.filter(
+    (server) => server.status === "needs_connect" || typeof server.authorization?.step_up_scope === "string",
+  );
   const justConnected = servers.find((server) => server.name === connected && server.status === "connected");
   if (waiting.length === 0 && justConnected === undefined) return null;
   return (
@@ -66,8 +68,10 @@ function ConnectRow({ server, onUnauthorized }: { server: McpServerStatus; onUna
     <li className="flex flex-wrap items-center gap-2">
       <PlugZap aria-hidden="true" className="size-4 shrink-0 text-amber-600" />
       <span className="flex-1">
-        MCP server <strong className="font-semibold">{server.name}</strong> needs connecting: sign in to it once, and
-        its tools can be used.
+        MCP server <strong className="font-semibold">{server.name}</strong>{" "}
+        {server.status === "needs_connect"
+          ? "needs connecting: sign in to it once, and its tools can be used."
+          : `needs more access for a tool (${server.authorization?.step_up_scope}): connect it again to grant it.`}
       </span>
       <button
         type="button"

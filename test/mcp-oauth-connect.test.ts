@@ -9,7 +9,7 @@ import { startMcpTestServer } from "./support/mcp-test-server.js";
 import { afterThisTest, harness } from "./support/per-test.js";
 import { type RedisServer, startRedisServer } from "./support/redis-server.js";
 import { fake } from "./support/sse-text.js";
-import { startTestAuthorizationServer, type TestAuthorizationServer } from "./support/test-authorization-server.js";
+import { startTestAuthorizationServer } from "./support/test-authorization-server.js";
 
 const apiKey = "connect-test-key";
 const auth = { authorization: `Bearer ${apiKey}` };

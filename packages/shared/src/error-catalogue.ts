@@ -101,7 +101,7 @@ export const errorCatalogue = {
     message: "The model server rejected the request.",
   },
   // An MCP server's authorization server refused a connect flow or a code, or could not be reached.
-  mcp_authorization_failed: {
+  mcp_auth_failed: {
     status: 502,
     trpc: "BAD_GATEWAY",
     retryable: false,

@@ -255,8 +255,7 @@ export class McpAuthorizations {
     const scope = this.#providers.get(name)?.stepUpScope ?? server.spec.scope ?? challenge.scope;
     await this.#authorize(server, provider, { ...challenge, ...(scope === undefined ? {} : { scope }) });
     const url = provider.authorizationUrl;
-    if (url === undefined)
-      throw new BrookError("mcp_authorization_failed", "The authorization server gave no page to open.");
+    if (url === undefined) throw new BrookError("mcp_auth_failed", "The authorization server gave no page to open.");
     await this.options.store.saveFlow(
       state,
       { server: name, codeVerifier: provider.codeVerifier(), redirectUri },
@@ -388,7 +387,7 @@ export class McpAuthorizations {
       if (error instanceof BrookError) throw error;
       const reason = error instanceof UnauthorizedError ? "it refused Brook" : describe(error);
       throw new BrookError(
-        "mcp_authorization_failed",
+        "mcp_auth_failed",
         `The authorization server of the MCP server "${server.name}" did not grant access (${reason}).`,
         { cause: error },
       );

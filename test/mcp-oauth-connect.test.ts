@@ -3,6 +3,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { McpConnectResult, type McpServerStatus, ToolList } from "@brook/shared";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { runBrookCli } from "./support/brook-cli.js";
 import { streamEvents, until } from "./support/brook-harness.js";
 import { health, toolCallDeltas, toolEvents } from "./support/mcp-harness.js";
 import { startMcpTestServer } from "./support/mcp-test-server.js";
@@ -203,6 +204,28 @@ describe("an MCP server connected with the OAuth authorization code", () => {
     const granted = await streamEvents(url, { message: echoRun("now writable") }, { headers: auth });
     expect(toolEvents(granted)[1]).toMatchObject({ result: "echo: now writable", is_error: false });
     expect((await statusOf(url)).authorization).toMatchObject({ scope: "tools:read notes:write", step_up_scope: null });
+  });
+
+  it("is connected from the command line: brook mcp connect prints the page", { timeout: 60_000 }, async () => {
+    const { server } = await protectedServer({ clients: [{ clientId: "brook-public" }] });
+    const file = await serversFile({
+      mcpServers: { guarded: { url: server.url, oauth: { grant: "authorization_code", client_id: "brook-public" } } },
+    });
+    const { url } = await harness({ MCP_SERVERS: file, BROOK_API_KEYS: apiKey });
+    await untilStatus(url, "needs_connect");
+
+    const printed = await runBrookCli(["mcp", "connect", "guarded", "--url", url, "--api-key", apiKey]);
+    expect(printed.code).toBe(0);
+    expect(printed.stderr).toContain('Open this page in a browser to connect "guarded"');
+    const callback = (await fetch(printed.stdout.trim(), { redirect: "manual" })).headers.get("location") ?? "";
+    expect((await fetch(callback, { redirect: "manual" })).status).toBe(303);
+    await untilStatus(url, "connected");
+
+    const unknown = await runBrookCli(["mcp", "connect", "nope", "--url", url, "--api-key", apiKey]);
+    expect(unknown.code).toBe(1);
+    expect(unknown.stderr).toContain("(not_found)");
+    const keyless = await runBrookCli(["mcp", "connect", "guarded", "--url", url]);
+    expect(keyless.stderr).toContain("Give one with --api-key");
   });
 
   it("reports a refused authorization on a page and stays waiting", async () => {

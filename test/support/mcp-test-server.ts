@@ -241,6 +241,18 @@ export interface McpTestServerOptions {
   oauth?: { clientId: string; clientSecret: string };
   /** Offer `ask`, a tool that asks the user for input during its call (elicitation). */
   elicitation?: boolean;
+  /**
+   * Protect `/mcp` with bearer tokens of a separate authorization server (named in the protected
+   * resource metadata): `verify` answers a token's scopes, `scope` is what the 401's
+   * `WWW-Authenticate` asks for, and a tool in `toolScopes` needs its scope too (a 403
+   * `insufficient_scope` otherwise: step-up).
+   */
+  resourceAuth?: {
+    issuer: string;
+    verify(authorization: string | undefined): string[] | undefined;
+    scope?: string;
+    toolScopes?: Record<string, string>;
+  };
 }
 
 /** Serves the test MCP server over HTTP on loopback. */
@@ -265,6 +277,8 @@ export async function startMcpTestServer(options: McpTestServerOptions = {}): Pr
   let origin = "";
   const handle = async (req: IncomingMessage, res: ServerResponse) => {
     const url = new URL(req.url ?? "/", "http://test");
+    const body = req.method === "POST" ? await readJson(req) : undefined;
+    if (options.resourceAuth !== undefined && guardResource(req, res, url, origin, options.resourceAuth, body)) return;
     if (options.oauth !== undefined) {
       if (answerOAuth(req, res, url, origin, options.oauth, oauth)) return;
       const authorization = header(req, "authorization");
@@ -278,7 +292,6 @@ export async function startMcpTestServer(options: McpTestServerOptions = {}): Pr
       }
     }
     const sessionId = header(req, "mcp-session-id") ?? url.searchParams.get("sessionId") ?? undefined;
-    const body = req.method === "POST" ? await readJson(req) : undefined;
     if (options.legacySse) {
       if (req.method === "GET" && url.pathname === "/mcp") {
         const transport = new SSEServerTransport("/messages", res);
@@ -348,6 +361,45 @@ export async function startMcpTestServer(options: McpTestServerOptions = {}): Pr
       await new Promise<void>((resolve) => server.close(() => resolve()));
     },
   };
+}
+
+/**
+ * The resource server's side of OAuth with a separate authorization server: its metadata, and
+ * `/mcp` refused without a valid token (401) or without a tool's scope (403); true when answered.
+ */
+function guardResource(
+  req: IncomingMessage,
+  res: ServerResponse,
+  url: URL,
+  origin: string,
+  guard: NonNullable<McpTestServerOptions["resourceAuth"]>,
+  body: unknown,
+): boolean {
+  const metadata = `${origin}/.well-known/oauth-protected-resource/mcp`;
+  if (req.method === "GET" && url.pathname === "/.well-known/oauth-protected-resource/mcp") {
+    res.writeHead(200, { "content-type": "application/json" });
+    res.end(JSON.stringify({ resource: `${origin}/mcp`, authorization_servers: [guard.issuer] }));
+    return true;
+  }
+  if (url.pathname !== "/mcp") return false;
+  const scopes = guard.verify(header(req, "authorization"));
+  const scope = guard.scope === undefined ? "" : `, scope="${guard.scope}"`;
+  if (scopes === undefined) {
+    res.writeHead(401, { "www-authenticate": `Bearer resource_metadata="${metadata}"${scope}` });
+    res.end();
+    return true;
+  }
+  const call = body as { method?: string; params?: { name?: string } } | undefined;
+  const needed = call?.method === "tools/call" ? guard.toolScopes?.[call.params?.name ?? ""] : undefined;
+  if (needed !== undefined && !scopes.includes(needed)) {
+    const wanted = [...new Set([...scopes, needed])].join(" ");
+    res.writeHead(403, {
+      "www-authenticate": `Bearer error="insufficient_scope", scope="${wanted}", resource_metadata="${metadata}"`,
+    });
+    res.end();
+    return true;
+  }
+  return false;
 }
 
 /** The authorization server's side: metadata and the token endpoint (client credentials only). */

@@ -8,6 +8,7 @@ import type {
   ChatRequest,
   InputAnswer,
   InputRequestEvent,
+  McpConnectResult,
   ToolApprovalEvent,
 } from "@brook/shared";
 import {
@@ -128,6 +129,24 @@ export interface BrookClient {
    * that does not fit, and the question still waits), decline or cancel.
    */
   answerInput(runId: string, inputId: string, answer: InputAnswer): Promise<AnswerInputResult>;
+  /**
+   * Starts connecting an MCP server that uses the OAuth authorization code (`POST
+   * /mcp/servers/:name/connect`): open `authorization_url` in a browser; once the person allows
+   * it, Brook keeps the tokens and the server's tools come up. Throws `BrookHttpError` on a refusal.
+   */
+  connectMcpServer(name: string): Promise<McpConnectResult>;
+}
+
+/** A REST call Brook refused: its HTTP status and the error code of its body. */
+export class BrookHttpError extends Error {
+  override name = "BrookHttpError";
+  constructor(
+    message: string,
+    readonly status: number,
+    readonly code: string | undefined,
+  ) {
+    super(message);
+  }
 }
 
 const defaultStopTimeoutMs = 5000;
@@ -202,7 +221,19 @@ export function createBrookClient(options: BrookClientOptions): BrookClient {
     });
   const answerInput = (runId: string, inputId: string, answer: InputAnswer) =>
     trpc.chat.answerInput.mutate({ run_id: runId, input_id: inputId, ...answer });
-  return { trpc, streamChat, startChat, readRun, streamObject, approve, deny, answerInput };
+  const connectMcpServer = async (name: string): Promise<McpConnectResult> => {
+    const response = await fetch(`${options.url.replace(/\/+$/, "")}/mcp/servers/${encodeURIComponent(name)}/connect`, {
+      method: "POST",
+      headers: headers(),
+    });
+    const body = (await response.json().catch(() => ({}))) as { error?: unknown; code?: unknown };
+    if (!response.ok) {
+      const message = typeof body.error === "string" ? body.error : `Brook answered ${response.status}.`;
+      throw new BrookHttpError(message, response.status, typeof body.code === "string" ? body.code : undefined);
+    }
+    return body as McpConnectResult;
+  };
+  return { trpc, streamChat, startChat, readRun, streamObject, approve, deny, answerInput, connectMcpServer };
 }
 
 /** Asks `onApproval` about a waiting tool call and sends its answer; another's earlier answer is no failure. */

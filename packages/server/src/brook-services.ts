@@ -92,9 +92,6 @@ export function createServices(config: Config, log: Logger, telemetry?: Telemetr
     // A worker's /metrics is every worker's, summed by the primary.
     worker === undefined ? {} : { gather: workerMetrics },
   );
-  const tools = startTools(config, log, metrics, telemetry);
-  // Demo mode with no MCP server offers a pretend tool that needs approval: the flow, offline.
-  const demoTools = isDemoMode(config) && !tools.configured ? new DemoTools() : undefined;
   const startedAt = Date.now();
   const instanceId = `${hostname()}-${process.pid}-${randomUUID().slice(0, 8)}`;
   const shared = backendOptions(config, log, instanceId, () => control.activeCount);
@@ -102,7 +99,16 @@ export function createServices(config: Config, log: Logger, telemetry?: Telemetr
   const backend =
     config.REDIS_URL === undefined
       ? memoryBackend(shared)
-      : createRedisBackend({ ...shared, url: config.REDIS_URL, leaseMs: config.REDIS_LEASE_MS });
+      : createRedisBackend({
+          ...shared,
+          url: config.REDIS_URL,
+          leaseMs: config.REDIS_LEASE_MS,
+          oauthKey: config.MCP_OAUTH_KEY,
+        });
+  // The OAuth grants of MCP servers live in the backend: instances share them.
+  const tools = startTools(config, log, metrics, telemetry, backend);
+  // Demo mode with no MCP server offers a pretend tool that needs approval: the flow, offline.
+  const demoTools = isDemoMode(config) && !tools.configured ? new DemoTools() : undefined;
   const { store, chatRuns, stats } = backend;
   const onUnexpected = (error: unknown, runId: string) =>
     log.error({ err: error, run_id: runId }, "run failed with an internal error");
@@ -164,7 +170,7 @@ export function createServices(config: Config, log: Logger, telemetry?: Telemetr
       return closing;
     },
     health: () => ({ ...healthOf(status), ...(worker === undefined ? {} : { worker }) }),
-    toolList: () => ({ tools: demoTools?.list() ?? tools.list() }),
+    toolList: () => ({ tools: demoTools?.list() ?? tools.list(), servers: tools.statuses() }),
     info: () => serviceInfo(mode, version, defaultModel),
   };
 }
@@ -232,7 +238,13 @@ function createRunControl(
 }
 
 /** The MCP tools; Brook starts without waiting: servers that are down are retried in the background. */
-function startTools(config: Config, log: Logger, metrics: Metrics, telemetry: Telemetry | undefined): ToolRegistry {
+function startTools(
+  config: Config,
+  log: Logger,
+  metrics: Metrics,
+  telemetry: Telemetry | undefined,
+  backend: Backend,
+): ToolRegistry {
   const tools = new ToolRegistry({
     servers: loadMcpServers(config),
     clientInfo: { name: "brook", version },
@@ -244,6 +256,8 @@ function startTools(config: Config, log: Logger, metrics: Metrics, telemetry: Te
     log: { info: (message) => log.info(message), warn: (message) => log.warn(message) },
     onCall: (record) => metrics.recordToolCall(record),
     approval: config.TOOL_APPROVAL,
+    tokenStore: backend.oauthTokens,
+    publicUrl: config.PUBLIC_URL,
   });
   tools.start();
   return tools;

@@ -100,6 +100,13 @@ export const errorCatalogue = {
     retryable: false,
     message: "The model server rejected the request.",
   },
+  // An MCP server's authorization server refused a connect flow or a code, or could not be reached.
+  mcp_auth_failed: {
+    status: 502,
+    trpc: "BAD_GATEWAY",
+    retryable: false,
+    message: "The MCP server's authorization server did not grant access.",
+  },
   upstream_error: { status: 502, trpc: "BAD_GATEWAY", retryable: true, message: "The model server failed." },
   upstream_unreachable: {
     status: 502,

@@ -131,6 +131,10 @@ export { ChatEventParseError, ChatStreamEndedError, type ReceivedChatEvent, read
 export { ModelStats, Percentiles, Stats } from "./stats.js";
 export {
   McpAuthKind,
+  McpAuthorization,
+  McpConnectResult,
+  McpOAuthCallbackQuery,
+  McpServerParams,
   McpServerState,
   McpServerStatus,
   McpTransport,

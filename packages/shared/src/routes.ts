@@ -15,7 +15,7 @@ import {
 import { OpenAIResponse, OpenAIResponseStreamEvent, OpenAIResponsesRequest } from "./openai-responses.js";
 import { AnswerInputResult, ApprovalAnswer, ApproveResult, CancelResult, InputAnswer } from "./run-control.js";
 import { Stats } from "./stats.js";
-import { ToolList } from "./tools.js";
+import { McpConnectResult, McpOAuthCallbackQuery, McpServerParams, ToolList } from "./tools.js";
 import { UIChatId, UIChatRequest, UIMessageChunk } from "./ui-message-stream.js";
 
 /**
@@ -156,6 +156,26 @@ export const routes = {
     methods: { GET: "the MCP tools the model can use" },
     access: "key",
     schemas: { GET: { answer: { json: ToolList } } },
+  },
+  mcpConnect: {
+    path: "/mcp/servers/:name/connect",
+    methods: { POST: "starts connecting an OAuth MCP server: answers the authorization page to open" },
+    access: "key",
+    schemas: { POST: { params: McpServerParams, answer: { json: McpConnectResult } } },
+  },
+  mcpOAuthCallback: {
+    path: "/mcp/oauth/callback",
+    methods: { GET: "where an MCP server's authorization server sends the browser back (bound by `state`)" },
+    // No key header comes back with a redirect: the one-time `state` of the connect request binds it.
+    access: "open",
+    schemas: {
+      GET: {
+        query: McpOAuthCallbackQuery,
+        answer: { text: "text/html" },
+        also: { 303: { description: "Connected: back to the web UI." } },
+        failure: { text: "text/html" },
+      },
+    },
   },
   stats: {
     path: "/stats",

@@ -7,6 +7,7 @@ import { useConversations } from "./chat/use-conversations.ts";
 import { ApiKeyDialog } from "./components/api-key-dialog.tsx";
 import { DemoBanner, OfflineBanner } from "./components/banner.tsx";
 import { Composer, type ComposerHandle } from "./components/composer.tsx";
+import { McpServersNotice } from "./components/mcp-servers-notice.tsx";
 import { MessageView } from "./components/message-view.tsx";
 import { SettingsDialog } from "./components/settings-dialog.tsx";
 import { Sidebar } from "./components/sidebar.tsx";
@@ -23,6 +24,16 @@ const suggestions = [
 type Dialog = "settings" | "stats" | undefined;
 
 const DEMO_NOTICE = "brook.demo-notice";
+
+/** The MCP server named by the OAuth callback's redirect (`?mcp_connected=`), taken off the address. */
+function connectedServerOnce(): string | undefined {
+  const url = new URL(window.location.href);
+  const name = url.searchParams.get("mcp_connected") ?? undefined;
+  if (name === undefined) return undefined;
+  url.searchParams.delete("mcp_connected");
+  window.history.replaceState(window.history.state, "", url);
+  return name;
+}
 
 /** How often the page samples the service's totals for the statistics' charts (while it is visible). */
 const SAMPLE_STATS_MS = 30_000;
@@ -74,6 +85,15 @@ export function App() {
       else setHealthError(describeError(error).message);
     }
   }, [askForKey]);
+
+  // Back from connecting an MCP server (its OAuth callback): health again until its tools are up.
+  const [justConnected, setJustConnected] = useState(() => connectedServerOnce());
+  const connectedServer = health?.mcp_servers.find((server) => server.name === justConnected);
+  useEffect(() => {
+    if (justConnected === undefined || connectedServer?.status === "connected") return;
+    const timer = setInterval(() => void loadHealth(), 500);
+    return () => clearInterval(timer);
+  }, [justConnected, connectedServer?.status, loadHealth]);
 
   useEffect(() => {
     void loadHealth();
@@ -246,6 +266,14 @@ export function App() {
           />
         )}
         {healthError !== undefined && <OfflineBanner message={healthError} onRetry={() => void loadHealth()} />}
+        {health !== undefined && (
+          <McpServersNotice
+            servers={health.mcp_servers}
+            connected={justConnected}
+            onDismissConnected={() => setJustConnected(undefined)}
+            onUnauthorized={askForKey}
+          />
+        )}
 
         <main
           ref={scroller}

@@ -43,6 +43,7 @@ export const commands = {
     "file",
   ],
   health: connectionOptions,
+  mcp: connectionOptions,
   stats: connectionOptions,
   help: ["help"],
 } as const satisfies Record<string, readonly OptionName[]>;
@@ -113,7 +114,7 @@ export function parseCommandLine(
       throw new UsageError(`option '${token.rawName}' does not apply to '${name}'`, name);
     }
   }
-  if (name !== "chat" && words.length > 0) throw new UsageError(`'${name}' takes no arguments`, name);
+  if (name !== "chat" && name !== "mcp" && words.length > 0) throw new UsageError(`'${name}' takes no arguments`, name);
   if (values["approve-all"] && values["deny-all"]) {
     throw new UsageError("--approve-all and --deny-all cannot go together", name);
   }

@@ -12,6 +12,7 @@ Usage:
   brook chat [options] [message...]   Stream an answer (the message is read from stdin when absent or '-')
   brook health [options]              Show whether the server is up, its mode and model
   brook stats [options]               Show requests, tokens, cost and latency since the last reset
+  brook mcp connect <server>          Print the page that connects an OAuth MCP server
   brook help [command]                Show help for a command
 
 Options:
@@ -57,6 +58,15 @@ Exits 1 when the server is unreachable or not ready (draining).
 Options:
   --json                 Print the raw health object
 ${connection}`,
+  mcp: `Usage: brook mcp connect <server> [options]
+
+Starts connecting an MCP server configured with the OAuth authorization code (MCP_SERVERS) and
+prints its authorization page: open it in a browser and allow Brook; Brook keeps the tokens, and
+the server's tools come up. The page is valid for 10 minutes, once.
+
+Options:
+  --json                 Print the raw answer (server, authorization_url, expires_in)
+${connection}`,
   stats: `Usage: brook stats [options]
 
 Shows requests (by kind and outcome), tokens, cost, time-to-first-token and duration percentiles,
@@ -67,7 +77,7 @@ Options:
 ${connection}`,
   help: `Usage: brook help [command]
 
-Shows help for brook or for one command (chat, health, stats).`,
+Shows help for brook or for one command (chat, health, mcp, stats).`,
 };
 
 export function helpText(command: CommandName | undefined): string {

@@ -9,6 +9,7 @@ import type { Terminal } from "./terminal.js";
 const handlers: Record<Exclude<CommandName, "help">, () => Promise<Command>> = {
   chat: async () => (await import("./commands/chat.js")).chatCommand,
   health: async () => (await import("./commands/health.js")).healthCommand,
+  mcp: async () => (await import("./commands/mcp.js")).mcpCommand,
   stats: async () => (await import("./commands/stats.js")).statsCommand,
 };
 

@@ -5,6 +5,7 @@ import type { RunStats } from "../stats/run-stats.js";
 import type { ChatRuns } from "../storage/chat-runs.js";
 import type { RetentionOptions } from "../storage/memory-run-store.js";
 import type { RunStore } from "../storage/run-log.js";
+import type { OAuthTokenStore } from "../tools/oauth-token-store.js";
 
 /**
  * Where Brook keeps what its instances may share: runs, chats' runs, statistics, rate-limit
@@ -20,6 +21,8 @@ export interface Backend {
   readonly chatRuns: ChatRuns;
   /** The statistics of `/stats`. */
   readonly stats: RunStats;
+  /** The OAuth grants of MCP servers that a person connected. */
+  readonly oauthTokens: OAuthTokenStore;
   /** Where RATE_LIMIT_RPM counts requests (`@fastify/rate-limit`'s store options); empty: in this process. */
   readonly rateLimitStore: RateLimitStore;
   /** The connection to the shared state (`/health`, readiness); undefined when nothing is shared. */

@@ -1,6 +1,7 @@
 import { MemoryRunStats } from "../stats/run-stats.js";
 import { MemoryChatRuns } from "../storage/memory-chat-runs.js";
 import { MemoryRunStore } from "../storage/memory-run-store.js";
+import { MemoryOAuthTokenStore } from "../tools/oauth-token-store.js";
 import type { Backend, BackendOptions } from "./backend.js";
 
 /** One Brook in one process: everything in memory, nothing shared, no channel to other instances. */
@@ -13,6 +14,7 @@ export function memoryBackend(options: BackendOptions): Backend {
     channel: undefined,
     chatRuns,
     stats: new MemoryRunStats(options.activeRuns),
+    oauthTokens: new MemoryOAuthTokenStore(),
     rateLimitStore: {},
     state: () => undefined,
     close: async () => {

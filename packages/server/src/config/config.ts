@@ -85,6 +85,14 @@ export const ConfigSchema = z.object({
   MCP_URL: optionalText.pipe(z.url({ protocol: /^https?$/ }).optional()),
   /** A JSON file of MCP servers in the `{ "mcpServers": { name: … } }` shape. */
   MCP_SERVERS: optionalText,
+  /**
+   * Where browsers reach Brook (e.g. https://brook.example.com), for the redirect URI of MCP
+   * servers connected with OAuth (`<PUBLIC_URL>/mcp/oauth/callback`). Unset: the origin the connect
+   * request came to.
+   */
+  PUBLIC_URL: optionalText.pipe(z.url({ protocol: /^https?$/ }).optional()),
+  /** A passphrase that seals MCP servers' OAuth grants kept in Redis (AES-256-GCM); unset: stored as JSON. */
+  MCP_OAUTH_KEY: optionalText,
   /** A tool call that takes longer fails with an error result the model sees. */
   TOOL_TIMEOUT_MS: z.coerce.number().int().min(1).default(60_000),
   /** Rounds of tool calls a run may make; the model's next request for tools ends the run. */

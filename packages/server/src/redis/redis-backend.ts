@@ -2,6 +2,7 @@ import type { Backend, BackendOptions } from "../backends/backend.js";
 import { InstanceInbox } from "./instance-inbox.js";
 import { RedisChatRuns } from "./redis-chat-runs.js";
 import { RedisClients } from "./redis-clients.js";
+import { RedisOAuthTokenStore } from "./redis-oauth-token-store.js";
 import { RedisRunChannel } from "./redis-run-channel.js";
 import { RedisRunStats } from "./redis-run-stats.js";
 import { RedisRunStore } from "./redis-run-store.js";
@@ -11,6 +12,8 @@ export interface RedisBackendOptions extends BackendOptions {
   url: string;
   /** REDIS_LEASE_MS: a producer that has not renewed its lease for this long is taken for lost. */
   leaseMs: number;
+  /** MCP_OAUTH_KEY: seals the MCP servers' OAuth grants kept in Redis. */
+  oauthKey?: string | undefined;
 }
 
 /** How long a run's keys last when MAX_RUN_MS bounds nothing. */
@@ -34,6 +37,7 @@ export function createRedisBackend(options: RedisBackendOptions): Backend {
     channel: new RedisRunChannel(clients, inbox),
     chatRuns,
     stats,
+    oauthTokens: new RedisOAuthTokenStore(clients, options.oauthKey),
     rateLimitStore: {
       redis: clients.commands,
       nameSpace: "brook:rate:",

@@ -17,6 +17,7 @@ import { aiSdkPlugin } from "./ai-sdk/ai-sdk-plugin.js";
 import { limitsPlugin } from "./limits-plugin.js";
 import { openAIPlugin } from "./openai/openai-plugin.js";
 import { openAPIPlugin } from "./openapi/openapi-plugin.js";
+import { mcpConnectRoutes } from "./rest/mcp-connect-routes.js";
 import { restPlugin } from "./rest/rest-plugin.js";
 import { routeMiss } from "./route-miss.js";
 import { trpcPlugin } from "./trpc/trpc-plugin.js";
@@ -96,6 +97,7 @@ export async function createHttpApp(services: BrookServices): Promise<FastifyIns
   const webDir = findWebDir(config.WEB_DIR);
   const web = webDir === undefined ? undefined : await registerWebApp(app, webDir);
   await app.register(restPlugin, { services, web });
+  await app.register(mcpConnectRoutes, { authorizations: services.tools.authorizations, log: services.log });
   await app.register(trpcPlugin, { prefix: "/trpc", services });
   await app.register(aiSdkPlugin, { services });
   await app.register(openAIPlugin, { prefix: "/v1", services });

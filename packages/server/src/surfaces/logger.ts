@@ -42,11 +42,16 @@ export function createLogger(config: Config, options: LoggerOptions = {}): Logge
   );
 }
 
-/** A URL without tRPC's `connectionParams` (browsers' subscriptions carry their key there). */
+/**
+ * A URL without tRPC's `connectionParams` (browsers' subscriptions carry their key there) and
+ * an OAuth callback's `code` and `state` (an MCP server's authorization).
+ */
 function withoutSecrets(url: string): string {
   const [path, query] = url.split("?", 2);
   if (query === undefined) return url;
   const params = new URLSearchParams(query);
-  if (params.has("connectionParams")) params.set("connectionParams", "[redacted]");
+  for (const secret of ["connectionParams", "code", "state"]) {
+    if (params.has(secret)) params.set(secret, "[redacted]");
+  }
   return `${path}?${params.toString()}`;
 }

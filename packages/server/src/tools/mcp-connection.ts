@@ -67,6 +67,17 @@ export interface McpAuthProvider extends OAuthClientProvider {
    * the issuer when the authorization server says it sends one, RFC 9207).
    */
   authorizationCode?(): Promise<string | URLSearchParams | undefined>;
+  /** True while only a person can grant access (nobody has connected the server yet): no attempt is made. */
+  awaitsPerson?(): Promise<boolean>;
+}
+
+/** An authorization-code server that a person has not connected (or whose grant ended). */
+export class McpNeedsConnectError extends Error {
+  constructor(readonly server: string) {
+    super(
+      `The MCP server "${server}" needs connecting: a person grants access once (POST /mcp/servers/${server}/connect).`,
+    );
+  }
 }
 
 /** A server's question during a call, as the SDK parsed it. */
@@ -143,6 +154,8 @@ export class McpConnection {
   #protocolVersion: string | null = null;
   /** The revision has sessions (2025-11-25 and before): a server may forget one. */
   #sessions = true;
+  /** Aborted by connectNow(): the wait before the next attempt ends early. */
+  #wake = new AbortController();
 
   constructor(
     readonly spec: McpServerSpec,
@@ -182,6 +195,13 @@ export class McpConnection {
 
   /** Starts connecting in the background; Brook does not wait for MCP servers to start. */
   start(): void {
+    this.#connectInBackground();
+  }
+
+  /** Tries to connect now, if not connected (a person just granted access): the backoff's wait ends. */
+  connectNow(): void {
+    if (this.#state === "connected" || this.#lifetime.signal.aborted) return;
+    this.#wake.abort();
     this.#connectInBackground();
   }
 
@@ -318,9 +338,13 @@ export class McpConnection {
         const delayMs = Math.min(this.options.retryMaxMs, minMs * 2 ** Math.min(attempt, 20));
         try {
           // Unref'd: a server that is down never keeps Brook's process alive.
-          await sleep(delayMs, undefined, { signal: this.#lifetime.signal, ref: false });
+          await sleep(delayMs, undefined, {
+            signal: AbortSignal.any([this.#lifetime.signal, this.#wake.signal]),
+            ref: false,
+          });
         } catch {
-          return;
+          if (this.#lifetime.signal.aborted) return;
+          this.#wake = new AbortController();
         }
       }
     }
@@ -328,6 +352,7 @@ export class McpConnection {
 
   /** Opens a session and lists the tools; on success the connection is live. */
   async #connect(): Promise<void> {
+    if (await this.options.authProvider?.awaitsPerson?.()) throw new McpNeedsConnectError(this.name);
     const client = await this.#open();
     try {
       const tools = await this.#listTools(client);
@@ -605,11 +630,21 @@ export class McpConnection {
 
   #fail(error: unknown): void {
     const message = describe(error, this.#stderrTail);
+    // A grant only a person can give (none yet, or the stored one was refused and not refreshed).
+    const state =
+      error instanceof McpNeedsConnectError ||
+      (error instanceof UnauthorizedError && this.options.authKind === "oauth_authorization_code")
+        ? "needs_connect"
+        : "unavailable";
     // One line when a server becomes unavailable or fails differently; retries are quiet.
-    if (this.#state !== "unavailable" || this.#lastError !== message) {
-      this.options.log?.warn(`MCP server "${this.name}" is unavailable (${message}); retrying in the background.`);
+    if (this.#state !== state || this.#lastError !== message) {
+      this.options.log?.warn(
+        state === "needs_connect"
+          ? `MCP server "${this.name}" needs connecting (${message}).`
+          : `MCP server "${this.name}" is unavailable (${message}); retrying in the background.`,
+      );
     }
-    this.#state = "unavailable";
+    this.#state = state;
     this.#tools = [];
     this.#lastError = message;
     this.options.onChange();

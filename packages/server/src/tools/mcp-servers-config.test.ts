@@ -106,6 +106,49 @@ describe("MCP server configuration", () => {
     expect(parse({ client_id: "c", client_secret: "s", grant: "password" })).toThrow(/mcpServers\.a\.oauth\.grant/);
   });
 
+  it("reads the OAuth authorization code: a pre-registered client, or none (Brook registers itself)", () => {
+    const specs = parseMcpServersFile(
+      {
+        mcpServers: {
+          linear: {
+            url: "https://mcp.linear.example/mcp",
+            oauth: { grant: "authorization_code", client_id: "brook", client_secret: "s", scope: "read write" },
+          },
+          notes: {
+            url: "https://notes.example/mcp",
+            oauth: { grant: "authorization_code", client_metadata_url: "https://brook.example/client.json" },
+          },
+        },
+      },
+      "f",
+    );
+    expect(specs.map((spec) => (spec.kind === "remote" ? spec.oauth : undefined))).toEqual([
+      {
+        grant: "authorization_code",
+        clientId: "brook",
+        clientSecret: "s",
+        clientMetadataUrl: undefined,
+        scope: "read write",
+      },
+      {
+        grant: "authorization_code",
+        clientId: undefined,
+        clientSecret: undefined,
+        clientMetadataUrl: "https://brook.example/client.json",
+        scope: undefined,
+      },
+    ]);
+    const parse = (oauth: unknown) => () =>
+      parseMcpServersFile({ mcpServers: { a: { url: "https://x.example/mcp", oauth } } }, "f");
+    expect(parse({ grant: "authorization_code", client_secret: "s" })).toThrow(
+      /mcpServers\.a\.oauth\.client_secret: "client_secret" needs "client_id"/,
+    );
+    expect(parse({ grant: "authorization_code", client_metadata_url: "http://insecure.example/c.json" })).toThrow(
+      /mcpServers\.a\.oauth\.client_metadata_url: must be an https URL/,
+    );
+    expect(parse({ grant: "authorization_code", private_key: "PEM" })).toThrow(/mcpServers\.a\.oauth/);
+  });
+
   it("adds MCP_URL as the server named mcp, and refuses a file that reuses that name", () => {
     expect(loadMcpServers({ MCP_URL: "http://127.0.0.1:3001/mcp", MCP_SERVERS: undefined })).toEqual([
       { kind: "remote", name: "mcp", url: "http://127.0.0.1:3001/mcp", headers: {}, preferSse: false },

@@ -2,6 +2,7 @@ import { readFileSync } from "node:fs";
 import { z } from "zod";
 import type { Config } from "../config/config.js";
 import { ConfigError } from "../config/config-error.js";
+import type { McpAuthorizationCodeSpec } from "./mcp-authorization.js";
 import type { McpOAuthSpec } from "./mcp-oauth.js";
 
 /** A remote MCP server: Streamable HTTP first, legacy SSE as the fallback (or first, with `type: "sse"`). */
@@ -14,8 +15,11 @@ export interface RemoteServerSpec {
   preferSse: boolean;
   /** Which of its tools need a person's approval; absent: as TOOL_APPROVAL says. */
   approval?: ServerApproval | undefined;
-  /** OAuth, when the entry has `oauth`; `headers` still go with every request. */
-  oauth?: McpOAuthSpec | undefined;
+  /**
+   * OAuth, when the entry has `oauth`: client credentials, or an authorization code a person
+   * grants once from the web UI; `headers` still go with every request.
+   */
+  oauth?: McpOAuthSpec | McpAuthorizationCodeSpec | undefined;
 }
 
 /** A local MCP server, started as a child process that speaks over stdin/stdout. */
@@ -59,12 +63,40 @@ const OAuthEntry = z
     error: 'needs either "client_secret" or "private_key" (not both)',
   });
 
+/**
+ * `oauth` with `grant: "authorization_code"`: a person connects the server once. A pre-registered
+ * client (`client_id`, with `client_secret` when it is confidential), else Brook registers itself
+ * (its client ID metadata document at `client_metadata_url`, or dynamic client registration).
+ */
+const AuthorizationCodeEntry = z
+  .object({
+    grant: z.literal("authorization_code"),
+    client_id: NonEmpty.optional(),
+    client_secret: NonEmpty.optional(),
+    client_metadata_url: z.url({ protocol: /^https$/, error: "must be an https URL" }).optional(),
+    scope: NonEmpty.optional(),
+  })
+  .strict()
+  .refine((entry) => entry.client_secret === undefined || entry.client_id !== undefined, {
+    error: '"client_secret" needs "client_id" (a pre-registered client)',
+    path: ["client_secret"],
+  });
+
+/** Either grant: `authorization_code` when it says so, else client credentials. */
+const AnyOAuthEntry = z.unknown().transform((value, context) => {
+  const grant = typeof value === "object" && value !== null ? (value as { grant?: unknown }).grant : undefined;
+  const parsed = (grant === "authorization_code" ? AuthorizationCodeEntry : OAuthEntry).safeParse(value);
+  if (parsed.success) return parsed.data;
+  for (const issue of parsed.error.issues) context.addIssue({ ...issue, path: issue.path } as never);
+  return z.NEVER;
+});
+
 const RemoteEntry = z.object({
   approval: Approval.optional(),
   url: z.url({ protocol: /^https?$/, error: "must be an http(s) URL" }),
   headers: z.record(z.string(), z.string()).optional(),
   type: z.enum(["http", "streamable-http", "streamableHttp", "sse"]).optional(),
-  oauth: OAuthEntry.optional(),
+  oauth: AnyOAuthEntry.optional(),
 });
 
 const StdioEntry = z.object({
@@ -157,7 +189,18 @@ export function parseMcpServersFile(json: unknown, source: string): McpServerSpe
   return specs;
 }
 
-function oauthSpec(entry: z.infer<typeof OAuthEntry>): McpOAuthSpec {
+function oauthSpec(
+  entry: z.infer<typeof OAuthEntry> | z.infer<typeof AuthorizationCodeEntry>,
+): McpOAuthSpec | McpAuthorizationCodeSpec {
+  if (entry.grant === "authorization_code") {
+    return {
+      grant: entry.grant,
+      clientId: entry.client_id,
+      clientSecret: entry.client_secret,
+      clientMetadataUrl: entry.client_metadata_url,
+      scope: entry.scope,
+    };
+  }
   const { scope, issuer } = entry;
   if (entry.private_key !== undefined) {
     return {

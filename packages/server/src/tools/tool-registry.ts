@@ -1,17 +1,21 @@
 import type { McpServerStatus, ToolImage, ToolInfo, ToolResourceLink } from "@brook/shared";
+import { UnauthorizedError } from "@modelcontextprotocol/client";
 import type { ModelTool, ModelToolCall } from "../models/chat-model.js";
 import { CallClock } from "./call-clock.js";
 import { type AskInput, CallsInFlight } from "./input-questions.js";
+import { McpAuthorizations } from "./mcp-authorization.js";
 import {
   type ConnectionLog,
   isTimeout,
   McpConnection,
+  type McpConnectionOptions,
   type McpFetch,
   McpServerGoneError,
   type McpTool,
 } from "./mcp-connection.js";
 import { mcpAuthProvider } from "./mcp-oauth.js";
 import type { McpServerSpec, ServerApproval } from "./mcp-servers-config.js";
+import { MemoryOAuthTokenStore, type OAuthTokenStore } from "./oauth-token-store.js";
 import { assignToolNames } from "./tool-names.js";
 import { toolResultParts, toolResultText, truncateToolText } from "./tool-result-text.js";
 
@@ -34,6 +38,10 @@ export interface ToolRegistryOptions {
   onCall?: (record: ToolCallRecord) => void;
   /** Which tools need a person's approval (TOOL_APPROVAL): none, all, or those named as the model calls them. */
   approval?: "none" | "all" | readonly string[] | undefined;
+  /** Where the grants of authorization-code servers are kept (absent: in this process). */
+  tokenStore?: OAuthTokenStore | undefined;
+  /** Where browsers reach Brook (PUBLIC_URL), for the OAuth redirect URI. */
+  publicUrl?: string | undefined;
 }
 
 /** How a tool call ended: the tool's own answer (`succeeded`, `tool_error`) or why there was none. */
@@ -88,24 +96,51 @@ export class ToolRegistry {
   #byName = new Map<string, Entry>();
   /** Calls in flight, for the questions their servers ask during them. */
   readonly #inFlight = new CallsInFlight();
+  /** The grants of the servers a person connects (OAuth authorization code). */
+  readonly authorizations: McpAuthorizations;
 
   constructor(private readonly options: ToolRegistryOptions) {
+    this.authorizations = new McpAuthorizations(
+      options.servers.flatMap((spec) =>
+        spec.kind === "remote" && spec.oauth?.grant === "authorization_code"
+          ? [{ name: spec.name, url: spec.url, headers: spec.headers, spec: spec.oauth }]
+          : [],
+      ),
+      {
+        store: options.tokenStore ?? new MemoryOAuthTokenStore(),
+        clientName: options.clientInfo.name,
+        publicUrl: options.publicUrl,
+        fetch: options.fetch,
+        onConnected: (server) => this.#connections.find((connection) => connection.name === server)?.connectNow(),
+      },
+    );
     this.#connections = options.servers.map(
       (spec) =>
         new McpConnection(spec, {
           clientInfo: options.clientInfo,
-          ...(spec.kind === "remote" && spec.oauth !== undefined
-            ? { authProvider: mcpAuthProvider(spec.oauth, options.clientInfo.name) }
-            : {}),
           onElicitation: (request) => this.#inFlight.answer(spec.name, request),
           retryMaxMs: options.retryMaxMs,
           ...(options.retryMinMs === undefined ? {} : { retryMinMs: options.retryMinMs }),
           ...(options.pingIntervalMs === undefined ? {} : { pingIntervalMs: options.pingIntervalMs }),
           ...(options.fetch === undefined ? {} : { fetch: options.fetch }),
+          // After the fetch: an authorization-code server's own watches for step-ups.
+          ...this.#auth(spec),
           onChange: () => this.#rebuild(),
           ...(options.log === undefined ? {} : { log: options.log }),
         }),
     );
+  }
+
+  #auth(spec: McpServerSpec): Pick<McpConnectionOptions, "authProvider" | "authKind" | "fetch"> {
+    if (spec.kind !== "remote" || spec.oauth === undefined) return {};
+    if (spec.oauth.grant === "authorization_code") {
+      return {
+        authProvider: this.authorizations.provider(spec.name),
+        authKind: "oauth_authorization_code",
+        fetch: this.authorizations.watchingFetch(spec.name, this.options.fetch),
+      };
+    }
+    return { authProvider: mcpAuthProvider(spec.oauth, this.options.clientInfo.name) };
   }
 
   /** Connects to every server in the background. */
@@ -123,7 +158,11 @@ export class ToolRegistry {
   }
 
   statuses(): McpServerStatus[] {
-    return this.#connections.map((connection) => connection.status());
+    return this.#connections.map((connection) => {
+      const status = connection.status();
+      if (!this.authorizations.has(connection.name)) return status;
+      return { ...status, authorization: this.authorizations.describe(connection.name) };
+    });
   }
 
   list(): ToolInfo[] {
@@ -215,6 +254,14 @@ export class ToolRegistry {
         return failure(`The tool "${call.name}" did not answer within ${timeoutMs} ms; the call was cancelled.`);
       }
       observe("failed");
+      const stepUp = this.authorizations.has(entry.server)
+        ? this.authorizations.describe(entry.server).step_up_scope
+        : undefined;
+      if (error instanceof UnauthorizedError && typeof stepUp === "string") {
+        return failure(
+          `The tool "${call.name}" needs more access on the MCP server "${entry.server}" (scope "${stepUp}"); the call was not made. A person grants it by connecting the server again (Connect in the web UI).`,
+        );
+      }
       if (error instanceof McpServerGoneError) {
         return failure(truncateToolText(`The tool "${call.name}" did not finish: ${error.message}`, resultMaxChars));
       }

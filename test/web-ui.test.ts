@@ -22,10 +22,11 @@ const answerMarkdown = [
 ];
 
 /**
- * Runs in the page: records the last answer's text every 20 ms while it streams, then returns the
- * samples (sampling inside the page sees every repaint, whatever the test process is doing).
+ * Runs in the page: records the text of `part` of the last answer every 20 ms while it streams,
+ * then returns the samples (sampling inside the page sees every repaint, whatever the test
+ * process is doing).
  */
-const samplingScript = `new Promise((resolve) => {
+const samplingScript = (part: string) => `new Promise((resolve) => {
   const seen = [];
   const timer = setInterval(() => {
     const answer = [...document.querySelectorAll('[data-role="assistant"]')].at(-1);
@@ -33,10 +34,17 @@ const samplingScript = `new Promise((resolve) => {
       clearInterval(timer);
       resolve(seen);
     } else {
-      seen.push(answer.querySelector('[data-testid="answer"]')?.textContent ?? "");
+      seen.push(answer.querySelector(${JSON.stringify(part)})?.textContent ?? "");
     }
   }, 20);
 })`;
+
+/** Samples of a part that filled in over several repaints: at least three different, the last longer than the first. */
+function expectFilledInSteps(samples: readonly string[]): void {
+  const distinct = [...new Set(samples.filter((sample) => sample !== ""))];
+  expect(distinct.length).toBeGreaterThanOrEqual(3);
+  expect(distinct[0]?.length).toBeLessThan(distinct.at(-1)?.length ?? 0);
+}
 
 /** What the page functions below use of a DOM element (these types know no DOM). */
 interface PageElement {
@@ -124,10 +132,7 @@ describe("web UI in headless Chromium", () => {
 
     const answer = answers(page).last();
     // Sample the answer in the page while it streams: it must grow in several steps.
-    const samples: string[] = await page.evaluate(samplingScript);
-    const distinct = [...new Set(samples.filter((sample) => sample !== ""))];
-    expect(distinct.length).toBeGreaterThanOrEqual(3);
-    expect(distinct[0]?.length).toBeLessThan(distinct.at(-1)?.length ?? 0);
+    expectFilledInSteps(await page.evaluate(samplingScript('[data-testid="answer"]')));
 
     await waitForAnswer(page);
     await opened?.screenshot("answer-light-wide");
@@ -381,21 +386,7 @@ describe("web UI in headless Chromium", () => {
     await send(page, "Which city?");
     await page.getByRole("button", { name: "Stop" }).waitFor();
     // Sample the JSON view in the page while it streams: it fills in over several repaints.
-    const samples: string[] = await page.evaluate(`new Promise((resolve) => {
-      const seen = [];
-      const timer = setInterval(() => {
-        const answer = [...document.querySelectorAll('[data-role="assistant"]')].at(-1);
-        if (answer?.getAttribute("data-status") !== "streaming") {
-          clearInterval(timer);
-          resolve(seen);
-        } else {
-          seen.push(answer.querySelector('[data-testid="answer-object"] pre')?.textContent ?? "");
-        }
-      }, 20);
-    })`);
-    const distinct = [...new Set(samples.filter((sample) => sample !== ""))];
-    expect(distinct.length).toBeGreaterThanOrEqual(3);
-    expect(distinct[0]?.length).toBeLessThan(distinct.at(-1)?.length ?? 0);
+    expectFilledInSteps(await page.evaluate(samplingScript('[data-testid="answer-object"] pre')));
     await waitForAnswer(page);
 
     const body = harness.upstream.requests.at(-1)?.body;

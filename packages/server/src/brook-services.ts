@@ -99,7 +99,12 @@ export function createServices(config: Config, log: Logger, telemetry?: Telemetr
   const backend =
     config.REDIS_URL === undefined
       ? memoryBackend(shared)
-      : createRedisBackend({ ...shared, url: config.REDIS_URL, leaseMs: config.REDIS_LEASE_MS });
+      : createRedisBackend({
+          ...shared,
+          url: config.REDIS_URL,
+          leaseMs: config.REDIS_LEASE_MS,
+          mirrorWindowMs: config.REDIS_MIRROR_WINDOW_MS,
+        });
   const { store, chatRuns, stats } = backend;
   const onUnexpected = (error: unknown, runId: string) =>
     log.error({ err: error, run_id: runId }, "run failed with an internal error");

@@ -4,6 +4,7 @@ import type { InstanceMessages } from "../control/instance-messages.js";
 import { BrookError } from "../errors/brook-error.js";
 import { errorEvent } from "../errors/error-shapes.js";
 import { MemoryRunStore, type RetentionOptions } from "../storage/memory-run-store.js";
+import { MirrorWindow } from "../storage/mirror-window.js";
 import { MirroredRunLog, type RunMirror, unknownUsage } from "../storage/mirrored-run-log.js";
 import { RemoteRunLog, type RunSource } from "../storage/remote-run-log.js";
 import type { RunLog, RunLogOptions, RunLogWriter, RunStore } from "../storage/run-log.js";
@@ -71,6 +72,8 @@ export interface RedisRunStoreOptions {
   leaseMs: number;
   /** The longest a run may last (MAX_RUN_MS; 0: unbounded): keys of a run nobody ends expire after it. */
   maxRunMs: number;
+  /** REDIS_MIRROR_WINDOW_MS: how long a run's events wait to go to Redis together (0: each batch at once). */
+  mirrorWindowMs: number;
   log: RedisLog;
 }
 
@@ -93,9 +96,11 @@ export class RedisRunStore implements RunStore {
   readonly #settling = new Set<Promise<void>>();
   readonly #timer: NodeJS.Timeout;
   readonly #safetyTtlMs: number;
+  readonly #window: MirrorWindow | undefined;
 
   constructor(private readonly options: RedisRunStoreOptions) {
     this.#local = new MemoryRunStore(options.retention);
+    this.#window = options.mirrorWindowMs > 0 ? new MirrorWindow(options.mirrorWindowMs) : undefined;
     this.#safetyTtlMs = (options.maxRunMs > 0 ? options.maxRunMs : unboundedRunTtlMs) + options.retention.retentionMs;
     const { commands, subscriber } = options.clients;
     commands.defineCommand("brookAppend", { numberOfKeys: 5, lua: appendScript });
@@ -115,7 +120,12 @@ export class RedisRunStore implements RunStore {
   create(runId: string, options: RunLogOptions): RunLogWriter {
     const memory = this.#local.create(runId, options);
     if (!options.resumable) return memory;
-    const mirror = new MirroredRunLog(memory, this.#mirrorContext(runId, options.owner), options.bufferBytes);
+    const mirror = new MirroredRunLog(
+      memory,
+      this.#mirrorContext(runId, options.owner),
+      options.bufferBytes,
+      this.#window,
+    );
     this.#mirrors.set(runId, mirror);
     return mirror;
   }
@@ -161,6 +171,7 @@ export class RedisRunStore implements RunStore {
 
   async close(): Promise<void> {
     clearInterval(this.#timer);
+    this.#window?.flush();
     // The last batches (a drained run's terminal event) reach Redis before its connection closes.
     await Promise.all([...this.#mirrors.values()].map((mirror) => mirror.settled()));
     await Promise.all(this.#settling);

@@ -22,6 +22,13 @@ export interface RunSource {
   endIfLost(): Promise<void>;
 }
 
+/**
+ * How long a reader may wait for the seq it resumes from to reach the backend: its producer may
+ * still hold the events before it (REDIS_MIRROR_WINDOW_MS, a call on its way). Past it, the seq is
+ * one the run never reached.
+ */
+export const unwrittenSeqMs = 5_000;
+
 /** A run produced by another instance, as this one's readers see it. */
 export class RemoteRunLog implements RunLog {
   readonly #readers = new Set<RemoteLogReader>();
@@ -61,8 +68,13 @@ export class RemoteRunLog implements RunLog {
     return bytes;
   }
 
+  /**
+   * A reader from `fromSeq`. While the run goes on, a seq past what the backend holds is taken: a
+   * reader that saw it on the producing instance resumes here before the producer's last events
+   * reach the backend; the reader checks it there (see `RemoteLogReader.read`).
+   */
   reader(fromSeq: number): RunLogReader {
-    if (fromSeq > this.#head) throw new BrookError("bad_request", `Run ${this.runId} has no event ${fromSeq - 1} yet.`);
+    if (fromSeq > this.#head && this.#terminal !== undefined) throw noEventYet(this.runId, fromSeq);
     const reader = new RemoteLogReader(this, fromSeq);
     this.#readers.add(reader);
     if (this.#readers.size === 1 && this.#terminal === undefined) {
@@ -123,18 +135,25 @@ export class RemoteRunLog implements RunLog {
   }
 }
 
+function noEventYet(runId: string, fromSeq: number): BrookError {
+  return new BrookError("bad_request", `Run ${runId} has no event ${fromSeq - 1} yet.`);
+}
+
 /** A reader of another instance's run: it reads the backend, and waits for a notification when caught up. */
 export class RemoteLogReader implements RunLogReader {
   position: number;
   #buffer: ChatEvent[] = [];
   #done = false;
   #wake: (() => void) | undefined;
+  /** For a reader that starts past what the backend holds: until when it may wait for its seq. */
+  #unwrittenUntil: number | undefined;
 
   constructor(
     private readonly log: RemoteRunLog,
     position: number,
   ) {
     this.position = position;
+    if (position > log.head) this.#unwrittenUntil = Date.now() + unwrittenSeqMs;
   }
 
   get done(): boolean {
@@ -165,8 +184,12 @@ export class RemoteLogReader implements RunLogReader {
       });
       let fetched: ChatEvent[];
       try {
-        fetched = await this.log.fetch(this.position + this.#buffer.length, max);
+        fetched =
+          this.#unwrittenUntil === undefined
+            ? await this.log.fetch(this.position + this.#buffer.length, max)
+            : await this.#fetchUnwritten(max);
       } catch (error) {
+        if (error instanceof BrookError && error.code === "bad_request") throw error;
         // The backend went away: this reader cannot follow the run any more, and says so once.
         const message = error instanceof Error ? error.message : String(error);
         fetched = [errorEvent(new BrookError("unavailable", undefined, { cause: message }), unknownUsage)];
@@ -182,6 +205,24 @@ export class RemoteLogReader implements RunLogReader {
   close(): void {
     this.#wake?.();
     this.log.detach(this);
+  }
+
+  /**
+   * Reads on from the backend's head until it reaches this reader's seq, handing out nothing
+   * before it: the events come in order, once. A seq the run ends before, or does not reach in
+   * `unwrittenSeqMs`, was never written: `bad_request`.
+   */
+  async #fetchUnwritten(max: number): Promise<ChatEvent[]> {
+    const from = this.log.head;
+    const events = await this.log.fetch(from, Math.max(max, this.position - from));
+    if (this.log.head >= this.position) {
+      this.#unwrittenUntil = undefined;
+      return events.slice(this.position - from);
+    }
+    if (this.log.terminal !== undefined || Date.now() > (this.#unwrittenUntil as number)) {
+      throw noEventYet(this.log.runId, this.position);
+    }
+    return [];
   }
 
   /** @internal */

@@ -13,9 +13,11 @@ import { type RedisClients, type RedisLog, runKeys } from "./redis-clients.js";
 /**
  * Appends one batch of a run (ids `0-<seq + 1>`), unless the run already ended (0) or its stream
  * is gone while the batch is not its first (-1: Redis lost it). A terminal batch marks the end,
- * sets the retention time on every key and drops the lease. Readers elsewhere are told the new head.
+ * sets the retention time on every key and drops the lease. Readers elsewhere are told the new
+ * head, when some listen (an instance adds itself to the run's listeners before it reads the
+ * stream, so a batch it does not see there is published to it) and always at the end.
  * The batch's events come as one argument, one JSON text a line (JSON text holds no raw newline).
- * KEYS: events, end, notify, meta, lease. ARGV: first seq, retention ms ('' unless terminal), safety ttl, events.
+ * KEYS: events, end, notify, meta, lease, listeners. ARGV: first seq, retention ms ('' unless terminal), safety ttl, events.
  */
 const appendScript = `
 if redis.call('EXISTS', KEYS[2]) == 1 then return 0 end
@@ -31,9 +33,11 @@ if ARGV[2] ~= '' then
   redis.call('SET', KEYS[2], '1', 'PX', ARGV[2])
   redis.call('PEXPIRE', KEYS[1], ARGV[2])
   redis.call('PEXPIRE', KEYS[4], ARGV[2])
-  redis.call('DEL', KEYS[5])
+  redis.call('DEL', KEYS[5], KEYS[6])
+  redis.call('PUBLISH', KEYS[3], first + count)
+elseif redis.call('EXISTS', KEYS[6]) == 1 then
+  redis.call('PUBLISH', KEYS[3], first + count)
 end
-redis.call('PUBLISH', KEYS[3], first + count)
 return 1
 `;
 
@@ -103,7 +107,7 @@ export class RedisRunStore implements RunStore {
     this.#window = options.mirrorWindowMs > 0 ? new MirrorWindow(options.mirrorWindowMs) : undefined;
     this.#safetyTtlMs = (options.maxRunMs > 0 ? options.maxRunMs : unboundedRunTtlMs) + options.retention.retentionMs;
     const { commands, subscriber } = options.clients;
-    commands.defineCommand("brookAppend", { numberOfKeys: 5, lua: appendScript });
+    commands.defineCommand("brookAppend", { numberOfKeys: 6, lua: appendScript });
     commands.defineCommand("brookEnd", { numberOfKeys: 5, lua: endScript });
     subscriber.on("message", (channel: string) => this.#views.get(runIdOfNotify(channel))?.wake());
     options.inbox.on("presence", ({ runId, from }) => this.#mirrors.get(runId)?.remoteReader(from, true));
@@ -182,7 +186,7 @@ export class RedisRunStore implements RunStore {
   #mirrorContext(runId: string, owner: string | undefined): RunMirror {
     const { clients, inbox, retention, leaseMs, log } = this.options;
     const keys = runKeys(runId);
-    const keyList = [keys.events, keys.end, keys.notify, keys.meta, keys.lease];
+    const keyList = [keys.events, keys.end, keys.notify, keys.meta, keys.lease, keys.listeners];
     const retentionMs = String(Math.max(1, retention.retentionMs));
     const safetyTtl = String(this.#safetyTtlMs);
     return {
@@ -221,12 +225,22 @@ export class RedisRunStore implements RunStore {
       },
       follow: (view) => {
         this.#views.set(runId, view);
-        clients.subscriber.subscribe(keys.notify).catch(() => {});
+        // Subscribed and listed before the first read: what that read misses is published to it.
+        return Promise.all([
+          clients.subscriber.subscribe(keys.notify),
+          clients.commands.sadd(keys.listeners, inbox.instanceId),
+          clients.commands.pexpire(keys.listeners, this.#safetyTtlMs),
+        ]).then(
+          () => undefined,
+          // Redis away: the read that follows fails and says so.
+          () => undefined,
+        );
       },
       unfollow: (view) => {
         if (this.#views.get(runId) !== view) return;
         this.#views.delete(runId);
         clients.subscriber.unsubscribe(keys.notify).catch(() => {});
+        clients.commands.srem(keys.listeners, inbox.instanceId).catch(() => {});
       },
       tellProducer: (producer, present) => {
         inbox.send(producer, present ? "presence" : "absent", runId).catch(() => {});

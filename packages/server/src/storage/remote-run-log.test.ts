@@ -29,6 +29,8 @@ class ArraySource implements RunSource {
   failure: Error | undefined;
   lostChecks = 0;
   fetches = 0;
+  /** What `follow` resolves with: the test holds it to see that nothing is read before. */
+  following: Promise<void> = Promise.resolve();
 
   async fetch(fromSeq: number, max: number): Promise<ChatEvent[]> {
     this.fetches += 1;
@@ -36,8 +38,9 @@ class ArraySource implements RunSource {
     return this.events.slice(fromSeq, fromSeq + Math.min(max, this.events.length));
   }
 
-  follow(view: RemoteRunLog): void {
+  follow(view: RemoteRunLog): Promise<void> {
     this.followed = view;
+    return this.following;
   }
 
   unfollow(view: RemoteRunLog): void {
@@ -116,6 +119,21 @@ describe("RemoteRunLog", () => {
     const events = await reader.read(10, signal());
     expect(events).toMatchObject([{ type: "error", code: "unavailable" }]);
     expect(reader.done).toBe(true);
+  });
+
+  it("reads the backend only once every new event wakes it (a notification between is not lost)", async () => {
+    const source = new ArraySource();
+    let followed = () => {};
+    source.following = new Promise<void>((resolve) => {
+      followed = resolve;
+    });
+    const log = new RemoteRunLog("r", undefined, 0, undefined, "producer", source);
+    const reading = log.reader(0).read(10, signal());
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(source.fetches).toBe(0);
+    followed();
+    source.append(content("a"));
+    expect(await reading).toEqual([content("a")]);
   });
 
   it("resumes from a seq its producer has not yet copied to the backend: every later event, once, in order", async () => {

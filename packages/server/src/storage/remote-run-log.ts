@@ -12,8 +12,11 @@ import type { RunLog, RunLogReader } from "./run-log.js";
 export interface RunSource {
   /** Events from `fromSeq` on (at most `max`; all when infinite), as far as the backend has them. */
   fetch(fromSeq: number, max: number): Promise<ChatEvent[]>;
-  /** Starts waking `view` (`view.wake()`) each time the run gets new events. */
-  follow(view: RemoteRunLog): void;
+  /**
+   * Starts waking `view` (`view.wake()`) each time the run gets new events; resolves once every
+   * event appended from then on wakes it (the view reads the backend only after that).
+   */
+  follow(view: RemoteRunLog): Promise<void>;
   /** Stops waking `view`. */
   unfollow(view: RemoteRunLog): void;
   /** Tells the producing instance that this one's readers read the run (or no longer). */
@@ -32,6 +35,8 @@ export const unwrittenSeqMs = 5_000;
 /** A run produced by another instance, as this one's readers see it. */
 export class RemoteRunLog implements RunLog {
   readonly #readers = new Set<RemoteLogReader>();
+  /** Until the backend wakes this view for every new event (see `RunSource.follow`). */
+  #following: Promise<void> | undefined;
   #terminal: TerminalEvent | undefined;
   #head: number;
   /** Ticks since the run last moved, while readers wait. */
@@ -78,7 +83,7 @@ export class RemoteRunLog implements RunLog {
     const reader = new RemoteLogReader(this, fromSeq);
     this.#readers.add(reader);
     if (this.#readers.size === 1 && this.#terminal === undefined) {
-      this.source.follow(this);
+      this.#following = this.source.follow(this);
       if (this.producer !== null) this.source.tellProducer(this.producer, true);
     }
     return reader;
@@ -86,6 +91,11 @@ export class RemoteRunLog implements RunLog {
 
   /** @internal Events from `fromSeq` on, as far as the backend has them; notes the head and the end. */
   async fetch(fromSeq: number, max: number): Promise<ChatEvent[]> {
+    const following = this.#following;
+    if (following !== undefined) {
+      await following;
+      this.#following = undefined;
+    }
     const events = await this.source.fetch(fromSeq, max);
     if (events.length > 0) {
       this.#quietTicks = 0;
@@ -131,6 +141,7 @@ export class RemoteRunLog implements RunLog {
   }
 
   #stopFollowing(): void {
+    this.#following = undefined;
     this.source.unfollow(this);
   }
 }

@@ -41,6 +41,7 @@ describe("the benchmark (smoke)", () => {
         rounds: 2,
         concurrency: 4,
         tokens: 50,
+        paced: { concurrency: 4, tokens: 10, delayMs: 5 },
         delay: { runs: 8, concurrency: 4, tokens: 10, delayMs: 5 },
         memoryRuns: 10,
         capacity: { streams: 50, tokens: 10, delayMs: 10 },

@@ -131,6 +131,12 @@ export function toMarkdown(results: Results): string {
     lines.push(
       `| Brook CPU per event with \`REDIS_URL\` set vs unset (tRPC subscription) | ${verdict("≤ 25% more", scale.cpuIncrease <= 0.25, `CPU with REDIS_URL (${Math.round(scale.cpuIncrease * 100)}% more): every event is serialised once more for the run's Redis Stream, and each batch is a call to Redis (one script, a write and a read on another socket); the two Brooks measured are also not equally warm (the one without Redis has served every earlier section), so the figure moves from run to run.`)} | ${scale.cpuIncrease >= 0 ? "+" : ""}${Math.round(scale.cpuIncrease * 100)}% | ${scale.setCpuMicrosPerEvent} vs ${scale.unsetCpuMicrosPerEvent} µs per event |`,
     );
+    const paced = scale.paced;
+    if (paced !== undefined) {
+      lines.push(
+        `| Brook CPU per event with \`REDIS_URL\` set vs unset, paced (tRPC subscription, ${paced.concurrency} streams × ${paced.tokens} tokens ${paced.delayMs} ms apart) | ${verdict("≤ 15% more", paced.cpuIncrease <= 0.15, `CPU with REDIS_URL at a model's pace (${Math.round(paced.cpuIncrease * 100)}% more): each event is serialised once more for the run's Redis Stream, and each window's events of a run are one call to Redis.`)} | ${paced.cpuIncrease >= 0 ? "+" : ""}${Math.round(paced.cpuIncrease * 100)}% | ${paced.setCpuMicrosPerEvent} vs ${paced.unsetCpuMicrosPerEvent} µs per event |`,
+      );
+    }
     lines.push(
       `| Redis memory per finished run (${scale.tokens} events) |  | ${scale.redisKbPerRun} KB | kept for RUN_RETENTION_MS |`,
     );

@@ -15,6 +15,8 @@ export interface ScaleOutConfig {
   rounds: number;
   concurrency: number;
   tokens: number;
+  /** Paced streams at once on a Brook with REDIS_URL and one without: what mirroring costs at a model's pace. */
+  paced: { concurrency: number; tokens: number; delayMs: number };
   /** Paced runs read locally and remotely at once, for the delivery delay. */
   delay: { runs: number; concurrency: number; tokens: number; delayMs: number };
   /** Finished runs kept in Redis, for its memory per run. */
@@ -28,6 +30,7 @@ export const fullScaleOut: ScaleOutConfig = {
   rounds: 4,
   concurrency: 16,
   tokens: 200,
+  paced: { concurrency: 128, tokens: 50, delayMs: 10 },
   delay: { runs: 200, concurrency: 16, tokens: 50, delayMs: 20 },
   memoryRuns: 500,
   capacity: { streams: 2_000, tokens: 50, delayMs: 20 },
@@ -38,6 +41,7 @@ export const quickScaleOut: ScaleOutConfig = {
   rounds: 2,
   concurrency: 16,
   tokens: 200,
+  paced: { concurrency: 128, tokens: 50, delayMs: 10 },
   delay: { runs: 80, concurrency: 16, tokens: 50, delayMs: 20 },
   memoryRuns: 200,
   capacity: { streams: 1_000, tokens: 50, delayMs: 20 },
@@ -89,6 +93,20 @@ export async function measureScaleOut(
       `REDIS_URL cost: CPU ${unset.cpuPerEvent} (unset) vs ${set.cpuPerEvent} (set) µs/event · ${unset.eventsPerSecond} vs ${set.eventsPerSecond} events/s`,
     );
 
+    // The same at a model's pace: one event per upstream read, so one per batch appended.
+    const paced = config.paced;
+    const [pacedUnset, pacedSet] = await interleave(
+      { ...config, concurrency: paced.concurrency },
+      [
+        { name: "unset", path: "trpc", targets: targets(context.brook), processes: [context.brook] },
+        { name: "set", path: "trpc", targets: targets(a), processes: [a] },
+      ],
+      { tokens: paced.tokens, delayMs: paced.delayMs },
+    );
+    context.log(
+      `REDIS_URL cost, paced (${paced.concurrency} streams × ${paced.tokens} tokens ${paced.delayMs} ms apart): CPU ${pacedUnset.cpuPerEvent} (unset) vs ${pacedSet.cpuPerEvent} (set) µs/event`,
+    );
+
     const delay = await measureDelay(a, b, config.delay);
     context.log(`remote delivery delay: p50 ${delay.p50} ms · p99 ${delay.p99} ms over ${delay.events} events`);
 
@@ -109,12 +127,26 @@ export async function measureScaleOut(
       unsetCpuMicrosPerEvent: unset.cpuPerEvent,
       setCpuMicrosPerEvent: set.cpuPerEvent,
       cpuIncrease: round2(set.cpuPerEvent / unset.cpuPerEvent - 1),
+      paced: {
+        ...paced,
+        unsetCpuMicrosPerEvent: pacedUnset.cpuPerEvent,
+        setCpuMicrosPerEvent: pacedSet.cpuPerEvent,
+        cpuIncrease: round2(pacedSet.cpuPerEvent / pacedUnset.cpuPerEvent - 1),
+      },
       delayP50: delay.p50,
       delayP99: delay.p99,
       delayEvents: delay.events,
       redisKbPerRun: memory.perRunKb,
       capacity: { ...config.capacity, one: capacity.one, two: capacity.two },
-      errors: local.errors + remote.errors + unset.errors + set.errors + capacity.one.errors + capacity.two.errors,
+      errors:
+        local.errors +
+        remote.errors +
+        unset.errors +
+        set.errors +
+        pacedUnset.errors +
+        pacedSet.errors +
+        capacity.one.errors +
+        capacity.two.errors,
     };
   } finally {
     await Promise.all([a.stop(), b.stop()]);

@@ -145,6 +145,21 @@ export function runStoreContract(name: string, factory: RunStoreFactory, contrac
       expect(() => writer.reader(run.length + 1)).toThrow();
     });
 
+    it("resumes elsewhere right after the producer's last event, before the backend may have it: every later event, once", async () => {
+      const stores = await pair();
+      const runId = randomUUID();
+      const writer = stores.producer.store.create(runId, resumable);
+      await writer.visible;
+      // A reader on the producing instance saw seq 2 as soon as it was appended, and resumes elsewhere.
+      writer.append(run.slice(0, 3));
+      expect(writer.reader(0).take(10)).toEqual(run.slice(0, 3));
+      const resumed = (await findElsewhere(stores, runId)).reader(3);
+      writer.append(run.slice(3, 5));
+      const reading = readToEnd(resumed);
+      writer.append(run.slice(5));
+      expect(await reading).toEqual(run.slice(3).map((event, index) => [3 + index, event]));
+    });
+
     it("rejects a waiting read when its signal aborts", async () => {
       const stores = await pair();
       const writer = stores.producer.store.create(randomUUID(), resumable);

@@ -206,6 +206,12 @@ export const ConfigSchema = z.object({
   /** An instance that has not renewed its lease on a run for this long is taken for lost. */
   REDIS_LEASE_MS: z.coerce.number().int().min(300).default(3_000),
   /**
+   * How long a run's events wait to be copied to Redis together (one call per run per window,
+   * every run's calls in one write); readers on other instances get them up to this much later.
+   * 0: each batch at once. Terminal events never wait.
+   */
+  REDIS_MIRROR_WINDOW_MS: z.coerce.number().int().min(0).max(1_000).default(5),
+  /**
    * Worker processes serving one port (node:cluster); `auto`: one per core this process may use.
    * More than one needs REDIS_URL, through which a run started on one worker resumes and cancels on another.
    */

@@ -14,7 +14,12 @@ export interface RedisBackendOptions extends BackendOptions {
   leaseMs: number;
   /** MCP_OAUTH_KEY: seals the MCP servers' OAuth grants kept in Redis. */
   oauthKey?: string | undefined;
+  /** REDIS_MIRROR_WINDOW_MS: how long a run's events wait to go to Redis together (0: each batch at once). */
+  mirrorWindowMs?: number;
 }
+
+/** REDIS_MIRROR_WINDOW_MS's default. */
+const defaultMirrorWindowMs = 5;
 
 /** How long a run's keys last when MAX_RUN_MS bounds nothing. */
 const unboundedRunMs = 86_400_000;
@@ -28,7 +33,15 @@ export function createRedisBackend(options: RedisBackendOptions): Backend {
   const { instanceId, retention, maxRunMs, log } = options;
   const clients = new RedisClients(options.url, log);
   const inbox = new InstanceInbox(clients, instanceId);
-  const store = new RedisRunStore({ clients, inbox, retention, leaseMs: options.leaseMs, maxRunMs, log });
+  const store = new RedisRunStore({
+    clients,
+    inbox,
+    retention,
+    leaseMs: options.leaseMs,
+    maxRunMs,
+    mirrorWindowMs: options.mirrorWindowMs ?? defaultMirrorWindowMs,
+    log,
+  });
   const stats = new RedisRunStats(clients, instanceId, options.activeRuns);
   const chatRuns = new RedisChatRuns(clients, (maxRunMs > 0 ? maxRunMs : unboundedRunMs) + retention.retentionMs);
   clients.connect();

@@ -113,6 +113,8 @@ export const runKeys = (runId: string) => {
     end: `${tag}:end`,
     /** Published to after each appended batch, for readers on other instances. */
     notify: `${tag}:notify`,
+    /** Instances whose readers follow the run (a set): without any, appends publish nothing. */
+    listeners: `${tag}:listeners`,
   };
 };
 

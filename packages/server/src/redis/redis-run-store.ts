@@ -4,6 +4,7 @@ import type { InstanceMessages } from "../control/instance-messages.js";
 import { BrookError } from "../errors/brook-error.js";
 import { errorEvent } from "../errors/error-shapes.js";
 import { MemoryRunStore, type RetentionOptions } from "../storage/memory-run-store.js";
+import { MirrorWindow } from "../storage/mirror-window.js";
 import { MirroredRunLog, type RunMirror, unknownUsage } from "../storage/mirrored-run-log.js";
 import { RemoteRunLog, type RunSource } from "../storage/remote-run-log.js";
 import type { RunLog, RunLogOptions, RunLogWriter, RunStore } from "../storage/run-log.js";
@@ -12,9 +13,11 @@ import { type RedisClients, type RedisLog, runKeys } from "./redis-clients.js";
 /**
  * Appends one batch of a run (ids `0-<seq + 1>`), unless the run already ended (0) or its stream
  * is gone while the batch is not its first (-1: Redis lost it). A terminal batch marks the end,
- * sets the retention time on every key and drops the lease. Readers elsewhere are told the new head.
+ * sets the retention time on every key and drops the lease. Readers elsewhere are told the new
+ * head, when some listen (an instance adds itself to the run's listeners before it reads the
+ * stream, so a batch it does not see there is published to it) and always at the end.
  * The batch's events come as one argument, one JSON text a line (JSON text holds no raw newline).
- * KEYS: events, end, notify, meta, lease. ARGV: first seq, retention ms ('' unless terminal), safety ttl, events.
+ * KEYS: events, end, notify, meta, lease, listeners. ARGV: first seq, retention ms ('' unless terminal), safety ttl, events.
  */
 const appendScript = `
 if redis.call('EXISTS', KEYS[2]) == 1 then return 0 end
@@ -30,9 +33,11 @@ if ARGV[2] ~= '' then
   redis.call('SET', KEYS[2], '1', 'PX', ARGV[2])
   redis.call('PEXPIRE', KEYS[1], ARGV[2])
   redis.call('PEXPIRE', KEYS[4], ARGV[2])
-  redis.call('DEL', KEYS[5])
+  redis.call('DEL', KEYS[5], KEYS[6])
+  redis.call('PUBLISH', KEYS[3], first + count)
+elseif redis.call('EXISTS', KEYS[6]) == 1 then
+  redis.call('PUBLISH', KEYS[3], first + count)
 end
-redis.call('PUBLISH', KEYS[3], first + count)
 return 1
 `;
 
@@ -71,6 +76,8 @@ export interface RedisRunStoreOptions {
   leaseMs: number;
   /** The longest a run may last (MAX_RUN_MS; 0: unbounded): keys of a run nobody ends expire after it. */
   maxRunMs: number;
+  /** REDIS_MIRROR_WINDOW_MS: how long a run's events wait to go to Redis together (0: each batch at once). */
+  mirrorWindowMs: number;
   log: RedisLog;
 }
 
@@ -93,12 +100,14 @@ export class RedisRunStore implements RunStore {
   readonly #settling = new Set<Promise<void>>();
   readonly #timer: NodeJS.Timeout;
   readonly #safetyTtlMs: number;
+  readonly #window: MirrorWindow | undefined;
 
   constructor(private readonly options: RedisRunStoreOptions) {
     this.#local = new MemoryRunStore(options.retention);
+    this.#window = options.mirrorWindowMs > 0 ? new MirrorWindow(options.mirrorWindowMs) : undefined;
     this.#safetyTtlMs = (options.maxRunMs > 0 ? options.maxRunMs : unboundedRunTtlMs) + options.retention.retentionMs;
     const { commands, subscriber } = options.clients;
-    commands.defineCommand("brookAppend", { numberOfKeys: 5, lua: appendScript });
+    commands.defineCommand("brookAppend", { numberOfKeys: 6, lua: appendScript });
     commands.defineCommand("brookEnd", { numberOfKeys: 5, lua: endScript });
     subscriber.on("message", (channel: string) => this.#views.get(runIdOfNotify(channel))?.wake());
     options.inbox.on("presence", ({ runId, from }) => this.#mirrors.get(runId)?.remoteReader(from, true));
@@ -115,7 +124,12 @@ export class RedisRunStore implements RunStore {
   create(runId: string, options: RunLogOptions): RunLogWriter {
     const memory = this.#local.create(runId, options);
     if (!options.resumable) return memory;
-    const mirror = new MirroredRunLog(memory, this.#mirrorContext(runId, options.owner), options.bufferBytes);
+    const mirror = new MirroredRunLog(
+      memory,
+      this.#mirrorContext(runId, options.owner),
+      options.bufferBytes,
+      this.#window,
+    );
     this.#mirrors.set(runId, mirror);
     return mirror;
   }
@@ -161,6 +175,7 @@ export class RedisRunStore implements RunStore {
 
   async close(): Promise<void> {
     clearInterval(this.#timer);
+    this.#window?.flush();
     // The last batches (a drained run's terminal event) reach Redis before its connection closes.
     await Promise.all([...this.#mirrors.values()].map((mirror) => mirror.settled()));
     await Promise.all(this.#settling);
@@ -171,7 +186,7 @@ export class RedisRunStore implements RunStore {
   #mirrorContext(runId: string, owner: string | undefined): RunMirror {
     const { clients, inbox, retention, leaseMs, log } = this.options;
     const keys = runKeys(runId);
-    const keyList = [keys.events, keys.end, keys.notify, keys.meta, keys.lease];
+    const keyList = [keys.events, keys.end, keys.notify, keys.meta, keys.lease, keys.listeners];
     const retentionMs = String(Math.max(1, retention.retentionMs));
     const safetyTtl = String(this.#safetyTtlMs);
     return {
@@ -210,12 +225,22 @@ export class RedisRunStore implements RunStore {
       },
       follow: (view) => {
         this.#views.set(runId, view);
-        clients.subscriber.subscribe(keys.notify).catch(() => {});
+        // Subscribed and listed before the first read: what that read misses is published to it.
+        return Promise.all([
+          clients.subscriber.subscribe(keys.notify),
+          clients.commands.sadd(keys.listeners, inbox.instanceId),
+          clients.commands.pexpire(keys.listeners, this.#safetyTtlMs),
+        ]).then(
+          () => undefined,
+          // Redis away: the read that follows fails and says so.
+          () => undefined,
+        );
       },
       unfollow: (view) => {
         if (this.#views.get(runId) !== view) return;
         this.#views.delete(runId);
         clients.subscriber.unsubscribe(keys.notify).catch(() => {});
+        clients.commands.srem(keys.listeners, inbox.instanceId).catch(() => {});
       },
       tellProducer: (producer, present) => {
         inbox.send(producer, present ? "presence" : "absent", runId).catch(() => {});

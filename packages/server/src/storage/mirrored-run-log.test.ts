@@ -1,6 +1,7 @@
 import type { ChatEvent, Usage } from "@brook/shared";
 import { afterEach, describe, expect, it, vi } from "vitest";
 import { MemoryRunLog } from "./memory-run-log.js";
+import { MirrorWindow } from "./mirror-window.js";
 import { heartbeatValidMs, MirroredRunLog, type RunMirror } from "./mirrored-run-log.js";
 
 const content = (chunk: string): ChatEvent => ({ type: "content", chunk });
@@ -54,8 +55,13 @@ class ManualMirror implements RunMirror {
   }
 }
 
-function mirrored(mirror: RunMirror, maxPendingBytes?: number) {
-  return new MirroredRunLog(new MemoryRunLog("r", { bufferEvents: 1_000, resumable: true }), mirror, maxPendingBytes);
+function mirrored(mirror: RunMirror, maxPendingBytes?: number, window?: MirrorWindow) {
+  return new MirroredRunLog(
+    new MemoryRunLog("r", { bufferEvents: 1_000, resumable: true }),
+    mirror,
+    maxPendingBytes,
+    window,
+  );
 }
 
 afterEach(() => {
@@ -143,5 +149,77 @@ describe("MirroredRunLog", () => {
     log.remoteReader("other", true);
     log.remoteReader("other", false);
     expect(presence).toEqual([true, false, true, false]);
+  });
+
+  describe("with a window", () => {
+    it("sends the events that come within the window in one call when it closes", () => {
+      vi.useFakeTimers();
+      const mirror = new ManualMirror();
+      const log = mirrored(mirror, undefined, new MirrorWindow(5));
+      log.append([content("a")]);
+      vi.advanceTimersByTime(3);
+      log.append([content("b")]);
+      log.append([content("c")]);
+      vi.advanceTimersByTime(1);
+      expect(mirror.calls).toEqual([]);
+      // Readers here do not wait for the window.
+      expect(log.reader(0).take(10)).toEqual([content("a"), content("b"), content("c")]);
+      vi.advanceTimersByTime(1);
+      expect(mirror.calls).toEqual([{ first: 0, events: [content("a"), content("b"), content("c")], terminal: false }]);
+    });
+
+    it("sends a terminal event at once, with what waited for the window", async () => {
+      vi.useFakeTimers();
+      const mirror = new ManualMirror();
+      const log = mirrored(mirror, undefined, new MirrorWindow(5));
+      log.append([content("a")]);
+      log.append([complete]);
+      expect(mirror.calls).toEqual([{ first: 0, events: [content("a"), complete], terminal: true }]);
+      mirror.answer();
+      await log.settled();
+      vi.advanceTimersByTime(5);
+      expect(mirror.calls).toHaveLength(1);
+    });
+
+    it("sends what a call on its way held back as soon as it is answered, without waiting for another window", async () => {
+      vi.useFakeTimers();
+      const mirror = new ManualMirror();
+      const log = mirrored(mirror, undefined, new MirrorWindow(5));
+      log.append([content("a")]);
+      vi.advanceTimersByTime(5);
+      log.append([content("b")]);
+      mirror.answer();
+      await vi.waitFor(() => expect(mirror.calls).toHaveLength(2));
+      expect(mirror.calls[1]).toEqual({ first: 1, events: [content("b")], terminal: false });
+    });
+
+    it("closes the window for every run at once, and a run's end does not wait for it", async () => {
+      vi.useFakeTimers();
+      const window = new MirrorWindow(5);
+      const [first, second] = [new ManualMirror(), new ManualMirror()];
+      const one = mirrored(first, undefined, window);
+      const other = mirrored(second, undefined, window);
+      one.append([content("a")]);
+      vi.advanceTimersByTime(4);
+      other.append([content("b")]);
+      vi.advanceTimersByTime(1);
+      expect([first.calls.length, second.calls.length]).toEqual([1, 1]);
+      // A run that ends (or a store that closes) sends what waits at once.
+      one.append([content("c")]);
+      first.answer();
+      const settled = one.settled();
+      await vi.waitFor(() => expect(first.calls).toHaveLength(2));
+      first.answer();
+      await settled;
+      expect(first.calls[1]?.events).toEqual([content("c")]);
+    });
+
+    it("does not hold generation longer than a full backlog allows: a full batch goes at once", () => {
+      vi.useFakeTimers();
+      const mirror = new ManualMirror();
+      const log = mirrored(mirror, 1, new MirrorWindow(5));
+      expect(log.append([content("a")])).toBe(true);
+      expect(mirror.calls).toHaveLength(1);
+    });
   });
 });

@@ -1,6 +1,7 @@
 import { type ChatEvent, emptyUsage, isTerminal, type TerminalEvent, type Usage } from "@brook/shared";
 import { eventSize } from "./event-size.js";
 import type { MemoryRunLog } from "./memory-run-log.js";
+import type { HeldWrites, MirrorWindow } from "./mirror-window.js";
 import type { RunLogReader, RunLogWriter } from "./run-log.js";
 
 /** Events of a run waiting for the backend (while one call is on its way) before generation waits for it. */
@@ -31,8 +32,11 @@ export interface RunMirror {
   broke(reason: string): void;
 }
 
-/** A run produced here: read from memory, mirrored to a shared backend batch by batch. */
-export class MirroredRunLog implements RunLogWriter {
+/**
+ * A run produced here: read from memory, mirrored to a shared backend batch by batch. With a
+ * `window`, events wait for it to close and go together; a terminal event goes at once.
+ */
+export class MirroredRunLog implements RunLogWriter, HeldWrites {
   readonly visible: Promise<void>;
   /** Events appended while a batch is on its way to the backend: they go together, in the next call. */
   #pending: ChatEvent[] = [];
@@ -43,6 +47,8 @@ export class MirroredRunLog implements RunLogWriter {
   /** Pending bytes before generation waits for the backend. */
   readonly #maxPendingBytes: number;
   #sending = false;
+  /** True while `#pending` waits for the window to close. */
+  #held = false;
   /** Told each time a call to the backend is answered. */
   #answered: (() => void)[] = [];
   #broken = false;
@@ -57,6 +63,7 @@ export class MirroredRunLog implements RunLogWriter {
     private readonly memory: MemoryRunLog,
     private readonly mirror: RunMirror,
     maxPendingBytes = Number.POSITIVE_INFINITY,
+    private readonly window?: MirrorWindow,
   ) {
     this.#maxPendingBytes = maxPendingBytes;
     this.visible = mirror.register().catch((error: unknown) => this.#break(error));
@@ -110,8 +117,20 @@ export class MirroredRunLog implements RunLogWriter {
       this.#pending.push(event);
       this.#pendingBytes += eventSize(event);
     }
-    if (!this.#sending) this.#send();
+    if (this.#sending) return room && !this.#pendingFull();
+    if (this.window === undefined || this.#pendingFull() || this.memory.terminal !== undefined) this.#send();
+    else if (!this.#held) {
+      this.#held = true;
+      this.window.hold(this);
+    }
     return room && !this.#pendingFull();
+  }
+
+  /** The window closed: what waits for it goes (unless a call is on its way: it goes after). */
+  flushWindow(): void {
+    if (!this.#held) return;
+    this.#held = false;
+    if (!this.#sending && !this.#broken && this.#pending.length > 0) this.#send();
   }
 
   get producerWaiting(): boolean {
@@ -153,8 +172,9 @@ export class MirroredRunLog implements RunLogWriter {
     this.#updatePresence();
   }
 
-  /** Resolves once everything appended has reached the backend (or the copy there broke). */
+  /** Resolves once everything appended has reached the backend (or the copy there broke); nothing waits for the window. */
   async settled(): Promise<void> {
+    this.flushWindow();
     while (this.#sending) await new Promise<void>((resolve) => this.#answered.push(resolve));
   }
 
@@ -163,6 +183,7 @@ export class MirroredRunLog implements RunLogWriter {
    * the backend answers at once, each batch goes on its own; under load, batches travel together.
    */
   #send(): void {
+    this.#held = false;
     const events = this.#pending;
     const first = this.#pendingFrom;
     this.#pending = [];

@@ -1,6 +1,6 @@
 import type { ChatEvent, Usage } from "@brook/shared";
-import { describe, expect, it } from "vitest";
-import { RemoteRunLog, type RunSource } from "./remote-run-log.js";
+import { afterEach, describe, expect, it, vi } from "vitest";
+import { RemoteRunLog, type RunSource, unwrittenSeqMs } from "./remote-run-log.js";
 
 const content = (chunk: string): ChatEvent => ({ type: "content", chunk });
 const usage: Usage = {
@@ -28,14 +28,19 @@ class ArraySource implements RunSource {
   followed: RemoteRunLog | undefined;
   failure: Error | undefined;
   lostChecks = 0;
+  fetches = 0;
+  /** What `follow` resolves with: the test holds it to see that nothing is read before. */
+  following: Promise<void> = Promise.resolve();
 
   async fetch(fromSeq: number, max: number): Promise<ChatEvent[]> {
+    this.fetches += 1;
     if (this.failure !== undefined) throw this.failure;
     return this.events.slice(fromSeq, fromSeq + Math.min(max, this.events.length));
   }
 
-  follow(view: RemoteRunLog): void {
+  follow(view: RemoteRunLog): Promise<void> {
     this.followed = view;
+    return this.following;
   }
 
   unfollow(view: RemoteRunLog): void {
@@ -58,6 +63,10 @@ class ArraySource implements RunSource {
 }
 
 const signal = () => AbortSignal.timeout(5_000);
+
+afterEach(() => {
+  vi.useRealTimers();
+});
 
 describe("RemoteRunLog", () => {
   it("reads what the backend has, then waits for a notification, and stops following at the end", async () => {
@@ -112,8 +121,60 @@ describe("RemoteRunLog", () => {
     expect(reader.done).toBe(true);
   });
 
-  it("refuses a seq the run has not reached", () => {
-    const log = new RemoteRunLog("r", undefined, 2, undefined, "producer", new ArraySource());
-    expect(() => log.reader(3)).toThrow(expect.objectContaining({ code: "bad_request" }));
+  it("reads the backend only once every new event wakes it (a notification between is not lost)", async () => {
+    const source = new ArraySource();
+    let followed = () => {};
+    source.following = new Promise<void>((resolve) => {
+      followed = resolve;
+    });
+    const log = new RemoteRunLog("r", undefined, 0, undefined, "producer", source);
+    const reading = log.reader(0).read(10, signal());
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(source.fetches).toBe(0);
+    followed();
+    source.append(content("a"));
+    expect(await reading).toEqual([content("a")]);
+  });
+
+  it("resumes from a seq its producer has not yet copied to the backend: every later event, once, in order", async () => {
+    const source = new ArraySource();
+    source.append(content("a"), content("b"));
+    const log = new RemoteRunLog("r", undefined, 2, undefined, "producer", source);
+    // Its reader saw seq 3 on the producing instance, whose events 2 and 3 wait for the window.
+    const reader = log.reader(4);
+    const waiting = reader.read(10, signal());
+    source.append(content("c"));
+    source.append(content("d"), content("e"));
+    expect(await waiting).toEqual([content("e")]);
+    source.append(complete);
+    expect(await reader.read(10, signal())).toEqual([complete]);
+    expect(reader.position).toBe(6);
+    expect(reader.done).toBe(true);
+  });
+
+  it("refuses a seq the run ended before: at once when it has ended, else once it ends", async () => {
+    const ended = new ArraySource();
+    ended.append(content("a"), complete);
+    const finished = new RemoteRunLog("r", undefined, 2, complete, "producer", ended);
+    expect(() => finished.reader(3)).toThrow(expect.objectContaining({ code: "bad_request" }));
+
+    const source = new ArraySource();
+    const log = new RemoteRunLog("r", undefined, 0, undefined, "producer", source);
+    const reading = log.reader(3).read(10, signal());
+    source.append(content("a"), complete);
+    await expect(reading).rejects.toMatchObject({ code: "bad_request" });
+  });
+
+  it("refuses a seq the run does not reach within unwrittenSeqMs", async () => {
+    vi.useFakeTimers();
+    const source = new ArraySource();
+    const log = new RemoteRunLog("r", undefined, 0, undefined, "producer", source);
+    const reading = log.reader(3).read(10, signal());
+    const refused = expect(reading).rejects.toMatchObject({ code: "bad_request" });
+    source.append(content("a"));
+    await vi.waitFor(() => expect(source.fetches).toBe(2));
+    vi.advanceTimersByTime(unwrittenSeqMs + 1);
+    log.wake();
+    await refused;
   });
 });

@@ -12,8 +12,11 @@ import type { RunLog, RunLogReader } from "./run-log.js";
 export interface RunSource {
   /** Events from `fromSeq` on (at most `max`; all when infinite), as far as the backend has them. */
   fetch(fromSeq: number, max: number): Promise<ChatEvent[]>;
-  /** Starts waking `view` (`view.wake()`) each time the run gets new events. */
-  follow(view: RemoteRunLog): void;
+  /**
+   * Starts waking `view` (`view.wake()`) each time the run gets new events; resolves once every
+   * event appended from then on wakes it (the view reads the backend only after that).
+   */
+  follow(view: RemoteRunLog): Promise<void>;
   /** Stops waking `view`. */
   unfollow(view: RemoteRunLog): void;
   /** Tells the producing instance that this one's readers read the run (or no longer). */
@@ -22,9 +25,18 @@ export interface RunSource {
   endIfLost(): Promise<void>;
 }
 
+/**
+ * How long a reader may wait for the seq it resumes from to reach the backend: its producer may
+ * still hold the events before it (REDIS_MIRROR_WINDOW_MS, a call on its way). Past it, the seq is
+ * one the run never reached.
+ */
+export const unwrittenSeqMs = 5_000;
+
 /** A run produced by another instance, as this one's readers see it. */
 export class RemoteRunLog implements RunLog {
   readonly #readers = new Set<RemoteLogReader>();
+  /** Until the backend wakes this view for every new event (see `RunSource.follow`). */
+  #following: Promise<void> | undefined;
   #terminal: TerminalEvent | undefined;
   #head: number;
   /** Ticks since the run last moved, while readers wait. */
@@ -61,12 +73,17 @@ export class RemoteRunLog implements RunLog {
     return bytes;
   }
 
+  /**
+   * A reader from `fromSeq`. While the run goes on, a seq past what the backend holds is taken: a
+   * reader that saw it on the producing instance resumes here before the producer's last events
+   * reach the backend; the reader checks it there (see `RemoteLogReader.read`).
+   */
   reader(fromSeq: number): RunLogReader {
-    if (fromSeq > this.#head) throw new BrookError("bad_request", `Run ${this.runId} has no event ${fromSeq - 1} yet.`);
+    if (fromSeq > this.#head && this.#terminal !== undefined) throw noEventYet(this.runId, fromSeq);
     const reader = new RemoteLogReader(this, fromSeq);
     this.#readers.add(reader);
     if (this.#readers.size === 1 && this.#terminal === undefined) {
-      this.source.follow(this);
+      this.#following = this.source.follow(this);
       if (this.producer !== null) this.source.tellProducer(this.producer, true);
     }
     return reader;
@@ -74,6 +91,11 @@ export class RemoteRunLog implements RunLog {
 
   /** @internal Events from `fromSeq` on, as far as the backend has them; notes the head and the end. */
   async fetch(fromSeq: number, max: number): Promise<ChatEvent[]> {
+    const following = this.#following;
+    if (following !== undefined) {
+      await following;
+      this.#following = undefined;
+    }
     const events = await this.source.fetch(fromSeq, max);
     if (events.length > 0) {
       this.#quietTicks = 0;
@@ -119,8 +141,13 @@ export class RemoteRunLog implements RunLog {
   }
 
   #stopFollowing(): void {
+    this.#following = undefined;
     this.source.unfollow(this);
   }
+}
+
+function noEventYet(runId: string, fromSeq: number): BrookError {
+  return new BrookError("bad_request", `Run ${runId} has no event ${fromSeq - 1} yet.`);
 }
 
 /** A reader of another instance's run: it reads the backend, and waits for a notification when caught up. */
@@ -129,12 +156,15 @@ export class RemoteLogReader implements RunLogReader {
   #buffer: ChatEvent[] = [];
   #done = false;
   #wake: (() => void) | undefined;
+  /** For a reader that starts past what the backend holds: until when it may wait for its seq. */
+  #unwrittenUntil: number | undefined;
 
   constructor(
     private readonly log: RemoteRunLog,
     position: number,
   ) {
     this.position = position;
+    if (position > log.head) this.#unwrittenUntil = Date.now() + unwrittenSeqMs;
   }
 
   get done(): boolean {
@@ -165,8 +195,12 @@ export class RemoteLogReader implements RunLogReader {
       });
       let fetched: ChatEvent[];
       try {
-        fetched = await this.log.fetch(this.position + this.#buffer.length, max);
+        fetched =
+          this.#unwrittenUntil === undefined
+            ? await this.log.fetch(this.position + this.#buffer.length, max)
+            : await this.#fetchUnwritten(max);
       } catch (error) {
+        if (error instanceof BrookError && error.code === "bad_request") throw error;
         // The backend went away: this reader cannot follow the run any more, and says so once.
         const message = error instanceof Error ? error.message : String(error);
         fetched = [errorEvent(new BrookError("unavailable", undefined, { cause: message }), unknownUsage)];
@@ -182,6 +216,24 @@ export class RemoteLogReader implements RunLogReader {
   close(): void {
     this.#wake?.();
     this.log.detach(this);
+  }
+
+  /**
+   * Reads on from the backend's head until it reaches this reader's seq, handing out nothing
+   * before it: the events come in order, once. A seq the run ends before, or does not reach in
+   * `unwrittenSeqMs`, was never written: `bad_request`.
+   */
+  async #fetchUnwritten(max: number): Promise<ChatEvent[]> {
+    const from = this.log.head;
+    const events = await this.log.fetch(from, Math.max(max, this.position - from));
+    if (this.log.head >= this.position) {
+      this.#unwrittenUntil = undefined;
+      return events.slice(this.position - from);
+    }
+    if (this.log.terminal !== undefined || Date.now() > (this.#unwrittenUntil as number)) {
+      throw noEventYet(this.log.runId, this.position);
+    }
+    return [];
   }
 
   /** @internal */

@@ -133,7 +133,9 @@ describe("streamRun", () => {
     log.append([content("b"), content("c")]);
     expect(writes).toHaveLength(2);
     expect(writes[1]).toBe(
-      [content("b"), content("c")].map((event, seq) => `id: run:${seq + 1}\ndata: ${JSON.stringify(event)}\n\n`).join(""),
+      [content("b"), content("c")]
+        .map((event, seq) => `id: run:${seq + 1}\ndata: ${JSON.stringify(event)}\n\n`)
+        .join(""),
     );
     log.append([complete]);
     const { body } = await served;

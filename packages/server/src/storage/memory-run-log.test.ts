@@ -108,7 +108,7 @@ describe("MemoryRunLog", () => {
     const log = newLog();
     const reader = log.reader(0);
     const taken: ChatEvent[][] = [];
-    reader.listen((() => taken.push(reader.take(10))));
+    reader.listen(() => taken.push(reader.take(10)));
     log.append([content("a")]);
     // Synchronously: the events are the reader's before append returns.
     expect(taken).toEqual([[content("a")]]);

@@ -115,6 +115,61 @@ describe("streamRun", () => {
     expect(pieces).toEqual([arrived[0], `id: run:1\ndata: ${JSON.stringify(complete)}\n\n`]);
   });
 
+  it("writes each append to the socket before the append returns once it is caught up", async () => {
+    const log = new MemoryRunLog("run", { bufferEvents: 64, resumable: true });
+    const writes: string[] = [];
+    const served = serve((res) => {
+      const write = res.write.bind(res) as (text: string) => boolean;
+      res.write = ((text: string) => {
+        writes.push(text);
+        return write(text);
+      }) as typeof res.write;
+      return streamRun(res, log.reader(0), restSseEncoder("run"), { pingMs: 15_000, signal: closeSignal(res) });
+    });
+    await vi.waitFor(() => expect(log.readerCount).toBe(1));
+    log.append([content("a")]);
+    // No promise, no turn of the event loop between the producer's append and the client's write.
+    expect(writes).toEqual([`id: run:0\ndata: ${JSON.stringify(content("a"))}\n\n`]);
+    log.append([content("b"), content("c")]);
+    expect(writes).toHaveLength(2);
+    expect(writes[1]).toBe(
+      [content("b"), content("c")]
+        .map((event, seq) => `id: run:${seq + 1}\ndata: ${JSON.stringify(event)}\n\n`)
+        .join(""),
+    );
+    log.append([complete]);
+    const { body } = await served;
+    expect(body).toBe(
+      [content("a"), content("b"), content("c"), complete]
+        .map((event, seq) => `id: run:${seq}\ndata: ${JSON.stringify(event)}\n\n`)
+        .join(""),
+    );
+    expect(log.readerCount).toBe(0);
+  });
+
+  it("stops writing into a full socket and takes up the rest after its drain, every event in order", async () => {
+    const log = new MemoryRunLog("run", { bufferEvents: 10_000, resumable: true });
+    let full = 0;
+    const served = serve((res) => {
+      const write = res.write.bind(res) as (text: string) => boolean;
+      res.write = ((text: string) => {
+        const flowing = write(text);
+        if (!flowing) full += 1;
+        return flowing;
+      }) as typeof res.write;
+      return streamRun(res, log.reader(0), restSseEncoder("run"), { pingMs: 15_000, signal: closeSignal(res) });
+    });
+    await vi.waitFor(() => expect(log.readerCount).toBe(1));
+    // Large events, one per append, faster than the socket takes them.
+    const big = "x".repeat(32 * 1024);
+    for (let index = 0; index < 40; index++) log.append([content(big)]);
+    log.append([complete]);
+    const { body } = await served;
+    expect(full).toBeGreaterThan(0);
+    const seqs = [...body.matchAll(/^id: run:(\d+)$/gm)].map((match) => Number(match[1]));
+    expect(seqs).toEqual(Array.from({ length: 41 }, (_, seq) => seq));
+  });
+
   it("adds the route's headers and an encoder's start and end around the events", async () => {
     const log = new MemoryRunLog("run", { bufferEvents: 64, resumable: true });
     log.append([content("x"), complete]);

@@ -1,6 +1,9 @@
+import { createServer, type ServerResponse } from "node:http";
+import type { AddressInfo } from "node:net";
 import OpenAI from "openai";
-import { describe, expect, it } from "vitest";
+import { afterEach, describe, expect, it, vi } from "vitest";
 import { type CompletionChunk, completionChunks } from "./completion-chunks.js";
+import { createUpstreamFetch } from "./upstream-fetch.js";
 
 const encoder = new TextEncoder();
 
@@ -92,5 +95,84 @@ describe("completionChunks", () => {
     const { response, state } = responseOf([chunk("a"), chunk("b"), chunk("c")]);
     for await (const _ of completionChunks(response)) break;
     expect(state.cancelled).toBe(true);
+  });
+});
+
+describe("completionChunks on the socket's own stream (Brook's fetch)", () => {
+  const closers: (() => Promise<void> | void)[] = [];
+  afterEach(async () => {
+    for (const close of closers.splice(0)) await close();
+  });
+
+  /** An event stream served on loopback, written by `write`, read through `createUpstreamFetch`. */
+  async function served(write: (res: ServerResponse) => void) {
+    const state = { closedEarly: false };
+    const server = createServer((_req, res) => {
+      res.writeHead(200, { "content-type": "text/event-stream" });
+      res.on("close", () => {
+        if (!res.writableFinished) state.closedEarly = true;
+      });
+      write(res);
+    });
+    await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+    const upstream = createUpstreamFetch();
+    closers.push(
+      () => upstream.close(),
+      () => new Promise<void>((resolve) => server.close(() => resolve())),
+    );
+    const response = await upstream.fetch(`http://127.0.0.1:${(server.address() as AddressInfo).port}/`);
+    // Brook's fetch builds no web stream for an event stream unless asked: the reader takes the socket's.
+    return { response, state };
+  }
+
+  it("hands each read's chunks to the waiting reader, in order, and ends with the body", async () => {
+    const { response } = await served((res) => {
+      res.write(chunk("你好"));
+      setTimeout(() => res.end(`${chunk(" world")}data: [DONE]\n\n`), 20);
+    });
+    expect(await collect(response)).toEqual(["你好", " world"]);
+  });
+
+  it("keeps a read no one waits for until it is taken, then goes on reading", async () => {
+    const { response } = await served((res) => {
+      res.write(chunk("a"));
+      setTimeout(() => res.end(`${chunk("b")}data: [DONE]\n\n`), 20);
+    });
+    const chunks = completionChunks(response);
+    const first = await chunks.next();
+    // The second read arrives while nobody waits for it.
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    const rest: unknown[] = [];
+    for await (const batch of chunks) rest.push(...batch.map(contentOf));
+    expect([...(first.value as CompletionChunk[]).map(contentOf), ...rest]).toEqual(["a", "b"]);
+  });
+
+  it("throws a failure after the chunks before it, and drops the connection", async () => {
+    const { response, state } = await served((res) => {
+      res.write(`${chunk("a")}data: {not json\n\n`);
+    });
+    const contents: unknown[] = [];
+    const error = await (async () => {
+      for await (const batch of completionChunks(response)) contents.push(...batch.map(contentOf));
+    })().catch((caught: unknown) => caught);
+    expect(contents).toEqual(["a"]);
+    expect(error).toBeInstanceOf(SyntaxError);
+    await vi.waitFor(() => expect(state.closedEarly).toBe(true));
+  });
+
+  it("throws when the connection drops mid-answer", async () => {
+    const { response } = await served((res) => {
+      res.write(chunk("a"));
+      setTimeout(() => res.destroy(), 20);
+    });
+    await expect(collect(response)).rejects.toBeInstanceOf(Error);
+  });
+
+  it("drops the connection when the reader stops early", async () => {
+    const { response, state } = await served((res) => {
+      res.write(chunk("a"));
+    });
+    for await (const _ of completionChunks(response)) break;
+    await vi.waitFor(() => expect(state.closedEarly).toBe(true));
   });
 });

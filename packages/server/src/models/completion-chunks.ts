@@ -1,3 +1,5 @@
+import type { Readable } from "node:stream";
+import { finished } from "node:stream";
 import { createParser, type EventSourceMessage } from "eventsource-parser";
 import OpenAI from "openai";
 import type { ChatCompletionChunk } from "openai/resources/chat/completions";
@@ -27,44 +29,36 @@ export type CompletionChunk = ChatCompletionChunk | string;
 export function completionChunks(
   response: Response,
   maxEventBytes = defaultMaxEventBytes,
-): AsyncGenerator<CompletionChunk[]> {
-  // The body and headers are taken now: the generator's frame, alive as long as the answer
-  // streams, does not keep the Response (its state, headers list and body getter).
-  return readChunks(new ChunkReader(response, maxEventBytes));
+): AsyncIterableIterator<CompletionChunk[]> {
+  const parser = new ChunkParser(response.headers, maxEventBytes);
+  // The body and headers are taken now: nothing alive while the answer streams keeps the
+  // Response (its state, headers list and body getter).
+  const node = takeNodeBody(response);
+  if (node !== undefined) return new PushedChunks(node, parser);
+  return readChunks(new ChunkReader(webBodyChunks(response), parser));
 }
 
-async function* readChunks(reader: ChunkReader): AsyncGenerator<CompletionChunk[]> {
-  // The reading happens in ChunkReader's own frames: this generator, suspended between batches
-  // for as long as the model is silent, holds only the batch it hands out (not the last network
-  // read, its decoded text or a parsed chunk), which keeps an open stream small.
-  try {
-    for (let batch = await reader.read(); batch !== undefined; batch = await reader.read()) yield batch;
-  } finally {
-    await reader.close();
-  }
-}
-
-class ChunkReader {
+/**
+ * Server-sent events to chunks: bytes in (`feed`), the chunks they complete out. A failure (a
+ * chunk that is not JSON, an `error` object, an event too large) is kept in `failure`, to be
+ * thrown once the chunks before it are handed out.
+ */
+class ChunkParser {
   readonly #headers: Headers;
-  readonly #bytes: AsyncIterator<Uint8Array>;
   readonly #decoder = new TextDecoder();
   readonly #pending: EventSourceMessage[] = [];
   readonly #parser;
-  /** The body's end was read: the connection can be reused. */
-  #drained = false;
   /** `[DONE]` came: the rest is read (so the connection can be reused) but ignored. */
   #finished = false;
-  /** A failure found after some chunks of the same read: thrown once those are handed out. */
-  #failure: Error | undefined;
+  failure: Error | undefined;
 
-  constructor(response: Response, maxEventBytes: number) {
-    this.#headers = response.headers;
-    this.#bytes = bodyChunks(response);
+  constructor(headers: Headers, maxEventBytes: number) {
+    this.#headers = headers;
     this.#parser = createParser({
       onEvent: (message) => this.#pending.push(message),
       onError: (error) => {
         if (error.type !== "max-buffer-size-exceeded") return;
-        this.#failure ??= new BrookError(
+        this.failure ??= new BrookError(
           "upstream_invalid_answer",
           `The model server sent a stream event larger than ${maxEventBytes} bytes, the most Brook reads (MODEL_MAX_EVENT_BYTES).`,
         );
@@ -75,30 +69,13 @@ class ChunkReader {
     });
   }
 
-  /** The chunks of the next network read that has any; undefined at the end of the body. */
-  async read(): Promise<CompletionChunk[] | undefined> {
-    for (;;) {
-      if (this.#failure !== undefined) throw this.#failure;
-      if (this.#drained) return undefined;
-      const read = await this.#bytes.next();
-      if (read.done) this.#drained = true;
-      // An event cut before its blank line is dropped, as the SDK and the SSE standard do.
-      this.#parser.feed(read.done ? this.#decoder.decode() : this.#decoder.decode(read.value, { stream: true }));
-      const chunks = this.#parsePending();
-      // What came before a failure in the same read is still the answer's.
-      if (chunks.length > 0) return chunks;
-    }
-  }
-
-  async close(): Promise<void> {
-    // Early exit or failure: drop the rest of the answer and its connection.
-    if (!this.#drained) await this.#bytes.return?.()?.catch(() => {});
-  }
-
-  #parsePending(): CompletionChunk[] {
+  /** The chunks `bytes` completes; at the body's end (undefined) those of what is left. */
+  feed(bytes: Uint8Array | undefined): CompletionChunk[] {
+    // An event cut before its blank line is dropped, as the SDK and the SSE standard do.
+    this.#parser.feed(bytes === undefined ? this.#decoder.decode() : this.#decoder.decode(bytes, { stream: true }));
     const chunks: CompletionChunk[] = [];
     const pending = this.#pending;
-    for (let index = 0; index < pending.length && !this.#finished && this.#failure === undefined; index++) {
+    for (let index = 0; index < pending.length && !this.#finished && this.failure === undefined; index++) {
       const data = (pending[index] as EventSourceMessage).data;
       if (data.startsWith("[DONE]")) {
         this.#finished = true;
@@ -112,10 +89,10 @@ class ChunkReader {
       try {
         const chunk = JSON.parse(data) as ChatCompletionChunk & { error?: unknown };
         if (chunk?.error) {
-          this.#failure = new OpenAI.APIError(undefined, chunk.error as object, undefined, this.#headers);
+          this.failure = new OpenAI.APIError(undefined, chunk.error as object, undefined, this.#headers);
         } else chunks.push(chunk);
       } catch (error) {
-        this.#failure = error as Error;
+        this.failure = error as Error;
       }
     }
     pending.length = 0;
@@ -123,10 +100,172 @@ class ChunkReader {
   }
 }
 
-/** The body's bytes: straight from the socket's Node stream when Brook's fetch made the response. */
-function bodyChunks(response: Response): AsyncIterator<Uint8Array> {
-  const node = takeNodeBody(response);
-  if (node !== undefined) return node[Symbol.asyncIterator]();
+const ended: IteratorReturnResult<undefined> = { done: true, value: undefined };
+
+/**
+ * The chunks of a Node body (the socket's own stream), pushed: each network read is parsed in
+ * the body's `data` event and hands its batch straight to the waiting `next()`, one promise per
+ * batch and no async iteration of the stream under it. A batch no one waits for pauses the body
+ * (the socket, and so the model server, wait too) until it is taken.
+ */
+class PushedChunks implements AsyncIterableIterator<CompletionChunk[]> {
+  readonly #body: Readable;
+  readonly #parser: ChunkParser;
+  /** Read while no one waited: the body is paused until it is taken. */
+  #ready: CompletionChunk[] | undefined;
+  #waiting:
+    | { resolve: (result: IteratorResult<CompletionChunk[]>) => void; reject: (error: unknown) => void }
+    | undefined;
+  #flowing = false;
+  /** The body's end was read: the connection can be reused. */
+  #drained = false;
+  /** Reading failed (the parser's failure, or the body's error), or the reader stopped. */
+  #error: unknown;
+  #closed = false;
+
+  constructor(body: Readable, parser: ChunkParser) {
+    this.#body = body;
+    this.#parser = parser;
+  }
+
+  [Symbol.asyncIterator](): this {
+    return this;
+  }
+
+  next(): Promise<IteratorResult<CompletionChunk[]>> {
+    const ready = this.#ready;
+    if (ready !== undefined) {
+      this.#ready = undefined;
+      if (!this.#drained) this.#body.resume();
+      return Promise.resolve({ done: false, value: ready });
+    }
+    const error = this.#error ?? this.#parser.failure;
+    if (error !== undefined) {
+      this.#close();
+      return Promise.reject(error);
+    }
+    if (this.#drained || this.#closed) return Promise.resolve(ended);
+    if (!this.#flowing) this.#listen();
+    return new Promise((resolve, reject) => {
+      this.#waiting = { resolve, reject };
+    });
+  }
+
+  return(): Promise<IteratorResult<CompletionChunk[]>> {
+    // Early exit or failure: drop the rest of the answer and its connection.
+    this.#close();
+    return Promise.resolve(ended);
+  }
+
+  #listen(): void {
+    this.#flowing = true;
+    const body = this.#body;
+    body.on("data", this.#onData);
+    body.once("end", this.#onEnd);
+    // An error, or a close before the end (the connection dropped): as the stream's own iterator reports it.
+    finished(body, { writable: false }, (error) => {
+      if (error != null && !this.#drained) this.#fail(error);
+    });
+  }
+
+  readonly #onData = (bytes: Uint8Array) => {
+    this.#deliver(this.#parser.feed(bytes));
+  };
+
+  readonly #onEnd = () => {
+    this.#drained = true;
+    this.#deliver(this.#parser.feed(undefined));
+  };
+
+  #deliver(chunks: CompletionChunk[]): void {
+    const waiting = this.#waiting;
+    if (chunks.length > 0) {
+      if (waiting === undefined) {
+        this.#ready = this.#ready === undefined ? chunks : this.#ready.concat(chunks);
+        if (!this.#drained) this.#body.pause();
+        return;
+      }
+      this.#waiting = undefined;
+      waiting.resolve({ done: false, value: chunks });
+      return;
+    }
+    if (waiting === undefined) {
+      // Nothing more is read past a failure: the next `next()` throws it.
+      if (this.#parser.failure !== undefined && !this.#drained) this.#body.pause();
+      return;
+    }
+    if (this.#parser.failure !== undefined) {
+      this.#waiting = undefined;
+      this.#close();
+      waiting.reject(this.#parser.failure);
+    } else if (this.#drained) {
+      this.#waiting = undefined;
+      waiting.resolve(ended);
+    }
+  }
+
+  #fail(error: unknown): void {
+    if (this.#closed) return;
+    this.#error ??= error;
+    const waiting = this.#waiting;
+    if (waiting === undefined) return;
+    this.#waiting = undefined;
+    this.#close();
+    waiting.reject(error);
+  }
+
+  #close(): void {
+    if (this.#closed) return;
+    this.#closed = true;
+    this.#body.off("data", this.#onData);
+    if (!this.#drained) this.#body.destroy();
+  }
+}
+
+async function* readChunks(reader: ChunkReader): AsyncGenerator<CompletionChunk[]> {
+  // The reading happens in ChunkReader's own frames: this generator, suspended between batches
+  // for as long as the model is silent, holds only the batch it hands out (not the last network
+  // read, its decoded text or a parsed chunk), which keeps an open stream small.
+  try {
+    for (let batch = await reader.read(); batch !== undefined; batch = await reader.read()) yield batch;
+  } finally {
+    await reader.close();
+  }
+}
+
+/** Pulls a web body's reads through the parser (a Response not made by Brook's fetch). */
+class ChunkReader {
+  readonly #bytes: AsyncIterator<Uint8Array>;
+  readonly #parser: ChunkParser;
+  /** The body's end was read: the connection can be reused. */
+  #drained = false;
+
+  constructor(bytes: AsyncIterator<Uint8Array>, parser: ChunkParser) {
+    this.#bytes = bytes;
+    this.#parser = parser;
+  }
+
+  /** The chunks of the next network read that has any; undefined at the end of the body. */
+  async read(): Promise<CompletionChunk[] | undefined> {
+    for (;;) {
+      if (this.#parser.failure !== undefined) throw this.#parser.failure;
+      if (this.#drained) return undefined;
+      const read = await this.#bytes.next();
+      if (read.done) this.#drained = true;
+      const chunks = this.#parser.feed(read.done ? undefined : read.value);
+      // What came before a failure in the same read is still the answer's.
+      if (chunks.length > 0) return chunks;
+    }
+  }
+
+  async close(): Promise<void> {
+    // Early exit or failure: drop the rest of the answer and its connection.
+    if (!this.#drained) await this.#bytes.return?.()?.catch(() => {});
+  }
+}
+
+/** The bytes of a Response's web body. */
+function webBodyChunks(response: Response): AsyncIterator<Uint8Array> {
   const body = response.body;
   if (body === null) {
     // Thrown at the first read, as before the reader was made up front.

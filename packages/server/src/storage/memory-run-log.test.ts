@@ -104,6 +104,25 @@ describe("MemoryRunLog", () => {
     expect(await reader.read(10, signal)).toEqual([]);
   });
 
+  it("tells a listening reader of each append inside it, until the listener is cleared or the reader closes", () => {
+    const log = newLog();
+    const reader = log.reader(0);
+    const taken: ChatEvent[][] = [];
+    reader.listen(() => taken.push(reader.take(10)));
+    log.append([content("a")]);
+    // Synchronously: the events are the reader's before append returns.
+    expect(taken).toEqual([[content("a")]]);
+    log.append([content("b"), content("c")]);
+    expect(taken).toEqual([[content("a")], [content("b"), content("c")]]);
+    reader.listen(undefined);
+    log.append([content("d")]);
+    expect(taken).toHaveLength(2);
+    reader.listen(() => taken.push(reader.take(10)));
+    reader.close();
+    log.append([complete]);
+    expect(taken).toHaveLength(2);
+  });
+
   it("accepts exactly one terminal event", () => {
     const log = newLog();
     log.append([complete]);

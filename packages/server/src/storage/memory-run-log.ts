@@ -233,6 +233,8 @@ export class MemoryLogReader implements RunLogReader {
   position: number;
   /** A read waiting for events: the log's next append hands them over at once. */
   #pending: { max: number; resolve: (events: ChatEvent[]) => void; reject: (reason: unknown) => void } | undefined;
+  /** Told synchronously of every append (see `listen`): a writer that is caught up writes at once. */
+  #listener: (() => void) | undefined;
   /** The signal the reader listens to: registered once, not once per wait (listeners are not cheap). */
   #signal: AbortSignal | undefined;
   #onAbort: (() => void) | undefined;
@@ -268,15 +270,25 @@ export class MemoryLogReader implements RunLogReader {
     return events;
   }
 
+  listen(listener: (() => void) | undefined): void {
+    this.#listener = listener;
+  }
+
   close(): void {
     if (this.#closed) return;
     this.#closed = true;
+    this.#listener = undefined;
     this.#unlisten();
     this.log.detach(this);
   }
 
   /** @internal The log grew (or ended): a waiting read gets what is there. */
   wake(): void {
+    const listener = this.#listener;
+    if (listener !== undefined) {
+      listener();
+      return;
+    }
     const pending = this.#pending;
     if (pending === undefined) return;
     const events = this.take(pending.max);

@@ -107,6 +107,12 @@ export interface RunLogReader {
    * Rejects when `signal` aborts.
    */
   read(max: number, signal: AbortSignal): Promise<ChatEvent[]>;
+  /**
+   * Push instead of `read`: `listener` is called synchronously, inside the producer's append,
+   * each time events arrive or the log ends, until it is replaced or cleared (undefined). It
+   * takes what is there (`take`) and must not throw. Readers that cannot push leave it out.
+   */
+  listen?(listener: (() => void) | undefined): void;
   /** Leaves the run (idempotent). */
   close(): void;
 }

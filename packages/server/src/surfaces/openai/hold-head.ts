@@ -66,6 +66,8 @@ export function prepend(held: readonly ChatEvent[], reader: RunLogReader): RunLo
     read(max, signal) {
       return pending.length === 0 ? reader.read(max, signal) : Promise.resolve(this.take(max));
     },
+    // A writer listens once it took everything, the held events first.
+    ...(reader.listen === undefined ? {} : { listen: (listener) => reader.listen?.(listener) }),
     close: () => reader.close(),
   };
 }

@@ -22,7 +22,7 @@ export type PeerName = (typeof peerNames)[number];
 
 /** What `brook-probe.mjs` answers. */
 type ProbeQuestion =
-  | { type: "memory"; gc: boolean }
+  | { type: "memory"; gc: boolean; detail?: boolean }
   | { type: "cpu" }
   | { type: "profile-start" }
   | { type: "profile-stop"; path: string }
@@ -34,6 +34,11 @@ export interface ProbeMemory {
   heapTotal: number;
   external: number;
   arrayBuffers: number;
+  /** With `detail`: each V8 heap space's resident size, and the process's resident memory by kind. */
+  spaces?: Record<string, number>;
+  mallocHeap?: number;
+  anonymous?: number;
+  fileBacked?: number;
 }
 
 export interface UpstreamProcess {
@@ -63,7 +68,7 @@ export interface ServerProcess {
   url: string;
   pid: number;
   /** Its memory, after a full GC when `gc` is set. */
-  memory(gc: boolean): Promise<ProbeMemory>;
+  memory(gc: boolean, detail?: boolean): Promise<ProbeMemory>;
   /** Its CPU time so far, in microseconds. */
   cpuMicros(): Promise<number>;
   /** Resident set size right now, read from /proc without disturbing the process (bytes). */
@@ -146,7 +151,7 @@ async function startProbed(args: string[], env: Record<string, string>): Promise
   return {
     url,
     pid,
-    memory: (gc) => ask<ProbeMemory>({ type: "memory", gc }),
+    memory: (gc, detail) => ask<ProbeMemory>({ type: "memory", gc, detail }),
     cpuMicros: () => cpuOf(ask),
     rss: async () => {
       try {

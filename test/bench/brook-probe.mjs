@@ -4,14 +4,43 @@
  * heap snapshots on request. Nothing is exposed over HTTP, and Brook's own code is not touched. Plain JavaScript,
  * so that Brook runs from its build with no loader.
  */
-import { writeFileSync } from "node:fs";
+import { readFileSync, writeFileSync } from "node:fs";
 import { Session } from "node:inspector/promises";
-import { writeHeapSnapshot } from "node:v8";
+import { getHeapSpaceStatistics, writeHeapSnapshot } from "node:v8";
+
+/**
+ * Where the resident memory is: each V8 heap space's committed size, and the process's resident
+ * anonymous memory split into malloc's heap (`[heap]`) and the other mappings (V8's pages, thread
+ * stacks, large mallocs), from /proc/self/smaps.
+ */
+function detail() {
+  /** @type {Record<string, number>} */
+  const spaces = {};
+  for (const space of getHeapSpaceStatistics()) spaces[space.space_name] = space.physical_space_size;
+  let mallocHeap = 0;
+  let anonymous = 0;
+  let fileBacked = 0;
+  let name = "";
+  for (const line of readFileSync("/proc/self/smaps", "utf8").split("\n")) {
+    const header = /^[0-9a-f]+-[0-9a-f]+ \S+ \S+ \S+ (\d+)\s*(.*)$/.exec(line);
+    if (header !== null) {
+      name = header[2] === "" ? "" : header[2];
+      continue;
+    }
+    const rss = /^Rss:\s+(\d+) kB/.exec(line);
+    if (rss === null) continue;
+    const bytes = Number(rss[1]) * 1024;
+    if (name === "[heap]") mallocHeap += bytes;
+    else if (name === "" || name.startsWith("[anon")) anonymous += bytes;
+    else fileBacked += bytes;
+  }
+  return { spaces, mallocHeap, anonymous, fileBacked };
+}
 
 /** @type {Session | undefined} */
 let session;
 
-/** @param {{ type: string, gc?: boolean, path?: string }} request */
+/** @param {{ type: string, gc?: boolean, detail?: boolean, path?: string }} request */
 async function answer(request) {
   switch (request.type) {
     case "memory": {
@@ -23,7 +52,7 @@ async function answer(request) {
         gc();
       }
       const { rss, heapUsed, heapTotal, external, arrayBuffers } = process.memoryUsage();
-      return { rss, heapUsed, heapTotal, external, arrayBuffers };
+      return { rss, heapUsed, heapTotal, external, arrayBuffers, ...(request.detail ? detail() : {}) };
     }
     case "cpu":
       return process.cpuUsage();

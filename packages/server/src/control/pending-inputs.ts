@@ -13,16 +13,17 @@ export type InputAnswer = { readonly answered: true; readonly value: unknown } |
  * person sent it to (`RunControl.answer` forwards it over `InstanceMessages`).
  */
 export class RunInputs {
+  // Both made on the first input: most runs never ask, and an open stream should not carry them.
   /** Inputs being waited for, with what settles each. */
-  readonly #waiting = new Map<string, (answer: InputAnswer) => void>();
+  #waiting: Map<string, (answer: InputAnswer) => void> | undefined;
   /** Inputs that were asked and are settled (answered, timed out or abandoned): a second answer is a conflict. */
-  readonly #settled = new Set<string>();
+  #settled: Set<string> | undefined;
 
   /** @param onWaiting told when the run starts waiting for a person (true) and when it no longer waits for any (false). */
   constructor(private readonly onWaiting?: (waiting: boolean) => void) {}
 
   get waiting(): boolean {
-    return this.#waiting.size > 0;
+    return this.#waiting !== undefined && this.#waiting.size > 0;
   }
 
   /**
@@ -31,16 +32,20 @@ export class RunInputs {
    * run's abort reason when `signal` aborts first.
    */
   expect(inputId: string, timeoutMs: number, signal: AbortSignal): Promise<InputAnswer> {
-    if (this.#waiting.has(inputId) || this.#settled.has(inputId)) {
+    this.#waiting ??= new Map();
+    this.#settled ??= new Set();
+    const waiting = this.#waiting;
+    const settled = this.#settled;
+    if (waiting.has(inputId) || settled.has(inputId)) {
       return Promise.reject(new Error(`the input ${inputId} was asked for already`));
     }
     return new Promise<InputAnswer>((resolve, reject) => {
       const settle = (answer: InputAnswer | undefined) => {
         clearTimeout(timer);
         signal.removeEventListener("abort", onAbort);
-        const waited = this.#waiting.delete(inputId);
-        this.#settled.add(inputId);
-        if (waited && this.#waiting.size === 0) this.onWaiting?.(false);
+        const waited = waiting.delete(inputId);
+        settled.add(inputId);
+        if (waited && waiting.size === 0) this.onWaiting?.(false);
         if (answer === undefined) reject(abortReason(signal));
         else resolve(answer);
       };
@@ -50,18 +55,18 @@ export class RunInputs {
       timer.unref();
       if (signal.aborted) return settle(undefined);
       signal.addEventListener("abort", onAbort, { once: true });
-      if (this.#waiting.size === 0) this.onWaiting?.(true);
-      this.#waiting.set(inputId, (answer) => settle(answer));
+      if (waiting.size === 0) this.onWaiting?.(true);
+      waiting.set(inputId, (answer) => settle(answer));
     });
   }
 
   /** Gives `inputId` its answer: the first answer counts; a later one, or one after the timeout, is refused. */
   answer(inputId: string, value: unknown): InputOutcome {
-    const settle = this.#waiting.get(inputId);
+    const settle = this.#waiting?.get(inputId);
     if (settle !== undefined) {
       settle({ answered: true, value });
       return "answered";
     }
-    return this.#settled.has(inputId) ? "already_answered" : "not_found";
+    return this.#settled?.has(inputId) === true ? "already_answered" : "not_found";
   }
 }

@@ -217,9 +217,7 @@ export class RunController implements RunControl {
       } catch (error) {
         this.options.onUnexpected(error, run.id);
         outcome =
-          run.log.terminal === undefined
-            ? this.#broken(run)
-            : { terminal: run.log.terminal, timing: timingSince(run) };
+          run.log.terminal === undefined ? this.#broken(run) : { terminal: run.log.terminal, timing: timingSince(run) };
       }
       for (const observer of this.options.observers ?? []) {
         observer({ id: run.id, kind, model: run.model, request, ...outcome });

@@ -73,7 +73,10 @@ export class ToolCallAssembler {
       slot = { id, name: "", arguments: "" };
       this.#slots.push(slot);
     }
-    if (index !== undefined) (this.#byIndex ??= new Map()).set(index, slot);
+    if (index !== undefined) {
+      this.#byIndex ??= new Map();
+      this.#byIndex.set(index, slot);
+    }
     slot.id ??= id;
     // Names arrive whole in the first piece; a server that repeats them must not double them.
     if (name !== "" && slot.name === "") slot.name = name;

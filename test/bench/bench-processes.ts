@@ -22,7 +22,7 @@ export type PeerName = (typeof peerNames)[number];
 
 /** What `brook-probe.mjs` answers. */
 type ProbeQuestion =
-  | { type: "memory"; gc: boolean }
+  | { type: "memory"; gc: boolean; detail?: boolean }
   | { type: "cpu" }
   | { type: "processes" }
   | { type: "profile-start" }
@@ -35,6 +35,11 @@ export interface ProbeMemory {
   heapTotal: number;
   external: number;
   arrayBuffers: number;
+  /** With `detail`: each V8 heap space's resident size, and the process's resident memory by kind. */
+  spaces?: Record<string, number>;
+  mallocHeap?: number;
+  anonymous?: number;
+  fileBacked?: number;
 }
 
 export interface UpstreamProcess {
@@ -73,7 +78,7 @@ export interface ServerProcess {
   url: string;
   pid: number;
   /** Its memory, after a full GC when `gc` is set. */
-  memory(gc: boolean): Promise<ProbeMemory>;
+  memory(gc: boolean, detail?: boolean): Promise<ProbeMemory>;
   /** Its CPU time so far, in microseconds. */
   cpuMicros(): Promise<number>;
   /** Resident set size right now, read from /proc (Linux) without disturbing the processes (bytes). */
@@ -158,7 +163,7 @@ async function startProbed(args: string[], env: Record<string, string>): Promise
   return {
     url,
     pid,
-    memory: (gc) => ask<ProbeMemory>({ type: "memory", gc }),
+    memory: (gc, detail) => ask<ProbeMemory>({ type: "memory", gc, detail }),
     cpuMicros: () => cpuOf(ask),
     rss: async () => {
       // The primary only knows its workers' pids: asking it does not disturb them.

@@ -10,9 +10,38 @@
  * Profiles and heap snapshots are the primary's own.
  */
 import cluster from "node:cluster";
-import { writeFileSync } from "node:fs";
+import { readFileSync, writeFileSync } from "node:fs";
 import { Session } from "node:inspector/promises";
-import { writeHeapSnapshot } from "node:v8";
+import { getHeapSpaceStatistics, writeHeapSnapshot } from "node:v8";
+
+/**
+ * Where the resident memory is: each V8 heap space's committed size, and the process's resident
+ * anonymous memory split into malloc's heap (`[heap]`) and the other mappings (V8's pages, thread
+ * stacks, large mallocs), from /proc/self/smaps.
+ */
+function detail() {
+  /** @type {Record<string, number>} */
+  const spaces = {};
+  for (const space of getHeapSpaceStatistics()) spaces[space.space_name] = space.physical_space_size;
+  let mallocHeap = 0;
+  let anonymous = 0;
+  let fileBacked = 0;
+  let name = "";
+  for (const line of readFileSync("/proc/self/smaps", "utf8").split("\n")) {
+    const header = /^[0-9a-f]+-[0-9a-f]+ \S+ \S+ \S+ (\d+)\s*(.*)$/.exec(line);
+    if (header !== null) {
+      name = header[2] === "" ? "" : header[2];
+      continue;
+    }
+    const rss = /^Rss:\s+(\d+) kB/.exec(line);
+    if (rss === null) continue;
+    const bytes = Number(rss[1]) * 1024;
+    if (name === "[heap]") mallocHeap += bytes;
+    else if (name === "" || name.startsWith("[anon")) anonymous += bytes;
+    else fileBacked += bytes;
+  }
+  return { spaces, mallocHeap, anonymous, fileBacked };
+}
 
 /** @type {Session | undefined} */
 let session;
@@ -24,7 +53,7 @@ const tag = "brook-probe";
 
 /**
  * This process's own figures.
- * @param {{ type: string, gc?: boolean }} request
+ * @param {{ type: string, gc?: boolean, detail?: boolean }} request
  * @returns {Promise<Memory | NodeJS.CpuUsage>}
  */
 async function own(request) {
@@ -38,7 +67,7 @@ async function own(request) {
         gc();
       }
       const { rss, heapUsed, heapTotal, external, arrayBuffers } = process.memoryUsage();
-      return { rss, heapUsed, heapTotal, external, arrayBuffers };
+      return { rss, heapUsed, heapTotal, external, arrayBuffers, ...(request.detail ? detail() : {}) };
     }
     case "cpu":
       return process.cpuUsage();
@@ -88,11 +117,15 @@ async function fromEachWorker(request) {
   return answers.filter((value) => value !== undefined);
 }
 
-/** @param {{ type: string, gc?: boolean, path?: string }} request */
+/** @param {{ type: string, gc?: boolean, detail?: boolean, path?: string }} request */
 async function answer(request) {
   switch (request.type) {
     case "memory": {
-      const all = /** @type {Memory[]} */ ([await own(request), ...(await fromEachWorker(request))]);
+      const mine = /** @type {Memory} */ (await own(request));
+      const others = /** @type {Memory[]} */ (await fromEachWorker(request));
+      // One process: its own figures, with the breakdown when asked for.
+      if (others.length === 0) return mine;
+      const all = [mine, ...others];
       /** @type {Memory} */
       const sum = { rss: 0, heapUsed: 0, heapTotal: 0, external: 0, arrayBuffers: 0 };
       for (const memory of all) for (const key of Object.keys(sum)) sum[key] += memory[key];

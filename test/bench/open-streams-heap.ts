@@ -107,16 +107,29 @@ try {
   await closeAll(await openMany(50, 50));
   const idle = `${profiles}heap-0.heapsnapshot`;
   const open = `${profiles}heap-${streams}.heapsnapshot`;
-  const memoryBefore = await brook.memory(true);
-  await brook.heapSnapshot(idle);
+  // Memory is read before any snapshot: writing one leaves its own native memory behind.
+  const memoryBefore = await brook.memory(true, true);
   const opened = await openMany(streams, 1_000);
-  const memoryAfter = await brook.memory(true);
+  const memoryAfter = await brook.memory(true, true);
   await brook.heapSnapshot(open);
   await closeAll(opened);
+  // Brook closes the upstream side after the client left: give it time before the idle snapshot.
+  await new Promise((resolve) => setTimeout(resolve, 5_000));
+  await brook.heapSnapshot(idle);
   console.log(
     `${streams} open ${path} streams: ${kb((memoryAfter.rss - memoryBefore.rss) / streams)} RSS, ` +
       `${kb((memoryAfter.heapUsed - memoryBefore.heapUsed) / streams)} heap, ` +
       `${kb((memoryAfter.external - memoryBefore.external) / streams)} external per stream (after a full GC)`,
+  );
+  const perStream = (after = 0, before = 0) => kb((after - before) / streams);
+  const spaces = Object.entries(memoryAfter.spaces ?? {})
+    .map(([name, size]) => [name, perStream(size, memoryBefore.spaces?.[name])])
+    .filter(([, size]) => size !== "0.00 KB");
+  console.log(
+    `  resident per stream: malloc heap ${perStream(memoryAfter.mallocHeap, memoryBefore.mallocHeap)}, ` +
+      `other anonymous (V8 pages, large mallocs) ${perStream(memoryAfter.anonymous, memoryBefore.anonymous)}, ` +
+      `file-backed ${perStream(memoryAfter.fileBacked, memoryBefore.fileBacked)}\n` +
+      `  V8 spaces per stream: ${spaces.map(([name, size]) => `${name} ${size}`).join(", ")}`,
   );
   console.log(formatDifference(diffGroups(groupSnapshot(idle), groupSnapshot(open)), streams, Number(values.top)));
   if (!values.keep) {

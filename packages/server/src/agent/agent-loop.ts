@@ -205,7 +205,13 @@ export async function executeRun(run: RunContext, request: RunRequest, deps: Age
         signal,
       };
       if (progress.typed !== undefined) progress.typed = { text: "", sent: "" };
-      const outcome = await modelStep(run, deps, call, progress, step);
+      // Awaited here, not in a helper's frame of its own: every open stream holds each waiting frame.
+      let outcome: StepOutcome & { finishReason: string };
+      try {
+        outcome = finishedStep(run, deps, step, await streamModelStep(run, deps.model, call, progress, step));
+      } catch (thrown) {
+        throw failedStep(run, deps, step, thrown);
+      }
       if (outcome.calls.length === 0) {
         finishReason = outcome.finishReason;
         break;
@@ -282,29 +288,28 @@ export async function executeRun(run: RunContext, request: RunRequest, deps: Age
   }
 }
 
-/** One model call that finished its answer (else it throws), told to `onModelCall` either way. */
-async function modelStep(
+/** One model call that ended: its outcome if it finished its answer (else it throws), told to `onModelCall`. */
+function finishedStep(
   run: RunContext,
   deps: AgentDependencies,
-  call: ModelCall,
-  progress: Progress,
   step: Step,
-): Promise<StepOutcome & { finishReason: string }> {
-  const { signal } = run;
-  try {
-    const outcome = await streamModelStep(run, deps.model, call, progress, step);
-    if (signal.aborted) throw abortReason(signal);
-    if (outcome.finishReason === undefined) {
-      throw new BrookError("upstream_incomplete", "The model server ended the stream without finishing the answer.");
-    }
-    deps.onModelCall?.(step.model ?? run.model, null);
-    return { calls: outcome.calls, finishReason: outcome.finishReason };
-  } catch (thrown) {
-    // The code the run will report (asBrookError's, without telling onInternalError twice).
-    const code = thrown instanceof BrookError ? thrown.code : signal.aborted ? abortReason(signal).code : "internal";
-    deps.onModelCall?.(step.model ?? run.model, code);
-    throw thrown;
+  outcome: StepOutcome,
+): StepOutcome & { finishReason: string } {
+  if (run.signal.aborted) throw abortReason(run.signal);
+  if (outcome.finishReason === undefined) {
+    throw new BrookError("upstream_incomplete", "The model server ended the stream without finishing the answer.");
   }
+  deps.onModelCall?.(step.model ?? run.model, null);
+  return { calls: outcome.calls, finishReason: outcome.finishReason };
+}
+
+/** One model call that failed, told to `onModelCall`: gives back what to throw. */
+function failedStep(run: RunContext, deps: AgentDependencies, step: Step, thrown: unknown): unknown {
+  const { signal } = run;
+  // The code the run will report (asBrookError's, without telling onInternalError twice).
+  const code = thrown instanceof BrookError ? thrown.code : signal.aborted ? abortReason(signal).code : "internal";
+  deps.onModelCall?.(step.model ?? run.model, code);
+  return thrown;
 }
 
 /**

@@ -25,16 +25,17 @@ export type InputAnswer = { readonly answered: true; readonly value: unknown } |
  * person sent it to (`RunControl.answer` forwards it over `InstanceMessages`).
  */
 export class RunInputs {
+  // Both made on the first input: most runs never ask, and an open stream should not carry them.
   /** Inputs being waited for, with what settles each. */
-  readonly #waiting = new Map<string, { settle: (answer: InputAnswer) => void; check: AnswerCheck | undefined }>();
+  #waiting: Map<string, { settle: (answer: InputAnswer) => void; check: AnswerCheck | undefined }> | undefined;
   /** Inputs that were asked and are settled (answered, timed out or abandoned): a second answer is a conflict. */
-  readonly #settled = new Set<string>();
+  #settled: Set<string> | undefined;
 
   /** @param onWaiting told when the run starts waiting for a person (true) and when it no longer waits for any (false). */
   constructor(private readonly onWaiting?: (waiting: boolean) => void) {}
 
   get waiting(): boolean {
-    return this.#waiting.size > 0;
+    return this.#waiting !== undefined && this.#waiting.size > 0;
   }
 
   /**
@@ -44,16 +45,20 @@ export class RunInputs {
    * and do not settle it.
    */
   expect(inputId: string, timeoutMs: number, signal: AbortSignal, check?: AnswerCheck): Promise<InputAnswer> {
-    if (this.#waiting.has(inputId) || this.#settled.has(inputId)) {
+    this.#waiting ??= new Map();
+    this.#settled ??= new Set();
+    const waiting = this.#waiting;
+    const settled = this.#settled;
+    if (waiting.has(inputId) || settled.has(inputId)) {
       return Promise.reject(new Error(`the input ${inputId} was asked for already`));
     }
     return new Promise<InputAnswer>((resolve, reject) => {
       const settle = (answer: InputAnswer | undefined) => {
         clearTimeout(timer);
         signal.removeEventListener("abort", onAbort);
-        const waited = this.#waiting.delete(inputId);
-        this.#settled.add(inputId);
-        if (waited && this.#waiting.size === 0) this.onWaiting?.(false);
+        const waited = waiting.delete(inputId);
+        settled.add(inputId);
+        if (waited && waiting.size === 0) this.onWaiting?.(false);
         if (answer === undefined) reject(abortReason(signal));
         else resolve(answer);
       };
@@ -63,20 +68,20 @@ export class RunInputs {
       timer.unref();
       if (signal.aborted) return settle(undefined);
       signal.addEventListener("abort", onAbort, { once: true });
-      if (this.#waiting.size === 0) this.onWaiting?.(true);
-      this.#waiting.set(inputId, { settle: (answer) => settle(answer), check });
+      if (waiting.size === 0) this.onWaiting?.(true);
+      waiting.set(inputId, { settle: (answer) => settle(answer), check });
     });
   }
 
   /** Gives `inputId` its answer: the first answer counts; a later one, or one after the timeout, is refused. */
   answer(inputId: string, value: unknown): InputOutcome {
-    const waiting = this.#waiting.get(inputId);
+    const waiting = this.#waiting?.get(inputId);
     if (waiting !== undefined) {
       const invalid = waiting.check?.(value);
       if (invalid !== undefined) return invalid;
       waiting.settle({ answered: true, value });
       return "answered";
     }
-    return this.#settled.has(inputId) ? "already_answered" : "not_found";
+    return this.#settled?.has(inputId) === true ? "already_answered" : "not_found";
   }
 }

@@ -135,20 +135,16 @@ export class RunController implements RunControl {
     const { stop: stopTimers, waiting } = this.#watch(log, abort, resumable || replayable, options);
     const inputs = new RunInputs(waiting);
     const context: RunContext = { id, model, startedAt: performance.now(), signal: controller.signal, log, inputs };
-    const ended = this.#execute(context, request, kind)
-      .then((outcome) => {
-        for (const observer of options.observers ?? []) observer({ id, kind, model, request, ...outcome });
-      })
-      .finally(() => {
-        stopTimers();
-        this.#active.delete(id);
-        if (owner !== undefined) this.#release(owner);
-        options.store.ended(id, resumable || replayable);
-        if (this.#active.size === 0) {
-          for (const resolve of this.#idleWaiters) resolve();
-          this.#idleWaiters.clear();
-        }
-      });
+    const ended = this.#run(context, request, kind, () => {
+      stopTimers();
+      this.#active.delete(id);
+      if (owner !== undefined) this.#release(owner);
+      options.store.ended(id, resumable || replayable);
+      if (this.#active.size === 0) {
+        for (const resolve of this.#idleWaiters) resolve();
+        this.#idleWaiters.clear();
+      }
+    });
     this.#active.set(id, { owner, controller, ended, inputs });
     if (owner !== undefined) this.#perOwner.set(owner, ownerRuns + 1);
     return { id, model, log, visible: log.visible ?? Promise.resolve() };
@@ -204,17 +200,35 @@ export class RunController implements RunControl {
     await Promise.all(running.map((run) => run.ended));
   }
 
-  /** Runs the executor; whatever happens, the log ends with exactly one terminal event. */
-  async #execute(run: RunContext, request: RunRequest, kind: RunKind): Promise<RunOutcome> {
+  /**
+   * Runs the executor (whatever happens, the log ends with exactly one terminal event), tells
+   * the observers how it ended, then `release`s the run. One async frame for the run's whole
+   * life, not a chain of promises and frames: every open stream holds it.
+   */
+  async #run(run: RunContext, request: RunRequest, kind: RunKind, release: () => void): Promise<void> {
     try {
-      const outcome = await this.options.execute(run, request);
-      if (run.log.terminal !== undefined) return outcome;
-      this.options.onUnexpected(new Error(`the ${kind} run ended without a terminal event`), run.id);
-    } catch (error) {
-      this.options.onUnexpected(error, run.id);
-      if (run.log.terminal !== undefined) return { terminal: run.log.terminal, timing: timingSince(run) };
+      let outcome: RunOutcome;
+      try {
+        outcome = await this.options.execute(run, request);
+        if (run.log.terminal === undefined) {
+          this.options.onUnexpected(new Error(`the ${kind} run ended without a terminal event`), run.id);
+          outcome = this.#broken(run);
+        }
+      } catch (error) {
+        this.options.onUnexpected(error, run.id);
+        outcome =
+          run.log.terminal === undefined ? this.#broken(run) : { terminal: run.log.terminal, timing: timingSince(run) };
+      }
+      for (const observer of this.options.observers ?? []) {
+        observer({ id: run.id, kind, model: run.model, request, ...outcome });
+      }
+    } finally {
+      release();
     }
-    // The executor broke its contract; no reader may hang on this run.
+  }
+
+  /** The executor broke its contract; no reader may hang on this run. */
+  #broken(run: RunContext): RunOutcome {
     const terminal = errorEvent(new BrookError("internal"), emptyUsage);
     run.log.append([terminal]);
     return { terminal, timing: timingSince(run) };

@@ -26,8 +26,8 @@ interface Slot {
  */
 export class ToolCallAssembler {
   readonly #slots: Slot[] = [];
-  /** Slot of each `index` the server used; a repeated index with a new id moves on. */
-  readonly #byIndex = new Map<number, Slot>();
+  /** Slot of each `index` the server used; a repeated index with a new id moves on. Made on the first call: most answers have none. */
+  #byIndex: Map<number, Slot> | undefined;
 
   get size(): number {
     return this.#slots.length;
@@ -66,14 +66,17 @@ export class ToolCallAssembler {
       // A known id continues its own call; a new one starts a call.
       slot = this.#slots.find((candidate) => candidate.id === id);
     } else {
-      slot = index === undefined ? this.#slots.at(-1) : this.#byIndex.get(index);
+      slot = index === undefined ? this.#slots.at(-1) : this.#byIndex?.get(index);
       if (slot !== undefined && startsAnother(slot, id, name)) slot = undefined;
     }
     if (slot === undefined) {
       slot = { id, name: "", arguments: "" };
       this.#slots.push(slot);
     }
-    if (index !== undefined) this.#byIndex.set(index, slot);
+    if (index !== undefined) {
+      this.#byIndex ??= new Map();
+      this.#byIndex.set(index, slot);
+    }
     slot.id ??= id;
     // Names arrive whole in the first piece; a server that repeats them must not double them.
     if (name !== "" && slot.name === "") slot.name = name;

@@ -118,7 +118,8 @@ export async function restPlugin(app: FastifyInstance, { services, web }: RestPl
     };
     const reader = log.reader(fromSeq);
     reply.hijack();
-    await streamRun(reply.raw, reader, restSseEncoder(log.runId), {
+    // Handed back, not awaited: this frame need not stay suspended for the stream's whole life.
+    return streamRun(reply.raw, reader, restSseEncoder(log.runId), {
       pingMs: config.SSE_PING_MS,
       signal: closeSignal(reply.raw),
       headers: reply.getHeaders() as OutgoingHttpHeaders,

@@ -1,11 +1,7 @@
 import { randomBytes } from "node:crypto";
 import type { McpAuthorization } from "@brook/shared";
+import type { OAuthClientInformationMixed, OAuthClientMetadata, OAuthTokens } from "@modelcontextprotocol/client";
 import { auth, extractWWWAuthenticateParams, UnauthorizedError } from "@modelcontextprotocol/client";
-import type {
-  OAuthClientInformationMixed,
-  OAuthClientMetadata,
-  OAuthTokens,
-} from "@modelcontextprotocol/client";
 import { BrookError } from "../errors/brook-error.js";
 import type { McpAuthProvider, McpFetch } from "./mcp-connection.js";
 import type { OAuthGrant, OAuthTokenStore } from "./oauth-token-store.js";

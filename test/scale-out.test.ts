@@ -1,12 +1,13 @@
 import { createBrookClient } from "@brook/client";
 import { type ChatEvent, readChatEvents, Stats } from "@brook/shared";
-import { describe, expect, it } from "vitest";
+import { describe, expect, it, vi } from "vitest";
 import { startBalancer } from "./support/balancer.js";
 import { type BrookCluster, startCluster, untilRedisConnected } from "./support/brook-cluster.js";
 import { contentOf, streamEvents, until } from "./support/brook-harness.js";
 import type { FakeBehavior } from "./support/fake-upstream.js";
 import { afterThisTest } from "./support/per-test.js";
 import { spawnServer } from "./support/server-process.js";
+import { fake } from "./support/sse-text.js";
 import { fakeTokens, readTracked, type TrackedEvent } from "./support/trpc-reader.js";
 
 async function cluster(count: number, env: Record<string, string> = {}, behavior: FakeBehavior = {}) {
@@ -304,6 +305,20 @@ describe("when an instance or Redis fails", () => {
       }),
     ]);
     await redis.start();
-    await untilRedisConnected(a.brook, 10_000);
+    await Promise.all([untilRedisConnected(a.brook, 10_000), untilRedisConnected(b.brook, 10_000)]);
+
+    // Back on Redis, each instance listens on its channel again: a cancel sent to the other one reaches the run.
+    const again = await trpc(a.url).chat.start.mutate({ message: `after Redis ${fake({ hangAfter: 2 })}` });
+    const reading = readRun(a.url, again.run_id);
+    await until(() => reading.events.some(({ event }) => event.type === "content"));
+    // Sent again until it lands: the subscriber's connection may come back a little after the commands'.
+    await vi.waitFor(
+      async () => {
+        await trpc(b.url).chat.cancel.mutate({ run_id: again.run_id });
+        expect(terminalsOf(reading.events)).toHaveLength(1);
+      },
+      { timeout: 10_000, interval: 300 },
+    );
+    expect(terminalsOf(await reading.done)).toEqual([expect.objectContaining({ type: "error", code: "cancelled" })]);
   });
 });

@@ -38,7 +38,7 @@ export class InstanceInbox implements InstanceMessages {
       const message = InstanceMessageSchema.safeParse(json);
       if (message.success) this.#handlers.get(message.data.type)?.(message.data);
     });
-    void clients.subscriber.subscribe(this.#channel).catch(() => {});
+    void clients.subscribe(this.#channel).catch(() => {});
   }
 
   on(type: InstanceMessage["type"], handler: (message: InstanceMessage) => void): void {

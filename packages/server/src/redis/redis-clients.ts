@@ -18,6 +18,8 @@ export class RedisClients {
   #state: RedisState["status"] = "connecting";
   #lastError: string | null = null;
   #readyListeners: (() => void)[] = [];
+  /** The subscriber's channels, subscribed again after a reconnect. */
+  readonly #channels = new Set<string>();
 
   constructor(
     readonly url: string,
@@ -32,8 +34,13 @@ export class RedisClients {
       connectionName: "brook",
     };
     this.commands = new Redis(url, { ...options, enableAutoPipelining: true });
-    // The subscriber queues its own (re)subscriptions until it is connected.
-    this.subscriber = new Redis(url, { ...options, enableOfflineQueue: true });
+    // The subscriber queues its own subscriptions until it is connected. ioredis's own
+    // resubscription after a reconnect drops its promise (an unhandled rejection when the
+    // connection closes before Redis answers it): Brook subscribes again itself.
+    this.subscriber = new Redis(url, { ...options, enableOfflineQueue: true, autoResubscribe: false });
+    this.subscriber.on("ready", () => {
+      if (this.#channels.size > 0) this.subscriber.subscribe(...this.#channels).catch(() => {});
+    });
     this.commands.on("ready", () => this.#ready());
     this.commands.on("error", (error: Error) => this.#failed(error.message || String(error)));
     this.commands.on("close", () => this.#failed(this.#lastError ?? "connection closed"));
@@ -51,6 +58,17 @@ export class RedisClients {
 
   get connected(): boolean {
     return this.#state === "connected";
+  }
+
+  /** Subscribes the pub/sub connection to `channel`, now and after every reconnect. */
+  subscribe(channel: string): Promise<unknown> {
+    this.#channels.add(channel);
+    return this.subscriber.subscribe(channel);
+  }
+
+  unsubscribe(channel: string): Promise<unknown> {
+    this.#channels.delete(channel);
+    return this.subscriber.unsubscribe(channel);
   }
 
   /** Told each time the command connection is (again) ready. */

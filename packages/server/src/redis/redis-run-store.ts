@@ -227,7 +227,7 @@ export class RedisRunStore implements RunStore {
         this.#views.set(runId, view);
         // Subscribed and listed before the first read: what that read misses is published to it.
         return Promise.all([
-          clients.subscriber.subscribe(keys.notify),
+          clients.subscribe(keys.notify),
           clients.commands.sadd(keys.listeners, inbox.instanceId),
           clients.commands.pexpire(keys.listeners, this.#safetyTtlMs),
         ]).then(
@@ -239,7 +239,7 @@ export class RedisRunStore implements RunStore {
       unfollow: (view) => {
         if (this.#views.get(runId) !== view) return;
         this.#views.delete(runId);
-        clients.subscriber.unsubscribe(keys.notify).catch(() => {});
+        clients.unsubscribe(keys.notify).catch(() => {});
         clients.commands.srem(keys.listeners, inbox.instanceId).catch(() => {});
       },
       tellProducer: (producer, present) => {

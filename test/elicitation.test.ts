@@ -224,3 +224,42 @@ describe("elicitation timeout (INPUT_TIMEOUT_MS)", () => {
     expect((await answer(quick.url, stream.runId(), input.input_id, { action: "decline" })).status).toBe(404);
   });
 });
+
+describe("elicitation with BROOK_API_KEYS", () => {
+  it("lets only the key that started the run answer its question", async () => {
+    const keyed = await startHarness({ MCP_URL: mcp.url, BROOK_API_KEYS: "alice-key,bob-key" });
+    try {
+      await untilConnected(keyed.url);
+      const alice = { authorization: "Bearer alice-key" };
+      const events: ChatEvent[] = [];
+      const done = (async () => {
+        const response = await fetch(`${keyed.url}/chat/stream`, {
+          method: "POST",
+          headers: { "content-type": "application/json", ...alice },
+          body: JSON.stringify({ message: asking("keyed") }),
+        });
+        if (response.body === null) throw new Error(`no body (${response.status})`);
+        for await (const { event } of readChatEvents(response.body)) events.push(event);
+      })();
+      await until(() => events.some((event) => event.type === "input_request"));
+      const start = events.find((event) => event.type === "start");
+      const runId = start?.type === "start" ? start.run_id : "";
+      const input = events.find((event): event is InputRequestEvent => event.type === "input_request");
+      const send = (headers: Record<string, string>) =>
+        fetch(`${keyed.url}/runs/${runId}/inputs/${input?.input_id}`, {
+          method: "POST",
+          headers: { "content-type": "application/json", ...headers },
+          body: JSON.stringify({ action: "decline" }),
+        });
+      expect((await send({})).status).toBe(401);
+      // Another key cannot tell the run exists, let alone answer for it.
+      expect((await send({ authorization: "Bearer bob-key" })).status).toBe(404);
+      expect((await send(alice)).status).toBe(200);
+      await done;
+      expectOneTerminal(events);
+      expect(toolResult(events)).toMatchObject({ result: "decline" });
+    } finally {
+      await keyed.close();
+    }
+  });
+});

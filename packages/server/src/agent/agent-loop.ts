@@ -21,6 +21,7 @@ import { abortReason, BrookError } from "../errors/brook-error.js";
 import { errorEvent } from "../errors/error-shapes.js";
 import {
   type ChatModel,
+  forEachParts,
   type ModelCall,
   type ModelMessage,
   type ModelPart,
@@ -324,7 +325,9 @@ async function streamModelStep(
   step: Step,
 ): Promise<StepOutcome> {
   const outcome: StepOutcome = { calls: [], finishReason: undefined };
-  for await (const parts of model.stream(call)) {
+  // Pushed when the model's stream can push: from the socket's read to the log's append (and
+  // so to the clients' writes) in one call, no promise per batch.
+  await forEachParts(model.stream(call), (parts) => {
     const events: ChatEvent[] = [];
     for (const part of parts) {
       if (part.type === "accepted") {
@@ -366,8 +369,9 @@ async function streamModelStep(
       }
     }
     // A batch is one network read: it may overrun the buffer by that much, then generation waits.
-    if (events.length > 0 && !run.log.append(events)) await run.log.waitForRoom(call.signal);
-  }
+    if (events.length > 0 && !run.log.append(events)) return run.log.waitForRoom(call.signal);
+    return undefined;
+  });
   // A call that ends while thinking (it asked for nothing, or stopped) thought until here.
   if (progress.reasoningSince !== undefined) endReasoning(progress);
   return outcome;

@@ -109,6 +109,52 @@ export interface ChatModel {
   close?(): Promise<void>;
 }
 
+/**
+ * Takes one batch of a model stream. A promise it returns (the run's buffer is full) is waited
+ * for before the next batch is read.
+ */
+export type PartsSink = (parts: readonly ModelPart[]) => Promise<void> | undefined;
+
+/**
+ * A model stream that can push: from `pushParts` on, each batch goes to the sink in the call that
+ * read it from the network, with no promise, generator or microtask between the read and the
+ * sink. The promise settles once, when the stream ends (resolved) or fails (rejected with the
+ * stream's error, or the sink's own); the sink is not called after. Adapters that read a socket
+ * implement it; the others are pulled (`forEachParts`).
+ */
+export interface PushableParts extends AsyncIterator<readonly ModelPart[]> {
+  pushParts(sink: PartsSink): Promise<void>;
+}
+
+export function canPush(iterator: AsyncIterator<readonly ModelPart[]>): iterator is PushableParts {
+  return typeof (iterator as Partial<PushableParts>).pushParts === "function";
+}
+
+/**
+ * Hands every batch of a model stream to `sink`: pushed when the stream can push, else pulled
+ * (and then closed early if the sink throws, as `for await` would).
+ */
+export async function forEachParts(stream: AsyncIterable<readonly ModelPart[]>, sink: PartsSink): Promise<void> {
+  const iterator = stream[Symbol.asyncIterator]();
+  if (canPush(iterator)) return iterator.pushParts(sink);
+  return pullParts(iterator, sink);
+}
+
+/** `forEachParts` by pulling: one `next()` per batch. */
+export async function pullParts(iterator: AsyncIterator<readonly ModelPart[]>, sink: PartsSink): Promise<void> {
+  for (;;) {
+    const next = await iterator.next();
+    if (next.done === true) return;
+    try {
+      const wait = sink(next.value);
+      if (wait !== undefined) await wait;
+    } catch (error) {
+      await iterator.return?.()?.catch(() => {});
+      throw error;
+    }
+  }
+}
+
 /** A message's own text: its text parts joined (images and files left out). */
 export function messageText(content: string | readonly ModelContentPart[]): string {
   if (typeof content === "string") return content;

@@ -2,7 +2,7 @@ import { createServer, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
 import OpenAI from "openai";
 import { afterEach, describe, expect, it, vi } from "vitest";
-import { type CompletionChunk, completionChunks } from "./completion-chunks.js";
+import { type CompletionChunk, canPushChunks, completionChunks, type PushableChunks } from "./completion-chunks.js";
 import { createUpstreamFetch } from "./upstream-fetch.js";
 
 const encoder = new TextEncoder();
@@ -174,5 +174,88 @@ describe("completionChunks on the socket's own stream (Brook's fetch)", () => {
     });
     for await (const _ of completionChunks(response)) break;
     await vi.waitFor(() => expect(state.closedEarly).toBe(true));
+  });
+  /** The reader of a served stream, in push mode. */
+  function pushable(response: Response): PushableChunks {
+    const chunks = completionChunks(response);
+    if (!canPushChunks(chunks)) throw new Error("the socket's stream should push");
+    return chunks;
+  }
+
+  it("pushes each read's chunks to the sink in order, the one taken first by next() included, and resolves at the end", async () => {
+    const { response } = await served((res) => {
+      res.write(chunk("a"));
+      setTimeout(() => res.write(chunk("b")), 20);
+      setTimeout(() => res.end(`${chunk("c")}data: [DONE]\n\n`), 40);
+    });
+    const chunks = pushable(response);
+    const first = await chunks.next();
+    const pushed: unknown[][] = [];
+    await chunks.pushTo((batch) => {
+      pushed.push(batch.map(contentOf));
+      return undefined;
+    });
+    expect([(first.value as CompletionChunk[]).map(contentOf), ...pushed]).toEqual([["a"], ["b"], ["c"]]);
+  });
+
+  it("reads nothing more while the sink's promise is pending (the model server waits), then goes on", async () => {
+    let release = () => {};
+    const { response } = await served((res) => {
+      res.write(chunk("a"));
+      setTimeout(() => res.end(`${chunk("b")}data: [DONE]\n\n`), 20);
+    });
+    const chunks = pushable(response);
+    const pushed: unknown[] = [];
+    const done = chunks.pushTo((batch) => {
+      pushed.push(...batch.map(contentOf));
+      if (pushed.length > 1) return undefined;
+      return new Promise<void>((resolve) => {
+        release = resolve;
+      });
+    });
+    await vi.waitFor(() => expect(pushed).toEqual(["a"]));
+    // The rest of the answer has arrived by now; the sink has not taken it.
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    expect(pushed).toEqual(["a"]);
+    release();
+    await done;
+    expect(pushed).toEqual(["a", "b"]);
+  });
+
+  it("rejects with the sink's own error and drops the connection", async () => {
+    const { response, state } = await served((res) => {
+      res.write(chunk("a"));
+    });
+    const failure = new Error("the run log refused");
+    await expect(
+      pushable(response).pushTo(() => {
+        throw failure;
+      }),
+    ).rejects.toBe(failure);
+    await vi.waitFor(() => expect(state.closedEarly).toBe(true));
+  });
+
+  it("rejects with a failure after pushing the chunks before it, and drops the connection", async () => {
+    const { response, state } = await served((res) => {
+      res.write(`${chunk("a")}data: {not json\n\n`);
+    });
+    const pushed: unknown[] = [];
+    const error = await pushable(response)
+      .pushTo((batch) => {
+        pushed.push(...batch.map(contentOf));
+        return undefined;
+      })
+      .catch((caught: unknown) => caught);
+    expect(pushed).toEqual(["a"]);
+    expect(error).toBeInstanceOf(SyntaxError);
+    await vi.waitFor(() => expect(state.closedEarly).toBe(true));
+  });
+
+  it("rejects when the connection drops mid-answer", async () => {
+    const { response } = await served((res) => {
+      res.write(chunk("a"));
+      setTimeout(() => res.destroy(), 20);
+    });
+    await expect(pushable(response).pushTo(() => undefined)).rejects.toBeInstanceOf(Error);
   });
 });

@@ -102,13 +102,26 @@ class ChunkParser {
 
 const ended: IteratorReturnResult<undefined> = { done: true, value: undefined };
 
+/** Takes the chunks of one network read; a promise it returns is waited for before the next read. */
+export type ChunksSink = (chunks: CompletionChunk[]) => Promise<void> | undefined;
+
+/** Chunks that can also be pushed (see `PushedChunks.pushTo`). */
+export interface PushableChunks extends AsyncIterableIterator<CompletionChunk[]> {
+  pushTo(sink: ChunksSink): Promise<void>;
+}
+
+export function canPushChunks(chunks: AsyncIterableIterator<CompletionChunk[]>): chunks is PushableChunks {
+  return typeof (chunks as Partial<PushableChunks>).pushTo === "function";
+}
+
 /**
  * The chunks of a Node body (the socket's own stream), pushed: each network read is parsed in
  * the body's `data` event and hands its batch straight to the waiting `next()`, one promise per
- * batch and no async iteration of the stream under it. A batch no one waits for pauses the body
- * (the socket, and so the model server, wait too) until it is taken.
+ * batch and no async iteration of the stream under it, or (`pushTo`) to a sink, with no promise
+ * at all. A batch no one waits for pauses the body (the socket, and so the model server, wait
+ * too) until it is taken.
  */
-class PushedChunks implements AsyncIterableIterator<CompletionChunk[]> {
+class PushedChunks implements PushableChunks {
   readonly #body: Readable;
   readonly #parser: ChunkParser;
   /** Read while no one waited: the body is paused until it is taken. */
@@ -122,6 +135,11 @@ class PushedChunks implements AsyncIterableIterator<CompletionChunk[]> {
   /** Reading failed (the parser's failure, or the body's error), or the reader stopped. */
   #error: unknown;
   #closed = false;
+  /** Push mode: where each read's chunks go, and how the push ends. */
+  #sink: ChunksSink | undefined;
+  #settle: { resolve: () => void; reject: (error: unknown) => void } | undefined;
+  /** The sink asked to wait (its promise is pending): the body is paused. */
+  #sinkWaiting = false;
 
   constructor(body: Readable, parser: ChunkParser) {
     this.#body = body;
@@ -151,6 +169,80 @@ class PushedChunks implements AsyncIterableIterator<CompletionChunk[]> {
     });
   }
 
+  /**
+   * From now on every read's chunks go to `sink`, in the body's own `data` event: resolves at the
+   * end of the body, rejects with the reading's failure or the sink's. Pulling again is not allowed.
+   */
+  pushTo(sink: ChunksSink): Promise<void> {
+    return new Promise<void>((resolve, reject) => {
+      this.#sink = sink;
+      this.#settle = { resolve, reject };
+      const ready = this.#ready;
+      this.#ready = undefined;
+      if (ready !== undefined) this.#toSink(ready);
+      else this.#settleIfOver();
+      if (this.#settle !== undefined && !this.#sinkWaiting) {
+        if (!this.#flowing) this.#listen();
+        else if (!this.#drained) this.#body.resume();
+      }
+    });
+  }
+
+  /** Hands `chunks` to the sink; a promise it returns pauses the body until it settles. */
+  #toSink(chunks: CompletionChunk[]): void {
+    let wait: Promise<void> | undefined;
+    try {
+      wait = (this.#sink as ChunksSink)(chunks);
+    } catch (error) {
+      this.#endPush(error, true);
+      return;
+    }
+    if (wait === undefined) {
+      this.#settleIfOver();
+      return;
+    }
+    this.#sinkWaiting = true;
+    if (!this.#drained) this.#body.pause();
+    wait.then(this.#sinkReady, this.#sinkFailed);
+  }
+
+  readonly #sinkReady = () => {
+    this.#sinkWaiting = false;
+    if (this.#settle === undefined) return;
+    const ready = this.#ready;
+    if (ready !== undefined) {
+      this.#ready = undefined;
+      this.#toSink(ready);
+      if (this.#sinkWaiting) return;
+    }
+    this.#settleIfOver();
+    if (this.#settle !== undefined && !this.#drained) this.#body.resume();
+  };
+
+  readonly #sinkFailed = (error: unknown) => {
+    this.#sinkWaiting = false;
+    this.#endPush(error, true);
+  };
+
+  /** Ends the push if the body ended or failed (once the sink is not waiting). */
+  #settleIfOver(): void {
+    if (this.#settle === undefined || this.#sinkWaiting) return;
+    const error = this.#error ?? this.#parser.failure;
+    if (error !== undefined) this.#endPush(error, true);
+    else if (this.#drained || this.#closed) this.#endPush(undefined, false);
+  }
+
+  #endPush(error: unknown, failed: boolean): void {
+    const settle = this.#settle;
+    if (settle === undefined) return;
+    this.#settle = undefined;
+    this.#sink = undefined;
+    if (failed) {
+      this.#close();
+      settle.reject(error);
+    } else settle.resolve();
+  }
+
   return(): Promise<IteratorResult<CompletionChunk[]>> {
     // Early exit or failure: drop the rest of the answer and its connection.
     this.#close();
@@ -178,6 +270,13 @@ class PushedChunks implements AsyncIterableIterator<CompletionChunk[]> {
   };
 
   #deliver(chunks: CompletionChunk[]): void {
+    if (this.#settle !== undefined) {
+      if (chunks.length === 0) this.#settleIfOver();
+      // Read after the body was paused for a waiting sink: it goes once the sink is ready.
+      else if (this.#sinkWaiting) this.#ready = this.#ready === undefined ? chunks : this.#ready.concat(chunks);
+      else this.#toSink(chunks);
+      return;
+    }
     const waiting = this.#waiting;
     if (chunks.length > 0) {
       if (waiting === undefined) {
@@ -207,6 +306,11 @@ class PushedChunks implements AsyncIterableIterator<CompletionChunk[]> {
   #fail(error: unknown): void {
     if (this.#closed) return;
     this.#error ??= error;
+    if (this.#settle !== undefined) {
+      // A failure waits for a waiting sink, as a pulled one waits for the next read.
+      this.#settleIfOver();
+      return;
+    }
     const waiting = this.#waiting;
     if (waiting === undefined) return;
     this.#waiting = undefined;

@@ -1,7 +1,14 @@
 import type { ErrorCode } from "@brook/shared";
 import OpenAI from "openai";
 import { abortReason, BrookError } from "../errors/brook-error.js";
-import type { ChatModel, ModelCall, ModelPart } from "./chat-model.js";
+import {
+  type ChatModel,
+  canPush,
+  type ModelCall,
+  type ModelPart,
+  type PartsSink,
+  type PushableParts,
+} from "./chat-model.js";
 import type { CatalogModel, Deployment, ModelCatalog } from "./model-catalog.js";
 import { retryAfterMs } from "./retry.js";
 
@@ -103,7 +110,7 @@ export class ModelRouter implements ChatModel {
     return model?.deployments.some((deployment) => isUsable(this.#state(deployment), now)) ?? false;
   }
 
-  stream(call: ModelCall): AsyncIterable<readonly ModelPart[]> {
+  stream(call: ModelCall): AsyncIterableIterator<readonly ModelPart[]> & PushableParts {
     return new RoutedStream(this, call);
   }
 
@@ -220,7 +227,7 @@ interface Tried {
  * One request's stream: attempts until a deployment sends its first output, then that
  * deployment's own batches, passed through as they come (one `then` per batch, to free its slot).
  */
-class RoutedStream implements AsyncIterableIterator<readonly ModelPart[]> {
+class RoutedStream implements AsyncIterableIterator<readonly ModelPart[]>, PushableParts {
   #inner: AsyncIterator<readonly ModelPart[]> | undefined;
   #attempt: AbortController | undefined;
   #state: DeploymentState | undefined;
@@ -252,6 +259,34 @@ class RoutedStream implements AsyncIterableIterator<readonly ModelPart[]> {
     this.#end(true);
     await inner?.return?.();
     return { done: true, value: undefined };
+  }
+
+  /**
+   * Routing is pulled (the first output chooses the deployment); the chosen deployment's batches
+   * are then pushed straight through when its stream can push.
+   */
+  async pushParts(sink: PartsSink): Promise<void> {
+    let inner = this.#inner;
+    while (inner === undefined || !canPush(inner)) {
+      const next = await this.next();
+      if (next.done === true) return;
+      try {
+        const wait = sink(next.value);
+        if (wait !== undefined) await wait;
+      } catch (error) {
+        await this.return().catch(() => {});
+        throw error;
+      }
+      inner = this.#inner;
+      if (this.#ended) return;
+    }
+    try {
+      await inner.pushParts(sink);
+    } catch (error) {
+      this.#end(true);
+      throw error;
+    }
+    this.#end(false);
   }
 
   readonly #settle = (result: IteratorResult<readonly ModelPart[]>) => {

@@ -1,8 +1,17 @@
 import OpenAI from "openai";
 import type { ChatCompletionChunk } from "openai/resources/chat/completions";
 import { BrookError } from "../errors/brook-error.js";
-import type { ChatModel, ModelCall, ModelMessage, ModelPart, ModelTool, ModelToolChoice } from "./chat-model.js";
-import { completionChunks } from "./completion-chunks.js";
+import type {
+  ChatModel,
+  ModelCall,
+  ModelMessage,
+  ModelPart,
+  ModelTool,
+  ModelToolChoice,
+  PartsSink,
+  PushableParts,
+} from "./chat-model.js";
+import { type CompletionChunk, canPushChunks, completionChunks } from "./completion-chunks.js";
 import { errorText } from "./error-text.js";
 import { openAIParts } from "./message-parts.js";
 import { retryDelayMs, waitBeforeRetry } from "./retry.js";
@@ -77,26 +86,8 @@ export class OpenAIChatModel implements ChatModel {
     return this.#upstream.close();
   }
 
-  async *stream(call: ModelCall): AsyncGenerator<ModelPart[]> {
-    const { signal } = call;
-    const state: ChunkState = { finished: false, toolCalls: new ToolCallAssembler() };
-    try {
-      // Only the reader is kept while the model streams, not the Response it came from.
-      const batches = completionChunks(await this.#open(call), this.#maxEventBytes);
-      yield [accepted];
-      for await (const chunks of batches) {
-        const parts: ModelPart[] = [];
-        for (const chunk of chunks) {
-          if (typeof chunk !== "string") partsOf(chunk, state, parts);
-          else if (chunk !== "") parts.push({ type: "text", text: chunk });
-        }
-        // Parsed chunks are large; nothing needs them once their parts are out.
-        chunks.length = 0;
-        if (parts.length > 0) yield parts;
-      }
-    } catch (error) {
-      throw toBrookError(error, signal);
-    }
+  stream(call: ModelCall): AsyncIterableIterator<ModelPart[]> & PushableParts {
+    return new OpenAIParts(() => this.#open(call), this.#maxEventBytes, call.signal);
   }
 
   /**
@@ -170,6 +161,136 @@ export class OpenAIChatModel implements ChatModel {
     const text = await errorText(response);
     const json = parseJson(text);
     throw OpenAI.APIError.generate(response.status, json, json === undefined ? text : undefined, response.headers);
+  }
+}
+
+const ended: IteratorReturnResult<undefined> = { done: true, value: undefined };
+
+/**
+ * One call's stream: `accepted` once the server took the request, then the parts of each network
+ * read (reads with none are skipped), pulled or pushed (`pushParts`, with nothing between the
+ * socket's read and the sink). Failures come out as `BrookError`s; stopping early closes the
+ * upstream request.
+ */
+class OpenAIParts implements AsyncIterableIterator<ModelPart[]>, PushableParts {
+  readonly #open: () => Promise<Response>;
+  readonly #maxEventBytes: number | undefined;
+  readonly #signal: AbortSignal;
+  readonly #state: ChunkState = { finished: false, toolCalls: new ToolCallAssembler() };
+  #chunks: AsyncIterableIterator<CompletionChunk[]> | undefined;
+  /** Failed, or stopped: nothing more comes out. */
+  #over = false;
+
+  constructor(open: () => Promise<Response>, maxEventBytes: number | undefined, signal: AbortSignal) {
+    this.#open = open;
+    this.#maxEventBytes = maxEventBytes;
+    this.#signal = signal;
+  }
+
+  [Symbol.asyncIterator](): this {
+    return this;
+  }
+
+  async next(): Promise<IteratorResult<ModelPart[]>> {
+    if (this.#over) return ended;
+    try {
+      const chunks = this.#chunks;
+      if (chunks === undefined) {
+        // Only the reader is kept while the model streams, not the Response it came from.
+        this.#chunks = completionChunks(await this.#open(), this.#maxEventBytes);
+        return { done: false, value: [accepted] };
+      }
+      for (;;) {
+        const read = await chunks.next();
+        if (read.done === true) {
+          this.#over = true;
+          return ended;
+        }
+        const parts = this.#partsOf(read.value);
+        if (parts.length > 0) return { done: false, value: parts };
+      }
+    } catch (error) {
+      throw this.#failed(error);
+    }
+  }
+
+  async return(): Promise<IteratorResult<ModelPart[]>> {
+    // Early exit: drop the rest of the answer and its connection.
+    this.#over = true;
+    await this.#chunks?.return?.();
+    return ended;
+  }
+
+  async pushParts(sink: PartsSink): Promise<void> {
+    if (this.#chunks === undefined) {
+      // The acceptance is pulled: it comes once the request is answered.
+      const first = await this.next();
+      if (first.done === true) return;
+      await this.#pulledTo(sink, first.value);
+    }
+    const chunks = this.#chunks as AsyncIterableIterator<CompletionChunk[]>;
+    if (this.#over) return;
+    if (!canPushChunks(chunks)) {
+      // A body Brook's fetch did not make: pulled.
+      for (let read = await this.next(); read.done !== true; read = await this.next()) {
+        await this.#pulledTo(sink, read.value);
+      }
+      return;
+    }
+    let sinkError: { error: unknown } | undefined;
+    try {
+      await chunks.pushTo((read) => {
+        const parts = this.#partsOf(read);
+        if (parts.length === 0) return undefined;
+        try {
+          const wait = sink(parts);
+          return wait?.catch((error: unknown) => {
+            sinkError = { error };
+            throw error;
+          });
+        } catch (error) {
+          sinkError = { error };
+          throw error;
+        }
+      });
+    } catch (error) {
+      this.#over = true;
+      // The sink's own failure is the caller's, as it is when pulled: not the model server's.
+      if (sinkError !== undefined) throw sinkError.error;
+      throw toBrookError(error, this.#signal);
+    }
+    this.#over = true;
+  }
+
+  /** The parts of one read's chunks (in order). */
+  #partsOf(chunks: CompletionChunk[]): ModelPart[] {
+    const parts: ModelPart[] = [];
+    for (const chunk of chunks) {
+      if (typeof chunk !== "string") partsOf(chunk, this.#state, parts);
+      else if (chunk !== "") parts.push({ type: "text", text: chunk });
+    }
+    // Parsed chunks are large; nothing needs them once their parts are out.
+    chunks.length = 0;
+    return parts;
+  }
+
+  /** Ends the stream on `error`: the upstream request closes, the error comes out as a BrookError. */
+  #failed(error: unknown): unknown {
+    this.#over = true;
+    void this.#chunks?.return?.()?.catch(() => {});
+    return toBrookError(error, this.#signal);
+  }
+
+  /** One pulled batch to the sink; if the sink fails, the stream closes and the sink's error goes on as it is. */
+  async #pulledTo(sink: PartsSink, parts: ModelPart[]): Promise<void> {
+    try {
+      const wait = sink(parts);
+      if (wait !== undefined) await wait;
+    } catch (error) {
+      this.#over = true;
+      void this.#chunks?.return?.()?.catch(() => {});
+      throw error;
+    }
   }
 }
 

@@ -18,7 +18,8 @@ const probe = new URL("./brook-probe.mjs", import.meta.url).href;
 
 /** The peers: a hand-written Fastify + `openai` relay, and an AI SDK `streamText` server. */
 export const peerNames = ["openai-relay", "ai-sdk-server"] as const;
-export type PeerName = (typeof peerNames)[number];
+/** A peer, or `baseline`: another build of Brook (`--baseline`), measured beside this one. */
+export type PeerName = (typeof peerNames)[number] | "baseline";
 
 /** What `brook-probe.mjs` answers. */
 type ProbeQuestion =
@@ -136,7 +137,7 @@ export async function startBrook(
  * Starts a peer (`peers/<name>.ts`, run by Node as it is, without a loader) against the same
  * upstream, probed like Brook.
  */
-export async function startPeer(name: PeerName, upstreamUrl: string): Promise<ServerProcess> {
+export async function startPeer(name: (typeof peerNames)[number], upstreamUrl: string): Promise<ServerProcess> {
   const port = await freePort();
   const entry = fileURLToPath(new URL(`./peers/${name}.ts`, import.meta.url));
   return startProbed([entry], {

@@ -26,7 +26,9 @@ export type Path =
   | "rest-json"
   | "trpc-run"
   | "openai-relay"
-  | "ai-sdk-server";
+  | "ai-sdk-server"
+  /** `POST /chat/stream` on another build of Brook (`--baseline`). */
+  | "baseline";
 
 export interface Targets {
   upstreamUrl: string;
@@ -34,7 +36,7 @@ export interface Targets {
   /** Where `trpc-run` reads the run it started on `brookUrl` (another instance); default `brookUrl`. */
   readerUrl?: string;
   /** The peers' base URLs, for their paths. */
-  peerUrls?: Partial<Record<"openai-relay" | "ai-sdk-server", string>>;
+  peerUrls?: Partial<Record<"openai-relay" | "ai-sdk-server" | "baseline", string>>;
 }
 
 export interface RequestResult {
@@ -133,6 +135,7 @@ export async function runRequest(
       break;
     case "rest":
     case "openai-relay":
+    case "baseline":
       url = `${path === "rest" ? targets.brookUrl : peerUrl(targets, path)}/chat/stream`;
       body = JSON.stringify({ message });
       break;
@@ -282,7 +285,7 @@ export async function runRequest(
   });
 }
 
-function peerUrl(targets: Targets, peer: "openai-relay" | "ai-sdk-server"): string {
+function peerUrl(targets: Targets, peer: "openai-relay" | "ai-sdk-server" | "baseline"): string {
   const url = targets.peerUrls?.[peer];
   if (url === undefined) throw new Error(`no ${peer} running`);
   return url;

@@ -14,6 +14,8 @@
  *   --profile=SECTION  record a CPU profile of Brook during one section (e.g. relay)
  *   --readme           put the table in docs/performance.md
  *   --out=DIR          where results go (default test/bench/results)
+ *   --baseline=MAIN    another build of Brook (its packages/server/dist/main.js), measured beside this
+ *                      one in the paced and peer sections: a change's before and after in one sitting
  *
  * BENCH_BROOK_FLAGS="--trace-gc …" passes extra Node flags to the Brook process.
  */
@@ -21,7 +23,7 @@ import { execFileSync } from "node:child_process";
 import { mkdirSync, writeFileSync } from "node:fs";
 import { createServer } from "node:net";
 import { cpus, platform, release } from "node:os";
-import { join } from "node:path";
+import { join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
 import { attachmentBench, measureAttachments } from "./attachment-latency.js";
@@ -78,6 +80,8 @@ export interface BenchOptions {
   only: readonly Section[];
   /** Record a CPU profile of Brook during this section, into `profileDir`. */
   profile?: { section: Section; dir: string };
+  /** Another build of Brook (its `main.js`), measured beside this one in the paced and peer sections. */
+  baseline?: string | undefined;
   log: (line: string) => void;
 }
 
@@ -124,7 +128,10 @@ export async function runBench(options: BenchOptions): Promise<Results> {
     peers,
     restartPeer: async (name) => {
       await peers[name]?.stop();
-      peers[name] = await startPeer(name, upstream.url);
+      peers[name] =
+        name === "baseline"
+          ? await startBrook(upstream.url, { main: options.baseline as string })
+          : await startPeer(name, upstream.url);
       context.targets = { ...context.targets, peerUrls: peerUrls() };
     },
     sourceAddresses,
@@ -151,6 +158,7 @@ export async function runBench(options: BenchOptions): Promise<Results> {
     // The peers run beside Brook, against the same upstream, when a section compares with them.
     if (withPeers || options.only.includes("paced")) {
       for (const name of peerNames) peers[name] = await startPeer(name, upstream.url);
+      if (options.baseline !== undefined) peers.baseline = await startBrook(upstream.url, { main: options.baseline });
       context.targets = { ...context.targets, peerUrls: peerUrls() };
     }
     results.ttft = await section("ttft", () => measureTtft(context, config.ttft));
@@ -226,6 +234,7 @@ async function main(): Promise<void> {
       profile: { type: "string" },
       readme: { type: "boolean", default: false },
       out: { type: "string" },
+      baseline: { type: "string" },
     },
   });
   const mode = values.quick ? "quick" : "full";
@@ -259,6 +268,7 @@ async function main(): Promise<void> {
     mode,
     only,
     ...(profileSection === undefined ? {} : { profile: { section: profileSection, dir: profileDir } }),
+    baseline: values.baseline === undefined ? undefined : resolve(values.baseline),
     log: (line) => console.log(line),
   });
   const markdown = toMarkdown(results);

@@ -175,6 +175,7 @@ export function toMarkdown(results: Results): string {
 const peerTitles: Record<string, string> = {
   "openai-relay": "Fastify + `openai` relay",
   "ai-sdk-server": "AI SDK `streamText` server",
+  baseline: "Brook, the `--baseline` build",
 };
 const micros = (value: number | null | undefined) => (value === null || value === undefined ? "–" : `${value} µs`);
 const kb = (value: number | null | undefined) => (value === null || value === undefined ? "–" : `${value} KB`);
@@ -237,6 +238,7 @@ const pacedTitles: Record<string, string> = {
   openai: "Brook OpenAI chat completions stream (`/v1`)",
   "openai-relay": "hand-written Fastify + `openai` relay",
   "ai-sdk-server": "AI SDK `streamText` server",
+  baseline: "Brook `POST /chat/stream`, the `--baseline` build",
 };
 
 /** CPU per relayed event on paced answers: the model server's own cost, each Brook surface and each peer. */

@@ -176,7 +176,7 @@ export async function measureTtft(context: Context, config: BenchConfig["ttft"])
 /** The process that relays `path`'s streams (none for the direct paths). */
 export function relayOf(context: Context, path: Path): ServerProcess | undefined {
   if (path === "direct" || path === "direct-json") return undefined;
-  if (path === "openai-relay" || path === "ai-sdk-server") return context.peers?.[path];
+  if (path === "openai-relay" || path === "ai-sdk-server" || path === "baseline") return context.peers?.[path];
   return context.brook;
 }
 

@@ -115,27 +115,34 @@ describe("streamRun", () => {
     expect(pieces).toEqual([arrived[0], `id: run:1\ndata: ${JSON.stringify(complete)}\n\n`]);
   });
 
-  it("writes each append to the socket before the append returns once it is caught up", async () => {
+  it("writes each append to the socket before the append returns once it is caught up, as one HTTP chunk", async () => {
     const log = new MemoryRunLog("run", { bufferEvents: 64, resumable: true });
     const writes: string[] = [];
     const served = serve((res) => {
-      const write = res.write.bind(res) as (text: string) => boolean;
-      res.write = ((text: string) => {
-        writes.push(text);
-        return write(text);
-      }) as typeof res.write;
+      const socket = res.socket as NonNullable<typeof res.socket>;
+      const write = socket.write.bind(socket) as (data: string | Uint8Array) => boolean;
+      socket.write = ((data: string | Uint8Array) => {
+        writes.push(String(data));
+        return write(data);
+      }) as typeof socket.write;
       return streamRun(res, log.reader(0), restSseEncoder("run"), { pingMs: 15_000, signal: closeSignal(res) });
     });
     await vi.waitFor(() => expect(log.readerCount).toBe(1));
+    // The headers went out while nothing was ready.
+    await vi.waitFor(() => expect(writes.join("")).toContain("\r\n\r\n"));
+    writes.length = 0;
+    const frame = (text: string) => `${Buffer.byteLength(text).toString(16)}\r\n${text}\r\n`;
     log.append([content("a")]);
-    // No promise, no turn of the event loop between the producer's append and the client's write.
-    expect(writes).toEqual([`id: run:0\ndata: ${JSON.stringify(content("a"))}\n\n`]);
+    // No promise, no turn of the event loop between the producer's append and the socket's write.
+    expect(writes).toEqual([frame(`id: run:0\ndata: ${JSON.stringify(content("a"))}\n\n`)]);
     log.append([content("b"), content("c")]);
     expect(writes).toHaveLength(2);
     expect(writes[1]).toBe(
-      [content("b"), content("c")]
-        .map((event, seq) => `id: run:${seq + 1}\ndata: ${JSON.stringify(event)}\n\n`)
-        .join(""),
+      frame(
+        [content("b"), content("c")]
+          .map((event, seq) => `id: run:${seq + 1}\ndata: ${JSON.stringify(event)}\n\n`)
+          .join(""),
+      ),
     );
     log.append([complete]);
     const { body } = await served;
@@ -151,23 +158,32 @@ describe("streamRun", () => {
     const log = new MemoryRunLog("run", { bufferEvents: 10_000, resumable: true });
     let full = 0;
     const served = serve((res) => {
-      const write = res.write.bind(res) as (text: string) => boolean;
+      const respond = res.write.bind(res) as (text: string) => boolean;
       res.write = ((text: string) => {
-        const flowing = write(text);
+        const flowing = respond(text);
         if (!flowing) full += 1;
         return flowing;
       }) as typeof res.write;
+      // Writes go straight to the socket once the headers are out.
+      const socket = res.socket as NonNullable<typeof res.socket>;
+      const write = socket.write.bind(socket) as (data: string | Uint8Array) => boolean;
+      socket.write = ((data: string | Uint8Array) => {
+        const flowing = write(data);
+        if (!flowing) full += 1;
+        return flowing;
+      }) as typeof socket.write;
       return streamRun(res, log.reader(0), restSseEncoder("run"), { pingMs: 15_000, signal: closeSignal(res) });
     });
     await vi.waitFor(() => expect(log.readerCount).toBe(1));
-    // Large events, one per append, faster than the socket takes them.
+    // Large events, one per append, faster than the socket takes them: more than the kernel holds
+    // for a socket, as writes go straight to it once the headers are out.
     const big = "x".repeat(32 * 1024);
-    for (let index = 0; index < 40; index++) log.append([content(big)]);
+    for (let index = 0; index < 400; index++) log.append([content(big)]);
     log.append([complete]);
     const { body } = await served;
     expect(full).toBeGreaterThan(0);
     const seqs = [...body.matchAll(/^id: run:(\d+)$/gm)].map((match) => Number(match[1]));
-    expect(seqs).toEqual(Array.from({ length: 41 }, (_, seq) => seq));
+    expect(seqs).toEqual(Array.from({ length: 401 }, (_, seq) => seq));
   });
 
   it("adds the route's headers and an encoder's start and end around the events", async () => {

@@ -2,6 +2,7 @@ import { once } from "node:events";
 import type { OutgoingHttpHeaders, ServerResponse } from "node:http";
 import type { ChatEvent } from "@brook/shared";
 import type { RunLogReader } from "../storage/run-log.js";
+import { type ChunkWriter, chunkWriter } from "./chunk-writer.js";
 import type { StreamEncoder } from "./stream-encoder.js";
 
 /** Events per write at most: a bounded write keeps what a dropped client missed within the resume margin. */
@@ -35,12 +36,16 @@ export async function streamRun(
   options: StreamRunOptions,
 ): Promise<void> {
   const { signal } = options;
+  /** Once the headers are on the socket, writes go straight to it (see `chunkWriter`). */
+  let direct = "later" as ChunkWriter | "later" | "never";
   let lastWrite = Date.now();
   const ping = setInterval(
     () => {
       if (Date.now() - lastWrite < options.pingMs) return;
       lastWrite = Date.now();
-      res.write(encoder.ping);
+      // Through the same writer as the events: a response's own write waits a tick, a direct one does not.
+      if (typeof direct === "function") direct(encoder.ping);
+      else res.write(encoder.ping);
     },
     Math.max(50, options.pingMs / 3),
   );
@@ -51,7 +56,8 @@ export async function streamRun(
   const flush = (): boolean => {
     sent = true;
     lastWrite = Date.now();
-    const flowing = res.write(text);
+    if (direct === "later") direct = chunkWriter(res);
+    const flowing = typeof direct === "function" ? direct(text) : res.write(text);
     text = "";
     return flowing;
   };
@@ -96,7 +102,8 @@ export async function streamRun(
     let wait = write(undefined, 0);
     while (wait !== "end") {
       if (wait === "drain") {
-        await once(res, "drain", { signal });
+        // A full socket written directly drains as the socket, not as the response.
+        await once(typeof direct === "function" ? direct.socket : res, "drain", { signal });
         wait = write(undefined, 0);
       } else if (listen !== undefined) {
         wait = await pushed(listen, signal, write);

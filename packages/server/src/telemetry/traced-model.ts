@@ -3,13 +3,22 @@ import {
   context,
   type Histogram,
   propagation,
+  type Span,
   SpanKind,
   SpanStatusCode,
   type Tracer,
   trace,
 } from "@opentelemetry/api";
 import { abortReason, BrookError } from "../errors/brook-error.js";
-import type { ChatModel, ModelCall, ModelPart } from "../models/chat-model.js";
+import {
+  type ChatModel,
+  canPush,
+  type ModelCall,
+  type ModelPart,
+  type PartsSink,
+  type PushableParts,
+  pullParts,
+} from "../models/chat-model.js";
 import { attributes as names, operations } from "./gen-ai-conventions.js";
 
 /** The GenAI client metrics a model call records. */
@@ -47,81 +56,157 @@ export class TracedChatModel implements ChatModel {
     return this.inner.close?.() ?? Promise.resolve();
   }
 
-  async *stream(call: ModelCall): AsyncGenerator<readonly ModelPart[]> {
-    const startedAt = performance.now();
-    const common: Attributes = {
+  stream(call: ModelCall): AsyncIterableIterator<readonly ModelPart[]> & PushableParts {
+    return new TracedParts(this.inner, this.tracer, this.instruments, this.server, call);
+  }
+}
+
+const ended: IteratorReturnResult<undefined> = { done: true, value: undefined };
+
+/** One traced call: its span, ended once with what the call came to. Pulled, or pushed when the inner stream can push. */
+class TracedParts implements AsyncIterableIterator<readonly ModelPart[]>, PushableParts {
+  readonly #instruments: ModelInstruments;
+  readonly #call: ModelCall;
+  readonly #iterator: AsyncIterator<readonly ModelPart[]>;
+  readonly #span: Span;
+  readonly #common: Attributes;
+  readonly #startedAt = performance.now();
+  #firstChunkAt: number | undefined;
+  #finish: Extract<ModelPart, { type: "finish" }> | undefined;
+  #usage: Extract<ModelPart, { type: "usage" }> | undefined;
+  #over = false;
+
+  constructor(inner: ChatModel, tracer: Tracer, instruments: ModelInstruments, server: ModelServer, call: ModelCall) {
+    this.#instruments = instruments;
+    this.#call = call;
+    this.#common = {
       [names.operationName]: operations.chat,
-      [names.providerName]: this.server.provider,
-      [names.system]: this.server.provider,
+      [names.providerName]: server.provider,
+      [names.system]: server.provider,
       [names.requestModel]: call.model,
-      ...(this.server.address === undefined ? {} : { [names.serverAddress]: this.server.address }),
-      ...(this.server.port === undefined ? {} : { [names.serverPort]: this.server.port }),
+      ...(server.address === undefined ? {} : { [names.serverAddress]: server.address }),
+      ...(server.port === undefined ? {} : { [names.serverPort]: server.port }),
     };
-    const span = this.tracer.startSpan(
+    this.#span = tracer.startSpan(
       `${operations.chat} ${call.model}`,
-      { kind: SpanKind.CLIENT, attributes: { ...common, ...requestAttributes(call) } },
+      { kind: SpanKind.CLIENT, attributes: { ...this.#common, ...requestAttributes(call) } },
       context.active(),
     );
     const headers: Record<string, string> = { ...call.headers };
-    propagation.inject(trace.setSpan(context.active(), span), headers);
+    propagation.inject(trace.setSpan(context.active(), this.#span), headers);
+    this.#iterator = inner.stream({ ...call, headers })[Symbol.asyncIterator]();
+  }
 
-    let firstChunkAt: number | undefined;
-    let finish: Extract<ModelPart, { type: "finish" }> | undefined;
-    let usage: Extract<ModelPart, { type: "usage" }> | undefined;
-    let errorType: string | undefined;
-    let errorMessage: string | undefined;
-    let completed = false;
+  [Symbol.asyncIterator](): this {
+    return this;
+  }
+
+  next(): Promise<IteratorResult<readonly ModelPart[]>> {
+    if (this.#over) return Promise.resolve(ended);
+    return this.#iterator.next().then(
+      (next) => {
+        if (next.done === true) this.#completed();
+        else this.#observe(next.value);
+        return next;
+      },
+      (thrown: unknown) => {
+        this.#failed(thrown);
+        throw thrown;
+      },
+    );
+  }
+
+  async return(): Promise<IteratorResult<readonly ModelPart[]>> {
+    this.#stopped();
+    await this.#iterator.return?.();
+    return ended;
+  }
+
+  async pushParts(sink: PartsSink): Promise<void> {
+    const iterator = this.#iterator;
+    if (this.#over) return;
+    if (!canPush(iterator)) return pullParts(this, sink);
+    let consumerFailed = false;
     try {
-      for await (const parts of this.inner.stream({ ...call, headers })) {
-        for (const part of parts) {
-          if (part.type === "finish") finish = part;
-          else if (part.type === "usage") usage = part;
-          else if (firstChunkAt === undefined && part.type !== "accepted") firstChunkAt = performance.now();
+      await iterator.pushParts((parts) => {
+        this.#observe(parts);
+        try {
+          const wait = sink(parts);
+          return wait?.catch((error: unknown) => {
+            consumerFailed = true;
+            throw error;
+          });
+        } catch (error) {
+          consumerFailed = true;
+          throw error;
         }
-        yield parts;
-      }
-      completed = true;
-      if (finish === undefined) errorType = "upstream_incomplete";
+      });
     } catch (thrown) {
-      const error =
-        thrown instanceof BrookError
-          ? thrown
-          : call.signal.aborted
-            ? abortReason(call.signal)
-            : new BrookError("internal");
-      errorType = error.code;
-      errorMessage = error.message;
+      // A consumer that stopped reading ended the call, as when it stops pulling.
+      if (consumerFailed) this.#stopped();
+      else this.#failed(thrown);
       throw thrown;
-    } finally {
-      // A consumer that stopped reading (the run was cancelled) ended the call: it did not finish.
-      if (!completed && errorType === undefined)
-        errorType = call.signal.aborted ? abortReason(call.signal).code : "cancelled";
-      const ended: Attributes = { ...common };
-      if (finish?.model !== undefined) ended[names.responseModel] = finish.model;
-      if (errorType !== undefined) {
-        ended[names.errorType] = errorType;
-        span.setStatus({ code: SpanStatusCode.ERROR, message: errorMessage ?? errorType });
-      }
-      span.setAttributes(ended);
-      if (finish !== undefined) span.setAttribute(names.responseFinishReasons, [finish.reason]);
-      if (usage !== undefined) {
-        span.setAttributes({
-          [names.usageInputTokens]: usage.inputTokens,
-          [names.usageOutputTokens]: usage.outputTokens,
-          [names.usageCacheReadInputTokens]: usage.cachedInputTokens,
-          [names.usageReasoningOutputTokens]: usage.reasoningTokens,
-        });
-        this.instruments.tokenUsage.record(usage.inputTokens, { ...ended, [names.tokenType]: "input" });
-        this.instruments.tokenUsage.record(usage.outputTokens, { ...ended, [names.tokenType]: "output" });
-      }
-      if (firstChunkAt !== undefined) {
-        const seconds = (firstChunkAt - startedAt) / 1000;
-        span.setAttribute(names.responseTimeToFirstChunk, seconds);
-        this.instruments.timeToFirstChunk.record(seconds, ended);
-      }
-      this.instruments.duration.record((performance.now() - startedAt) / 1000, ended);
-      span.end();
     }
+    this.#completed();
+  }
+
+  #observe(parts: readonly ModelPart[]): void {
+    for (const part of parts) {
+      if (part.type === "finish") this.#finish = part;
+      else if (part.type === "usage") this.#usage = part;
+      else if (this.#firstChunkAt === undefined && part.type !== "accepted") this.#firstChunkAt = performance.now();
+    }
+  }
+
+  #completed(): void {
+    this.#end(this.#finish === undefined ? "upstream_incomplete" : undefined, undefined);
+  }
+
+  #failed(thrown: unknown): void {
+    const { signal } = this.#call;
+    const error =
+      thrown instanceof BrookError ? thrown : signal.aborted ? abortReason(signal) : new BrookError("internal");
+    this.#end(error.code, error.message);
+  }
+
+  /** The consumer stopped reading (the run was cancelled): the call did not finish. */
+  #stopped(): void {
+    const { signal } = this.#call;
+    this.#end(signal.aborted ? abortReason(signal).code : "cancelled", undefined);
+  }
+
+  /** Records the call, once, and ends its span. */
+  #end(errorType: string | undefined, errorMessage: string | undefined): void {
+    if (this.#over) return;
+    this.#over = true;
+    const span = this.#span;
+    const finish = this.#finish;
+    const usage = this.#usage;
+    const recorded: Attributes = { ...this.#common };
+    if (finish?.model !== undefined) recorded[names.responseModel] = finish.model;
+    if (errorType !== undefined) {
+      recorded[names.errorType] = errorType;
+      span.setStatus({ code: SpanStatusCode.ERROR, message: errorMessage ?? errorType });
+    }
+    span.setAttributes(recorded);
+    if (finish !== undefined) span.setAttribute(names.responseFinishReasons, [finish.reason]);
+    if (usage !== undefined) {
+      span.setAttributes({
+        [names.usageInputTokens]: usage.inputTokens,
+        [names.usageOutputTokens]: usage.outputTokens,
+        [names.usageCacheReadInputTokens]: usage.cachedInputTokens,
+        [names.usageReasoningOutputTokens]: usage.reasoningTokens,
+      });
+      this.#instruments.tokenUsage.record(usage.inputTokens, { ...recorded, [names.tokenType]: "input" });
+      this.#instruments.tokenUsage.record(usage.outputTokens, { ...recorded, [names.tokenType]: "output" });
+    }
+    if (this.#firstChunkAt !== undefined) {
+      const seconds = (this.#firstChunkAt - this.#startedAt) / 1000;
+      span.setAttribute(names.responseTimeToFirstChunk, seconds);
+      this.#instruments.timeToFirstChunk.record(seconds, recorded);
+    }
+    this.#instruments.duration.record((performance.now() - this.#startedAt) / 1000, recorded);
+    span.end();
   }
 }
 

@@ -129,12 +129,12 @@ export function toMarkdown(results: Results): string {
       `| Added delivery delay of a reader on another instance, p50 / p99 |  | ${ms(scale.delayP50)} / ${ms(scale.delayP99)} | ${count(scale.delayEvents)} content events of paced answers read on both instances at once |`,
     );
     lines.push(
-      `| Brook CPU per event with \`REDIS_URL\` set vs unset (tRPC subscription) | ${verdict("≤ 25% more", scale.cpuIncrease <= 0.25, `CPU with REDIS_URL (${Math.round(scale.cpuIncrease * 100)}% more): every event is serialised once more for the run's Redis Stream, and each batch is a call to Redis (one script, a write and a read on another socket); the two Brooks measured are also not equally warm (the one without Redis has served every earlier section), so the figure moves from run to run.`)} | ${scale.cpuIncrease >= 0 ? "+" : ""}${Math.round(scale.cpuIncrease * 100)}% | ${scale.setCpuMicrosPerEvent} vs ${scale.unsetCpuMicrosPerEvent} µs per event |`,
+      `| Brook CPU per event with \`REDIS_URL\` set vs unset (tRPC subscription) | ${verdict("≤ 25% more", scale.cpuIncrease <= 0.25, `CPU with REDIS_URL (${Math.round(scale.cpuIncrease * 100)}% more): each batch of a run is a call to Redis (one script, a write and a read on another socket, and the client's command machinery around it); the two Brooks measured are also not equally warm (the one without Redis has served every earlier section), so the figure moves from run to run.`)} | ${scale.cpuIncrease >= 0 ? "+" : ""}${Math.round(scale.cpuIncrease * 100)}% | ${scale.setCpuMicrosPerEvent} vs ${scale.unsetCpuMicrosPerEvent} µs per event |`,
     );
     const paced = scale.paced;
     if (paced !== undefined) {
       lines.push(
-        `| Brook CPU per event with \`REDIS_URL\` set vs unset, paced (tRPC subscription, ${paced.concurrency} streams × ${paced.tokens} tokens ${paced.delayMs} ms apart) | ${verdict("≤ 15% more", paced.cpuIncrease <= 0.15, `CPU with REDIS_URL at a model's pace (${Math.round(paced.cpuIncrease * 100)}% more): each event is serialised once more for the run's Redis Stream, and each window's events of a run are one call to Redis.`)} | ${paced.cpuIncrease >= 0 ? "+" : ""}${Math.round(paced.cpuIncrease * 100)}% | ${paced.setCpuMicrosPerEvent} vs ${paced.unsetCpuMicrosPerEvent} µs per event |`,
+        `| Brook CPU per event with \`REDIS_URL\` set vs unset, paced (tRPC subscription, ${paced.concurrency} streams × ${paced.tokens} tokens ${paced.delayMs} ms apart) | ${verdict("≤ 15% more", paced.cpuIncrease <= 0.15, `CPU with REDIS_URL at a model's pace (${Math.round(paced.cpuIncrease * 100)}% more): each window's events of a run are one call to Redis, and at this pace a 5 ms window holds one event, so each event pays a call's command machinery and its garbage (see docs/performance.md).`)} | ${paced.cpuIncrease >= 0 ? "+" : ""}${Math.round(paced.cpuIncrease * 100)}% | ${paced.setCpuMicrosPerEvent} vs ${paced.unsetCpuMicrosPerEvent} µs per event |`,
       );
     }
     lines.push(
@@ -254,7 +254,7 @@ function pacedTable(paced: Row, verdict: (target: string, met: boolean, why: str
         : verdict(
             "≤ 2×",
             paced.brookVsModelServer <= 2,
-            `Paced, Brook vs the model server's own cost (${times(paced.brookVsModelServer)}): every relay pays one socket write per event and the async hops between one upstream read and one client write, which the model server producing the event does not.`,
+            `Paced, Brook vs the model server's own cost (${times(paced.brookVsModelServer)}): the model server only writes each event, Brook also reads it (the kernel's loopback receive, undici's HTTP parser, the event-stream parse) and pays each request's start (Fastify, the run, the upstream request), which 50 tokens share (see docs/performance.md).`,
           ),
     ],
   ];

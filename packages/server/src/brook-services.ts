@@ -105,6 +105,7 @@ export function createServices(config: Config, log: Logger, telemetry?: Telemetr
           leaseMs: config.REDIS_LEASE_MS,
           oauthKey: config.MCP_OAUTH_KEY,
           mirrorWindowMs: config.REDIS_MIRROR_WINDOW_MS,
+          mirrorUnwatchedWindowMs: config.REDIS_MIRROR_UNWATCHED_WINDOW_MS,
         });
   // The OAuth grants of MCP servers live in the backend: instances share them.
   const tools = startTools(config, log, metrics, telemetry, backend);

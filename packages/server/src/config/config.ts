@@ -212,6 +212,13 @@ export const ConfigSchema = z.object({
    */
   REDIS_MIRROR_WINDOW_MS: z.coerce.number().int().min(0).max(1_000).default(5),
   /**
+   * The same window while no reader on another instance follows the run (its copy in Redis only
+   * serves a later resume): longer, so that a model's paced tokens go several to a call. A reader
+   * elsewhere that starts following flushes what waits and brings the run back to
+   * REDIS_MIRROR_WINDOW_MS. Never shorter than that. Terminal events never wait.
+   */
+  REDIS_MIRROR_UNWATCHED_WINDOW_MS: z.coerce.number().int().min(0).max(1_000).default(50),
+  /**
    * Worker processes serving one port (node:cluster); `auto`: one per core this process may use.
    * More than one needs REDIS_URL, through which a run started on one worker resumes and cancels on another.
    */

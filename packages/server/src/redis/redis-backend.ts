@@ -16,10 +16,13 @@ export interface RedisBackendOptions extends BackendOptions {
   oauthKey?: string | undefined;
   /** REDIS_MIRROR_WINDOW_MS: how long a run's events wait to go to Redis together (0: each batch at once). */
   mirrorWindowMs?: number;
+  /** REDIS_MIRROR_UNWATCHED_WINDOW_MS: the window while no reader on another instance follows the run. */
+  mirrorUnwatchedWindowMs?: number;
 }
 
-/** REDIS_MIRROR_WINDOW_MS's default. */
+/** REDIS_MIRROR_WINDOW_MS's and REDIS_MIRROR_UNWATCHED_WINDOW_MS's defaults. */
 const defaultMirrorWindowMs = 5;
+const defaultMirrorUnwatchedWindowMs = 50;
 
 /** How long a run's keys last when MAX_RUN_MS bounds nothing. */
 const unboundedRunMs = 86_400_000;
@@ -40,6 +43,7 @@ export function createRedisBackend(options: RedisBackendOptions): Backend {
     leaseMs: options.leaseMs,
     maxRunMs,
     mirrorWindowMs: options.mirrorWindowMs ?? defaultMirrorWindowMs,
+    mirrorUnwatchedWindowMs: options.mirrorUnwatchedWindowMs ?? defaultMirrorUnwatchedWindowMs,
     log,
   });
   const stats = new RedisRunStats(clients, instanceId, options.activeRuns);

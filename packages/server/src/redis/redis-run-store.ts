@@ -78,6 +78,8 @@ export interface RedisRunStoreOptions {
   maxRunMs: number;
   /** REDIS_MIRROR_WINDOW_MS: how long a run's events wait to go to Redis together (0: each batch at once). */
   mirrorWindowMs: number;
+  /** REDIS_MIRROR_UNWATCHED_WINDOW_MS: the window while no reader on another instance follows the run. */
+  mirrorUnwatchedWindowMs: number;
   log: RedisLog;
 }
 
@@ -101,10 +103,13 @@ export class RedisRunStore implements RunStore {
   readonly #timer: NodeJS.Timeout;
   readonly #safetyTtlMs: number;
   readonly #window: MirrorWindow | undefined;
+  readonly #unwatchedWindow: MirrorWindow | undefined;
 
   constructor(private readonly options: RedisRunStoreOptions) {
     this.#local = new MemoryRunStore(options.retention);
     this.#window = options.mirrorWindowMs > 0 ? new MirrorWindow(options.mirrorWindowMs) : undefined;
+    const unwatchedMs = Math.max(options.mirrorWindowMs, options.mirrorUnwatchedWindowMs);
+    this.#unwatchedWindow = unwatchedMs > options.mirrorWindowMs ? new MirrorWindow(unwatchedMs) : this.#window;
     this.#safetyTtlMs = (options.maxRunMs > 0 ? options.maxRunMs : unboundedRunTtlMs) + options.retention.retentionMs;
     const { commands, subscriber } = options.clients;
     commands.defineCommand("brookAppend", { numberOfKeys: 6, lua: appendScript });
@@ -129,6 +134,7 @@ export class RedisRunStore implements RunStore {
       this.#mirrorContext(runId, options.owner),
       options.bufferBytes,
       this.#window,
+      this.#unwatchedWindow,
     );
     this.#mirrors.set(runId, mirror);
     return mirror;
@@ -176,6 +182,7 @@ export class RedisRunStore implements RunStore {
   async close(): Promise<void> {
     clearInterval(this.#timer);
     this.#window?.flush();
+    this.#unwatchedWindow?.flush();
     // The last batches (a drained run's terminal event) reach Redis before its connection closes.
     await Promise.all([...this.#mirrors.values()].map((mirror) => mirror.settled()));
     await Promise.all(this.#settling);

@@ -55,12 +55,13 @@ class ManualMirror implements RunMirror {
   }
 }
 
-function mirrored(mirror: RunMirror, maxPendingBytes?: number, window?: MirrorWindow) {
+function mirrored(mirror: RunMirror, maxPendingBytes?: number, window?: MirrorWindow, unwatched?: MirrorWindow) {
   return new MirroredRunLog(
     new MemoryRunLog("r", { bufferEvents: 1_000, resumable: true }),
     mirror,
     maxPendingBytes,
     window,
+    unwatched ?? window,
   );
 }
 
@@ -212,6 +213,46 @@ describe("MirroredRunLog", () => {
       first.answer();
       await settled;
       expect(first.calls[1]?.events).toEqual([content("c")]);
+    });
+
+    it("holds events for the longer window while no reader elsewhere follows, and goes back to the short one when one does", () => {
+      vi.useFakeTimers();
+      const mirror = new ManualMirror();
+      const log = mirrored(mirror, undefined, new MirrorWindow(5), new MirrorWindow(50));
+      log.append([content("a")]);
+      vi.advanceTimersByTime(20);
+      log.append([content("b")]);
+      vi.advanceTimersByTime(20);
+      // Nobody elsewhere waits: several of a paced model's tokens go in one call.
+      expect(mirror.calls).toEqual([]);
+      vi.advanceTimersByTime(10);
+      expect(mirror.calls).toEqual([{ first: 0, events: [content("a"), content("b")], terminal: false }]);
+      mirror.answer();
+    });
+
+    it("sends what the longer window holds as soon as a reader on another instance follows", async () => {
+      vi.useFakeTimers();
+      const mirror = new ManualMirror();
+      const log = mirrored(mirror, undefined, new MirrorWindow(5), new MirrorWindow(50));
+      log.append([content("a")]);
+      vi.advanceTimersByTime(10);
+      log.remoteReader("other", true);
+      expect(mirror.calls).toEqual([{ first: 0, events: [content("a")], terminal: false }]);
+      mirror.answer();
+      await log.settled();
+      // From now on the short window: the next event goes 5 ms later, not 50.
+      log.append([content("b")]);
+      vi.advanceTimersByTime(5);
+      expect(mirror.calls[1]).toEqual({ first: 1, events: [content("b")], terminal: false });
+      mirror.answer();
+      await log.settled();
+      // The reader left (no heartbeat for its validity): the longer window again.
+      log.remoteReader("other", false);
+      log.append([content("c")]);
+      vi.advanceTimersByTime(5);
+      expect(mirror.calls).toHaveLength(2);
+      vi.advanceTimersByTime(45);
+      expect(mirror.calls[2]).toEqual({ first: 2, events: [content("c")], terminal: false });
     });
 
     it("does not hold generation longer than a full backlog allows: a full batch goes at once", () => {

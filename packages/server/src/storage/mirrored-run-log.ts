@@ -34,7 +34,9 @@ export interface RunMirror {
 
 /**
  * A run produced here: read from memory, mirrored to a shared backend batch by batch. With a
- * `window`, events wait for it to close and go together; a terminal event goes at once.
+ * `window`, events wait for it to close and go together; a terminal event goes at once. While no
+ * reader on another instance follows the run, they wait for `unwatchedWindow` instead (longer:
+ * nobody elsewhere waits for them); the first heartbeat of such a reader sends what waits at once.
  */
 export class MirroredRunLog implements RunLogWriter, HeldWrites {
   readonly visible: Promise<void>;
@@ -56,6 +58,8 @@ export class MirroredRunLog implements RunLogWriter, HeldWrites {
   /** Instances with readers of this run, and until when their last heartbeat counts. */
   readonly #remoteReaders = new Map<string, number>();
   #presentNow = false;
+  /** A reader on another instance follows the run: its events use the short window. */
+  #watched = false;
   readonly #presence: ((present: boolean) => void)[] = [];
   #expiry: NodeJS.Timeout | undefined;
 
@@ -64,6 +68,7 @@ export class MirroredRunLog implements RunLogWriter, HeldWrites {
     private readonly mirror: RunMirror,
     maxPendingBytes = Number.POSITIVE_INFINITY,
     private readonly window?: MirrorWindow,
+    private readonly unwatchedWindow: MirrorWindow | undefined = window,
   ) {
     this.#maxPendingBytes = maxPendingBytes;
     this.visible = mirror.register().catch((error: unknown) => this.#break(error));
@@ -118,10 +123,11 @@ export class MirroredRunLog implements RunLogWriter, HeldWrites {
       this.#pendingBytes += eventSize(event);
     }
     if (this.#sending) return room && !this.#pendingFull();
-    if (this.window === undefined || this.#pendingFull() || this.memory.terminal !== undefined) this.#send();
+    const window = this.#watched ? this.window : this.unwatchedWindow;
+    if (window === undefined || this.#pendingFull() || this.memory.terminal !== undefined) this.#send();
     else if (!this.#held) {
       this.#held = true;
-      this.window.hold(this);
+      window.hold(this);
     }
     return room && !this.#pendingFull();
   }
@@ -229,6 +235,12 @@ export class MirroredRunLog implements RunLogWriter, HeldWrites {
     if (until > 0) {
       this.#expiry = setTimeout(() => this.#updatePresence(), until - now);
       this.#expiry.unref();
+    }
+    const watched = until > 0;
+    if (watched !== this.#watched) {
+      this.#watched = watched;
+      // A reader elsewhere waits for what the longer window holds: it goes now.
+      if (watched && this.window !== this.unwatchedWindow) this.flushWindow();
     }
     const present = this.memory.readerCount > 0 || until > 0;
     if (present === this.#presentNow) return;

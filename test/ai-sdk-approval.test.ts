@@ -2,18 +2,12 @@
  * Tool approval through the AI SDK's own chat (`ai` 7's AbstractChat, what useChat wraps), unchanged:
  * `addToolApprovalResponse` and `sendAutomaticallyWhen: lastAssistantMessageIsCompleteWithApprovalResponses`.
  */
-import {
-  AbstractChat,
-  type ChatState,
-  type ChatStatus,
-  DefaultChatTransport,
-  lastAssistantMessageIsCompleteWithApprovalResponses,
-  type UIMessage,
-} from "ai";
+import { lastAssistantMessageIsCompleteWithApprovalResponses, type UIMessage } from "ai";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type Harness, startHarness, until } from "./support/brook-harness.js";
 import { toolCallDeltas, untilConnected } from "./support/mcp-harness.js";
 import { type McpTestServer, startMcpTestServer } from "./support/mcp-test-server.js";
+import { NodeChat } from "./support/node-chat.js";
 import { fake } from "./support/sse-text.js";
 
 // biome-ignore lint/suspicious/noExplicitAny: the fake upstream's recorded JSON bodies
@@ -33,38 +27,6 @@ afterAll(async () => {
   await mcp?.close();
 });
 
-/** The plainest ChatState: what useChat keeps in React state. */
-class ArrayState implements ChatState<UIMessage> {
-  status: ChatStatus = "ready";
-  error: Error | undefined = undefined;
-  messages: UIMessage[] = [];
-  pushMessage = (message: UIMessage) => {
-    this.messages = [...this.messages, message];
-  };
-  popMessage = () => {
-    this.messages = this.messages.slice(0, -1);
-  };
-  replaceMessage = (index: number, message: UIMessage) => {
-    this.messages = this.messages.map((existing, at) => (at === index ? message : existing));
-  };
-  snapshot = <T>(thing: T): T => structuredClone(thing);
-}
-
-class NodeChat extends AbstractChat<UIMessage> {
-  readonly chatState: ArrayState;
-  constructor(id: string, errors: Error[]) {
-    const state = new ArrayState();
-    super({
-      id,
-      state,
-      transport: new DefaultChatTransport({ api: `${brook.url}/api/chat` }),
-      sendAutomaticallyWhen: lastAssistantMessageIsCompleteWithApprovalResponses,
-      onError: (error) => errors.push(error),
-    });
-    this.chatState = state;
-  }
-}
-
 type ToolPart = Extract<UIMessage["parts"][number], { type: "dynamic-tool" }>;
 const toolParts = (chat: NodeChat) =>
   (chat.chatState.messages.at(-1)?.parts ?? []).filter((part): part is ToolPart => part.type === "dynamic-tool");
@@ -72,7 +34,9 @@ const toolParts = (chat: NodeChat) =>
 describe("tool approval with ai 7's chat against /api/chat", () => {
   it("asks, then goes on in the same run once the person answers: one approved call runs, one denied never does", async () => {
     const errors: Error[] = [];
-    const chat = new NodeChat(`approval-${process.pid}`, errors);
+    const chat = new NodeChat(brook.url, `approval-${process.pid}`, errors, {
+      sendAutomaticallyWhen: lastAssistantMessageIsCompleteWithApprovalResponses,
+    });
     const calls = mcp.log.calls.length;
     const deltas = toolCallDeltas([
       { name: "echo", arguments: '{"text":"yes"}' },

@@ -3,11 +3,11 @@
  * wraps), unchanged: the question arrives as a `data-input-request` part while the response stays
  * open, and the answer goes to the REST route.
  */
-import { AbstractChat, type ChatState, type ChatStatus, DefaultChatTransport, type UIMessage } from "ai";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type Harness, startHarness, until } from "./support/brook-harness.js";
 import { toolCallDeltas, untilConnected } from "./support/mcp-harness.js";
 import { type McpTestServer, startMcpTestServer } from "./support/mcp-test-server.js";
+import { NodeChat } from "./support/node-chat.js";
 import { fake } from "./support/sse-text.js";
 
 let mcp: McpTestServer;
@@ -23,36 +23,6 @@ afterAll(async () => {
   await brook?.close();
   await mcp?.close();
 });
-
-class ArrayState implements ChatState<UIMessage> {
-  status: ChatStatus = "ready";
-  error: Error | undefined = undefined;
-  messages: UIMessage[] = [];
-  pushMessage = (message: UIMessage) => {
-    this.messages = [...this.messages, message];
-  };
-  popMessage = () => {
-    this.messages = this.messages.slice(0, -1);
-  };
-  replaceMessage = (index: number, message: UIMessage) => {
-    this.messages = this.messages.map((existing, at) => (at === index ? message : existing));
-  };
-  snapshot = <T>(thing: T): T => structuredClone(thing);
-}
-
-class NodeChat extends AbstractChat<UIMessage> {
-  readonly chatState: ArrayState;
-  constructor(id: string, errors: Error[]) {
-    const state = new ArrayState();
-    super({
-      id,
-      state,
-      transport: new DefaultChatTransport({ api: `${brook.url}/api/chat` }),
-      onError: (error) => errors.push(error),
-    });
-    this.chatState = state;
-  }
-}
 
 interface InputRequestData {
   run_id: string;
@@ -71,7 +41,7 @@ const inputParts = (chat: NodeChat) =>
 describe("elicitation with ai 7's chat against /api/chat", () => {
   it("shows the question as a data-input-request part; answered over REST, the same response goes on to the answer", async () => {
     const errors: Error[] = [];
-    const chat = new NodeChat(`elicit-${process.pid}`, errors);
+    const chat = new NodeChat(brook.url, `elicit-${process.pid}`, errors);
     const sent = chat.sendMessage({
       text: `ai-sdk ${fake({ toolCallDeltas: toolCallDeltas([{ name: "ask", arguments: "{}" }]) })}`,
     });

@@ -1,28 +1,12 @@
 import { randomUUID } from "node:crypto";
 import { type Backend, createRedisBackend, type RunLogReader, type RunLogWriter } from "@brook/server";
-import type { ChatEvent, Usage } from "@brook/shared";
+import type { ChatEvent } from "@brook/shared";
 import { Redis } from "ioredis";
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from "vitest";
+import { completeEvent, content } from "./support/chat-events.js";
 import { type RedisServer, startRedisServer } from "./support/redis-server.js";
 
-const usage: Usage = {
-  input_tokens: 1,
-  output_tokens: 2,
-  total_tokens: 3,
-  total_cost: 0,
-  cached_input_tokens: 0,
-  reasoning_tokens: 0,
-  estimated: false,
-  priced: true,
-};
-const content = (chunk: string): ChatEvent => ({ type: "content", chunk });
-const complete: ChatEvent = {
-  type: "complete",
-  full_content: "",
-  usage,
-  finish_reason: "stop",
-  timing: { ttft_ms: 1, duration_ms: 2, tokens_per_s: 1 },
-};
+const complete = completeEvent("");
 const resumable = { bufferEvents: 1_000, resumable: true };
 
 let redis: RedisServer;

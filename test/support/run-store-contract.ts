@@ -1,7 +1,8 @@
 import { randomUUID } from "node:crypto";
 import type { Backend, BackendOptions, RunLog, RunLogOptions, RunLogReader } from "@brook/server";
-import type { ChatEvent, Usage } from "@brook/shared";
+import type { ChatEvent } from "@brook/shared";
 import { afterEach, describe, expect, it, vi } from "vitest";
+import { completeEvent, content, usage } from "./chat-events.js";
 
 /** Two instances of one backend: runs are produced on `producer` and read on `reader`. */
 export interface RunStorePair {
@@ -20,24 +21,7 @@ export interface RunStoreContractOptions {
 /** What each pair is built from: the backend options every backend takes. */
 export type RunStoreFactory = (options: BackendOptions) => Promise<RunStorePair>;
 
-const usage: Usage = {
-  input_tokens: 1,
-  output_tokens: 2,
-  total_tokens: 3,
-  total_cost: 0,
-  cached_input_tokens: 0,
-  reasoning_tokens: 0,
-  estimated: false,
-  priced: true,
-};
-const content = (chunk: string): ChatEvent => ({ type: "content", chunk });
-const complete: ChatEvent = {
-  type: "complete",
-  full_content: "abcde",
-  usage,
-  finish_reason: "stop",
-  timing: { ttft_ms: 1, duration_ms: 2, tokens_per_s: 1 },
-};
+const complete = completeEvent("abcde");
 const run: readonly ChatEvent[] = [content("a"), content("b"), content("c"), content("d"), content("e"), complete];
 const resumable: RunLogOptions = { bufferEvents: 64, resumable: true };
 

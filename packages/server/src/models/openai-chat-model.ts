@@ -1,15 +1,16 @@
 import OpenAI from "openai";
 import type { ChatCompletionChunk } from "openai/resources/chat/completions";
 import { BrookError } from "../errors/brook-error.js";
-import type {
-  ChatModel,
-  ModelCall,
-  ModelMessage,
-  ModelPart,
-  ModelTool,
-  ModelToolChoice,
-  PartsSink,
-  PushableParts,
+import {
+  type ChatModel,
+  type ModelCall,
+  type ModelMessage,
+  type ModelPart,
+  type ModelTool,
+  type ModelToolChoice,
+  type PartsSink,
+  type PushableParts,
+  pullParts,
 } from "./chat-model.js";
 import { type CompletionChunk, canPushChunks, completionChunks } from "./completion-chunks.js";
 import { errorText } from "./error-text.js";
@@ -230,13 +231,8 @@ class OpenAIParts implements AsyncIterableIterator<ModelPart[]>, PushableParts {
     }
     const chunks = this.#chunks as AsyncIterableIterator<CompletionChunk[]>;
     if (this.#over) return;
-    if (!canPushChunks(chunks)) {
-      // A body Brook's fetch did not make: pulled.
-      for (let read = await this.next(); read.done !== true; read = await this.next()) {
-        await this.#pulledTo(sink, read.value);
-      }
-      return;
-    }
+    // A body Brook's fetch did not make: pulled.
+    if (!canPushChunks(chunks)) return pullParts(this, sink);
     let sinkError: { error: unknown } | undefined;
     try {
       await chunks.pushTo((read) => {
@@ -287,8 +283,7 @@ class OpenAIParts implements AsyncIterableIterator<ModelPart[]>, PushableParts {
       const wait = sink(parts);
       if (wait !== undefined) await wait;
     } catch (error) {
-      this.#over = true;
-      void this.#chunks?.return?.()?.catch(() => {});
+      await this.return().catch(() => {});
       throw error;
     }
   }

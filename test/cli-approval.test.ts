@@ -1,10 +1,8 @@
-import { spawn } from "node:child_process";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { spawnBrookCli } from "./support/brook-cli.js";
+import { spawnBrookCli, spawnBrookCliOnTerminal } from "./support/brook-cli.js";
 import { type Harness, startHarness, until } from "./support/brook-harness.js";
 import { toolCallDeltas, untilConnected } from "./support/mcp-harness.js";
 import { type McpTestServer, startMcpTestServer } from "./support/mcp-test-server.js";
-import { sourceEntryArgs } from "./support/source-entry.js";
 import { fake } from "./support/sse-text.js";
 
 let mcp: McpTestServer;
@@ -25,9 +23,6 @@ const asking = (text: string) =>
   `use ${fake({ toolCallDeltas: toolCallDeltas([{ name: "echo", arguments: JSON.stringify({ text }) }]) })}`;
 
 const echoed = (text: string) => mcp.log.calls.some((call) => call.name === "echo" && call.args.text === text);
-
-/** Single-quoted for sh. */
-const quoted = (word: string) => `'${word.replaceAll("'", "'\\''")}'`;
 
 describe("brook chat and tools that need approval", { timeout: 60_000 }, () => {
   it("denies without a terminal and says so; --approve-all and --deny-all answer for scripts", async () => {
@@ -54,25 +49,12 @@ describe("brook chat and tools that need approval", { timeout: 60_000 }, () => {
   });
 
   it("asks y/N on a terminal and runs the tool once the person types y", async () => {
-    // `script` gives the command a real terminal (a pty) and passes our keystrokes to it.
-    const command = ["node", ...sourceEntryArgs("packages/client/src/cli/main.ts")]
-      .concat(["chat", "--url", brook.url, asking("on a terminal")])
-      .map(quoted)
-      .join(" ");
-    const child = spawn("script", ["-qfec", command, "/dev/null"], {
-      env: { PATH: process.env.PATH ?? "", HOME: process.env.HOME ?? "", TERM: "dumb" },
-      stdio: ["pipe", "pipe", "pipe"],
-    });
-    let output = "";
-    child.stdout.setEncoding("utf8").on("data", (chunk: string) => {
-      output += chunk;
-    });
-    const exited = new Promise<number | null>((resolve) => child.once("close", (code) => resolve(code)));
-    await until(() => output.includes("Approve? [y/N]"), 20_000);
+    const terminal = spawnBrookCliOnTerminal(["chat", "--url", brook.url, asking("on a terminal")]);
+    await until(() => terminal.output().includes("Approve? [y/N]"), 20_000);
     expect(echoed("on a terminal")).toBe(false);
-    child.stdin.write("y\r");
-    expect(await exited).toBe(0);
+    terminal.type("y");
+    expect(await terminal.exited).toBe(0);
     expect(echoed("on a terminal")).toBe(true);
-    expect(output).toContain("Tool said: echo: on a terminal");
+    expect(terminal.output()).toContain("Tool said: echo: on a terminal");
   });
 });

@@ -1,10 +1,8 @@
-import { spawn } from "node:child_process";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { spawnBrookCli } from "./support/brook-cli.js";
+import { spawnBrookCli, spawnBrookCliOnTerminal } from "./support/brook-cli.js";
 import { type Harness, startHarness, until } from "./support/brook-harness.js";
 import { toolCallDeltas, untilConnected } from "./support/mcp-harness.js";
 import { type McpTestServer, startMcpTestServer } from "./support/mcp-test-server.js";
-import { sourceEntryArgs } from "./support/source-entry.js";
 import { fake } from "./support/sse-text.js";
 
 let mcp: McpTestServer;
@@ -24,9 +22,6 @@ afterAll(async () => {
 const asking = (marker: string) =>
   `${marker} ${fake({ toolCallDeltas: toolCallDeltas([{ name: "ask", arguments: "{}" }]) })}`;
 
-/** Single-quoted for sh. */
-const quoted = (word: string) => `'${word.replaceAll("'", "'\\''")}'`;
-
 describe("brook chat and an MCP server's question", { timeout: 60_000 }, () => {
   it("declines without a terminal and says so", async () => {
     const piped = spawnBrookCli(["chat", "--url", brook.url, asking("piped")]);
@@ -37,26 +32,13 @@ describe("brook chat and an MCP server's question", { timeout: 60_000 }, () => {
   });
 
   it("asks each field on a terminal, re-asks what does not fit, and the tool gets the content with its defaults", async () => {
-    // `script` gives the command a real terminal (a pty) and passes our keystrokes to it.
-    const command = ["node", ...sourceEntryArgs("packages/client/src/cli/main.ts")]
-      .concat(["chat", "--url", brook.url, asking("on a terminal")])
-      .map(quoted)
-      .join(" ");
-    const child = spawn("script", ["-qfec", command, "/dev/null"], {
-      env: { PATH: process.env.PATH ?? "", HOME: process.env.HOME ?? "", TERM: "dumb" },
-      stdio: ["pipe", "pipe", "pipe"],
-    });
-    let output = "";
-    child.stdout.setEncoding("utf8").on("data", (chunk: string) => {
-      output += chunk;
-    });
-    const exited = new Promise<number | null>((resolve) => child.once("close", (code) => resolve(code)));
+    const terminal = spawnBrookCliOnTerminal(["chat", "--url", brook.url, asking("on a terminal")]);
     // Each prompt is looked for in what came after the last answer typed.
     let from = 0;
     const answerAfter = async (prompt: string, typed: string) => {
-      await until(() => output.slice(from).includes(prompt), 20_000);
-      from = output.length;
-      child.stdin.write(`${typed}\r`);
+      await until(() => terminal.output().slice(from).includes(prompt), 20_000);
+      from = terminal.output().length;
+      terminal.type(typed);
     };
     await answerAfter("[c]ancel", "y");
     await answerAfter("Your name", "Ada");
@@ -64,7 +46,7 @@ describe("brook chat and an MCP server's question", { timeout: 60_000 }, () => {
     await answerAfter("whole number, please", "36");
     await answerAfter("Favourite colour", "");
     await answerAfter("Subscribe", "y");
-    expect(await exited).toBe(0);
-    expect(output).toContain('Tool said: accept {"name":"Ada","age":36,"subscribe":true,"color":"green"}');
+    expect(await terminal.exited).toBe(0);
+    expect(terminal.output()).toContain('Tool said: accept {"name":"Ada","age":36,"subscribe":true,"color":"green"}');
   });
 });

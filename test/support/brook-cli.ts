@@ -88,3 +88,32 @@ export async function runBrookCli(args: readonly string[], options: CliOptions =
   const { code } = await cli.exited;
   return { code, stdout: cli.stdout(), stderr: cli.stderr() };
 }
+
+export interface TerminalCli {
+  /** Everything the terminal showed so far (stdout and stderr together, as a person sees them). */
+  output(): string;
+  /** Types `line` and Enter. */
+  type(line: string): void;
+  exited: Promise<number | null>;
+}
+
+/** Single-quoted for sh. */
+const quoted = (word: string) => `'${word.replaceAll("'", "'\\''")}'`;
+
+/** Runs `brook` on a real terminal: `script` gives it a pty and passes what the test types to it. */
+export function spawnBrookCliOnTerminal(args: readonly string[]): TerminalCli {
+  const command = ["node", ...cliSourceArgs, ...args].map(quoted).join(" ");
+  const child = spawn("script", ["-qfec", command, "/dev/null"], {
+    env: { PATH: process.env.PATH ?? "", HOME: process.env.HOME ?? "", TERM: "dumb" },
+    stdio: ["pipe", "pipe", "pipe"],
+  });
+  let output = "";
+  child.stdout.setEncoding("utf8").on("data", (chunk: string) => {
+    output += chunk;
+  });
+  return {
+    output: () => output,
+    type: (line) => child.stdin.write(`${line}\r`),
+    exited: new Promise((resolve) => child.once("close", (code) => resolve(code))),
+  };
+}

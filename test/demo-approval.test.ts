@@ -1,8 +1,8 @@
 /** Demo mode with no MCP server: the pretend tool that needs approval, so the flow can be tried offline. */
-import { type ChatEvent, readChatEvents, type ToolApprovalEvent, ToolList } from "@brook/shared";
+import { type ToolApprovalEvent, ToolList } from "@brook/shared";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { spawnBrookCli } from "./support/brook-cli.js";
-import { contentOf, startDemoBrook, until } from "./support/brook-harness.js";
+import { contentOf, openChatStream, startDemoBrook, until } from "./support/brook-harness.js";
 import { expectOneTerminal } from "./support/mcp-harness.js";
 
 let demo: Awaited<ReturnType<typeof startDemoBrook>>;
@@ -20,24 +20,8 @@ const prompt = "Use demo_delete_file on notes.txt";
 
 /** A `POST /chat/stream` read as it goes: its events so far, and its end. */
 function openStream(body: unknown) {
-  const events: ChatEvent[] = [];
-  const done = (async () => {
-    const response = await fetch(`${demo.url}/chat/stream`, {
-      method: "POST",
-      headers: { "content-type": "application/json" },
-      body: JSON.stringify(body),
-    });
-    if (response.body === null) throw new Error(`no body (${response.status})`);
-    for await (const { event } of readChatEvents(response.body)) events.push(event);
-    return events;
-  })();
-  done.catch(() => {});
-  const runId = () => {
-    const start = events.find((event) => event.type === "start");
-    return start?.type === "start" ? start.run_id : "";
-  };
-  const approval = () => events.find((event): event is ToolApprovalEvent => event.type === "tool_approval");
-  return { done, runId, approval };
+  const stream = openChatStream(demo.url, body);
+  return { ...stream, approval: () => stream.ofType("tool_approval")[0] };
 }
 
 async function answer(runId: string, approvalId: string, body: unknown): Promise<number> {

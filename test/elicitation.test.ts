@@ -3,7 +3,7 @@ import { type ChatEvent, ErrorBody, type InputRequestEvent, readChatEvents } fro
 import { TRPCClientError } from "@trpc/client";
 import OpenAI from "openai";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { type Harness, startHarness, until } from "./support/brook-harness.js";
+import { type Harness, openChatStream, startHarness, until } from "./support/brook-harness.js";
 import { expectOneTerminal, toolCallDeltas, untilConnected } from "./support/mcp-harness.js";
 import { askSchema, type McpTestServer, startMcpTestServer } from "./support/mcp-test-server.js";
 import { fake } from "./support/sse-text.js";
@@ -29,24 +29,8 @@ const asking = (marker: string) =>
 
 /** A `POST /chat/stream` read as it goes: its events so far, and its end. */
 function openStream(url: string, message: string) {
-  const events: ChatEvent[] = [];
-  const done = (async () => {
-    const response = await fetch(`${url}/chat/stream`, {
-      method: "POST",
-      headers: { "content-type": "application/json" },
-      body: JSON.stringify({ message }),
-    });
-    if (response.body === null) throw new Error(`no body (${response.status})`);
-    for await (const { event } of readChatEvents(response.body)) events.push(event);
-    return events;
-  })();
-  done.catch(() => {});
-  const runId = () => {
-    const start = events.find((event) => event.type === "start");
-    return start?.type === "start" ? start.run_id : "";
-  };
-  const inputs = () => events.filter((event): event is InputRequestEvent => event.type === "input_request");
-  return { events, done, runId, inputs };
+  const stream = openChatStream(url, { message });
+  return { ...stream, inputs: () => stream.ofType("input_request") };
 }
 
 function answer(url: string, runId: string, inputId: string, body: unknown) {

@@ -2,7 +2,7 @@ import { createBrookClient } from "@brook/client";
 import { type ChatEvent, ErrorBody, readChatEvents, Stats, type ToolApprovalEvent, ToolList } from "@brook/shared";
 import { TRPCClientError } from "@trpc/client";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { type Harness, startHarness, until } from "./support/brook-harness.js";
+import { type Harness, openChatStream, startHarness, until } from "./support/brook-harness.js";
 import { expectOneTerminal, toolCallDeltas, untilConnected } from "./support/mcp-harness.js";
 import { type McpTestServer, startMcpTestServer } from "./support/mcp-test-server.js";
 import { fake } from "./support/sse-text.js";
@@ -30,25 +30,8 @@ const asking = (calls: Parameters<typeof toolCallDeltas>[0]) =>
 
 /** A `POST /chat/stream` read as it goes: its events so far, and its end. */
 function openStream(url: string, body: unknown, init: RequestInit = {}) {
-  const events: ChatEvent[] = [];
-  const done = (async () => {
-    const response = await fetch(`${url}/chat/stream`, {
-      method: "POST",
-      headers: { "content-type": "application/json" },
-      body: JSON.stringify(body),
-      ...init,
-    });
-    if (response.body === null) throw new Error(`no body (${response.status})`);
-    for await (const { event } of readChatEvents(response.body)) events.push(event);
-    return events;
-  })();
-  done.catch(() => {});
-  const runId = () => {
-    const start = events.find((event) => event.type === "start");
-    return start?.type === "start" ? start.run_id : "";
-  };
-  const approvals = () => events.filter((event): event is ToolApprovalEvent => event.type === "tool_approval");
-  return { events, done, runId, approvals };
+  const stream = openChatStream(url, body, init);
+  return { ...stream, approvals: () => stream.ofType("tool_approval") };
 }
 
 function answer(url: string, runId: string, approvalId: string, body: unknown, headers: Record<string, string> = {}) {

@@ -72,6 +72,33 @@ export async function streamEvents(url: string, body: unknown, init: RequestInit
   return events;
 }
 
+/**
+ * A `POST /chat/stream` read as it goes: its events so far, its end (the events; a failure to
+ * connect rejects it), its run's id once the run started, and its events of one type.
+ */
+export function openChatStream(url: string, body: unknown, init: RequestInit = {}) {
+  const events: ChatEvent[] = [];
+  const done = (async () => {
+    const response = await fetch(`${url}/chat/stream`, {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify(body),
+      ...init,
+    });
+    if (response.body === null) throw new Error(`no body (${response.status})`);
+    for await (const { event } of readChatEvents(response.body)) events.push(event);
+    return events;
+  })();
+  done.catch(() => {});
+  const runId = () => {
+    const start = events.find((event) => event.type === "start");
+    return start?.type === "start" ? start.run_id : "";
+  };
+  const ofType = <T extends ChatEvent["type"]>(type: T) =>
+    events.filter((event): event is Extract<ChatEvent, { type: T }> => event.type === type);
+  return { events, done, runId, ofType };
+}
+
 /** The text of all content events. */
 export function contentOf(events: readonly ChatEvent[]): string {
   return events.map((event) => (event.type === "content" ? event.chunk : "")).join("");
